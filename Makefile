@@ -1,0 +1,34 @@
+# sgds: `make run` runs the main job, `make test` runs the tests.
+# Both start with ./build.sh, which sets up a fresh machine.
+GO ?= go
+
+.PHONY: all build run test test-race vet bench fmt-check ci
+
+all: build
+
+build:
+	./build.sh
+
+# The main job: a short uniform training of the CNN on real MNIST (CPU),
+# printing test accuracy.
+run: build
+	bin/sgds train --dataset mnist --model cnn --epochs 1 --seed 1 --out runs/make-run
+
+# Unit tests: a few batches of real MNIST per test, not epochs.
+test: build
+	$(GO) test ./...
+
+test-race: build
+	$(GO) test -race -short ./...
+
+vet:
+	$(GO) vet ./...
+
+fmt-check:
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+# Benchmarks (long; not part of CI).
+bench: build
+	$(GO) test -run '^$$' -bench . -benchmem ./engine/... ./sampler/... ./kernels/...
+
+ci: test vet fmt-check test-race

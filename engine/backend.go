@@ -1,0 +1,150 @@
+// Package engine holds what every backend shares: model specs, the Backend
+// and Net interfaces, the backend registry, and the Trainer that runs epochs
+// over an index order chosen by the sampler.
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/sgds/sgds/engine/data"
+)
+
+// Batch is one mini-batch gathered on the host. Rows beyond N are padding:
+// their weight must be 0 so they do not touch the gradient.
+type Batch struct {
+	Images  []float32 // B × input size
+	Labels  []int32   // B
+	Weights []float32 // B: the weight w_i of L_i in the batch cost Σ w_i·L_i
+	Indices []int     // N: the dataset index of each real row
+	N       int       // real rows
+}
+
+// StepStats is what one training step returns.
+type StepStats struct {
+	// Losses holds L_i for the N real rows, from this step's forward pass
+	// (before the update). It is owned by the Net and valid until its next
+	// call.
+	Losses []float32
+	// Cost is the batch cost Σ w_i·L_i that was differentiated.
+	Cost float64
+}
+
+// Config holds what a Net needs besides its model.
+type Config struct {
+	Batch    int     // rows per step, fixed for the Net's life
+	LR       float64 // learning rate η
+	Momentum float64 // momentum μ: v ← μ·v + g, θ ← θ − η·v
+}
+
+// Validate reports the first invalid field.
+func (c Config) Validate() error {
+	switch {
+	case c.Batch <= 0:
+		return fmt.Errorf("batch size must be > 0, got %d", c.Batch)
+	case !(c.LR > 0) || c.LR > 1e6:
+		return fmt.Errorf("learning rate must be a positive number, got %v", c.LR)
+	case !(c.Momentum >= 0 && c.Momentum < 1):
+		return fmt.Errorf("momentum must be in [0, 1), got %v", c.Momentum)
+	}
+	return nil
+}
+
+// Net is one model instance on one backend, with its optimiser state.
+type Net interface {
+	// Spec returns the model spec the Net was built from.
+	Spec() ModelSpec
+	// BatchSize is the fixed number of rows of every Step.
+	BatchSize() int
+	// Step runs forward and backward on b, applies one SGD-momentum update
+	// of the cost Σ w_i·L_i, and returns the per-sample losses.
+	Step(b *Batch) (StepStats, error)
+	// Evaluate returns accuracy and mean loss over a data set, without
+	// changing the parameters.
+	Evaluate(set *data.Set) (acc, loss float64, err error)
+	// Params returns a copy of the parameters; SetParams replaces them.
+	Params() []Param
+	SetParams(ps []Param) error
+	// Velocity returns a copy of the momentum buffers (same layout as
+	// Params); SetVelocity replaces them.
+	Velocity() []Param
+	SetVelocity(vs []Param) error
+	// Close releases the Net's resources.
+	Close() error
+}
+
+// Backend builds Nets.
+type Backend interface {
+	Name() string
+	// New builds a Net for model m with initial parameters init.
+	New(m ModelSpec, init []Param, cfg Config) (Net, error)
+}
+
+// ErrNotCompiled reports a backend that this build does not contain.
+var ErrNotCompiled = errors.New("backend not compiled into this build")
+
+var (
+	regMu    sync.Mutex
+	registry = map[string]Backend{}
+)
+
+// Register makes a backend available by name; backends call it from init.
+func Register(b Backend) {
+	regMu.Lock()
+	defer regMu.Unlock()
+	registry[b.Name()] = b
+}
+
+// Backends lists the registered backend names, sorted.
+func Backends() []string {
+	regMu.Lock()
+	defer regMu.Unlock()
+	var names []string
+	for n := range registry {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// LookupBackend returns the backend for a device name: "cpu", "cuda", or
+// "auto" (cuda when built in, else cpu).
+func LookupBackend(device string) (Backend, error) {
+	regMu.Lock()
+	defer regMu.Unlock()
+	switch device {
+	case "auto":
+		if b, ok := registry["cuda"]; ok {
+			return b, nil
+		}
+		device = "cpu"
+	case "cpu", "cuda":
+	default:
+		return nil, fmt.Errorf("unknown device %q (known: cpu, cuda, auto)", device)
+	}
+	b, ok := registry[device]
+	if !ok {
+		if device == "cuda" {
+			return nil, fmt.Errorf("device cuda: %w (rebuild with `make cuda`, i.e. go build -tags cuda, on a machine with the CUDA toolkit)", ErrNotCompiled)
+		}
+		return nil, fmt.Errorf("device %s: %w", device, ErrNotCompiled)
+	}
+	return b, nil
+}
+
+// CheckParams verifies that ps matches the model's parameter names and shapes.
+func CheckParams(m ModelSpec, ps []Param) error {
+	if len(ps) != len(m.Params) {
+		return fmt.Errorf("model %s has %d parameters, got %d", m.Name, len(m.Params), len(ps))
+	}
+	for i, p := range m.Params {
+		q := ps[i]
+		if q.Name != p.Name || fmt.Sprint(q.Shape) != fmt.Sprint(p.Shape) || len(q.Data) != p.Size() {
+			return fmt.Errorf("model %s parameter %d: want %s%v, got %s%v with %d values",
+				m.Name, i, p.Name, p.Shape, q.Name, q.Shape, len(q.Data))
+		}
+	}
+	return nil
+}

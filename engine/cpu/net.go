@@ -1,0 +1,278 @@
+// Package cpu is the CPU backend: each model is a gorgonia expression graph
+// on gorgonia.org/tensor, differentiated symbolically, with only the
+// subgraph that training needs compiled (no gradient for the input images).
+package cpu
+
+import (
+	"fmt"
+	"math"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/sgds/sgds/engine"
+	"github.com/sgds/sgds/engine/data"
+)
+
+func init() { engine.Register(Backend{}) }
+
+// Backend builds gorgonia-graph Nets; it is registered as "cpu".
+type Backend struct{}
+
+// Name implements engine.Backend.
+func (Backend) Name() string { return "cpu" }
+
+// evalBatch is the batch size of the evaluation graph; any data set size
+// works because the last batch is padded.
+const evalBatch = 500
+
+// Net is a model on the CPU backend. It is not safe for concurrent use.
+type Net struct {
+	spec   engine.ModelSpec
+	cfg    engine.Config
+	paramT []*tensor.Dense // shared by the train and eval graphs
+	vel    [][]float32     // momentum buffers
+
+	train  *graph
+	grads  []*G.Node
+	vm     G.VM
+	losses []float32
+
+	eval   *graph
+	evalVM G.VM
+}
+
+// New implements engine.Backend.
+func (Backend) New(m engine.ModelSpec, init []engine.Param, cfg engine.Config) (engine.Net, error) {
+	return NewNet(m, init, cfg)
+}
+
+// NewNet builds the training and evaluation graphs of model m.
+func NewNet(m engine.ModelSpec, init []engine.Param, cfg engine.Config) (*Net, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := engine.CheckParams(m, init); err != nil {
+		return nil, err
+	}
+	n := &Net{spec: m, cfg: cfg, losses: make([]float32, cfg.Batch)}
+	for _, p := range init {
+		n.paramT = append(n.paramT, tensor.New(tensor.WithShape(p.Shape...), tensor.WithBacking(append([]float32(nil), p.Data...))))
+		n.vel = append(n.vel, make([]float32, len(p.Data)))
+	}
+	var err error
+	if n.train, err = buildGraph(m, cfg.Batch, n.paramT); err != nil {
+		return nil, fmt.Errorf("cpu: building %s training graph: %w", m.Name, err)
+	}
+	if n.grads, err = G.Grad(n.train.cost, n.train.params...); err != nil {
+		return nil, fmt.Errorf("cpu: differentiating %s: %w", m.Name, err)
+	}
+	inputs := append(G.Nodes{n.train.x, n.train.y, n.train.w}, n.train.params...)
+	outputs := append(G.Nodes{n.train.readNLL, n.train.readLogits, n.train.cost}, n.grads...)
+	prog, locs, err := G.CompileFunction(n.train.g, inputs, outputs)
+	if err != nil {
+		return nil, fmt.Errorf("cpu: compiling %s training step: %w", m.Name, err)
+	}
+	n.vm = G.NewTapeMachine(n.train.g, G.WithPrecompiled(prog, locs))
+
+	if n.eval, err = buildGraph(m, evalBatch, n.paramT); err != nil {
+		return nil, fmt.Errorf("cpu: building %s evaluation graph: %w", m.Name, err)
+	}
+	inputs = append(G.Nodes{n.eval.x, n.eval.y}, n.eval.params...)
+	prog, locs, err = G.CompileFunction(n.eval.g, inputs, G.Nodes{n.eval.readLogits, n.eval.readNLL})
+	if err != nil {
+		return nil, fmt.Errorf("cpu: compiling %s evaluation: %w", m.Name, err)
+	}
+	n.evalVM = G.NewTapeMachine(n.eval.g, G.WithPrecompiled(prog, locs))
+	return n, nil
+}
+
+// Spec implements engine.Net.
+func (n *Net) Spec() engine.ModelSpec { return n.spec }
+
+// BatchSize implements engine.Net.
+func (n *Net) BatchSize() int { return n.cfg.Batch }
+
+// load copies a batch into the graph's input tensors: images, one-hot
+// labels and (when w is non-nil) the cost weights.
+func load(gr *graph, classes int, images []float32, labels []int32, weights []float32) error {
+	x := gr.xT.Data().([]float32)
+	if len(images) != len(x) {
+		return fmt.Errorf("batch holds %d image values, graph wants %d", len(images), len(x))
+	}
+	copy(x, images)
+	y := gr.yT.Data().([]float32)
+	clear(y)
+	for i, l := range labels {
+		if l < 0 || int(l) >= classes {
+			return fmt.Errorf("label %d of row %d is outside [0, %d)", l, i, classes)
+		}
+		y[i*classes+int(l)] = 1
+	}
+	if weights != nil {
+		copy(gr.wT.Data().([]float32), weights)
+	}
+	return nil
+}
+
+// run loads b, runs forward and backward, and copies the per-sample losses
+// into n.losses. The caller reads the gradient nodes and then resets the VM.
+func (n *Net) run(b *engine.Batch) (cost float64, err error) {
+	B := n.cfg.Batch
+	if len(b.Labels) != B || len(b.Weights) != B || b.N < 0 || b.N > B {
+		return 0, fmt.Errorf("cpu: batch has %d labels, %d weights, %d real rows; net wants %d rows",
+			len(b.Labels), len(b.Weights), b.N, B)
+	}
+	if err := load(n.train, n.spec.Classes, b.Images, b.Labels, b.Weights); err != nil {
+		return 0, fmt.Errorf("cpu: %w", err)
+	}
+	if err := n.vm.RunAll(); err != nil {
+		return 0, fmt.Errorf("cpu: step: %w", err)
+	}
+	copy(n.losses, n.train.nllVal.Data().([]float32))
+	return float64(n.train.cost.Value().Data().(float32)), nil
+}
+
+// Step implements engine.Net: forward, backward, then the SGD-momentum
+// update v ← μ·v + ∇Σw_i·L_i, θ ← θ − η·v.
+func (n *Net) Step(b *engine.Batch) (engine.StepStats, error) {
+	defer n.vm.Reset()
+	cost, err := n.run(b)
+	if err != nil {
+		return engine.StepStats{}, err
+	}
+	lr, mu := float32(n.cfg.LR), float32(n.cfg.Momentum)
+	for i, gn := range n.grads {
+		g := gn.Value().Data().([]float32)
+		w := n.paramT[i].Data().([]float32)
+		v := n.vel[i]
+		for j := range w {
+			v[j] = mu*v[j] + g[j]
+			w[j] -= lr * v[j]
+		}
+	}
+	return engine.StepStats{Losses: n.losses[:b.N], Cost: cost}, nil
+}
+
+// Gradients returns ∇θ Σ w_i·L_i and the per-sample losses of b without
+// changing the parameters or the optimiser state.
+func (n *Net) Gradients(b *engine.Batch) (grads []engine.Param, losses []float32, err error) {
+	defer n.vm.Reset()
+	if _, err := n.run(b); err != nil {
+		return nil, nil, err
+	}
+	src := make([][]float32, len(n.grads))
+	for i, gn := range n.grads {
+		src[i] = gn.Value().Data().([]float32)
+	}
+	return n.export(src), append([]float32(nil), n.losses[:b.N]...), nil
+}
+
+// Evaluate implements engine.Net.
+func (n *Net) Evaluate(set *data.Set) (acc, loss float64, err error) {
+	if set.N == 0 {
+		return 0, 0, fmt.Errorf("cpu: evaluating on an empty data set")
+	}
+	p := n.spec.InputSize()
+	if set.Pixels() != p {
+		return 0, 0, fmt.Errorf("cpu: data set %s has %d values per image, model %s wants %d", set.Name, set.Pixels(), n.spec.Name, p)
+	}
+	images := make([]float32, evalBatch*p)
+	labels := make([]int32, evalBatch)
+	C := n.spec.Classes
+	var correct int
+	var sum float64
+	for start := 0; start < set.N; start += evalBatch {
+		rows := min(evalBatch, set.N-start)
+		copy(images, set.Images[start*p:(start+rows)*p])
+		clear(images[rows*p:])
+		copy(labels, set.Labels[start:start+rows])
+		clear(labels[rows:])
+		if err := load(n.eval, C, images, labels, nil); err != nil {
+			return 0, 0, fmt.Errorf("cpu: %w", err)
+		}
+		if err := n.evalVM.RunAll(); err != nil {
+			n.evalVM.Reset()
+			return 0, 0, fmt.Errorf("cpu: evaluate: %w", err)
+		}
+		logits := n.eval.logitsVal.Data().([]float32)
+		nll := n.eval.nllVal.Data().([]float32)
+		for i := 0; i < rows; i++ {
+			row := logits[i*C : (i+1)*C]
+			best := 0
+			for c := 1; c < C; c++ {
+				if row[c] > row[best] {
+					best = c
+				}
+			}
+			if best == int(labels[i]) {
+				correct++
+			}
+			sum += float64(nll[i])
+		}
+		n.evalVM.Reset()
+	}
+	loss = sum / float64(set.N)
+	if math.IsNaN(loss) || math.IsInf(loss, 0) {
+		return 0, loss, fmt.Errorf("cpu: evaluation loss is %v", loss)
+	}
+	return float64(correct) / float64(set.N), loss, nil
+}
+
+func (n *Net) export(src [][]float32) []engine.Param {
+	out := make([]engine.Param, len(n.spec.Params))
+	for i, p := range n.spec.Params {
+		out[i] = engine.Param{Name: p.Name, Shape: append([]int(nil), p.Shape...), Data: append([]float32(nil), src[i]...)}
+	}
+	return out
+}
+
+func (n *Net) weights() [][]float32 {
+	out := make([][]float32, len(n.paramT))
+	for i, t := range n.paramT {
+		out[i] = t.Data().([]float32)
+	}
+	return out
+}
+
+// Params implements engine.Net.
+func (n *Net) Params() []engine.Param { return n.export(n.weights()) }
+
+// Velocity implements engine.Net.
+func (n *Net) Velocity() []engine.Param { return n.export(n.vel) }
+
+// SetParams implements engine.Net.
+func (n *Net) SetParams(ps []engine.Param) error {
+	if err := engine.CheckParams(n.spec, ps); err != nil {
+		return err
+	}
+	for i, w := range n.weights() {
+		copy(w, ps[i].Data)
+	}
+	return nil
+}
+
+// SetVelocity implements engine.Net.
+func (n *Net) SetVelocity(vs []engine.Param) error {
+	if err := engine.CheckParams(n.spec, vs); err != nil {
+		return err
+	}
+	for i := range n.vel {
+		copy(n.vel[i], vs[i].Data)
+	}
+	return nil
+}
+
+// Close implements engine.Net.
+func (n *Net) Close() error {
+	var err error
+	if n.vm != nil {
+		err = n.vm.Close()
+	}
+	if n.evalVM != nil {
+		if e := n.evalVM.Close(); err == nil {
+			err = e
+		}
+	}
+	return err
+}

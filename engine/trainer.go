@@ -1,0 +1,243 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/sgds/sgds/engine/data"
+	"github.com/sgds/sgds/sampler"
+)
+
+// Order chooses, epoch by epoch, which samples are visited and with which
+// cost weights, and learns from the per-sample scores of every step. The
+// sampler package implements it (Sequential, Shuffled, Schedule).
+type Order interface {
+	// Plan returns the dataset indices of epoch e (1-based) in visiting
+	// order, and optional per-position cost weights (nil means 1/B).
+	Plan(epoch int) (sampler.Plan, error)
+	// Record stores the scores of one step at their dataset indices.
+	Record(indices []int, scores []float32)
+	// EndEpoch lets the order update itself after epoch e.
+	EndEpoch(epoch int) error
+}
+
+// Progress receives training progress; the command line draws a bar.
+type Progress interface {
+	StartEpoch(epoch, samples int)
+	Advance(samples int)
+	EndEpoch()
+}
+
+// EpochMetrics is one line of metrics.jsonl.
+type EpochMetrics struct {
+	Epoch     int      `json:"epoch"`
+	TrainLoss float64  `json:"train_loss"` // mean L_i over this epoch's drawn samples, from their forward passes
+	TestAcc   float64  `json:"test_acc"`
+	TestLoss  float64  `json:"test_loss"`
+	ValAcc    *float64 `json:"val_acc,omitempty"`
+	ValLoss   *float64 `json:"val_loss,omitempty"`
+	// TrainSeconds and SamplesSeen are cumulative over the run; evaluation
+	// time is excluded.
+	TrainSeconds float64 `json:"train_seconds"`
+	SamplesSeen  int64   `json:"samples_seen"`
+	EpochSamples int     `json:"epoch_samples"`
+	EvalSeconds  float64 `json:"eval_seconds"`
+	// Order statistics, when the order reports them.
+	Kept     *int `json:"kept,omitempty"`
+	Distinct *int `json:"distinct,omitempty"`
+}
+
+// TargetHit records when an accuracy target was first reached.
+type TargetHit struct {
+	Target       float64 `json:"target"`
+	Epoch        int     `json:"epoch"`
+	TrainSeconds float64 `json:"train_seconds"`
+	SamplesSeen  int64   `json:"samples_seen"`
+}
+
+// StatsReporter is implemented by orders that report kept-set statistics.
+type StatsReporter interface {
+	Stats() sampler.Stats
+}
+
+// ErrDiverged reports a NaN or infinite loss.
+var ErrDiverged = errors.New("training diverged")
+
+// Trainer runs epochs of a Net over a training set in the order an Order
+// chooses, evaluating after every epoch.
+type Trainer struct {
+	Net   Net
+	Train *data.Set
+	Test  *data.Set
+	Val   *data.Set // optional; targets use it when present
+	Order Order
+	// Epochs to run; FirstEpoch (default 1) lets a resumed run continue.
+	Epochs     int
+	FirstEpoch int
+	// Targets are accuracies (on Val if set, else Test) whose first epoch,
+	// time and samples are recorded.
+	Targets  []float64
+	Progress Progress
+	// OnEpoch is called after every epoch with its metrics (for writing
+	// metrics.jsonl and checkpoints); an error stops training.
+	OnEpoch func(EpochMetrics) error
+	// OnStep, when set, is called after every step with the step's indices
+	// and losses (for analyses such as the patterns experiment).
+	OnStep func(epoch int, indices []int, losses []float32)
+
+	// Elapsed training seconds and samples seen before FirstEpoch.
+	PriorSeconds float64
+	PriorSamples int64
+	Hits         []TargetHit
+	History      []EpochMetrics
+}
+
+// Run trains until Epochs are done or ctx is cancelled (checked between
+// steps; the epoch in progress is then abandoned and ctx.Err returned).
+func (t *Trainer) Run(ctx context.Context) error {
+	if t.Net == nil || t.Train == nil || t.Test == nil || t.Order == nil {
+		return errors.New("trainer: Net, Train, Test and Order are required")
+	}
+	spec := t.Net.Spec()
+	p := spec.InputSize()
+	if t.Train.Pixels() != p {
+		return fmt.Errorf("trainer: %s has %d values per image, model %s wants %d", t.Train.Name, t.Train.Pixels(), spec.Name, p)
+	}
+	first := max(t.FirstEpoch, 1)
+	var B int
+	seconds, seen := t.PriorSeconds, t.PriorSamples
+	var batch *Batch
+	for epoch := first; epoch <= t.Epochs; epoch++ {
+		plan, err := t.Order.Plan(epoch)
+		if err != nil {
+			return fmt.Errorf("epoch %d: %w", epoch, err)
+		}
+		if plan.Weights != nil && len(plan.Weights) != len(plan.Indices) {
+			return fmt.Errorf("epoch %d: plan has %d indices but %d weights", epoch, len(plan.Indices), len(plan.Weights))
+		}
+		if batch == nil {
+			B = t.Net.BatchSize()
+			batch = &Batch{Images: make([]float32, B*p), Labels: make([]int32, B), Weights: make([]float32, B)}
+		}
+		if t.Progress != nil {
+			t.Progress.StartEpoch(epoch, len(plan.Indices))
+		}
+		start := time.Now()
+		var lossSum float64
+		for s, pos := 0, 0; pos < len(plan.Indices); s, pos = s+1, pos+B {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			idx := plan.Indices[pos:min(pos+B, len(plan.Indices))]
+			if err := gather(batch, t.Train, idx, plan.Weights, pos, B); err != nil {
+				return fmt.Errorf("epoch %d step %d: %w", epoch, s+1, err)
+			}
+			st, err := t.Net.Step(batch)
+			if err != nil {
+				return fmt.Errorf("epoch %d step %d: %w", epoch, s+1, err)
+			}
+			for i, l := range st.Losses {
+				if math.IsNaN(float64(l)) || math.IsInf(float64(l), 0) {
+					return fmt.Errorf("%w at epoch %d, step %d: loss of sample %d is %v; the learning rate (--lr) is the most likely cause, try a smaller one",
+						ErrDiverged, epoch, s+1, idx[i], l)
+				}
+				lossSum += float64(l)
+			}
+			t.Order.Record(idx, st.Losses)
+			if t.OnStep != nil {
+				t.OnStep(epoch, idx, st.Losses)
+			}
+			if t.Progress != nil {
+				t.Progress.Advance(len(idx))
+			}
+		}
+		seconds += time.Since(start).Seconds()
+		seen += int64(len(plan.Indices))
+		if t.Progress != nil {
+			t.Progress.EndEpoch()
+		}
+		m := EpochMetrics{Epoch: epoch, TrainSeconds: seconds, SamplesSeen: seen, EpochSamples: len(plan.Indices)}
+		if len(plan.Indices) > 0 {
+			m.TrainLoss = lossSum / float64(len(plan.Indices))
+		}
+		if sr, ok := t.Order.(StatsReporter); ok {
+			st := sr.Stats()
+			m.Kept, m.Distinct = &st.Kept, &st.Distinct
+		}
+		evalStart := time.Now()
+		if m.TestAcc, m.TestLoss, err = t.Net.Evaluate(t.Test); err != nil {
+			return fmt.Errorf("epoch %d: evaluating on %s: %w", epoch, t.Test.Name, err)
+		}
+		targetAcc := m.TestAcc
+		if t.Val != nil {
+			acc, loss, err := t.Net.Evaluate(t.Val)
+			if err != nil {
+				return fmt.Errorf("epoch %d: evaluating on %s: %w", epoch, t.Val.Name, err)
+			}
+			m.ValAcc, m.ValLoss = &acc, &loss
+			targetAcc = acc
+		}
+		m.EvalSeconds = time.Since(evalStart).Seconds()
+		for _, target := range t.Targets {
+			if targetAcc >= target && !t.hit(target) {
+				t.Hits = append(t.Hits, TargetHit{Target: target, Epoch: epoch, TrainSeconds: seconds, SamplesSeen: seen})
+			}
+		}
+		if err := t.Order.EndEpoch(epoch); err != nil {
+			return fmt.Errorf("epoch %d: %w", epoch, err)
+		}
+		t.History = append(t.History, m)
+		if t.OnEpoch != nil {
+			if err := t.OnEpoch(m); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (t *Trainer) hit(target float64) bool {
+	for _, h := range t.Hits {
+		if h.Target == target {
+			return true
+		}
+	}
+	return false
+}
+
+// Hit returns the record of the first epoch that reached target, if any.
+func (t *Trainer) Hit(target float64) (TargetHit, bool) {
+	for _, h := range t.Hits {
+		if h.Target == target {
+			return h, true
+		}
+	}
+	return TargetHit{}, false
+}
+
+// gather fills b with the samples idx (positions pos… of the plan). Real
+// rows get the plan's weight (or 1/B); padding rows get weight 0.
+func gather(b *Batch, set *data.Set, idx []int, weights []float64, pos, B int) error {
+	p := set.Pixels()
+	for i, k := range idx {
+		if k < 0 || k >= set.N {
+			return fmt.Errorf("sample index %d outside the %d samples of %s", k, set.N, set.Name)
+		}
+		copy(b.Images[i*p:(i+1)*p], set.Images[k*p:(k+1)*p])
+		b.Labels[i] = set.Labels[k]
+		if weights != nil {
+			b.Weights[i] = float32(weights[pos+i])
+		} else {
+			b.Weights[i] = 1 / float32(B)
+		}
+	}
+	clear(b.Images[len(idx)*p:])
+	clear(b.Labels[len(idx):])
+	clear(b.Weights[len(idx):])
+	b.Indices = idx
+	b.N = len(idx)
+	return nil
+}

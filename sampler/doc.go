@@ -1,0 +1,51 @@
+// Package sampler decides which training samples the engine learns from and
+// when. It is pure host code with no dependency on the engine.
+//
+// # Alias table
+//
+// [Alias] draws an index i ∈ [0, n) with probability p_i = w_i / Σ_j w_j in
+// O(1) per draw after an O(n) build (Walker's alias method, built with Vose's
+// algorithm). The table holds, for each column j, a threshold t_j ∈ [0, 1]
+// and an alias a_j; a draw picks a column j uniformly and returns j when a
+// uniform u ∈ [0, 1) is below t_j, else a_j, so that
+//
+//	p_i = (t_i + Σ_{j : a_j = i} (1 − t_j)) / n.
+//
+// Weights are scaled by their maximum before they are summed, so any finite
+// non-negative weights work, including ones spanning 1e-300 … 1e300.
+//
+// # Orders
+//
+// Every order ([Sequential], [Shuffled], [Schedule]) implements [Order]: the
+// trainer asks for one [Plan] per epoch (the dataset indices to visit, in
+// order, and optional per-position weights for the batch cost), reports the
+// per-sample scores (losses) of every step by dataset index with Record, and
+// calls EndEpoch at the end of each epoch. State and Restore save and resume
+// an order so that a resumed run continues with the same draws.
+//
+// # SGD-S schedule
+//
+// [Schedule] implements "SGD on steroids" (docs/METHOD.md §3). The first
+// TransientEpochs epochs visit all N samples in a fresh seeded shuffled order.
+// Every later (steady-state) epoch draws K = |kept| dataset indices with
+// replacement from the kept set with probability
+//
+//	p_i = (1 − λ)·s_i / Σ_{j∈kept} s_j + λ / K,   i ∈ kept,
+//
+// where s_i is the latest recorded score of sample i and λ = Mix. At the end
+// of each steady-state epoch the round(DropFrac·K) kept samples with the
+// lowest scores are dropped (never going below max(1, round(KeptFloor·N))
+// samples), and round(ReaddFrac·N) samples are re-added, drawn uniformly
+// without replacement from the samples outside the kept set. In unbiased mode
+// a drawn sample's loss gets the weight w_i = 1/(B·K·p_i) in the batch cost
+// (E[w_i] = 1/B), so that the expected batch cost equals the uniform mean over
+// the kept set.
+//
+// # Determinism
+//
+// All randomness comes from PCG generators ([math/rand/v2]) whose seeds are
+// derived from the order's seed, the purpose of the draw and the epoch
+// number; nothing is seeded from the clock. A plan therefore depends only on
+// the seed, the epoch and the recorded scores and kept set, which is exactly
+// what State saves.
+package sampler

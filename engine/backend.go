@@ -28,6 +28,12 @@ type StepStats struct {
 	// (before the update). It is owned by the Net and valid until its next
 	// call.
 	Losses []float32
+	// LastNorms holds ||softmax_i − onehot_i||, the norm of L_i's gradient
+	// with respect to the logits, for the N real rows.
+	LastNorms []float32
+	// GradNorms holds ||∇θ L_i||, the exact per-sample gradient norm over
+	// all parameters, when Config.GradNorms is set (else nil).
+	GradNorms []float32
 	// Cost is the batch cost Σ w_i·L_i that was differentiated.
 	Cost float64
 }
@@ -37,6 +43,8 @@ type Config struct {
 	Batch    int     // rows per step, fixed for the Net's life
 	LR       float64 // learning rate η
 	Momentum float64 // momentum μ: v ← μ·v + g, θ ← θ − η·v
+	// GradNorms makes every Step also return per-sample gradient norms.
+	GradNorms bool
 }
 
 // Validate reports the first invalid field.
@@ -61,6 +69,9 @@ type Net interface {
 	// Step runs forward and backward on b, applies one SGD-momentum update
 	// of the cost Σ w_i·L_i, and returns the per-sample losses.
 	Step(b *Batch) (StepStats, error)
+	// GradNorms returns ||∇θ L_i|| for the N real rows of b, from one
+	// forward and one backward pass, without changing the parameters.
+	GradNorms(b *Batch) ([]float32, error)
 	// Evaluate returns accuracy and mean loss over a data set, without
 	// changing the parameters.
 	Evaluate(set *data.Set) (acc, loss float64, err error)

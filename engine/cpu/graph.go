@@ -34,6 +34,35 @@ type graph struct {
 	layerIn []*G.Node
 
 	xT, yT, wT *tensor.Dense
+
+	// Per-sample gradient norms: d cost/d z of every layer, and copies of
+	// the layer inputs and of those gradients read during the run.
+	dz           []*G.Node
+	reads        G.Nodes
+	inVal, dzVal []G.Value
+}
+
+// addNormReads adds the read nodes that copy every layer's input and
+// output gradient, so that their values survive until the run ends.
+func (gr *graph) addNormReads() {
+	gr.inVal = make([]G.Value, len(gr.layerIn))
+	gr.dzVal = make([]G.Value, len(gr.dz))
+	for l, a := range gr.layerIn {
+		if a != gr.x {
+			gr.inVal[l] = tensor.New(tensor.WithShape(a.Shape()...), tensor.Of(tensor.Float32))
+			gr.reads = append(gr.reads, G.Read(a, &gr.inVal[l]))
+		}
+		gr.dzVal[l] = tensor.New(tensor.WithShape(gr.dz[l].Shape()...), tensor.Of(tensor.Float32))
+		gr.reads = append(gr.reads, G.Read(gr.dz[l], &gr.dzVal[l]))
+	}
+}
+
+// layerInput returns the value of layer l's input after a run.
+func (gr *graph) layerInput(l int) []float32 {
+	if gr.layerIn[l] == gr.x {
+		return gr.xT.Data().([]float32)
+	}
+	return gr.inVal[l].Data().([]float32)
 }
 
 // buildGraph builds the forward graph of model m for batch rows, binding

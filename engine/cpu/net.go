@@ -37,6 +37,10 @@ type Net struct {
 	grads  []*G.Node
 	vm     G.VM
 	losses []float32
+	// normVM runs the same step and also reads what the per-sample
+	// gradient norms need.
+	normVM G.VM
+	norms  *normState
 
 	eval   *graph
 	evalVM G.VM
@@ -64,16 +68,29 @@ func NewNet(m engine.ModelSpec, init []engine.Param, cfg engine.Config) (*Net, e
 	if n.train, err = buildGraph(m, cfg.Batch, n.paramT); err != nil {
 		return nil, fmt.Errorf("cpu: building %s training graph: %w", m.Name, err)
 	}
-	if n.grads, err = G.Grad(n.train.cost, n.train.params...); err != nil {
+	// d cost/d θ for the update, and d cost/d z of every layer's
+	// pre-activation for the per-sample gradient norms.
+	tr := n.train
+	one := tr.g.AddNode(G.NewConstant(float32(1)))
+	all, err := G.Backpropagate(G.Nodes{tr.cost}, G.Nodes{one}, append(append(G.Nodes{}, tr.params...), tr.pre...))
+	if err != nil {
 		return nil, fmt.Errorf("cpu: differentiating %s: %w", m.Name, err)
 	}
-	inputs := append(G.Nodes{n.train.x, n.train.y, n.train.w}, n.train.params...)
-	outputs := append(G.Nodes{n.train.readNLL, n.train.readLogits, n.train.cost}, n.grads...)
-	prog, locs, err := G.CompileFunction(n.train.g, inputs, outputs)
+	n.grads, tr.dz = all[:len(tr.params)], all[len(tr.params):]
+	tr.addNormReads()
+	inputs := append(G.Nodes{tr.x, tr.y, tr.w}, tr.params...)
+	outputs := append(G.Nodes{tr.readNLL, tr.readLogits, tr.cost}, n.grads...)
+	prog, locs, err := G.CompileFunction(tr.g, inputs, outputs)
 	if err != nil {
 		return nil, fmt.Errorf("cpu: compiling %s training step: %w", m.Name, err)
 	}
-	n.vm = G.NewTapeMachine(n.train.g, G.WithPrecompiled(prog, locs))
+	n.vm = G.NewTapeMachine(tr.g, G.WithPrecompiled(prog, locs))
+	prog, locs, err = G.CompileFunction(tr.g, inputs, append(outputs, tr.reads...))
+	if err != nil {
+		return nil, fmt.Errorf("cpu: compiling %s step with gradient norms: %w", m.Name, err)
+	}
+	n.normVM = G.NewTapeMachine(tr.g, G.WithPrecompiled(prog, locs))
+	n.norms = newNormState(m, cfg.Batch)
 
 	if n.eval, err = buildGraph(m, evalBatch, n.paramT); err != nil {
 		return nil, fmt.Errorf("cpu: building %s evaluation graph: %w", m.Name, err)
@@ -117,7 +134,7 @@ func load(gr *graph, classes int, images []float32, labels []int32, weights []fl
 
 // run loads b, runs forward and backward, and copies the per-sample losses
 // into n.losses. The caller reads the gradient nodes and then resets the VM.
-func (n *Net) run(b *engine.Batch) (cost float64, err error) {
+func (n *Net) run(vm G.VM, b *engine.Batch) (cost float64, err error) {
 	B := n.cfg.Batch
 	if len(b.Labels) != B || len(b.Weights) != B || b.N < 0 || b.N > B {
 		return 0, fmt.Errorf("cpu: batch has %d labels, %d weights, %d real rows; net wants %d rows",
@@ -126,7 +143,7 @@ func (n *Net) run(b *engine.Batch) (cost float64, err error) {
 	if err := load(n.train, n.spec.Classes, b.Images, b.Labels, b.Weights); err != nil {
 		return 0, fmt.Errorf("cpu: %w", err)
 	}
-	if err := n.vm.RunAll(); err != nil {
+	if err := vm.RunAll(); err != nil {
 		return 0, fmt.Errorf("cpu: step: %w", err)
 	}
 	copy(n.losses, n.train.nllVal.Data().([]float32))
@@ -136,10 +153,21 @@ func (n *Net) run(b *engine.Batch) (cost float64, err error) {
 // Step implements engine.Net: forward, backward, then the SGD-momentum
 // update v ← μ·v + ∇Σw_i·L_i, θ ← θ − η·v.
 func (n *Net) Step(b *engine.Batch) (engine.StepStats, error) {
-	defer n.vm.Reset()
-	cost, err := n.run(b)
+	vm := n.vm
+	if n.cfg.GradNorms {
+		vm = n.normVM
+	}
+	defer vm.Reset()
+	cost, err := n.run(vm, b)
 	if err != nil {
 		return engine.StepStats{}, err
+	}
+	st := engine.StepStats{Losses: n.losses[:b.N], Cost: cost}
+	st.LastNorms = n.norms.lastLayer(n.train, b)
+	if n.cfg.GradNorms {
+		if st.GradNorms, err = n.norms.compute(n.train, b.Weights, b.N); err != nil {
+			return engine.StepStats{}, err
+		}
 	}
 	lr, mu := float32(n.cfg.LR), float32(n.cfg.Momentum)
 	for i, gn := range n.grads {
@@ -151,14 +179,14 @@ func (n *Net) Step(b *engine.Batch) (engine.StepStats, error) {
 			w[j] -= lr * v[j]
 		}
 	}
-	return engine.StepStats{Losses: n.losses[:b.N], Cost: cost}, nil
+	return st, nil
 }
 
 // Gradients returns ∇θ Σ w_i·L_i and the per-sample losses of b without
 // changing the parameters or the optimiser state.
 func (n *Net) Gradients(b *engine.Batch) (grads []engine.Param, losses []float32, err error) {
 	defer n.vm.Reset()
-	if _, err := n.run(b); err != nil {
+	if _, err := n.run(n.vm, b); err != nil {
 		return nil, nil, err
 	}
 	src := make([][]float32, len(n.grads))
@@ -268,6 +296,11 @@ func (n *Net) Close() error {
 	var err error
 	if n.vm != nil {
 		err = n.vm.Close()
+	}
+	if n.normVM != nil {
+		if e := n.normVM.Close(); err == nil {
+			err = e
+		}
 	}
 	if n.evalVM != nil {
 		if e := n.evalVM.Close(); err == nil {

@@ -170,7 +170,7 @@ func TestGradientMatchesFiniteDifferences(t *testing.T) {
 		params := n.weights()
 		cost := func() float64 {
 			defer n.vm.Reset()
-			c, err := n.run(b)
+			c, err := n.run(n.vm, b)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,0 +1,125 @@
+package cpu
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/sgds/sgds/engine"
+	"github.com/sgds/sgds/kernels"
+)
+
+// layerShape describes one trainable layer for the gradient-norm kernels.
+type layerShape struct {
+	conv      bool
+	cin, h, w int // conv input (channels, height, width)
+	kh, kw    int // conv kernel
+	T, K, C   int // positions, patch (or input) size, output channels
+}
+
+// normState holds the buffers of the per-sample gradient norms.
+type normState struct {
+	layers  []layerShape
+	batch   int
+	sq      []float32 // Σ over layers of ||∇ L_i||² (weighted by w_i²)
+	out     []float32
+	last    []float32
+	loss    []float32
+	patches [][]float32
+	scratch []float64
+}
+
+func newNormState(m engine.ModelSpec, batch int) *normState {
+	s := &normState{batch: batch, sq: make([]float32, batch), out: make([]float32, batch),
+		last: make([]float32, batch), loss: make([]float32, batch)}
+	h, w := 0, 0
+	if len(m.Input) == 3 {
+		h, w = m.Input[1], m.Input[2]
+	}
+	for p := 0; p < len(m.Params); p += 2 {
+		sh := m.Params[p].Shape
+		var l layerShape
+		if len(sh) == 4 { // conv (cout, cin, kh, kw), valid, stride 1, then 2×2 pool
+			l = layerShape{conv: true, cin: sh[1], h: h, w: w, kh: sh[2], kw: sh[3]}
+			oh, ow := h-sh[2]+1, w-sh[3]+1
+			l.T, l.K, l.C = oh*ow, sh[1]*sh[2]*sh[3], sh[0]
+			h, w = oh/2, ow/2
+			s.patches = append(s.patches, make([]float32, batch*l.T*l.K))
+			s.scratch = growScratch(s.scratch, kernels.ConvNormScratchLen(l.T, l.K, l.C))
+		} else {
+			l = layerShape{K: sh[0], C: sh[1]}
+			s.patches = append(s.patches, nil)
+		}
+		s.layers = append(s.layers, l)
+	}
+	return s
+}
+
+func growScratch(s []float64, n int) []float64 {
+	if len(s) < n {
+		return make([]float64, n)
+	}
+	return s
+}
+
+// compute returns ||∇θ L_i|| for the first N rows from the layer inputs and
+// output gradients of the last run. With cost Σ w_i·L_i the output-gradient
+// rows are w_i·∂L_i/∂z_i, so
+//
+//	||∇θ L_i||² = Σ_layers layerNormSq(a_i, δ_i) / w_i²,
+//
+// where layerNormSq is (||a_i||² + 1)·||δ_i||² for a dense layer and
+// ||Σ_t δ_t a_tᵀ||² + ||Σ_t δ_t||² for a conv layer (METHOD.md §5).
+func (s *normState) compute(gr *graph, weights []float32, N int) ([]float32, error) {
+	clear(s.sq)
+	B := s.batch
+	for l, ly := range s.layers {
+		a := gr.layerInput(l)
+		d := gr.dzVal[l].Data().([]float32)
+		if ly.conv {
+			kernels.Im2Col(s.patches[l], a, B, ly.cin, ly.h, ly.w, ly.kh, ly.kw)
+			kernels.AddConvGradNormSq(s.sq, s.patches[l], d, B, ly.T, ly.K, ly.C, true, s.scratch)
+		} else {
+			kernels.AddDenseGradNormSq(s.sq, a, d, B, ly.K, ly.C, true)
+		}
+	}
+	for i := 0; i < N; i++ {
+		w := float64(weights[i])
+		if w == 0 {
+			return nil, fmt.Errorf("cpu: gradient norm of row %d is undefined: its cost weight is 0", i)
+		}
+		s.out[i] = float32(math.Sqrt(float64(s.sq[i])) / math.Abs(w))
+	}
+	return s.out[:N], nil
+}
+
+// lastLayer returns ||softmax_i − onehot_i|| for the real rows of b from
+// the logits of the last run.
+func (s *normState) lastLayer(gr *graph, b *engine.Batch) []float32 {
+	logits := gr.logitsVal.Data().([]float32)
+	C := len(logits) / s.batch
+	kernels.SoftmaxNLL(s.loss, nil, s.last, logits, b.Labels, s.batch, C)
+	return s.last[:b.N]
+}
+
+// GradNorms implements engine.Net: one forward and backward pass with unit
+// weights on the real rows, then the per-layer norm reductions; the
+// parameters and optimiser state are unchanged.
+func (n *Net) GradNorms(b *engine.Batch) ([]float32, error) {
+	if len(b.Weights) != n.cfg.Batch || b.N < 0 || b.N > n.cfg.Batch {
+		return nil, fmt.Errorf("cpu: batch has %d weights and %d real rows; net wants %d rows", len(b.Weights), b.N, n.cfg.Batch)
+	}
+	unit := *b
+	unit.Weights = make([]float32, n.cfg.Batch)
+	for i := 0; i < b.N; i++ {
+		unit.Weights[i] = 1
+	}
+	defer n.normVM.Reset()
+	if _, err := n.run(n.normVM, &unit); err != nil {
+		return nil, err
+	}
+	norms, err := n.norms.compute(n.train, unit.Weights, b.N)
+	if err != nil {
+		return nil, err
+	}
+	return append([]float32(nil), norms...), nil
+}

@@ -69,6 +69,9 @@ type Net interface {
 	// Step runs forward and backward on b, applies one SGD-momentum update
 	// of the cost Σ w_i·L_i, and returns the per-sample losses.
 	Step(b *Batch) (StepStats, error)
+	// Gradients returns ∇θ Σ w_i·L_i and the per-sample losses of b
+	// without changing the parameters or the optimiser state.
+	Gradients(b *Batch) (grads []Param, losses []float32, err error)
 	// GradNorms returns ||∇θ L_i|| for the N real rows of b, from one
 	// forward and one backward pass, without changing the parameters.
 	GradNorms(b *Batch) ([]float32, error)

@@ -1,0 +1,351 @@
+// Package enginetest is the test suite every backend must pass: call
+// RunAll(t, backend) from the backend's own tests. It trains on real MNIST
+// for a few batches only.
+package enginetest
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/sgds/sgds/engine"
+	"github.com/sgds/sgds/engine/data"
+)
+
+// RunAll runs every check of the suite against backend b.
+func RunAll(t *testing.T, b engine.Backend) {
+	t.Run("PaddingLeavesGradientUnchanged", func(t *testing.T) { PaddingLeavesGradientUnchanged(t, b) })
+	t.Run("GradientsDoNotAccumulate", func(t *testing.T) { GradientsDoNotAccumulate(t, b) })
+	t.Run("GradientMatchesFiniteDifferences", func(t *testing.T) { GradientMatchesFiniteDifferences(t, b) })
+	t.Run("GradNormsMatchBruteForce", func(t *testing.T) { GradNormsMatchBruteForce(t, b) })
+	t.Run("SameSeedSameRun", func(t *testing.T) { SameSeedSameRun(t, b) })
+	t.Run("ShortTrainingLearns", func(t *testing.T) { ShortTrainingLearns(t, b) })
+	t.Run("ParamsRoundTrip", func(t *testing.T) { ParamsRoundTrip(t, b) })
+	t.Run("BadConfigAndParams", func(t *testing.T) { BadConfigAndParams(t, b) })
+}
+
+// MNIST loads the real data set or fails the test.
+func MNIST(t testing.TB) (train, test *data.Set) {
+	t.Helper()
+	train, test, err := data.Load("mnist", "")
+	if err != nil {
+		t.Fatalf("real MNIST is required (run ./build.sh): %v", err)
+	}
+	return train, test
+}
+
+// NewNet builds a Net of the named model with weights from seed.
+func NewNet(t testing.TB, b engine.Backend, model string, cfg engine.Config, seed uint64) engine.Net {
+	t.Helper()
+	m, err := engine.LookupModel(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := b.New(m, engine.InitParams(m, seed), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Close() })
+	return n
+}
+
+// BatchOf gathers samples idx of set into a B-row batch with weight 1/B
+// per real row and zero-weight padding.
+func BatchOf(set *data.Set, idx []int, B int) *engine.Batch {
+	p := set.Pixels()
+	b := &engine.Batch{Images: make([]float32, B*p), Labels: make([]int32, B), Weights: make([]float32, B), N: len(idx), Indices: idx}
+	for i, k := range idx {
+		copy(b.Images[i*p:], set.Image(k))
+		b.Labels[i] = set.Labels[k]
+		b.Weights[i] = 1 / float32(B)
+	}
+	return b
+}
+
+// Seq returns start, start+1, …, start+n−1.
+func Seq(start, n int) []int {
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = start + i
+	}
+	return idx
+}
+
+// MaxRelDiff returns the largest over parameters of ||a−b|| / ||b||.
+func MaxRelDiff(a, b []engine.Param) float64 {
+	var worst float64
+	for i := range a {
+		var num, den float64
+		for j := range a[i].Data {
+			d := float64(a[i].Data[j] - b[i].Data[j])
+			num += d * d
+			den += float64(b[i].Data[j]) * float64(b[i].Data[j])
+		}
+		worst = math.Max(worst, math.Sqrt(num/math.Max(den, 1e-30)))
+	}
+	return worst
+}
+
+var cfg64 = engine.Config{Batch: 64, LR: 0.01, Momentum: 0.5}
+
+// PaddingLeavesGradientUnchanged compares the gradient of a 64-row batch
+// with 40 real rows and 24 rows of other samples at weight 0 against the
+// gradient of the same 40 rows in a 40-row net.
+func PaddingLeavesGradientUnchanged(t *testing.T, be engine.Backend) {
+	train, _ := MNIST(t)
+	for _, model := range engine.Models() {
+		big := NewNet(t, be, model, cfg64, 5)
+		small := NewNet(t, be, model, engine.Config{Batch: 40, LR: 0.01, Momentum: 0.5}, 5)
+		padded := BatchOf(train, Seq(2000, 64), 64)
+		padded.N = 40
+		for i := 40; i < 64; i++ {
+			padded.Weights[i] = 0
+		}
+		exact := BatchOf(train, Seq(2000, 40), 40)
+		for i := range exact.Weights {
+			exact.Weights[i] = 1 / float32(64)
+		}
+		g1, _, err := big.Gradients(padded)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g2, _, err := small.Gradients(exact)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := MaxRelDiff(g1, g2); d > 1e-5 {
+			t.Fatalf("%s: padding changed the gradient: relative difference %g", model, d)
+		}
+		padded.Weights[50] = 1 / float32(64) // the check can fail
+		g3, _, _ := big.Gradients(padded)
+		if d := MaxRelDiff(g3, g2); d < 1e-4 {
+			t.Fatalf("%s: a weighted padding row did not change the gradient (%g)", model, d)
+		}
+	}
+}
+
+// GradientsDoNotAccumulate runs the same batch twice.
+func GradientsDoNotAccumulate(t *testing.T, be engine.Backend) {
+	train, _ := MNIST(t)
+	n := NewNet(t, be, "mlp", cfg64, 1)
+	b := BatchOf(train, Seq(0, 64), 64)
+	g1, _, _ := n.Gradients(b)
+	g2, _, _ := n.Gradients(b)
+	if d := MaxRelDiff(g1, g2); d != 0 {
+		t.Fatalf("second pass differs by %g", d)
+	}
+}
+
+// GradientMatchesFiniteDifferences checks a few entries of every
+// parameter's gradient against central differences of Σ w_i·L_i.
+func GradientMatchesFiniteDifferences(t *testing.T, be engine.Backend) {
+	train, _ := MNIST(t)
+	for _, model := range engine.Models() {
+		n := NewNet(t, be, model, engine.Config{Batch: 8, LR: 0.01, Momentum: 0.5}, 9)
+		b := BatchOf(train, Seq(300, 8), 8)
+		grads, _, err := n.Gradients(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cost := func() float64 {
+			_, losses, err := n.Gradients(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var c float64
+			for i, l := range losses {
+				c += float64(b.Weights[i]) * float64(l)
+			}
+			return c
+		}
+		r := rand.New(rand.NewPCG(1, 2))
+		params := n.Params()
+		for i := range params {
+			for k := 0; k < 3; k++ {
+				j := r.IntN(len(params[i].Data))
+				old := params[i].Data[j]
+				h := float32(1e-3)
+				params[i].Data[j] = old + h
+				n.SetParams(params)
+				up := cost()
+				params[i].Data[j] = old - h
+				n.SetParams(params)
+				down := cost()
+				params[i].Data[j] = old
+				n.SetParams(params)
+				fd := (up - down) / (2 * float64(h))
+				g := float64(grads[i].Data[j])
+				if math.Abs(fd-g) > 2e-3+0.05*math.Abs(g) {
+					t.Errorf("%s %s[%d]: gradient %g, finite difference %g", model, grads[i].Name, j, g, fd)
+				}
+			}
+		}
+	}
+}
+
+// BruteForceNorms computes ||∇θ L_i|| with one backward pass per sample.
+func BruteForceNorms(t testing.TB, n engine.Net, b *engine.Batch) []float64 {
+	out := make([]float64, b.N)
+	one := *b
+	one.Weights = make([]float32, len(b.Weights))
+	for i := 0; i < b.N; i++ {
+		clear(one.Weights)
+		one.Weights[i] = 1
+		grads, _, err := n.Gradients(&one)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sq float64
+		for _, g := range grads {
+			for _, v := range g.Data {
+				sq += float64(v) * float64(v)
+			}
+		}
+		out[i] = math.Sqrt(sq)
+	}
+	return out
+}
+
+// GradNormsMatchBruteForce compares batched per-sample gradient norms with
+// one backward pass per sample on real MNIST after a little training (rel.
+// error ≤ 1e-4 where the squared norm exceeds 1e-6), through GradNorms and
+// through Step with unequal weights.
+func GradNormsMatchBruteForce(t *testing.T, be engine.Backend) {
+	train, _ := MNIST(t)
+	for _, model := range engine.Models() {
+		n := NewNet(t, be, model, engine.Config{Batch: 32, LR: 0.01, Momentum: 0.5, GradNorms: true}, 11)
+		for s := 0; s < 20; s++ {
+			if _, err := n.Step(BatchOf(train, Seq(32*s, 32), 32)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		b := BatchOf(train, Seq(5000, 32), 32)
+		b.N = 29
+		for i := 29; i < 32; i++ {
+			b.Weights[i] = 0
+		}
+		want := BruteForceNorms(t, n, b)
+		got, err := n.GradNorms(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		check := func(what string, got []float32) {
+			checked := 0
+			for i := range want {
+				if want[i]*want[i] <= 1e-6 {
+					continue
+				}
+				checked++
+				if rel := math.Abs(float64(got[i])-want[i]) / want[i]; rel > 1e-4 {
+					t.Errorf("%s %s sample %d: norm %v, brute force %v (rel %g)", model, what, i, got[i], want[i], rel)
+				}
+			}
+			if checked < 10 {
+				t.Fatalf("%s: only %d samples with a norm² above 1e-6", model, checked)
+			}
+		}
+		check("GradNorms", got)
+		for i := 0; i < b.N; i++ {
+			b.Weights[i] = float32(i+1) / 100
+		}
+		st, err := n.Step(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		check("Step", st.GradNorms)
+	}
+}
+
+// SameSeedSameRun trains two nets from the same seed on the same batches
+// and expects bit-identical losses and parameters.
+func SameSeedSameRun(t *testing.T, be engine.Backend) {
+	train, _ := MNIST(t)
+	a := NewNet(t, be, "cnn", cfg64, 7)
+	c := NewNet(t, be, "cnn", cfg64, 7)
+	for s := 0; s < 3; s++ {
+		b := BatchOf(train, Seq(64*s, 64), 64)
+		sa, err := a.Step(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		la := append([]float32(nil), sa.Losses...)
+		sc, err := c.Step(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range la {
+			if la[i] != sc.Losses[i] {
+				t.Fatalf("step %d sample %d: %v vs %v", s, i, la[i], sc.Losses[i])
+			}
+		}
+	}
+	if d := MaxRelDiff(a.Params(), c.Params()); d != 0 {
+		t.Fatalf("parameters differ by %g", d)
+	}
+}
+
+// ShortTrainingLearns trains the MLP for 150 steps of real MNIST and
+// expects clearly better than chance on the test set.
+func ShortTrainingLearns(t *testing.T, be engine.Backend) {
+	train, test := MNIST(t)
+	n := NewNet(t, be, "mlp", cfg64, 1)
+	for s := 0; s < 150; s++ {
+		if _, err := n.Step(BatchOf(train, Seq(64*s, 64), 64)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	acc, loss, err := n.Evaluate(test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("test accuracy %.4f (loss %.3f) after 150 steps", acc, loss)
+	if acc < 0.8 {
+		t.Fatalf("accuracy %.3f after 150 steps, want ≥ 0.8", acc)
+	}
+}
+
+// ParamsRoundTrip checks Params/SetParams and Velocity/SetVelocity.
+func ParamsRoundTrip(t *testing.T, be engine.Backend) {
+	train, _ := MNIST(t)
+	a := NewNet(t, be, "mlp", cfg64, 1)
+	c := NewNet(t, be, "mlp", cfg64, 2)
+	b := BatchOf(train, Seq(0, 64), 64)
+	a.Step(b)
+	if err := c.SetParams(a.Params()); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SetVelocity(a.Velocity()); err != nil {
+		t.Fatal(err)
+	}
+	b2 := BatchOf(train, Seq(64, 64), 64)
+	a.Step(b2)
+	c.Step(b2)
+	if d := MaxRelDiff(a.Params(), c.Params()); d != 0 {
+		t.Fatalf("restored net diverged by %g", d)
+	}
+}
+
+// BadConfigAndParams expects errors, not panics, for invalid input.
+func BadConfigAndParams(t *testing.T, be engine.Backend) {
+	m, _ := engine.LookupModel("mlp")
+	for _, c := range []engine.Config{{Batch: 0, LR: 0.1}, {Batch: 8, LR: -1}, {Batch: 8, LR: math.NaN()}, {Batch: 8, LR: 0.1, Momentum: 1}} {
+		if _, err := be.New(m, engine.InitParams(m, 1), c); err == nil {
+			t.Errorf("config %+v accepted", c)
+		}
+	}
+	cnn, _ := engine.LookupModel("cnn")
+	if _, err := be.New(m, engine.InitParams(cnn, 1), cfg64); err == nil {
+		t.Error("cnn parameters accepted for mlp")
+	}
+	n := NewNet(t, be, "mlp", cfg64, 1)
+	if _, err := n.Step(&engine.Batch{Labels: make([]int32, 3)}); err == nil {
+		t.Error("short batch accepted")
+	}
+	bad := BatchOf(&data.Set{Images: make([]float32, 784), Labels: []int32{12}, N: 1, Rows: 28, Cols: 28, Classes: 10}, []int{0}, 64)
+	if _, err := n.Step(bad); err == nil {
+		t.Error("label 12 accepted")
+	}
+	if err := n.SetParams(engine.InitParams(cnn, 1)); err == nil {
+		t.Error("SetParams accepted cnn parameters")
+	}
+}

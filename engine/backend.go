@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/sgds/sgds/engine/data"
@@ -89,6 +90,33 @@ type Net interface {
 	Close() error
 }
 
+// Scorer is implemented by Nets that can return every per-sample score of
+// a batch (loss, last-layer norm, exact gradient norm) from one forward and
+// one backward pass without changing the parameters.
+type Scorer interface {
+	Score(b *Batch) (StepStats, error)
+}
+
+// Scores names the per-sample scores a sampler can use.
+var Scores = []string{"loss", "lastlayer", "gradnorm"}
+
+// PickScore returns the named score of st: L_i ("loss"), ||softmax_i −
+// onehot_i|| ("lastlayer") or ||∇θ L_i|| ("gradnorm").
+func PickScore(st StepStats, score string) ([]float32, error) {
+	switch score {
+	case "", "loss":
+		return st.Losses, nil
+	case "lastlayer":
+		return st.LastNorms, nil
+	case "gradnorm":
+		if st.GradNorms == nil {
+			return nil, errors.New("score gradnorm needs a Net built with Config.GradNorms")
+		}
+		return st.GradNorms, nil
+	}
+	return nil, fmt.Errorf("unknown score %q (known: loss, lastlayer, gradnorm)", score)
+}
+
 // Backend builds Nets.
 type Backend interface {
 	Name() string
@@ -123,29 +151,29 @@ func Backends() []string {
 	return names
 }
 
-// LookupBackend returns the backend for a device name: "cpu", "cuda", or
-// "auto" (cuda when built in, else cpu).
+// LookupBackend returns the backend for a device name: "cpu", "cuda",
+// "auto" (cuda when built in, else cpu), or any other registered name.
 func LookupBackend(device string) (Backend, error) {
 	regMu.Lock()
 	defer regMu.Unlock()
-	switch device {
-	case "auto":
+	if device == "auto" {
 		if b, ok := registry["cuda"]; ok {
 			return b, nil
 		}
 		device = "cpu"
-	case "cpu", "cuda":
-	default:
-		return nil, fmt.Errorf("unknown device %q (known: cpu, cuda, auto)", device)
 	}
-	b, ok := registry[device]
-	if !ok {
-		if device == "cuda" {
-			return nil, fmt.Errorf("device cuda: %w (rebuild with `make cuda`, i.e. go build -tags cuda, on a machine with the CUDA toolkit)", ErrNotCompiled)
-		}
-		return nil, fmt.Errorf("device %s: %w", device, ErrNotCompiled)
+	if b, ok := registry[device]; ok {
+		return b, nil
 	}
-	return b, nil
+	if device == "cuda" {
+		return nil, fmt.Errorf("device cuda: %w (rebuild with `make cuda`, i.e. go build -tags cuda, on a machine with the CUDA toolkit)", ErrNotCompiled)
+	}
+	known := []string{"auto"}
+	for n := range registry {
+		known = append(known, n)
+	}
+	sort.Strings(known)
+	return nil, fmt.Errorf("unknown device %q (known: %s)", device, strings.Join(known, ", "))
 }
 
 // CheckParams verifies that ps matches the model's parameter names and shapes.

@@ -74,6 +74,9 @@ type Trainer struct {
 	Test  *data.Set
 	Val   *data.Set // optional; targets use it when present
 	Order Order
+	// Score names the per-sample score recorded into the Order: "loss"
+	// (default), "lastlayer" or "gradnorm" (the Net must compute norms).
+	Score string
 	// Epochs to run; FirstEpoch (default 1) lets a resumed run continue.
 	Epochs     int
 	FirstEpoch int
@@ -146,7 +149,11 @@ func (t *Trainer) Run(ctx context.Context) error {
 				}
 				lossSum += float64(l)
 			}
-			t.Order.Record(idx, st.Losses)
+			scores, err := PickScore(st, t.Score)
+			if err != nil {
+				return err
+			}
+			t.Order.Record(idx, scores)
 			if t.OnStep != nil {
 				t.OnStep(epoch, idx, st.Losses)
 			}

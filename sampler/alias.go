@@ -3,11 +3,11 @@ package sampler
 import (
 	"fmt"
 	"math"
+	"math/bits"
 	"math/rand/v2"
 )
 
-// MaxAliasLen is the largest number of weights an Alias accepts (aliases are
-// stored as int32).
+// MaxAliasLen is the largest number of weights an Alias accepts.
 const MaxAliasLen = math.MaxInt32
 
 // Alias draws indices i ∈ [0, n) with probability p_i = w_i / Σ_j w_j in O(1)
@@ -20,31 +20,34 @@ const MaxAliasLen = math.MaxInt32
 //
 //	p_i = (t_i + Σ_{j : a_j = i} (1 − t_j)) / n,
 //
-// which [Alias.Prob] computes. The build keeps the residual of the column
-// being drained in compensated (two-word) arithmetic, so p_i matches
-// w_i / Σ_j w_j to within a few units of float64 rounding.
+// which [Alias.Prob] computes. A column is one 64-bit word: the alias in the
+// low b = bits.Len(n−1) bits, and t_j·2^64 rounded to a multiple of 2^b in
+// the others (a full column, t_j = 1, is its own alias). The build keeps
+// the residual of the column being drained in compensated (two-word)
+// arithmetic and charges it with the rounded thresholds, so rounding does
+// not accumulate: |p_i − w_i/Σw| ≤ 2^(b−64) plus a few float64 roundings,
+// below 1e-12 for n ≤ 2^24.
+//
+// A draw takes one value x from the generator: the column is the high word
+// of the 128-bit product x·n, and u is the low word over 2^64. Both are
+// uniform to within n/2^64 (relative).
 //
 // An Alias is read-only after it is built, so Draw and Fill may be called
 // concurrently with distinct generators. Reset must not run concurrently
 // with anything else. The zero value is an empty table: Len is 0 and Draw
 // panics.
 type Alias struct {
-	cols []aliasColumn
-	work []int32 // small/large worklists during a build
-}
-
-// aliasColumn packs a column's threshold and alias into 16 bytes, so that a
-// draw touches one cache line.
-type aliasColumn struct {
-	thr   float64
-	alias int32
+	cols  []uint64 // column j: t_j·2^64 (rounded, low b bits clear) | a_j
+	shift uint     // b
+	mask  uint64   // 2^b − 1
+	work  []int32  // small/large worklists during a build
 }
 
 // NewAlias builds an alias table for weights. It returns an error wrapping
 // [ErrBadWeights] that names the first bad index and value if a weight is NaN,
 // infinite or negative, and also if weights is empty, all zero, or longer than
-// [MaxAliasLen]. Weights are scaled by their maximum before summing, so that
-// no finite input overflows.
+// [MaxAliasLen]. Sums are formed after scaling by a power of two near the
+// largest weight when needed, so no finite input overflows.
 func NewAlias(weights []float64) (*Alias, error) {
 	a := &Alias{}
 	if err := a.Reset(weights); err != nil {
@@ -68,8 +71,9 @@ func (a *Alias) Reset(weights []float64) error {
 	if n > MaxAliasLen {
 		return fmt.Errorf("%w: %d weights, more than the limit %d", ErrBadWeights, n, MaxAliasLen)
 	}
-	// Pass 1: validate, and find the maximum m.
-	m := 0.0
+	// Pass 1: validate, find the maximum m and the sum S = Σ w_i
+	// (Neumaier's compensated sum).
+	m, sum, comp := 0.0, 0.0, 0.0
 	for i, w := range weights {
 		if !(w >= 0 && w <= math.MaxFloat64) { // NaN, negative, ±Inf
 			return fmt.Errorf("%w: weight %d is %v", ErrBadWeights, i, w)
@@ -77,72 +81,103 @@ func (a *Alias) Reset(weights []float64) error {
 		if w > m {
 			m = w
 		}
+		t := sum + w
+		if sum >= w {
+			comp += (sum - t) + w
+		} else {
+			comp += (w - t) + sum
+		}
+		sum = t
 	}
 	if m == 0 {
 		return fmt.Errorf("%w: all %d weights are zero", ErrBadWeights, n)
 	}
+	// Scale v_i = c1·c2·w_i with c1·c2 = 2^−e, m = f·2^e, when S could
+	// overflow or lose precision: then S = Σ v_i ∈ [1/2, n). Products with
+	// powers of two are exact unless they are subnormal.
+	c1, c2 := 1.0, 1.0
+	if m < 0x1p-960 || m > 0x1p960 {
+		_, e := math.Frexp(m)
+		c1, c2 = math.Ldexp(1, -e/2), math.Ldexp(1, -e-(-e/2))
+		sum, comp = 0, 0
+		for _, w := range weights {
+			v := w * c1 * c2
+			t := sum + v
+			if sum >= v {
+				comp += (sum - t) + v
+			} else {
+				comp += (v - t) + sum
+			}
+			sum = t
+		}
+	}
+	k := float64(n) / (sum + comp)
 
 	if cap(a.cols) < n {
-		a.cols = make([]aliasColumn, n)
+		a.cols = make([]uint64, n)
 		a.work = make([]int32, n)
 	}
 	cols := a.cols[:n]
 	work := a.work[:n]
 	a.cols = cols
+	a.shift = uint(bits.Len64(uint64(n - 1)))
+	a.mask = 1<<a.shift - 1
+	b, mask := a.shift, a.mask
+	// Rounding of a threshold t ∈ [0, 1) to τ ∈ [0, 2^(64−b)), t_j = τ·2^(b−64).
+	scale := math.Ldexp(1, 64-int(b))
+	unscale := 1 / scale
+	tauMax := uint64(math.MaxUint64) >> b
+	full := ^mask // threshold of a full column (its alias is itself)
 
-	// Pass 2: v_i = w_i/m ∈ [0, 1] and S = Σ v_i ∈ [1, n], summed with
-	// Neumaier's compensation.
-	sum, comp := 0.0, 0.0
-	for i, w := range weights {
-		v := w / m
-		cols[i] = aliasColumn{thr: v, alias: int32(i)}
-		t := sum + v
-		if sum >= v {
-			comp += (sum - t) + v
-		} else {
-			comp += (v - t) + sum
-		}
-		sum = t
-	}
-	k := float64(n) / (sum + comp)
-
-	// Pass 3: scaled probabilities q_i = n·v_i/S (mean 1), split into
-	// small (q < 1, pushed from the front of work) and large (q ≥ 1,
-	// pushed from the back).
+	// Pass 2: scaled probabilities q_i = n·v_i/S (mean 1), kept as float64
+	// bits in cols until their column is final, split into small (q < 1,
+	// pushed from the front of work) and large (q ≥ 1, pushed from the
+	// back). Writing both slots and moving one end is branch-free.
 	ns, nl := 0, n
-	for i := range cols {
-		q := cols[i].thr * k
-		cols[i].thr = q
+	for i, w := range weights {
+		q := w * c1 * c2 * k
+		cols[i] = math.Float64bits(q)
+		work[ns] = int32(i)
+		work[nl-1] = int32(i)
+		small := 0
 		if q < 1 {
-			work[ns] = int32(i)
-			ns++
-		} else {
-			nl--
-			work[nl] = int32(i)
+			small = 1
 		}
+		ns += small
+		nl -= 1 - small
 	}
 
-	// Pass 4 (Vose): take a large column l and let it fill small columns
-	// s, each getting t_s = q_s and a_s = l, while its residual
-	// r_l ← r_l − (1 − q_s) stays ≥ 1; the residual is the unevaluated sum
-	// hi + lo of two float64s (exact two-sums), so that long chains do not
-	// accumulate rounding. When r_l < 1, l becomes a small column.
+	// Pass 3 (Vose): take a large column l and let it fill small columns
+	// s, each getting the rounded threshold t_s ≈ q_s and a_s = l, while its
+	// residual r_l ← r_l − (1 − t_s) stays ≥ 1. The residual is the
+	// unevaluated sum hi + lo of two float64s (exact two-sums), so long
+	// chains do not accumulate rounding. When r_l < 1, l becomes a small
+	// column.
 	for nl < n && ns > 0 {
 		l := work[nl]
 		nl++
-		hi, lo := cols[l].thr, 0.0
+		hi, lo := math.Float64frombits(cols[l]), 0.0
 		for ns > 0 {
 			ns--
 			s := work[ns]
-			qs := cols[s].thr
-			cols[s].alias = l
-			d := qs - 1 // |−1| ≥ |q_s|: fast two-sum
-			e0 := qs - (d + 1)
+			// b ≥ 1 here (n ≥ 2), so τ < 2^63 fits int64 conversions.
+			x := math.Float64frombits(cols[s])*scale + 0.5
+			tau := tauMax
+			if x < scale {
+				tau = uint64(int64(x))
+			}
+			cols[s] = tau<<b | uint64(l)
+			ts := float64(int64(tau)) * unscale
+			d := ts - 1 // |−1| ≥ |t_s|: fast two-sum
+			e0 := ts - (d + 1)
 			u := hi + d // |hi| ≥ 1 ≥ |d|: fast two-sum
 			e1 := d - (u - hi)
 			hi, lo = u, lo+e0+e1
 			if r := hi + lo; r < 1 {
-				cols[l].thr = max(r, 0)
+				if r < 0 { // rounding of an exact residual ≥ 0
+					r = 0
+				}
+				cols[l] = math.Float64bits(r)
 				work[ns] = l
 				ns++
 				l = -1
@@ -150,60 +185,84 @@ func (a *Alias) Reset(weights []float64) error {
 			}
 		}
 		if l >= 0 { // no small column left: l's residual is 1
-			cols[l] = aliasColumn{thr: 1, alias: l}
+			cols[l] = full | uint64(l)
 		}
 	}
 	// Whatever is left has residual 1 up to rounding.
 	for _, j := range work[:ns] {
-		cols[j] = aliasColumn{thr: 1, alias: j}
+		cols[j] = full | uint64(j)
 	}
 	for _, j := range work[nl:] {
-		cols[j] = aliasColumn{thr: 1, alias: j}
+		cols[j] = full | uint64(j)
 	}
 	return nil
 }
 
-// Draw returns one index i with probability p_i. It consumes two values
-// from r (more only in the rare rejection step of r.Uint64N). Draw panics if
-// the table is empty.
+// Draw returns one index i with probability p_i; it consumes one value of r.
+// Draw panics if the table is empty.
 func (a *Alias) Draw(r *rand.Rand) int {
-	j := r.Uint64N(uint64(len(a.cols)))
+	j, u := bits.Mul64(r.Uint64(), uint64(len(a.cols)))
 	c := a.cols[j]
-	if r.Float64() < c.thr {
+	if u < c&^a.mask {
 		return int(j)
 	}
-	return int(c.alias)
+	return int(c & a.mask)
 }
+
+// fillBlock is the number of draws Fill prepares before it reads the table,
+// so that the table reads of a block are independent and overlap.
+const fillBlock = 64
 
 // Fill sets every dst[k] to an independent draw; it is equal to
 //
 //	for k := range dst { dst[k] = a.Draw(r) }
 //
-// and does not allocate.
+// (the same values from the same generator) and does not allocate.
 func (a *Alias) Fill(dst []int, r *rand.Rand) {
-	cols := a.cols
-	n := uint64(len(cols))
-	for k := range dst {
-		j := r.Uint64N(n)
-		c := cols[j]
-		if r.Float64() < c.thr {
-			dst[k] = int(j)
-		} else {
-			dst[k] = int(c.alias)
+	cols, mask, n := a.cols, a.mask, uint64(len(a.cols))
+	var us [fillBlock]uint64
+	for len(dst) > 0 {
+		blk := dst[:min(len(dst), fillBlock)]
+		us := us[:len(blk)]
+		for k := range blk {
+			j, u := bits.Mul64(r.Uint64(), n)
+			blk[k], us[k] = int(j), u
 		}
+		for k, j := range blk {
+			c := cols[j]
+			alias := int(c & mask)
+			if us[k] >= c&^mask {
+				j = alias
+			}
+			blk[k] = j
+		}
+		dst = dst[len(blk):]
 	}
 }
 
+// threshold returns t_j of column j, and whether it is full (t_j = 1, its own
+// alias).
+func (a *Alias) threshold(j int) (t float64, alias int, full bool) {
+	c := a.cols[j]
+	alias = int(c & a.mask)
+	if alias == j {
+		return 1, j, true
+	}
+	return float64(c&^a.mask) * 0x1p-64, alias, false
+}
+
 // Prob returns the probability with which the table draws i, computed from
-// the table itself: p_i = (t_i + Σ_{j : a_j = i} (1 − t_j)) / n, summed
-// with compensation. It takes O(n) time; use [Alias.Probs] for all of them.
-// It panics if i is out of range.
+// the table itself: p_i = (t_i + Σ_{j : a_j = i, j ≠ i} (1 − t_j)) / n,
+// summed with compensation. It takes O(n) time; use [Alias.Probs] for all
+// of them. It panics if i is out of range.
 func (a *Alias) Prob(i int) float64 {
 	var acc kahan
-	acc.add(a.cols[i].thr)
-	for _, c := range a.cols {
-		if int(c.alias) == i {
-			acc.addOneMinus(c.thr)
+	t, _, _ := a.threshold(i)
+	acc.add(t)
+	for j := range a.cols {
+		if int(a.cols[j]&a.mask) == i && j != i {
+			t, _, _ := a.threshold(j)
+			acc.addOneMinus(t)
 		}
 	}
 	return acc.sum() / float64(len(a.cols))
@@ -214,9 +273,12 @@ func (a *Alias) Prob(i int) float64 {
 func (a *Alias) Probs(dst []float64) []float64 {
 	n := len(a.cols)
 	acc := make([]kahan, n)
-	for j, c := range a.cols {
-		acc[j].add(c.thr)
-		acc[c.alias].addOneMinus(c.thr)
+	for j := range a.cols {
+		t, alias, full := a.threshold(j)
+		acc[j].add(t)
+		if !full {
+			acc[alias].addOneMinus(t)
+		}
 	}
 	dst = resize(dst, n)
 	for i := range dst {

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/sgds/sgds/engine"
 )
 
 // env names the SGDS_* variable of a flag: --target-acc ↔ SGDS_TARGET_ACC.
@@ -45,7 +47,7 @@ func commonFlags() []cli.Flag {
 		floatFlag("lr", 0.01, "learning rate"),
 		floatFlag("momentum", 0.5, "SGD momentum in [0, 1)"),
 		uintFlag("seed", 1, "seed of the weights and of every random draw"),
-		stringFlag("device", "cpu", "backend: cpu, cuda or auto"),
+		stringFlag("device", "cpu", "backend: "+strings.Join(deviceNames(), ", ")),
 		boolFlag("quiet", "no progress bar and no per-epoch lines"),
 	}
 }
@@ -72,4 +74,15 @@ func parseTargets(s string) ([]float64, error) {
 		out = append(out, v)
 	}
 	return out, nil
+}
+
+// deviceNames lists what --device accepts.
+func deviceNames() []string {
+	names := []string{"cpu", "cuda", "auto"}
+	for _, b := range engine.Backends() {
+		if b != "cpu" && b != "cuda" {
+			names = append(names, b)
+		}
+	}
+	return names
 }

@@ -54,6 +54,7 @@ func newApp() *cli.App {
 		HideHelpCommand: true,
 		Commands: []*cli.Command{
 			trainCommand(),
+			correlateCommand(),
 			devicesCommand(),
 		},
 	}

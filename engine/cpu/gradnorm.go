@@ -123,3 +123,17 @@ func (n *Net) GradNorms(b *engine.Batch) ([]float32, error) {
 	}
 	return append([]float32(nil), norms...), nil
 }
+
+// Score implements engine.Scorer: losses, last-layer norms and exact
+// gradient norms of the real rows of b, without changing the parameters.
+func (n *Net) Score(b *engine.Batch) (engine.StepStats, error) {
+	norms, err := n.GradNorms(b)
+	if err != nil {
+		return engine.StepStats{}, err
+	}
+	return engine.StepStats{
+		Losses:    append([]float32(nil), n.losses[:b.N]...),
+		LastNorms: append([]float32(nil), n.norms.lastLayer(n.train, b)...),
+		GradNorms: norms,
+	}, nil
+}

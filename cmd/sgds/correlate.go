@@ -1,0 +1,63 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/sgds/sgds/bench"
+	"github.com/sgds/sgds/engine"
+	"github.com/sgds/sgds/internal/atomicfile"
+)
+
+func correlateCommand() *cli.Command {
+	flags := append(commonFlags(),
+		intFlag("samples", 2000, "training samples to score after training"),
+		intFlag("timing-steps", 20, "batches timed for the cost of the norms"),
+		stringFlag("out", "runs/correlate", "output folder for correlate.json and the plots"),
+	)
+	return &cli.Command{
+		Name:  "correlate",
+		Usage: "train, then compare per-sample loss and last-layer norm with the exact per-sample gradient norm",
+		Flags: flags,
+		Action: func(c *cli.Context) error {
+			cfg := bench.RunConfig{
+				Dataset: c.String("dataset"), Model: c.String("model"), Device: c.String("device"),
+				Sampler: "uniform", Epochs: c.Int("epochs"), Batch: c.Int("batch"), LR: c.Float64("lr"),
+				Momentum: c.Float64("momentum"), Seed: c.Uint64("seed"),
+			}
+			if err := cfg.Validate(); err != nil {
+				return err
+			}
+			out := c.String("out")
+			if err := atomicfile.PrepareDir(out); err != nil {
+				return err
+			}
+			d, err := bench.LoadData(cfg.Dataset, c.String("data"), 0)
+			if err != nil {
+				return err
+			}
+			hooks := bench.Hooks{OnEpoch: func(_ *engine.Trainer, e engine.EpochMetrics) error {
+				if !c.Bool("quiet") {
+					fmt.Fprintln(c.App.Writer, epochLine(e, cfg.Epochs))
+				}
+				return nil
+			}}
+			if p := newProgress(c.Bool("quiet")); p != nil {
+				hooks.Progress = p
+			}
+			res, err := bench.Correlate(c.Context, bench.CorrelateConfig{Run: cfg, Samples: c.Int("samples"), TimingSteps: c.Int("timing-steps")}, d, hooks, c.App.ErrWriter)
+			if err != nil {
+				return err
+			}
+			if err := bench.WriteCorrelate(res, out); err != nil {
+				return err
+			}
+			fmt.Fprint(c.App.Writer, bench.CorrelateTable(res))
+			fmt.Fprintf(c.App.Writer, "wrote %s, %s and %s\n", filepath.Join(out, "correlate.json"),
+				filepath.Join(out, "loss_by_gradnorm_rank.png"), filepath.Join(out, "loss_vs_gradnorm.png"))
+			return nil
+		},
+	}
+}

@@ -120,39 +120,44 @@ func (a *Alias) Reset(weights []float64) error {
 	cols := a.cols[:n]
 	work := a.work[:n]
 	a.cols = cols
-	a.shift = uint(bits.Len64(uint64(n - 1)))
+	// b ≥ 2, so that τ < 2^62 and x below fit int64 conversions.
+	a.shift = uint(max(2, bits.Len64(uint64(n-1))))
 	a.mask = 1<<a.shift - 1
-	b, mask := a.shift, a.mask
-	// Rounding of a threshold t ∈ [0, 1) to τ ∈ [0, 2^(64−b)), t_j = τ·2^(b−64).
+	b := a.shift
+	// A threshold t ∈ [0, 1] is rounded to τ ∈ [0, 2^(64−b)) with
+	// t ≈ τ·2^(b−64) (the largest τ stands for 1).
 	scale := math.Ldexp(1, 64-int(b))
 	unscale := 1 / scale
-	tauMax := uint64(math.MaxUint64) >> b
-	full := ^mask // threshold of a full column (its alias is itself)
+	tauMax := int64(uint64(math.MaxUint64) >> b)
+	full := ^a.mask // threshold of a full column (its alias is itself)
 
-	// Pass 2: scaled probabilities q_i = n·v_i/S (mean 1), kept as float64
-	// bits in cols until their column is final, split into small (q < 1,
-	// pushed from the front of work) and large (q ≥ 1, pushed from the
-	// back). Writing both slots and moving one end is branch-free.
+	// Pass 2: scaled probabilities q_i = n·v_i/S (mean 1), split into
+	// small (q < 1, pushed from the front of work) and large (q ≥ 1,
+	// pushed from the back). Until its column is final, cols[i] holds, as
+	// float64 bits, the rounded threshold τ·2^(b−64) of a small column or q
+	// of a large one. Writing both work slots, moving one end and selecting
+	// the bits are branch-free.
 	ns, nl := 0, n
 	for i, w := range weights {
 		q := w * c1 * c2 * k
-		cols[i] = math.Float64bits(q)
+		tq := float64(min(int64(min1(q)*scale+0.5), tauMax)) * unscale
 		work[ns] = int32(i)
 		work[nl-1] = int32(i)
-		small := 0
+		v, small := math.Float64bits(q), 0
 		if q < 1 {
-			small = 1
+			v, small = math.Float64bits(tq), 1
 		}
+		cols[i] = v
 		ns += small
 		nl -= 1 - small
 	}
 
 	// Pass 3 (Vose): take a large column l and let it fill small columns
-	// s, each getting the rounded threshold t_s ≈ q_s and a_s = l, while its
+	// s, each getting its rounded threshold t_s and a_s = l, while its
 	// residual r_l ← r_l − (1 − t_s) stays ≥ 1. The residual is the
 	// unevaluated sum hi + lo of two float64s (exact two-sums), so long
 	// chains do not accumulate rounding. When r_l < 1, l becomes a small
-	// column.
+	// column with threshold r_l, rounded.
 	for nl < n && ns > 0 {
 		l := work[nl]
 		nl++
@@ -160,24 +165,20 @@ func (a *Alias) Reset(weights []float64) error {
 		for ns > 0 {
 			ns--
 			s := work[ns]
-			// b ≥ 1 here (n ≥ 2), so τ < 2^63 fits int64 conversions.
-			x := math.Float64frombits(cols[s])*scale + 0.5
-			tau := tauMax
-			if x < scale {
-				tau = uint64(int64(x))
-			}
-			cols[s] = tau<<b | uint64(l)
-			ts := float64(int64(tau)) * unscale
-			d := ts - 1 // |−1| ≥ |t_s|: fast two-sum
+			ts := math.Float64frombits(cols[s])
+			cols[s] = uint64(int64(ts*scale))<<b | uint64(l) // exact
+			d := ts - 1                                      // |−1| ≥ |t_s|: fast two-sum
 			e0 := ts - (d + 1)
-			u := hi + d // |hi| ≥ 1 ≥ |d|: fast two-sum
-			e1 := d - (u - hi)
-			hi, lo = u, lo+e0+e1
-			if r := hi + lo; r < 1 {
+			u := hi + d // |hi| ≥ 1 > |d|: fast two-sum
+			lo += e0 + (d - (u - hi))
+			hi = u
+			if hi < 1 {
+				r := hi + lo
 				if r < 0 { // rounding of an exact residual ≥ 0
 					r = 0
 				}
-				cols[l] = math.Float64bits(r)
+				tau := min(int64(min1(r)*scale+0.5), tauMax)
+				cols[l] = math.Float64bits(float64(tau) * unscale)
 				work[ns] = l
 				ns++
 				l = -1
@@ -196,6 +197,12 @@ func (a *Alias) Reset(weights []float64) error {
 		cols[j] = full | uint64(j)
 	}
 	return nil
+}
+
+// min1 returns min(x, 1) for x ≥ 0, branch-free: the bits of non-negative
+// float64s order like the numbers.
+func min1(x float64) float64 {
+	return math.Float64frombits(min(math.Float64bits(x), math.Float64bits(1)))
 }
 
 // Draw returns one index i with probability p_i; it consumes one value of r.

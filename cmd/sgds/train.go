@@ -67,6 +67,12 @@ func runConfigFrom(c *cli.Context) (bench.RunConfig, error) {
 				return cfg, err
 			}
 		}
+		if sc.ReaddScore != sampler.ReaddLast && sc.ReaddScore != sampler.ReaddMean {
+			return cfg, fmt.Errorf("--readd-score must be %q or %q, got %q", sampler.ReaddLast, sampler.ReaddMean, sc.ReaddScore)
+		}
+		if sc.TransientEpochs < 0 {
+			return cfg, fmt.Errorf("--transient must be ≥ 0, got %d", sc.TransientEpochs)
+		}
 		if !(sc.Mix >= 0 && sc.Mix <= 1) {
 			return cfg, fmt.Errorf("--mix must be in [0, 1], got %v", sc.Mix)
 		}

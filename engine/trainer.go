@@ -77,9 +77,9 @@ type Trainer struct {
 	// Score names the per-sample score recorded into the Order: "loss"
 	// (default), "lastlayer" or "gradnorm" (the Net must compute norms).
 	Score string
-	// Epochs to run; FirstEpoch (default 1) lets a resumed run continue.
-	Epochs     int
-	FirstEpoch int
+	// Epochs is the last epoch Run trains; Run may be called again after
+	// raising it (to advance several trainers in lockstep).
+	Epochs int
 	// Targets are accuracies (on Val if set, else Test) whose first epoch,
 	// time and samples are recorded.
 	Targets  []float64
@@ -91,12 +91,28 @@ type Trainer struct {
 	// and losses (for analyses such as the patterns experiment).
 	OnStep func(epoch int, indices []int, losses []float32)
 
-	// Elapsed training seconds and samples seen before FirstEpoch.
-	PriorSeconds float64
-	PriorSamples int64
-	Hits         []TargetHit
-	History      []EpochMetrics
+	Hits    []TargetHit
+	History []EpochMetrics
+
+	done    int     // epochs completed
+	seconds float64 // cumulative training seconds
+	seen    int64   // cumulative samples
+	batch   *Batch
 }
+
+// Resume makes the next Run continue after epoch done, with the cumulative
+// training seconds and samples of the epochs before it and their history.
+func (t *Trainer) Resume(history []EpochMetrics, hits []TargetHit) {
+	t.History = append([]EpochMetrics(nil), history...)
+	t.Hits = append([]TargetHit(nil), hits...)
+	t.done, t.seconds, t.seen = 0, 0, 0
+	if n := len(history); n > 0 {
+		t.done, t.seconds, t.seen = history[n-1].Epoch, history[n-1].TrainSeconds, history[n-1].SamplesSeen
+	}
+}
+
+// Done returns the number of completed epochs.
+func (t *Trainer) Done() int { return t.done }
 
 // Run trains until Epochs are done or ctx is cancelled (checked between
 // steps; the epoch in progress is then abandoned and ctx.Err returned).
@@ -109,98 +125,106 @@ func (t *Trainer) Run(ctx context.Context) error {
 	if t.Train.Pixels() != p {
 		return fmt.Errorf("trainer: %s has %d values per image, model %s wants %d", t.Train.Name, t.Train.Pixels(), spec.Name, p)
 	}
-	first := max(t.FirstEpoch, 1)
-	var B int
-	seconds, seen := t.PriorSeconds, t.PriorSamples
-	var batch *Batch
-	for epoch := first; epoch <= t.Epochs; epoch++ {
-		plan, err := t.Order.Plan(epoch)
+	B := t.Net.BatchSize()
+	if t.batch == nil {
+		t.batch = &Batch{Images: make([]float32, B*p), Labels: make([]int32, B), Weights: make([]float32, B)}
+	}
+	batch := t.batch
+	for epoch := t.done + 1; epoch <= t.Epochs; epoch++ {
+		if err := t.runEpoch(ctx, epoch, batch); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// runEpoch trains, evaluates and reports one epoch.
+func (t *Trainer) runEpoch(ctx context.Context, epoch int, batch *Batch) error {
+	B := len(batch.Labels)
+	plan, err := t.Order.Plan(epoch)
+	if err != nil {
+		return fmt.Errorf("epoch %d: %w", epoch, err)
+	}
+	if plan.Weights != nil && len(plan.Weights) != len(plan.Indices) {
+		return fmt.Errorf("epoch %d: plan has %d indices but %d weights", epoch, len(plan.Indices), len(plan.Weights))
+	}
+	if t.Progress != nil {
+		t.Progress.StartEpoch(epoch, len(plan.Indices))
+	}
+	start := time.Now()
+	var lossSum float64
+	for s, pos := 0, 0; pos < len(plan.Indices); s, pos = s+1, pos+B {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		idx := plan.Indices[pos:min(pos+B, len(plan.Indices))]
+		if err := gather(batch, t.Train, idx, plan.Weights, pos, B); err != nil {
+			return fmt.Errorf("epoch %d step %d: %w", epoch, s+1, err)
+		}
+		st, err := t.Net.Step(batch)
 		if err != nil {
-			return fmt.Errorf("epoch %d: %w", epoch, err)
+			return fmt.Errorf("epoch %d step %d: %w", epoch, s+1, err)
 		}
-		if plan.Weights != nil && len(plan.Weights) != len(plan.Indices) {
-			return fmt.Errorf("epoch %d: plan has %d indices but %d weights", epoch, len(plan.Indices), len(plan.Weights))
+		for i, l := range st.Losses {
+			if math.IsNaN(float64(l)) || math.IsInf(float64(l), 0) {
+				return fmt.Errorf("%w at epoch %d, step %d: loss of sample %d is %v; the learning rate (--lr) is the most likely cause, try a smaller one",
+					ErrDiverged, epoch, s+1, idx[i], l)
+			}
+			lossSum += float64(l)
 		}
-		if batch == nil {
-			B = t.Net.BatchSize()
-			batch = &Batch{Images: make([]float32, B*p), Labels: make([]int32, B), Weights: make([]float32, B)}
+		scores, err := PickScore(st, t.Score)
+		if err != nil {
+			return err
+		}
+		t.Order.Record(idx, scores)
+		if t.OnStep != nil {
+			t.OnStep(epoch, idx, st.Losses)
 		}
 		if t.Progress != nil {
-			t.Progress.StartEpoch(epoch, len(plan.Indices))
+			t.Progress.Advance(len(idx))
 		}
-		start := time.Now()
-		var lossSum float64
-		for s, pos := 0, 0; pos < len(plan.Indices); s, pos = s+1, pos+B {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			idx := plan.Indices[pos:min(pos+B, len(plan.Indices))]
-			if err := gather(batch, t.Train, idx, plan.Weights, pos, B); err != nil {
-				return fmt.Errorf("epoch %d step %d: %w", epoch, s+1, err)
-			}
-			st, err := t.Net.Step(batch)
-			if err != nil {
-				return fmt.Errorf("epoch %d step %d: %w", epoch, s+1, err)
-			}
-			for i, l := range st.Losses {
-				if math.IsNaN(float64(l)) || math.IsInf(float64(l), 0) {
-					return fmt.Errorf("%w at epoch %d, step %d: loss of sample %d is %v; the learning rate (--lr) is the most likely cause, try a smaller one",
-						ErrDiverged, epoch, s+1, idx[i], l)
-				}
-				lossSum += float64(l)
-			}
-			scores, err := PickScore(st, t.Score)
-			if err != nil {
-				return err
-			}
-			t.Order.Record(idx, scores)
-			if t.OnStep != nil {
-				t.OnStep(epoch, idx, st.Losses)
-			}
-			if t.Progress != nil {
-				t.Progress.Advance(len(idx))
-			}
+	}
+	t.seconds += time.Since(start).Seconds()
+	t.seen += int64(len(plan.Indices))
+	seconds, seen := t.seconds, t.seen
+	if t.Progress != nil {
+		t.Progress.EndEpoch()
+	}
+	m := EpochMetrics{Epoch: epoch, TrainSeconds: seconds, SamplesSeen: seen, EpochSamples: len(plan.Indices)}
+	if len(plan.Indices) > 0 {
+		m.TrainLoss = lossSum / float64(len(plan.Indices))
+	}
+	if sr, ok := t.Order.(StatsReporter); ok {
+		st := sr.Stats()
+		m.Kept, m.Distinct = &st.Kept, &st.Distinct
+	}
+	evalStart := time.Now()
+	if m.TestAcc, m.TestLoss, err = t.Net.Evaluate(t.Test); err != nil {
+		return fmt.Errorf("epoch %d: evaluating on %s: %w", epoch, t.Test.Name, err)
+	}
+	targetAcc := m.TestAcc
+	if t.Val != nil {
+		acc, loss, err := t.Net.Evaluate(t.Val)
+		if err != nil {
+			return fmt.Errorf("epoch %d: evaluating on %s: %w", epoch, t.Val.Name, err)
 		}
-		seconds += time.Since(start).Seconds()
-		seen += int64(len(plan.Indices))
-		if t.Progress != nil {
-			t.Progress.EndEpoch()
+		m.ValAcc, m.ValLoss = &acc, &loss
+		targetAcc = acc
+	}
+	m.EvalSeconds = time.Since(evalStart).Seconds()
+	for _, target := range t.Targets {
+		if targetAcc >= target && !t.hit(target) {
+			t.Hits = append(t.Hits, TargetHit{Target: target, Epoch: epoch, TrainSeconds: seconds, SamplesSeen: seen})
 		}
-		m := EpochMetrics{Epoch: epoch, TrainSeconds: seconds, SamplesSeen: seen, EpochSamples: len(plan.Indices)}
-		if len(plan.Indices) > 0 {
-			m.TrainLoss = lossSum / float64(len(plan.Indices))
-		}
-		if sr, ok := t.Order.(StatsReporter); ok {
-			st := sr.Stats()
-			m.Kept, m.Distinct = &st.Kept, &st.Distinct
-		}
-		evalStart := time.Now()
-		if m.TestAcc, m.TestLoss, err = t.Net.Evaluate(t.Test); err != nil {
-			return fmt.Errorf("epoch %d: evaluating on %s: %w", epoch, t.Test.Name, err)
-		}
-		targetAcc := m.TestAcc
-		if t.Val != nil {
-			acc, loss, err := t.Net.Evaluate(t.Val)
-			if err != nil {
-				return fmt.Errorf("epoch %d: evaluating on %s: %w", epoch, t.Val.Name, err)
-			}
-			m.ValAcc, m.ValLoss = &acc, &loss
-			targetAcc = acc
-		}
-		m.EvalSeconds = time.Since(evalStart).Seconds()
-		for _, target := range t.Targets {
-			if targetAcc >= target && !t.hit(target) {
-				t.Hits = append(t.Hits, TargetHit{Target: target, Epoch: epoch, TrainSeconds: seconds, SamplesSeen: seen})
-			}
-		}
-		if err := t.Order.EndEpoch(epoch); err != nil {
-			return fmt.Errorf("epoch %d: %w", epoch, err)
-		}
-		t.History = append(t.History, m)
-		if t.OnEpoch != nil {
-			if err := t.OnEpoch(m); err != nil {
-				return err
-			}
+	}
+	if err := t.Order.EndEpoch(epoch); err != nil {
+		return fmt.Errorf("epoch %d: %w", epoch, err)
+	}
+	t.History = append(t.History, m)
+	t.done = epoch
+	if t.OnEpoch != nil {
+		if err := t.OnEpoch(m); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -56,11 +56,18 @@ func SoftmaxNLL(loss, dlogits, lastNorm []float32, logits []float32, labels []in
 			panic(fmt.Sprintf("kernels: SoftmaxNLL: labels[%d] = %d outside [0, %d)", i, y, C))
 		}
 	}
+	// e keeps a row's exponentials between the two passes that computing
+	// dlogits needs: on the stack for common class counts, pooled otherwise.
+	var stack [1024]float64
 	var buf *[]float64
 	var e []float64
 	if dlogits != nil {
-		buf = getF64(C)
-		e = *buf
+		if C <= len(stack) {
+			e = stack[:C]
+		} else {
+			buf = getF64(C)
+			e = *buf
+		}
 	}
 	for i := range B {
 		x := logits[i*C : (i+1)*C]
@@ -116,7 +123,12 @@ func softmaxNLLRow(dl []float32, e []float64, x []float32, y int) (loss, norm fl
 		}
 	}
 	d := float64(x[y]) - m // ≤ 0
-	ey := math.Exp(d)
+	var ey float64
+	if e != nil {
+		ey = e[y]
+	} else {
+		ey = math.Exp(d)
+	}
 	sum := s + ey // ≥ 1: the maximum's own term is exp(0)
 	if d > -600 {
 		// -log p_y = log(S/e_y) = log1p(s/e_y): exact for small losses, and

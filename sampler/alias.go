@@ -1,7 +1,6 @@
 package sampler
 
 import (
-	"time"
 	"fmt"
 	"math"
 	"math/bits"
@@ -72,7 +71,6 @@ func (a *Alias) Reset(weights []float64) error {
 	if n > MaxAliasLen {
 		return fmt.Errorf("%w: %d weights, more than the limit %d", ErrBadWeights, n, MaxAliasLen)
 	}
-	t0 := time.Now()
 	// Pass 1: validate, find the maximum m and the sum S = Σ w_i
 	// (Neumaier's compensated sum).
 	m, sum, comp := 0.0, 0.0, 0.0
@@ -133,7 +131,6 @@ func (a *Alias) Reset(weights []float64) error {
 	tauMax := int64(uint64(math.MaxUint64) >> b)
 	full := ^a.mask // threshold of a full column (its alias is itself)
 
-	t1 := time.Now()
 	// Pass 2: scaled probabilities q_i = n·v_i/S (mean 1), split into
 	// small (q < 1, pushed from the front of work) and large (q ≥ 1,
 	// pushed from the back). Until its column is final, cols[i] holds, as
@@ -156,55 +153,49 @@ func (a *Alias) Reset(weights []float64) error {
 		nl -= 1 - small
 	}
 
-	t2 := time.Now()
 	// Pass 3 (Vose): take a large column l and let it fill small columns
 	// s, each getting its rounded threshold t_s and a_s = l, while its
 	// residual r_l ← r_l − (1 − t_s) stays ≥ 1. The residual is the
 	// unevaluated sum hi + lo of two float64s (exact two-sums), so long
 	// chains do not accumulate rounding. When r_l < 1, l becomes a small
-	// column with threshold r_l, rounded.
-	if nl < n && ns > 0 {
-		l := int(work[nl])
+	// column with threshold t_l = r_l rounded, and is filled at once by the
+	// next large column, which is charged 1 − r_l now and r_l − t_l through
+	// lo, keeping the rounding off the dependency chain.
+	if nl < n {
+		l := work[nl]
 		nl++
 		hi, lo := math.Float64frombits(cols[l]), 0.0
-		for ns > 0 {
-			ns--
-			s := work[ns]
-			ts := math.Float64frombits(cols[s])
-			cols[s] = uint64(int64(ts*scale))<<b | uint64(l) // exact
-			d := ts - 1                                      // |−1| ≥ |t_s|: fast two-sum
-			e0 := ts - (d + 1)
-			u := hi + d // |hi| ≥ 1 > |d|: fast two-sum
-			lo += e0 + (d - (u - hi))
-			hi = u
-			// Branch-free: store l's rounded residual and push l as if it
-			// became small (harmless if it did not: the slots of an active
-			// column are not read), then switch to the next large column
-			// if it did.
-			rb := math.Float64bits(hi + lo)
-			rb &^= -(rb >> 63) // a rounding below 0 is 0
-			tau := min(int64(min1(math.Float64frombits(rb))*scale+0.5), tauMax)
-			cols[l] = math.Float64bits(float64(tau) * unscale)
-			work[ns] = int32(l)
-			c := 0
-			if hi < 1 {
-				c = 1
+		for {
+			for hi >= 1 && ns > 0 {
+				ns--
+				s := work[ns]
+				ts := math.Float64frombits(cols[s])
+				cols[s] = uint64(int64(ts*scale))<<b | uint64(l) // exact
+				d := ts - 1                                      // |−1| ≥ |t_s|: fast two-sum
+				e0 := ts - (d + 1)
+				u := hi + d // |hi| ≥ 1 > |d|: fast two-sum
+				lo += e0 + (d - (u - hi))
+				hi = u
 			}
-			ns += c
-			if nl+c > n { // l became small and no large column is left
-				l = -1
+			if hi >= 1 || nl == n { // no small, or no large, column left:
+				cols[l] = full | uint64(l) // the residual is 1 up to rounding
 				break
 			}
-			next := int(work[min(nl, n-1)])
-			m := -uint64(c)
-			l ^= (l ^ next) & -c
-			hb, qb := math.Float64bits(hi), cols[next]
-			hi = math.Float64frombits(hb ^ (hb^qb)&m)
-			lo = math.Float64frombits(math.Float64bits(lo) &^ m)
-			nl += c
-		}
-		if l >= 0 { // no small column left: l's residual is 1
-			cols[l] = full | uint64(l)
+			r := hi + lo
+			if r < 0 { // rounding of an exact residual ≥ 0
+				r = 0
+			}
+			tau := min(int64(min1(r)*scale+0.5), tauMax)
+			next := work[nl]
+			nl++
+			cols[l] = uint64(tau)<<b | uint64(next)
+			tl := float64(tau) * unscale
+			q := math.Float64frombits(cols[next])
+			d := r - 1 // |−1| ≥ |r|: fast two-sum
+			e0 := r - (d + 1)
+			u := q + d                      // q ≥ 1 > |d|: fast two-sum
+			hi, lo = u, e0+(d-(u-q))+(tl-r) // tl − r is exact
+			l = next
 		}
 	}
 	// Whatever is left has residual 1 up to rounding.
@@ -214,10 +205,6 @@ func (a *Alias) Reset(weights []float64) error {
 	for _, j := range work[nl:] {
 		cols[j] = full | uint64(j)
 	}
-	t3 := time.Now()
-	PassTimes[0] += t1.Sub(t0)
-	PassTimes[1] += t2.Sub(t1)
-	PassTimes[2] += t3.Sub(t2)
 	return nil
 }
 
@@ -337,5 +324,3 @@ func (k *kahan) addOneMinus(t float64) {
 }
 
 func (k *kahan) sum() float64 { return k.s + k.c }
-
-var PassTimes [3]time.Duration

@@ -360,3 +360,35 @@ func b2f(b bool) float64 {
 	}
 	return 0
 }
+
+// TestAliasRandomMixtures builds tables for random mixtures of extreme
+// weights (zeros, subnormals, 1e±300, ordinary values, repeats).
+func TestAliasRandomMixtures(t *testing.T) {
+	r := newRand(12)
+	kinds := []func() float64{
+		func() float64 { return 0 },
+		func() float64 { return 5e-324 * float64(1+r.IntN(100)) },
+		func() float64 { return 1e-300 * (1 + r.Float64()) },
+		func() float64 { return 1e300 * (1 + r.Float64()) },
+		func() float64 { return r.ExpFloat64() },
+		func() float64 { return float64(r.IntN(4)) },
+		func() float64 { return math.Ldexp(1, r.IntN(2000)-1000) },
+	}
+	for trial := range 300 {
+		n := 1 + r.IntN(3000)
+		if trial%10 == 0 {
+			n = 1 + r.IntN(8)
+		}
+		use := kinds[:1+r.IntN(len(kinds))]
+		w := make([]float64, n)
+		for i := range w {
+			w[i] = use[r.IntN(len(use))]()
+		}
+		w[r.IntN(n)] = 1 + r.Float64() // not all zero
+		a, err := NewAlias(w)
+		if err != nil {
+			t.Fatalf("trial %d: %v", trial, err)
+		}
+		checkTable(t, a, w)
+	}
+}

@@ -40,7 +40,7 @@ func correlateCommand() *cli.Command {
 			}
 			hooks := bench.Hooks{OnEpoch: func(_ *engine.Trainer, e engine.EpochMetrics) error {
 				if !c.Bool("quiet") {
-					fmt.Fprintln(c.App.Writer, epochLine(e, cfg.Epochs))
+					fmt.Fprintln(c.App.Writer, bench.EpochLine(e, cfg.Epochs))
 				}
 				return nil
 			}}

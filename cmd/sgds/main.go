@@ -55,6 +55,8 @@ func newApp() *cli.App {
 		Commands: []*cli.Command{
 			trainCommand(),
 			correlateCommand(),
+			compareCommand(),
+			patternsCommand(),
 			devicesCommand(),
 		},
 	}

@@ -45,10 +45,10 @@ func samplerFlags() []cli.Flag {
 }
 
 // runConfigFrom reads and validates the flags of a training run.
-func runConfigFrom(c *cli.Context) (bench.RunConfig, error) {
+func runConfigFrom(c *cli.Context, samplerName string) (bench.RunConfig, error) {
 	cfg := bench.RunConfig{
 		Dataset: c.String("dataset"), Model: c.String("model"), Device: c.String("device"),
-		Sampler: c.String("sampler"), Score: c.String("score"),
+		Sampler: samplerName, Score: c.String("score"),
 		Epochs: c.Int("epochs"), Batch: c.Int("batch"), LR: c.Float64("lr"),
 		Momentum: c.Float64("momentum"), Seed: c.Uint64("seed"), Val: c.Int("val"),
 	}
@@ -92,7 +92,7 @@ func trainCommand() *cli.Command {
 		Usage: "train a model and write metrics.jsonl and summary.json",
 		Flags: flags,
 		Action: func(c *cli.Context) error {
-			cfg, err := runConfigFrom(c)
+			cfg, err := runConfigFrom(c, c.String("sampler"))
 			if err != nil {
 				return err
 			}
@@ -133,7 +133,7 @@ func train(c *cli.Context, cfg bench.RunConfig, targets []float64, out string) e
 		sum.TargetAcc = &targets[0]
 	}
 	hooks := bench.Hooks{Targets: targets, OnEpoch: func(t *engine.Trainer, e engine.EpochMetrics) error {
-		fmt.Fprintln(w, epochLine(e, cfg.Epochs))
+		fmt.Fprintln(w, bench.EpochLine(e, cfg.Epochs))
 		if err := atomicfile.WriteJSONLines(filepath.Join(out, "metrics.jsonl"), t.History); err != nil {
 			return err
 		}
@@ -168,16 +168,4 @@ func train(c *cli.Context, cfg bench.RunConfig, targets []float64, out string) e
 		}
 	}
 	return nil
-}
-
-// epochLine is the one-line report of an epoch.
-func epochLine(e engine.EpochMetrics, epochs int) string {
-	s := fmt.Sprintf("epoch %d/%d  train_loss %.4f  test_acc %.4f  test_loss %.4f", e.Epoch, epochs, e.TrainLoss, e.TestAcc, e.TestLoss)
-	if e.ValAcc != nil {
-		s += fmt.Sprintf("  val_acc %.4f", *e.ValAcc)
-	}
-	if e.Kept != nil {
-		s += fmt.Sprintf("  kept %d", *e.Kept)
-	}
-	return s + fmt.Sprintf("  train %.1fs  samples %d", e.TrainSeconds, e.SamplesSeen)
 }

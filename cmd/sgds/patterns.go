@@ -1,0 +1,53 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/sgds/sgds/bench"
+	"github.com/sgds/sgds/internal/atomicfile"
+)
+
+func patternsCommand() *cli.Command {
+	flags := append(commonFlags(), stringFlag("out", "runs/patterns", "output folder for patterns.json and the plots"))
+	return &cli.Command{
+		Name:  "patterns",
+		Usage: "do hard samples stay hard? train with shuffling off and on and track every sample's loss decile",
+		Flags: flags,
+		Action: func(c *cli.Context) error {
+			if !c.IsSet("epochs") {
+				if err := c.Set("epochs", "5"); err != nil {
+					return err
+				}
+			}
+			cfg, err := runConfigFrom(c, "sequential")
+			if err != nil {
+				return err
+			}
+			out := c.String("out")
+			if err := atomicfile.PrepareDir(out); err != nil {
+				return err
+			}
+			d, err := bench.LoadData(cfg.Dataset, c.String("data"), 0)
+			if err != nil {
+				return err
+			}
+			var log io.Writer = c.App.ErrWriter
+			if c.Bool("quiet") {
+				log = io.Discard
+			}
+			res, err := bench.Patterns(c.Context, cfg, d, log)
+			if err != nil {
+				return err
+			}
+			if err := bench.WritePatterns(res, out); err != nil {
+				return err
+			}
+			fmt.Fprint(c.App.Writer, bench.PatternsTable(res))
+			fmt.Fprintf(c.App.Writer, "wrote %s/patterns.json and patterns_<range>.png\n", out)
+			return nil
+		},
+	}
+}

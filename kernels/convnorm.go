@@ -267,7 +267,7 @@ func convNormSqGram(work []float64, a, d []float32, T, K, C int) float64 {
 			off += dot64(ar, A[s*K:(s+1)*K]) * dd
 		}
 	}
-	return diag + off
+	return diag + 2*off
 }
 
 // dot64 returns Σ x[k]·y[k]; len(y) must be at least len(x).

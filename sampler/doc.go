@@ -11,8 +11,12 @@
 //
 //	p_i = (t_i + Σ_{j : a_j = i} (1 − t_j)) / n.
 //
-// Weights are scaled by their maximum before they are summed, so any finite
-// non-negative weights work, including ones spanning 1e-300 … 1e300.
+// A column is one 64-bit word (threshold in the high bits, alias in the low
+// ones) and a draw uses one 64-bit random value, so a draw costs one
+// multiplication and one memory access. Weights are scaled by a power of two
+// near their maximum when their sum could overflow, so any finite
+// non-negative weights work, including ones spanning 1e-300 … 1e300; the
+// implied probabilities match w_i/Σw to 1e-12 (for n ≤ 2^24).
 //
 // # Orders
 //

@@ -28,6 +28,9 @@ type RunConfig struct {
 	Momentum float64 `json:"momentum"`
 	Seed     uint64  `json:"seed"`
 	Val      int     `json:"val,omitempty"`
+	// Subset, when > 0, trains on the first Subset training images only
+	// (after the validation split).
+	Subset int `json:"subset,omitempty"`
 	// Schedule holds the SGD-S knobs (used when Sampler is "sgds").
 	Schedule *sampler.ScheduleConfig `json:"schedule,omitempty"`
 }
@@ -57,6 +60,8 @@ func (c RunConfig) Validate() error {
 		return fmt.Errorf("--momentum must be in [0, 1), got %v", c.Momentum)
 	case c.Val < 0:
 		return fmt.Errorf("--val must be ≥ 0, got %d", c.Val)
+	case c.Subset < 0:
+		return fmt.Errorf("--subset must be ≥ 0, got %d", c.Subset)
 	}
 	if _, err := engine.PickScore(engine.StepStats{GradNorms: []float32{}}, c.Score); err != nil {
 		return fmt.Errorf("--score: %w", err)
@@ -84,7 +89,7 @@ type Data struct {
 }
 
 // LoadData reads a data set and holds out the last val training images as
-// a validation set when val > 0.
+// a validation set when val > 0. Use Data.Limit for --subset.
 func LoadData(name, dir string, val int) (*Data, error) {
 	train, test, err := data.Load(name, dir)
 	if err != nil {
@@ -97,6 +102,19 @@ func LoadData(name, dir string, val int) (*Data, error) {
 		}
 	}
 	return d, nil
+}
+
+// Limit keeps only the first n training images (n ≤ 0 keeps all).
+func (d *Data) Limit(n int) error {
+	if n <= 0 || n == d.Train.N {
+		return nil
+	}
+	head, _, err := d.Train.Split(d.Train.N - n)
+	if err != nil || n > d.Train.N {
+		return fmt.Errorf("--subset %d: the training set has %d images", n, d.Train.N)
+	}
+	d.Train = head
+	return nil
 }
 
 // NewOrder builds the sample order of c over n training samples. Its seed
@@ -142,30 +160,40 @@ type Hooks struct {
 	Targets  []float64
 }
 
-// Train builds the Net and the Order of c and trains for c.Epochs on d.
-// It returns the trainer (with its History and target Hits) and the Net,
-// which the caller must Close.
-func Train(ctx context.Context, c RunConfig, d *Data, init []engine.Param, h Hooks) (*engine.Trainer, engine.Net, error) {
+// NewTrainer builds the Net and the Order of c and a Trainer over d with
+// the hooks; the caller must Close the trainer's Net.
+func NewTrainer(c RunConfig, d *Data, init []engine.Param, h Hooks) (*engine.Trainer, error) {
 	if err := c.Validate(); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	net, err := NewNet(c, init)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	order, err := NewOrder(c, d.Train.N)
 	if err != nil {
 		net.Close()
-		return nil, nil, err
+		return nil, err
 	}
 	t := &engine.Trainer{Net: net, Train: d.Train, Test: d.Test, Val: d.Val, Order: order,
 		Score: c.Score, Epochs: c.Epochs, Targets: h.Targets, Progress: h.Progress, OnStep: h.OnStep}
 	if h.OnEpoch != nil {
 		t.OnEpoch = func(m engine.EpochMetrics) error { return h.OnEpoch(t, m) }
 	}
+	return t, nil
+}
+
+// Train builds a trainer for c and trains for c.Epochs on d. It returns the
+// trainer (with its History and target Hits) and the Net, which the caller
+// must Close.
+func Train(ctx context.Context, c RunConfig, d *Data, init []engine.Param, h Hooks) (*engine.Trainer, engine.Net, error) {
+	t, err := NewTrainer(c, d, init, h)
+	if err != nil {
+		return nil, nil, err
+	}
 	if err := t.Run(ctx); err != nil {
-		net.Close()
+		t.Net.Close()
 		return t, nil, err
 	}
-	return t, net, nil
+	return t, t.Net, nil
 }

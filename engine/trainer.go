@@ -98,7 +98,21 @@ type Trainer struct {
 	seconds float64 // cumulative training seconds
 	seen    int64   // cumulative samples
 	batch   *Batch
+	partial *PartialEpoch // an interrupted epoch to finish first
 }
+
+// InterruptedError is returned by Run when its context is cancelled between
+// two steps; Partial holds what a checkpoint needs to finish the epoch.
+type InterruptedError struct {
+	Partial PartialEpoch
+	Err     error
+}
+
+func (e *InterruptedError) Error() string {
+	return fmt.Sprintf("interrupted in epoch %d after %d steps: %v", e.Partial.Epoch, e.Partial.Steps, e.Err)
+}
+
+func (e *InterruptedError) Unwrap() error { return e.Err }
 
 // Resume makes the next Run continue after epoch done, with the cumulative
 // training seconds and samples of the epochs before it and their history.
@@ -141,21 +155,39 @@ func (t *Trainer) Run(ctx context.Context) error {
 // runEpoch trains, evaluates and reports one epoch.
 func (t *Trainer) runEpoch(ctx context.Context, epoch int, batch *Batch) error {
 	B := len(batch.Labels)
-	plan, err := t.Order.Plan(epoch)
-	if err != nil {
-		return fmt.Errorf("epoch %d: %w", epoch, err)
+	var (
+		plan    sampler.Plan
+		err     error
+		pos0    int
+		steps0  int
+		lossSum float64
+		prior   float64
+	)
+	var stats *sampler.Stats // the order's statistics of this epoch's plan
+	if p := t.partial; p != nil && p.Epoch == epoch {
+		plan, pos0, steps0, lossSum, prior, stats = p.Plan, p.Pos, p.Steps, p.LossSum, p.Seconds, p.Stats
+		t.partial = nil
+	} else {
+		if plan, err = t.Order.Plan(epoch); err != nil {
+			return fmt.Errorf("epoch %d: %w", epoch, err)
+		}
+		if sr, ok := t.Order.(StatsReporter); ok {
+			st := sr.Stats()
+			stats = &st
+		}
 	}
 	if plan.Weights != nil && len(plan.Weights) != len(plan.Indices) {
 		return fmt.Errorf("epoch %d: plan has %d indices but %d weights", epoch, len(plan.Indices), len(plan.Weights))
 	}
 	if t.Progress != nil {
 		t.Progress.StartEpoch(epoch, len(plan.Indices))
+		t.Progress.Advance(pos0)
 	}
 	start := time.Now()
-	var lossSum float64
-	for s, pos := 0, 0; pos < len(plan.Indices); s, pos = s+1, pos+B {
+	for s, pos := steps0, pos0; pos < len(plan.Indices); s, pos = s+1, pos+B {
 		if err := ctx.Err(); err != nil {
-			return err
+			return &InterruptedError{Err: err, Partial: PartialEpoch{Epoch: epoch, Plan: plan, Pos: pos, Steps: s,
+				LossSum: lossSum, Seconds: prior + time.Since(start).Seconds(), Stats: stats}}
 		}
 		idx := plan.Indices[pos:min(pos+B, len(plan.Indices))]
 		if err := gather(batch, t.Train, idx, plan.Weights, pos, B); err != nil {
@@ -184,7 +216,7 @@ func (t *Trainer) runEpoch(ctx context.Context, epoch int, batch *Batch) error {
 			t.Progress.Advance(len(idx))
 		}
 	}
-	t.seconds += time.Since(start).Seconds()
+	t.seconds += prior + time.Since(start).Seconds()
 	t.seen += int64(len(plan.Indices))
 	seconds, seen := t.seconds, t.seen
 	if t.Progress != nil {
@@ -194,9 +226,8 @@ func (t *Trainer) runEpoch(ctx context.Context, epoch int, batch *Batch) error {
 	if len(plan.Indices) > 0 {
 		m.TrainLoss = lossSum / float64(len(plan.Indices))
 	}
-	if sr, ok := t.Order.(StatsReporter); ok {
-		st := sr.Stats()
-		m.Kept, m.Distinct = &st.Kept, &st.Distinct
+	if stats != nil {
+		m.Kept, m.Distinct = &stats.Kept, &stats.Distinct
 	}
 	evalStart := time.Now()
 	if m.TestAcc, m.TestLoss, err = t.Net.Evaluate(t.Test); err != nil {

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -52,6 +54,9 @@ func runConfigFrom(c *cli.Context, samplerName string) (bench.RunConfig, error) 
 		Epochs: c.Int("epochs"), Batch: c.Int("batch"), LR: c.Float64("lr"),
 		Momentum: c.Float64("momentum"), Seed: c.Uint64("seed"), Val: c.Int("val"),
 	}
+	if c.IsSet("subset") {
+		cfg.Subset = c.Int("subset")
+	}
 	if cfg.Sampler == "sgds" {
 		sc := sampler.DefaultScheduleConfig()
 		sc.BatchSize = cfg.Batch
@@ -84,41 +89,82 @@ func runConfigFrom(c *cli.Context, samplerName string) (bench.RunConfig, error) 
 func trainCommand() *cli.Command {
 	flags := append(commonFlags(), samplerFlags()...)
 	flags = append(flags,
-		stringFlag("out", "", "output folder for metrics.jsonl and summary.json (default runs/<dataset>-<model>-seed<seed>)"),
+		stringFlag("out", "", "output folder for metrics.jsonl, summary.json and checkpoint.bin (default runs/<dataset>-<model>-seed<seed>)"),
 		floatFlag("target-acc", 0, "record the first epoch, training seconds and samples seen at which accuracy (validation if --val, else test) reaches this value in (0, 1]"),
+		intFlag("subset", 0, "train on the first N training images only (0: all)"),
+		stringFlag("resume", "", "continue the run whose folder (with its checkpoint.bin) is given; its configuration is used, --epochs may raise the number of epochs"),
 	)
 	return &cli.Command{
 		Name:  "train",
-		Usage: "train a model and write metrics.jsonl and summary.json",
+		Usage: "train a model and write metrics.jsonl, summary.json and a checkpoint after every epoch",
 		Flags: flags,
 		Action: func(c *cli.Context) error {
+			if dir := c.String("resume"); dir != "" {
+				return resume(c, dir)
+			}
 			cfg, err := runConfigFrom(c, c.String("sampler"))
 			if err != nil {
 				return err
 			}
-			var targets []float64
+			rc := trainConfig{Run: cfg, Data: c.String("data")}
 			if c.IsSet("target-acc") {
 				t := c.Float64("target-acc")
 				if !(t > 0 && t <= 1) {
 					return fmt.Errorf("--target-acc must be in (0, 1], got %v", t)
 				}
-				targets = []float64{t}
+				rc.Targets = []float64{t}
 			}
 			out := c.String("out")
 			if out == "" {
 				out = filepath.Join("runs", fmt.Sprintf("%s-%s-seed%d", cfg.Dataset, cfg.Model, cfg.Seed))
 			}
-			return train(c, cfg, targets, out)
+			return train(c, rc, out, nil)
 		},
 	}
 }
 
-func train(c *cli.Context, cfg bench.RunConfig, targets []float64, out string) error {
+// trainConfig is what a checkpoint records of the command line.
+type trainConfig struct {
+	Run     bench.RunConfig `json:"run"`
+	Data    string          `json:"data,omitempty"`
+	Targets []float64       `json:"targets,omitempty"`
+}
+
+// resume continues the run in dir from its checkpoint.
+func resume(c *cli.Context, dir string) error {
+	ck, err := engine.LoadCheckpoint(filepath.Join(dir, engine.CheckpointFile))
+	if err != nil {
+		return fmt.Errorf("--resume: %w", err)
+	}
+	var rc trainConfig
+	if err := json.Unmarshal(ck.Meta.Config, &rc); err != nil {
+		return fmt.Errorf("--resume: %w: configuration: %v", engine.ErrBadCheckpoint, err)
+	}
+	if rc.Run.Model != ck.Meta.Model {
+		return fmt.Errorf("--resume: %w: configuration names model %s, parameters are of %s", engine.ErrBadCheckpoint, rc.Run.Model, ck.Meta.Model)
+	}
+	if c.IsSet("epochs") {
+		rc.Run.Epochs = c.Int("epochs")
+	}
+	if c.IsSet("data") {
+		rc.Data = c.String("data")
+	}
+	if err := rc.Run.Validate(); err != nil {
+		return fmt.Errorf("--resume: %w", err)
+	}
+	return train(c, rc, dir, ck)
+}
+
+func train(c *cli.Context, rc trainConfig, out string, ck *engine.Checkpoint) error {
+	cfg := rc.Run
 	if err := atomicfile.PrepareDir(out); err != nil {
 		return err
 	}
-	d, err := bench.LoadData(cfg.Dataset, c.String("data"), cfg.Val)
+	d, err := bench.LoadData(cfg.Dataset, rc.Data, cfg.Val)
 	if err != nil {
+		return err
+	}
+	if err := d.Limit(cfg.Subset); err != nil {
 		return err
 	}
 	quiet := c.Bool("quiet")
@@ -126,46 +172,89 @@ func train(c *cli.Context, cfg bench.RunConfig, targets []float64, out string) e
 	if quiet {
 		w = io.Discard
 	}
-	fmt.Fprintf(w, "training %s on %s (%d samples, test %d) on %s with the %s sampler: %d epochs, batch %d, lr %g, momentum %g, seed %d\n",
-		cfg.Model, cfg.Dataset, d.Train.N, d.Test.N, cfg.Device, cfg.Sampler, cfg.Epochs, cfg.Batch, cfg.LR, cfg.Momentum, cfg.Seed)
-	sum := summary{Config: cfg}
-	if len(targets) > 0 {
-		sum.TargetAcc = &targets[0]
+	configJSON, err := json.Marshal(rc)
+	if err != nil {
+		return err
 	}
-	hooks := bench.Hooks{Targets: targets, OnEpoch: func(t *engine.Trainer, e engine.EpochMetrics) error {
+	sum := summary{Config: cfg}
+	if len(rc.Targets) > 0 {
+		sum.TargetAcc = &rc.Targets[0]
+	}
+	ckPath := filepath.Join(out, engine.CheckpointFile)
+	hooks := bench.Hooks{Targets: rc.Targets, OnEpoch: func(t *engine.Trainer, e engine.EpochMetrics) error {
 		fmt.Fprintln(w, bench.EpochLine(e, cfg.Epochs))
+		ck, err := t.Snapshot(cfg.Model, configJSON, nil)
+		if err != nil {
+			return err
+		}
+		if err := engine.SaveCheckpoint(ckPath, ck); err != nil {
+			return err
+		}
 		if err := atomicfile.WriteJSONLines(filepath.Join(out, "metrics.jsonl"), t.History); err != nil {
 			return err
 		}
-		sum.EpochsDone = e.Epoch
-		sum.FinalTestAcc = e.TestAcc
-		sum.BestTestAcc = math.Max(sum.BestTestAcc, e.TestAcc)
-		sum.FinalValAcc = e.ValAcc
-		sum.TrainSeconds, sum.SamplesSeen = e.TrainSeconds, e.SamplesSeen
-		if len(targets) > 0 {
-			if h, ok := t.Hit(targets[0]); ok {
-				sum.TimeToTarget = &h
-			}
-		}
+		sum.fill(t, rc.Targets)
 		return atomicfile.WriteJSON(filepath.Join(out, "summary.json"), sum)
 	}}
 	if p := newProgress(quiet); p != nil {
 		hooks.Progress = p
 	}
-	_, net, err := bench.Train(c.Context, cfg, d, nil, hooks)
+	t, err := bench.NewTrainer(cfg, d, nil, hooks)
 	if err != nil {
 		return err
 	}
-	net.Close()
+	defer t.Net.Close()
+	if ck != nil {
+		if err := t.Restore(ck); err != nil {
+			return fmt.Errorf("--resume %s: %w", out, err)
+		}
+		fmt.Fprintf(w, "resuming %s after epoch %d", out, t.Done())
+		if p := ck.Meta.Partial; p != nil {
+			fmt.Fprintf(w, " (and %d steps of epoch %d)", p.Steps, p.Epoch)
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintf(w, "training %s on %s (%d samples, test %d) on %s with the %s sampler: %d epochs, batch %d, lr %g, momentum %g, seed %d\n",
+		cfg.Model, cfg.Dataset, d.Train.N, d.Test.N, cfg.Device, cfg.Sampler, cfg.Epochs, cfg.Batch, cfg.LR, cfg.Momentum, cfg.Seed)
+	if err := t.Run(c.Context); err != nil {
+		var ie *engine.InterruptedError
+		if errors.As(err, &ie) {
+			ck, serr := t.Snapshot(cfg.Model, configJSON, &ie.Partial)
+			if serr == nil {
+				serr = engine.SaveCheckpoint(ckPath, ck)
+			}
+			if serr != nil {
+				return fmt.Errorf("%w; saving the checkpoint failed: %v (the last epoch's checkpoint is intact)", err, serr)
+			}
+			fmt.Fprintf(c.App.ErrWriter, "sgds: checkpoint saved in %s; continue with: sgds train --resume %s\n", out, out)
+		}
+		return err
+	}
 	fmt.Fprintf(c.App.Writer, "test accuracy %.4f (best %.4f) after %d epochs, %.1f s of training; results in %s\n",
 		sum.FinalTestAcc, sum.BestTestAcc, sum.EpochsDone, sum.TrainSeconds, out)
-	if len(targets) > 0 {
+	if len(rc.Targets) > 0 {
 		if sum.TimeToTarget != nil {
 			fmt.Fprintf(c.App.Writer, "target %.4f reached at epoch %d after %.1f s and %d samples\n",
-				targets[0], sum.TimeToTarget.Epoch, sum.TimeToTarget.TrainSeconds, sum.TimeToTarget.SamplesSeen)
+				rc.Targets[0], sum.TimeToTarget.Epoch, sum.TimeToTarget.TrainSeconds, sum.TimeToTarget.SamplesSeen)
 		} else {
-			fmt.Fprintf(c.App.Writer, "target %.4f not reached\n", targets[0])
+			fmt.Fprintf(c.App.Writer, "target %.4f not reached\n", rc.Targets[0])
 		}
 	}
 	return nil
+}
+
+// fill updates the summary from the trainer's history.
+func (s *summary) fill(t *engine.Trainer, targets []float64) {
+	s.BestTestAcc = 0
+	for _, e := range t.History {
+		s.BestTestAcc = math.Max(s.BestTestAcc, e.TestAcc)
+	}
+	e := t.History[len(t.History)-1]
+	s.EpochsDone, s.FinalTestAcc, s.FinalValAcc = e.Epoch, e.TestAcc, e.ValAcc
+	s.TrainSeconds, s.SamplesSeen = e.TrainSeconds, e.SamplesSeen
+	if len(targets) > 0 {
+		if h, ok := t.Hit(targets[0]); ok {
+			s.TimeToTarget = &h
+		}
+	}
 }

@@ -1,0 +1,155 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sgds/sgds/engine"
+)
+
+// metricsCore reads metrics.jsonl without its timing fields.
+func metricsCore(t *testing.T, dir string) []string {
+	t.Helper()
+	f, err := os.Open(filepath.Join(dir, "metrics.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			t.Fatalf("metrics.jsonl line %q: %v", sc.Text(), err)
+		}
+		for _, k := range []string{"train_seconds", "eval_seconds"} {
+			delete(m, k)
+		}
+		b, _ := json.Marshal(m)
+		out = append(out, string(b))
+	}
+	return out
+}
+
+// waitForFile polls until path exists.
+func waitForFile(t *testing.T, path string, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if _, err := os.Stat(path); err == nil {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("%s did not appear within %v", path, timeout)
+}
+
+// TestKillAndResume kills a run with SIGKILL and another with SIGINT in
+// their second epoch, resumes both, and expects the same metrics.jsonl as
+// an uninterrupted run with the same seed; the interrupted runs' finished
+// epochs must survive the kill.
+func TestKillAndResume(t *testing.T) {
+	args := []string{"train", "--model", "mlp", "--subset", "6400", "--epochs", "4", "--sampler", "sgds", "--seed", "4"}
+	ref := t.TempDir()
+	if code, out := runSGDS(t, append(args, "--out", ref)...); code != 0 {
+		t.Fatalf("reference run: exit %d\n%s", code, out)
+	}
+	want := metricsCore(t, ref)
+	for _, sig := range []syscall.Signal{syscall.SIGKILL, syscall.SIGINT} {
+		t.Run(sig.String(), func(t *testing.T) {
+			dir := t.TempDir()
+			cmd := exec.Command(sgdsBin, append(args, "--out", dir)...)
+			cmd.Env = append(os.Environ(), "SGDS_QUIET=1")
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			waitForFile(t, filepath.Join(dir, "checkpoint.bin"), time.Minute)
+			time.Sleep(300 * time.Millisecond) // into epoch 2
+			cmd.Process.Signal(sig)
+			err := cmd.Wait()
+			if err == nil {
+				t.Fatal("the run finished before the signal reached it")
+			}
+			got := metricsCore(t, dir)
+			if len(got) == 0 || got[0] != want[0] {
+				t.Fatalf("finished epoch lost or changed by the kill: %v", got)
+			}
+			if code, out := runSGDS(t, "train", "--resume", dir); code != 0 {
+				t.Fatalf("resume: exit %d\n%s", code, out)
+			}
+			got = metricsCore(t, dir)
+			if strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Fatalf("resumed metrics differ:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+		})
+	}
+}
+
+// TestBadCheckpoints resumes from a corrupted checkpoint, a truncated one,
+// a folder without one, and one whose configuration names another model.
+func TestBadCheckpoints(t *testing.T) {
+	good := t.TempDir()
+	if code, out := runSGDS(t, "train", "--model", "mlp", "--subset", "640", "--epochs", "1", "--out", good); code != 0 {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	raw, err := os.ReadFile(filepath.Join(good, "checkpoint.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := map[string]struct {
+		content []byte
+		want    string
+	}{
+		"flipped byte": {flip(raw, len(raw)/2), "checksum mismatch"},
+		"truncated":    {raw[:len(raw)-100], "checksum mismatch"},
+		"empty":        {nil, "too short"},
+		"not sgds":     {[]byte(strings.Repeat("x", 100)), "wrong magic"},
+		"missing":      {[]byte("<remove>"), "no such file"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			p := filepath.Join(dir, "checkpoint.bin")
+			if string(c.content) != "<remove>" {
+				os.WriteFile(p, c.content, 0o644)
+			}
+			code, out := runSGDS(t, "train", "--resume", dir)
+			if code == 0 || !strings.Contains(out, c.want) || strings.Contains(out, "panic") {
+				t.Fatalf("exit %d, output:\n%s", code, out)
+			}
+		})
+	}
+	t.Run("another model", func(t *testing.T) {
+		// A valid checkpoint (checksum and all) of the MLP that claims to be
+		// of the CNN: its parameters do not fit the CNN.
+		ck, err := engine.UnmarshalCheckpoint(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rc trainConfig
+		json.Unmarshal(ck.Meta.Config, &rc)
+		rc.Run.Model, ck.Meta.Model = "cnn", "cnn"
+		ck.Meta.Config, _ = json.Marshal(rc)
+		dir := t.TempDir()
+		if err := engine.SaveCheckpoint(filepath.Join(dir, "checkpoint.bin"), ck); err != nil {
+			t.Fatal(err)
+		}
+		code, out := runSGDS(t, "train", "--resume", dir)
+		if code == 0 || !strings.Contains(out, "bad checkpoint") || !strings.Contains(out, "parameter") {
+			t.Fatalf("exit %d, output:\n%s", code, out)
+		}
+	})
+}
+
+func flip(b []byte, i int) []byte {
+	c := append([]byte(nil), b...)
+	c[i] ^= 0x40
+	return c
+}

@@ -147,6 +147,13 @@ func (n *Net) run(vm G.VM, b *engine.Batch) (cost float64, err error) {
 		return 0, fmt.Errorf("cpu: step: %w", err)
 	}
 	copy(n.losses, n.train.nllVal.Data().([]float32))
+	for i, l := range n.losses {
+		// −log p ≥ 0; gorgonia's float32 log-softmax can round a confident
+		// row's log p to a tiny positive value.
+		if l < 0 {
+			n.losses[i] = 0
+		}
+	}
 	return float64(n.train.cost.Value().Data().(float32)), nil
 }
 

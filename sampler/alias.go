@@ -21,8 +21,8 @@ const MaxAliasLen = math.MaxInt32
 //	p_i = (t_i + Σ_{j : a_j = i} (1 − t_j)) / n,
 //
 // which [Alias.Prob] computes. A column is one 64-bit word: the alias in the
-// low b = bits.Len(n−1) bits, and t_j·2^64 rounded to a multiple of 2^b in
-// the others (a full column, t_j = 1, is its own alias). The build keeps
+// low b = max(2, bits.Len(n−1)) bits, and t_j·2^64 rounded to a multiple of
+// 2^b in the others (a full column, t_j = 1, is its own alias). The build keeps
 // the residual of the column being drained in compensated (two-word)
 // arithmetic and charges it with the rounded thresholds, so rounding does
 // not accumulate: |p_i − w_i/Σw| ≤ 2^(b−64) plus a few float64 roundings,
@@ -40,7 +40,7 @@ type Alias struct {
 	cols  []uint64 // column j: t_j·2^64 (rounded, low b bits clear) | a_j
 	shift uint     // b
 	mask  uint64   // 2^b − 1
-	work  []int32  // small/large worklists during a build
+	large []uint64 // during a build: bit i is set if column i is large
 }
 
 // NewAlias builds an alias table for weights. It returns an error wrapping
@@ -113,12 +113,14 @@ func (a *Alias) Reset(weights []float64) error {
 	}
 	k := float64(n) / (sum + comp)
 
+	nw := (n + 63) / 64
 	if cap(a.cols) < n {
 		a.cols = make([]uint64, n)
-		a.work = make([]int32, n)
 	}
-	cols := a.cols[:n]
-	work := a.work[:n]
+	if cap(a.large) < nw {
+		a.large = make([]uint64, nw)
+	}
+	cols, large := a.cols[:n], a.large[:nw]
 	a.cols = cols
 	// b ≥ 2, so that τ < 2^62 and x below fit int64 conversions.
 	a.shift = uint(max(2, bits.Len64(uint64(n-1))))
@@ -131,44 +133,49 @@ func (a *Alias) Reset(weights []float64) error {
 	tauMax := int64(uint64(math.MaxUint64) >> b)
 	full := ^a.mask // threshold of a full column (its alias is itself)
 
-	// Pass 2: scaled probabilities q_i = n·v_i/S (mean 1), split into
-	// small (q < 1, pushed from the front of work) and large (q ≥ 1,
-	// pushed from the back). Until its column is final, cols[i] holds, as
-	// float64 bits, the rounded threshold τ·2^(b−64) of a small column or q
-	// of a large one. Writing both work slots, moving one end and selecting
-	// the bits are branch-free.
-	ns, nl := 0, n
-	for i, w := range weights {
-		q := w * c1 * c2 * k
-		tq := float64(min(int64(min1(q)*scale+0.5), tauMax)) * unscale
-		work[ns] = int32(i)
-		work[nl-1] = int32(i)
-		small := 0
-		if q < 1 {
-			small = 1
+	// Pass 2: scaled probabilities q_i = n·v_i/S (mean 1). Column i is
+	// small if q_i < 1 and large otherwise (bit i of large). Until its
+	// column is final, cols[i] holds, as float64 bits, the rounded
+	// threshold τ·2^(b−64) of a small column or q_i of a large one. The
+	// loop is branch-free.
+	for w := range large {
+		base := w * 64
+		ws := weights[base:min(base+64, n)]
+		cs := cols[base : base+len(ws)]
+		var word uint64
+		for i, v := range ws {
+			q := v * c1 * c2 * k
+			tq := float64(min(int64(min1(q)*scale+0.5), tauMax)) * unscale
+			var big uint64
+			if q >= 1 {
+				big = 1
+			}
+			qb, tb := math.Float64bits(q), math.Float64bits(tq)
+			cs[i] = tb ^ (tb^qb)&-big // big ? qb : tb
+			word |= big << uint(i)
 		}
-		qb, tb := math.Float64bits(q), math.Float64bits(tq)
-		cols[i] = qb ^ (qb^tb)&-uint64(small) // small ? tb : qb
-		ns += small
-		nl -= 1 - small
+		large[w] = word
 	}
 
-	// Pass 3 (Vose): take a large column l and let it fill small columns
-	// s, each getting its rounded threshold t_s and a_s = l, while its
-	// residual r_l ← r_l − (1 − t_s) stays ≥ 1. The residual is the
-	// unevaluated sum hi + lo of two float64s (exact two-sums), so long
-	// chains do not accumulate rounding. When r_l < 1, l becomes a small
-	// column with threshold t_l = r_l rounded, and is filled at once by the
-	// next large column, which is charged 1 − r_l now and r_l − t_l through
-	// lo, keeping the rounding off the dependency chain.
-	if nl < n {
-		l := work[nl]
-		nl++
+	// Pass 3 (Vose, sweeping): take the large columns l in index order and
+	// let each fill the next small columns s in index order, each getting
+	// its rounded threshold t_s and a_s = l, while l's residual
+	// r_l ← r_l − (1 − t_s) stays ≥ 1. The residual is the unevaluated sum
+	// hi + lo of two float64s (exact two-sums), so long chains do not
+	// accumulate rounding. When r_l < 1, l becomes a small column with
+	// threshold t_l = r_l rounded, and is filled at once by the next large
+	// column, which is charged 1 − r_l now and r_l − t_l through lo,
+	// keeping the rounding off the dependency chain.
+	smalls := bitIter{words: large, flip: ^uint64(0), w: -1, n: n}
+	larges := bitIter{words: large, w: -1, n: n}
+	if l := larges.next(); l >= 0 {
 		hi, lo := math.Float64frombits(cols[l]), 0.0
 		for {
-			for hi >= 1 && ns > 0 {
-				ns--
-				s := work[ns]
+			for hi >= 1 {
+				s := smalls.next()
+				if s < 0 {
+					break
+				}
 				ts := math.Float64frombits(cols[s])
 				cols[s] = uint64(int64(ts*scale))<<b | uint64(l) // exact
 				d := ts - 1                                      // |−1| ≥ |t_s|: fast two-sum
@@ -177,8 +184,13 @@ func (a *Alias) Reset(weights []float64) error {
 				lo += e0 + (d - (u - hi))
 				hi = u
 			}
-			if hi >= 1 || nl == n { // no small, or no large, column left:
-				cols[l] = full | uint64(l) // the residual is 1 up to rounding
+			if hi >= 1 { // no small column left: l's residual is 1
+				cols[l] = full | uint64(l)
+				break
+			}
+			next := larges.next()
+			if next < 0 { // no large column left: l's residual is 1
+				cols[l] = full | uint64(l)
 				break
 			}
 			r := hi + lo
@@ -186,8 +198,6 @@ func (a *Alias) Reset(weights []float64) error {
 				r = 0
 			}
 			tau := min(int64(min1(r)*scale+0.5), tauMax)
-			next := work[nl]
-			nl++
 			cols[l] = uint64(tau)<<b | uint64(next)
 			tl := float64(tau) * unscale
 			q := math.Float64frombits(cols[next])
@@ -199,13 +209,41 @@ func (a *Alias) Reset(weights []float64) error {
 		}
 	}
 	// Whatever is left has residual 1 up to rounding.
-	for _, j := range work[:ns] {
+	for j := smalls.next(); j >= 0; j = smalls.next() {
 		cols[j] = full | uint64(j)
 	}
-	for _, j := range work[nl:] {
+	for j := larges.next(); j >= 0; j = larges.next() {
 		cols[j] = full | uint64(j)
 	}
 	return nil
+}
+
+// bitIter yields, in increasing order, the indices i < n whose bit in words
+// (xor flip) is set.
+type bitIter struct {
+	words []uint64
+	flip  uint64
+	cur   uint64 // bits of word w not yet yielded
+	w     int
+	n     int
+}
+
+// next returns the next index, or −1 when there is none.
+func (it *bitIter) next() int {
+	for it.cur == 0 {
+		it.w++
+		if it.w >= len(it.words) {
+			return -1
+		}
+		it.cur = it.words[it.w] ^ it.flip
+	}
+	i := it.w*64 + bits.TrailingZeros64(it.cur)
+	it.cur &= it.cur - 1
+	if i >= it.n { // padding bits of the last word
+		it.cur = 0
+		return -1
+	}
+	return i
 }
 
 // min1 returns min(x, 1) for x ≥ 0, branch-free: the bits of non-negative

@@ -2,6 +2,7 @@ package sampler
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -113,8 +114,8 @@ func reportDraws(b *testing.B) {
 // BenchmarkDraw times one draw (op = one draw) with the alias table, the
 // cumulative-sum baseline, and gonum's sampleuv.Weighted (a sampler without
 // replacement: a draw is Take followed by Reweight to put the weight back).
-// The alias case also reports speedup = cumsum time / alias time over the
-// same number of draws, measured in the same run.
+// The alias case also reports speedup = cumsum time / alias time for the
+// same number of draws, measured in the same run (see pairedSpeedup).
 func BenchmarkDraw(b *testing.B) {
 	for _, n := range []int{60_000, 1_000_000} {
 		w := benchWeights(n)
@@ -133,7 +134,7 @@ func BenchmarkDraw(b *testing.B) {
 			reportDraws(b)
 			sink += s
 			b.StopTimer()
-			b.ReportMetric(speedup(a, cs, r, min(b.N, 1<<21)), "speedup")
+			b.ReportMetric(speedup(a, cs, r), "speedup")
 		})
 		b.Run(fmt.Sprintf("n=%d/sampler=cumsum", n), func(b *testing.B) {
 			b.ReportAllocs()
@@ -160,31 +161,54 @@ func BenchmarkDraw(b *testing.B) {
 	}
 }
 
-// speedup times m alias draws and m cumulative-sum draws, twice each,
-// interleaved, and returns the ratio of the best times (cumsum / alias).
-func speedup(a *Alias, cs *cumSum, r *rand.Rand, m int) float64 {
-	best := [2]time.Duration{1 << 62, 1 << 62}
-	s := 0
-	for range 2 {
+// speedupRounds and speedupDraws size the paired measurement of speedup:
+// alternating runs of speedupDraws draws, long enough for each sampler to
+// reach its steady state in the cache, and the fastest run of each, to
+// discount load spikes on a shared machine.
+const (
+	speedupRounds = 3
+	speedupDraws  = 1 << 20
+)
+
+// pairedSpeedup alternates speedupRounds runs of alias(speedupDraws) and
+// cumsum(speedupDraws) and returns the best cumsum time over the best alias
+// time.
+func pairedSpeedup(alias, cumsum func(m int)) float64 {
+	ta, tc := time.Duration(math.MaxInt64), time.Duration(math.MaxInt64)
+	for range speedupRounds {
 		t0 := time.Now()
-		for range m {
-			s += a.Draw(r)
-		}
+		alias(speedupDraws)
 		t1 := time.Now()
-		for range m {
-			s += cs.draw(r)
-		}
+		cumsum(speedupDraws)
 		t2 := time.Now()
-		best[0] = min(best[0], t1.Sub(t0))
-		best[1] = min(best[1], t2.Sub(t1))
+		ta = min(ta, t1.Sub(t0))
+		tc = min(tc, t2.Sub(t1))
 	}
-	sink += s
-	return float64(best[1]) / float64(best[0])
+	return float64(tc) / float64(ta)
+}
+
+// speedup compares Draw with the cumulative-sum baseline (see
+// pairedSpeedup).
+func speedup(a *Alias, cs *cumSum, r *rand.Rand) float64 {
+	s := 0
+	defer func() { sink += s }()
+	return pairedSpeedup(
+		func(m int) {
+			for range m {
+				s += a.Draw(r)
+			}
+		},
+		func(m int) {
+			for range m {
+				s += cs.draw(r)
+			}
+		})
 }
 
 // BenchmarkFill times Fill into a 4096-draw buffer (op = one draw). It also
-// reports speedup = time of the same number of cumulative-sum draws into the
-// buffer / Fill time, measured in the same run.
+// reports speedup = time of cumulative-sum draws into a buffer / Fill time
+// for the same number of draws, measured in the same run (see
+// pairedSpeedup).
 func BenchmarkFill(b *testing.B) {
 	for _, n := range []int{60_000, 1_000_000} {
 		w := benchWeights(n)
@@ -196,30 +220,19 @@ func BenchmarkFill(b *testing.B) {
 		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
 			b.ReportAllocs()
 			r := newRand(1)
-			dst := make([]int, 4096)
-			for i := 0; i < b.N; i += len(dst) {
-				a.Fill(dst[:min(len(dst), b.N-i)], r)
+			dst := make([]int, speedupDraws)
+			for i := 0; i < b.N; i += 4096 {
+				a.Fill(dst[:min(4096, b.N-i)], r)
 			}
 			reportDraws(b)
 			b.StopTimer()
-			m := min(b.N, 1<<21)
-			best := [2]time.Duration{1 << 62, 1 << 62}
-			for range 2 {
-				t0 := time.Now()
-				for i := 0; i < m; i += len(dst) {
-					a.Fill(dst[:min(len(dst), m-i)], r)
-				}
-				t1 := time.Now()
-				for i := 0; i < m; i += len(dst) {
-					for k := range dst[:min(len(dst), m-i)] {
+			b.ReportMetric(pairedSpeedup(
+				func(m int) { a.Fill(dst[:m], r) },
+				func(m int) {
+					for k := range dst[:m] {
 						dst[k] = cs.draw(r)
 					}
-				}
-				t2 := time.Now()
-				best[0] = min(best[0], t1.Sub(t0))
-				best[1] = min(best[1], t2.Sub(t1))
-			}
-			b.ReportMetric(float64(best[1])/float64(best[0]), "speedup")
+				}), "speedup")
 		})
 	}
 }

@@ -101,7 +101,8 @@ func (c ScheduleConfig) Validate() error {
 //
 //	p_i = (1 − λ)·s_i / Σ_{j∈kept} s_j + λ / K,
 //
-// and EndEpoch then drops the round(DropFrac·K) kept samples with the lowest
+// (docs/METHOD.md writes λ/N; draws are over the kept set, so the uniform
+// part is λ/K and the p_i sum to 1), and EndEpoch then drops the round(DropFrac·K) kept samples with the lowest
 // scores (ties broken by a seeded random key; never below
 // max(1, round(KeptFloor·N)) kept) and re-adds min(round(ReaddFrac·N), |out|)
 // samples drawn uniformly without replacement from the set "out" of samples

@@ -9,7 +9,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/sgds/sgds/bench"
-	"github.com/sgds/sgds/internal/atomicfile"
 )
 
 // quickCompare are the settings --quick uses for flags the user did not set.
@@ -61,10 +60,7 @@ func compareCommand() *cli.Command {
 				Methods: bench.Methods(*base.Schedule, base.Score, c.Bool("variants"))}
 			cfg.Base.Sampler, cfg.Base.Schedule, cfg.Base.Score = "", nil, ""
 			out := c.String("out")
-			if err := atomicfile.PrepareDir(out); err != nil {
-				return err
-			}
-			d, err := bench.LoadData(base.Dataset, c.String("data"), base.Val)
+			d, err := openRun(c, base, out)
 			if err != nil {
 				return err
 			}

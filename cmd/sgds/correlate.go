@@ -8,7 +8,6 @@ import (
 
 	"github.com/sgds/sgds/bench"
 	"github.com/sgds/sgds/engine"
-	"github.com/sgds/sgds/internal/atomicfile"
 )
 
 func correlateCommand() *cli.Command {
@@ -22,19 +21,12 @@ func correlateCommand() *cli.Command {
 		Usage: "train, then compare per-sample loss and last-layer norm with the exact per-sample gradient norm",
 		Flags: flags,
 		Action: func(c *cli.Context) error {
-			cfg := bench.RunConfig{
-				Dataset: c.String("dataset"), Model: c.String("model"), Device: c.String("device"),
-				Sampler: "uniform", Epochs: c.Int("epochs"), Batch: c.Int("batch"), LR: c.Float64("lr"),
-				Momentum: c.Float64("momentum"), Seed: c.Uint64("seed"),
-			}
-			if err := cfg.Validate(); err != nil {
+			cfg, err := runConfigFrom(c, "uniform")
+			if err != nil {
 				return err
 			}
 			out := c.String("out")
-			if err := atomicfile.PrepareDir(out); err != nil {
-				return err
-			}
-			d, err := bench.LoadData(cfg.Dataset, c.String("data"), 0)
+			d, err := openRun(c, cfg, out)
 			if err != nil {
 				return err
 			}

@@ -7,7 +7,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/sgds/sgds/bench"
-	"github.com/sgds/sgds/internal/atomicfile"
 )
 
 func patternsCommand() *cli.Command {
@@ -27,10 +26,7 @@ func patternsCommand() *cli.Command {
 				return err
 			}
 			out := c.String("out")
-			if err := atomicfile.PrepareDir(out); err != nil {
-				return err
-			}
-			d, err := bench.LoadData(cfg.Dataset, c.String("data"), 0)
+			d, err := openRun(c, cfg, out)
 			if err != nil {
 				return err
 			}

@@ -157,14 +157,8 @@ func resume(c *cli.Context, dir string) error {
 
 func train(c *cli.Context, rc trainConfig, out string, ck *engine.Checkpoint) error {
 	cfg := rc.Run
-	if err := atomicfile.PrepareDir(out); err != nil {
-		return err
-	}
-	d, err := bench.LoadData(cfg.Dataset, rc.Data, cfg.Val)
+	d, err := loadRun(cfg, rc.Data, out)
 	if err != nil {
-		return err
-	}
-	if err := d.Limit(cfg.Subset); err != nil {
 		return err
 	}
 	quiet := c.Bool("quiet")
@@ -257,4 +251,23 @@ func (s *summary) fill(t *engine.Trainer, targets []float64) {
 			s.TimeToTarget = &h
 		}
 	}
+}
+
+// openRun prepares the output folder and loads the data of a run from the
+// --data flag.
+func openRun(c *cli.Context, cfg bench.RunConfig, out string) (*bench.Data, error) {
+	return loadRun(cfg, c.String("data"), out)
+}
+
+// loadRun checks that out is a writable folder, then loads the data set
+// with cfg's validation split and subset.
+func loadRun(cfg bench.RunConfig, dataDir, out string) (*bench.Data, error) {
+	if err := atomicfile.PrepareDir(out); err != nil {
+		return nil, err
+	}
+	d, err := bench.LoadData(cfg.Dataset, dataDir, cfg.Val)
+	if err != nil {
+		return nil, err
+	}
+	return d, d.Limit(cfg.Subset)
 }

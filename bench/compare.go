@@ -390,3 +390,63 @@ func (s Stat) MarshalJSON() ([]byte, error) {
 	}
 	return []byte(fmt.Sprintf(`{"mean":%s,"sd":%s,"n":%d}`, num(s.Mean), num(s.SD), s.N)), nil
 }
+
+// ParseMethod parses a method spec "name:key=value,key=value" whose keys
+// are the SGD-S knobs (transient, drop, readd, kept-floor, mix,
+// readd-score, unbiased, score) applied on top of base; "uniform" alone
+// is uniform sampling.
+func ParseMethod(spec string, base sampler.ScheduleConfig, baseScore string) (Method, error) {
+	name, rest, _ := strings.Cut(spec, ":")
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return Method{}, fmt.Errorf("method %q: empty name", spec)
+	}
+	if name == "uniform" && rest == "" {
+		return Method{Name: "uniform", Sampler: "uniform"}, nil
+	}
+	sc, score := base, baseScore
+	if strings.TrimSpace(rest) != "" {
+		for _, kv := range strings.Split(rest, ",") {
+			k, v, ok := strings.Cut(kv, "=")
+			k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+			if !ok {
+				return Method{}, fmt.Errorf("method %q: %q is not key=value", spec, kv)
+			}
+			var err error
+			f := func() float64 {
+				x, e := strconv.ParseFloat(v, 64)
+				if e != nil {
+					err = fmt.Errorf("method %q: %s=%q is not a number", spec, k, v)
+				}
+				return x
+			}
+			switch k {
+			case "transient":
+				sc.TransientEpochs = int(f())
+			case "drop":
+				sc.DropFrac = f()
+			case "readd":
+				sc.ReaddFrac = f()
+			case "kept-floor":
+				sc.KeptFloor = f()
+			case "mix":
+				sc.Mix = f()
+			case "readd-score":
+				sc.ReaddScore = sampler.ReaddScore(v)
+			case "unbiased":
+				sc.Unbiased, err = strconv.ParseBool(v)
+			case "score":
+				score = v
+			default:
+				return Method{}, fmt.Errorf("method %q: unknown key %q (known: transient, drop, readd, kept-floor, mix, readd-score, unbiased, score)", spec, k)
+			}
+			if err != nil {
+				return Method{}, fmt.Errorf("method %q: %s=%q: %w", spec, k, v, err)
+			}
+		}
+	}
+	if err := sc.Validate(); err != nil {
+		return Method{}, fmt.Errorf("method %q: %w", spec, err)
+	}
+	return Method{Name: name, Sampler: "sgds", Score: score, Schedule: &sc}, nil
+}

@@ -27,6 +27,7 @@ func compareCommand() *cli.Command {
 		stringFlag("seeds", "1,2,3", "comma-separated seeds; every method starts from the same weights per seed"),
 		stringFlag("targets", "0.98,0.985,0.99", "comma-separated accuracy targets in (0, 1]"),
 		boolFlag("variants", "also run SGD-S unbiased and SGD-S mixed with uniform"),
+		&cli.StringSliceFlag{Name: "method", EnvVars: env("method"), Usage: "run this method instead of the default SGD-S (repeatable): name:key=value,… with the SGD-S knobs as keys, e.g. drop30:drop=0.3,mix=0.1; uniform always runs"},
 		boolFlag("quick", "a reduced run in a few minutes: the MLP, 5 epochs, seeds 1,2, targets 0.95,0.96,0.97 (flags you set win)"),
 		stringFlag("out", "runs/compare", "output folder for compare.json, compare.md and the plots"),
 	)
@@ -58,6 +59,21 @@ func compareCommand() *cli.Command {
 			}
 			cfg := bench.CompareConfig{Base: base, Seeds: seeds, Targets: targets,
 				Methods: bench.Methods(*base.Schedule, base.Score, c.Bool("variants"))}
+			if specs := c.StringSlice("method"); len(specs) > 0 {
+				cfg.Methods = cfg.Methods[:1] // uniform
+				names := map[string]bool{"uniform": true}
+				for _, spec := range specs {
+					m, err := bench.ParseMethod(spec, *base.Schedule, base.Score)
+					if err != nil {
+						return fmt.Errorf("--method: %w", err)
+					}
+					if names[m.Name] {
+						return fmt.Errorf("--method: name %q used twice", m.Name)
+					}
+					names[m.Name] = true
+					cfg.Methods = append(cfg.Methods, m)
+				}
+			}
 			cfg.Base.Sampler, cfg.Base.Schedule, cfg.Base.Score = "", nil, ""
 			out := c.String("out")
 			d, err := openRun(c, base, out)

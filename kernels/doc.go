@@ -7,16 +7,32 @@
 // tag), accumulating in float64. The twins are the references the device
 // kernels are tested against, and a native CPU backend may call them directly.
 //
-// Later this folder also holds, per kernel:
+// The device path (issue 7) lives beside them:
 //
-//   - op.cu: the CUDA C source;
-//   - the PTX generated from it (kept in the repository, embedded with go:embed);
-//   - op_cuda.go (//go:build cuda): the typed launcher that runs it through
-//     package cuda;
+//   - *.cu: the CUDA C kernels (loss.cu, norms.cu, gemm.cu, conv.cu,
+//     pool.cu, update.cu, data.cu; helpers in common.cuh). Every parameter
+//     is a pointer or a 64-bit scalar, as gorgonia.org/cu passes 8 bytes per
+//     parameter;
+//   - ptx/*.ptx: the PTX that `make kernels` generates from them (nvcc -ptx
+//     -arch=compute_80, no fast math), committed, checked against the
+//     sources by `make check-ptx`, and embedded with go:embed;
+//   - launch_cuda.go (//go:build sgdscuda): Load and the typed launchers of
+//     Lib, which check their arguments, return errors and enqueue the
+//     kernels through package cuda;
+//   - *_twin.go: the plain-Go twins of the kernels that have no CPU
+//     counterpart above (the tiled GEMM with its epilogues, col2im, max-pool,
+//     ReLU backward, the SGD-momentum update, the gather, row and column
+//     sums), each documented by the loop it is equal to;
+//   - device_cuda_test.go, timing_cuda_test.go: every kernel against its twin
+//     on a GPU, and the kernel timings of the GPU check (bench/gpu);
+//   - emu/ and emu_test.go (-tags sgdsemu): the kernels' CUDA C run on a CPU
+//     emulator and compared with the twins (`make kernels-emu`), and
+//     fake_kernels.go (-tags sgdscuda,sgdsfake): the twins standing in for the
+//     kernels, so that the launchers and the GPU backend are tested without a
+//     GPU.
 //
-// beside op.go (API and documentation, stating the loop the function equals)
-// and the plain-Go reference. Tests and benchmarks carry no build tag and
-// exercise whichever paths are built.
+// The build tag is sgdscuda, not cuda: gorgonia.org/gorgonia, which the CPU
+// backend uses, has its own cuda-tagged files that need cuDNN.
 //
 // Conventions: slices and sizes only, destination first, row-major layouts.
 // Exported functions check their arguments and panic on programmer misuse

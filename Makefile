@@ -32,3 +32,6 @@ bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./engine/... ./sampler/... ./kernels/...
 
 ci: test vet fmt-check test-race
+
+# CUDA: make kernels, make cuda, make check-ptx, make gpu-check (see kernels/kernels.mk).
+include kernels/kernels.mk

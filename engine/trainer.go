@@ -99,6 +99,7 @@ type Trainer struct {
 	seen    int64   // cumulative samples
 	batch   *Batch
 	partial *PartialEpoch // an interrupted epoch to finish first
+	bound   bool          // the training set was handed to the Net
 }
 
 // InterruptedError is returned by Run when its context is cancelled between
@@ -138,6 +139,13 @@ func (t *Trainer) Run(ctx context.Context) error {
 	p := spec.InputSize()
 	if t.Train.Pixels() != p {
 		return fmt.Errorf("trainer: %s has %d values per image, model %s wants %d", t.Train.Name, t.Train.Pixels(), spec.Name, p)
+	}
+	if b, ok := t.Net.(interface{ BindTrain(*data.Set) error }); ok && !t.bound {
+		// Backends that keep the training set on their device upload it once.
+		if err := b.BindTrain(t.Train); err != nil {
+			return fmt.Errorf("trainer: %w", err)
+		}
+		t.bound = true
 	}
 	B := t.Net.BatchSize()
 	if t.batch == nil {

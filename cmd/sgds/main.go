@@ -12,6 +12,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/sgds/sgds/cuda"
 	"github.com/sgds/sgds/engine"
 	_ "github.com/sgds/sgds/engine/cpu" // registers the "cpu" backend
 )
@@ -71,7 +72,16 @@ func devicesCommand() *cli.Command {
 				fmt.Fprintf(c.App.Writer, "%s\tbuilt in\n", name)
 			}
 			if _, err := engine.LookupBackend("cuda"); err != nil {
-				fmt.Fprintf(c.App.Writer, "cuda\tnot built in (make cuda builds it with -tags cuda)\n")
+				fmt.Fprintf(c.App.Writer, "cuda\tnot built in (make cuda builds bin/sgds-cuda with -tags sgdscuda)\n")
+				return nil
+			}
+			devs, err := cuda.Devices()
+			if err != nil {
+				return fmt.Errorf("listing GPUs: %w", err)
+			}
+			for _, d := range devs {
+				fmt.Fprintf(c.App.Writer, "cuda:%d\t%s, %.1f GiB, compute %d.%d, %d SMs\n",
+					d.Ordinal, d.Name, float64(d.TotalMem)/(1<<30), d.Major, d.Minor, d.SMs)
 			}
 			return nil
 		},

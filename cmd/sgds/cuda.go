@@ -1,0 +1,5 @@
+//go:build sgdscuda
+
+package main
+
+import _ "github.com/sgds/sgds/engine/gpu" // registers the "cuda" backend

@@ -53,6 +53,8 @@ func newApp() *cli.App {
 		Description: "Every flag can also be set by an SGDS_* environment variable " +
 			"(the flag's name in capitals, dashes as underscores: --target-acc ↔ SGDS_TARGET_ACC).",
 		HideHelpCommand: true,
+		// --method specs contain commas: repeat the flag instead.
+		DisableSliceFlagSeparator: true,
 		Commands: []*cli.Command{
 			trainCommand(),
 			correlateCommand(),

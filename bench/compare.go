@@ -2,6 +2,7 @@ package bench
 
 import (
 	"path/filepath"
+	"sync"
 
 	"context"
 	"fmt"
@@ -51,6 +52,9 @@ type CompareConfig struct {
 	Seeds   []uint64  `json:"seeds"`
 	Targets []float64 `json:"targets"`
 	Methods []Method  `json:"methods"`
+	// Parallel is how many seeds train at once (default 1). The methods of
+	// a seed always share their goroutine and alternate epoch by epoch.
+	Parallel int `json:"parallel,omitempty"`
 }
 
 // RunResult is one method on one seed.
@@ -138,48 +142,77 @@ func Compare(ctx context.Context, c CompareConfig, d *Data, log io.Writer) (*Com
 	if err != nil {
 		return nil, err
 	}
-	for _, seed := range c.Seeds {
-		init := engine.InitParams(m, seed)
-		trainers := make([]*engine.Trainer, len(c.Methods))
-		runs := make([]*RunResult, len(c.Methods))
-		for i, meth := range c.Methods {
-			rc := c.Base
-			rc.Seed, rc.Sampler, rc.Score, rc.Schedule = seed, meth.Sampler, meth.Score, meth.Schedule
-			if err := rc.Validate(); err != nil {
-				return nil, fmt.Errorf("method %s: %w", meth.Name, err)
-			}
-			net, err := NewNet(rc, init)
-			if err != nil {
-				return nil, err
-			}
-			defer net.Close()
-			order, err := NewOrder(rc, d.Train.N)
-			if err != nil {
-				return nil, err
-			}
-			trainers[i] = &engine.Trainer{Net: net, Train: d.Train, Test: d.Test, Val: d.Val, Order: order,
-				Score: rc.Score, Targets: c.Targets}
-			runs[i] = &RunResult{Method: meth.Name, Seed: seed}
+	par := max(1, min(c.Parallel, len(c.Seeds)))
+	perSeed := make([][]*RunResult, len(c.Seeds))
+	errs := make([]error, len(c.Seeds))
+	var logMu sync.Mutex
+	logf := func(format string, args ...any) {
+		logMu.Lock()
+		defer logMu.Unlock()
+		fmt.Fprintf(log, format, args...)
+	}
+	sem := make(chan struct{}, par)
+	var wg sync.WaitGroup
+	for k, seed := range c.Seeds {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			perSeed[k], errs[k] = compareSeed(ctx, c, d, engine.InitParams(m, seed), seed, logf)
+		}()
+	}
+	wg.Wait()
+	for k := range c.Seeds {
+		if errs[k] != nil {
+			return nil, errs[k]
 		}
-		for epoch := 1; epoch <= c.Base.Epochs; epoch++ {
-			for k := range c.Methods {
-				i := (k + epoch - 1) % len(c.Methods)
-				t := trainers[i]
-				t.Epochs = epoch
-				if err := t.Run(ctx); err != nil {
-					return nil, fmt.Errorf("seed %d, method %s: %w", seed, c.Methods[i].Name, err)
-				}
-				e := t.History[len(t.History)-1]
-				fmt.Fprintf(log, "seed %d  %-14s %s\n", seed, c.Methods[i].Name, EpochLine(e, c.Base.Epochs))
-			}
-		}
-		for i, t := range trainers {
-			runs[i].fill(t, d.Train.N, c.Targets)
-			res.Runs = append(res.Runs, runs[i])
-		}
+		res.Runs = append(res.Runs, perSeed[k]...)
 	}
 	res.summarise()
 	return res, nil
+}
+
+// compareSeed trains every method from the same initial weights, in
+// lockstep: one epoch each, in an order that rotates every epoch.
+func compareSeed(ctx context.Context, c CompareConfig, d *Data, init []engine.Param, seed uint64, logf func(string, ...any)) ([]*RunResult, error) {
+	trainers := make([]*engine.Trainer, len(c.Methods))
+	runs := make([]*RunResult, len(c.Methods))
+	for i, meth := range c.Methods {
+		rc := c.Base
+		rc.Seed, rc.Sampler, rc.Score, rc.Schedule = seed, meth.Sampler, meth.Score, meth.Schedule
+		if err := rc.Validate(); err != nil {
+			return nil, fmt.Errorf("method %s: %w", meth.Name, err)
+		}
+		net, err := NewNet(rc, init)
+		if err != nil {
+			return nil, err
+		}
+		defer net.Close()
+		order, err := NewOrder(rc, d.Train.N)
+		if err != nil {
+			return nil, err
+		}
+		trainers[i] = &engine.Trainer{Net: net, Train: d.Train, Test: d.Test, Val: d.Val, Order: order,
+			Score: rc.Score, Targets: c.Targets}
+		runs[i] = &RunResult{Method: meth.Name, Seed: seed}
+	}
+	for epoch := 1; epoch <= c.Base.Epochs; epoch++ {
+		for k := range c.Methods {
+			i := (k + epoch - 1) % len(c.Methods)
+			t := trainers[i]
+			t.Epochs = epoch
+			if err := t.Run(ctx); err != nil {
+				return nil, fmt.Errorf("seed %d, method %s: %w", seed, c.Methods[i].Name, err)
+			}
+			e := t.History[len(t.History)-1]
+			logf("seed %d  %-14s %s\n", seed, c.Methods[i].Name, EpochLine(e, c.Base.Epochs))
+		}
+	}
+	for i, t := range trainers {
+		runs[i].fill(t, d.Train.N, c.Targets)
+	}
+	return runs, nil
 }
 
 // EpochLine is the one-line report of an epoch.

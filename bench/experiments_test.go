@@ -35,7 +35,7 @@ func smallRun() RunConfig {
 // images for 3 epochs and checks the report's bookkeeping.
 func TestCompareEndToEnd(t *testing.T) {
 	d := smallData(t, 1280)
-	c := CompareConfig{Base: smallRun(), Seeds: []uint64{1, 2}, Targets: []float64{0.5, 0.999},
+	c := CompareConfig{Base: smallRun(), Seeds: []uint64{1, 2}, Parallel: 2, Targets: []float64{0.5, 0.999},
 		Methods: Methods(sampler.DefaultScheduleConfig(), "loss", true)}
 	res, err := Compare(context.Background(), c, d, io.Discard)
 	if err != nil {

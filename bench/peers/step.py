@@ -126,7 +126,8 @@ def main():
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--seconds", type=float, default=2.0, help="timed seconds per step measurement")
     ap.add_argument("--warmup", type=int, default=20)
-    ap.add_argument("--epoch", action="store_true", help="also time one epoch of training")
+    ap.add_argument("--what", choices=["step", "epoch", "both"], default="step",
+                    help="steady-state steps, one epoch of training, or both")
     ap.add_argument("--threads", type=int, default=int(os.environ.get("OMP_NUM_THREADS", "2")))
     ap.add_argument("--data", default=os.path.join(here, "..", "..", "data", "mnist"))
     a = ap.parse_args()
@@ -134,9 +135,10 @@ def main():
     x, y = load_mnist(a.data)
     x = x.view(-1, 1, 28, 28)
     for name in a.models.split(","):
-        sps, sec = bench_step(name, x, y, a.batch, a.seconds, a.warmup)
-        print(f"torch model={name} batch={a.batch} threads={torch.get_num_threads()} samples/s={sps:.0f} ms/step={sec*1e3:.3f}", flush=True)
-        if a.epoch:
+        if a.what in ("step", "both"):
+            sps, sec = bench_step(name, x, y, a.batch, a.seconds, a.warmup)
+            print(f"torch model={name} batch={a.batch} threads={torch.get_num_threads()} samples/s={sps:.0f} ms/step={sec*1e3:.3f}", flush=True)
+        if a.what in ("epoch", "both"):
             e = bench_epoch(name, x, y, a.batch)
             print(f"torch-epoch model={name} batch={a.batch} threads={torch.get_num_threads()} seconds={e:.3f} samples/s={x.shape[0]/e:.0f}", flush=True)
 

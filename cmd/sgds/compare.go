@@ -26,6 +26,7 @@ func compareCommand() *cli.Command {
 	flags = append(flags,
 		stringFlag("seeds", "1,2,3", "comma-separated seeds; every method starts from the same weights per seed"),
 		stringFlag("targets", "0.98,0.985,0.99", "comma-separated accuracy targets in (0, 1]"),
+		intFlag("parallel", 1, "seeds trained at once (each seed's methods still alternate epoch by epoch on one goroutine)"),
 		boolFlag("variants", "also run SGD-S unbiased and SGD-S mixed with uniform"),
 		&cli.StringSliceFlag{Name: "method", EnvVars: env("method"), Usage: "run this method instead of the default SGD-S (repeatable): name:key=value,… with the SGD-S knobs as keys, e.g. drop30:drop=0.3,mix=0.1; uniform always runs"},
 		boolFlag("quick", "a reduced run in a few minutes: the MLP, 5 epochs, seeds 1,2, targets 0.95,0.96,0.97 (flags you set win)"),
@@ -57,7 +58,10 @@ func compareCommand() *cli.Command {
 			if err != nil {
 				return fmt.Errorf("--targets: %w", err)
 			}
-			cfg := bench.CompareConfig{Base: base, Seeds: seeds, Targets: targets,
+			if c.Int("parallel") < 1 {
+				return fmt.Errorf("--parallel must be ≥ 1, got %d", c.Int("parallel"))
+			}
+			cfg := bench.CompareConfig{Base: base, Seeds: seeds, Targets: targets, Parallel: c.Int("parallel"),
 				Methods: bench.Methods(*base.Schedule, base.Score, c.Bool("variants"))}
 			if specs := c.StringSlice("method"); len(specs) > 0 {
 				cfg.Methods = cfg.Methods[:1] // uniform

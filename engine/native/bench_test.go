@@ -1,0 +1,164 @@
+package native_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/sgds/sgds/engine"
+	"github.com/sgds/sgds/engine/cpu"
+	"github.com/sgds/sgds/engine/data"
+	"github.com/sgds/sgds/engine/enginetest"
+	"github.com/sgds/sgds/engine/native"
+	"github.com/sgds/sgds/kernels"
+)
+
+var cfg64 = engine.Config{Batch: 64, LR: 0.01, Momentum: 0.5}
+
+// batches returns the first count consecutive 64-row batches of train.
+func batches(train *data.Set, count int) []*engine.Batch {
+	bs := make([]*engine.Batch, count)
+	for i := range bs {
+		bs[i] = enginetest.BatchOf(train, enginetest.Seq(64*i, 64), 64)
+	}
+	return bs
+}
+
+func newNet(b testing.TB, be engine.Backend, model string, cfg engine.Config) engine.Net {
+	n := enginetest.NewNet(b, be, model, cfg, 1)
+	return n
+}
+
+// step runs one step and fails the benchmark on error.
+func step(b *testing.B, n engine.Net, bt *engine.Batch) {
+	if _, err := n.Step(bt); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// BenchmarkStep measures one training step (forward, backward, per-sample
+// losses, SGD-momentum update) at batch 64 on real MNIST, on the native
+// backend and, in the same run, on the gorgonia backend (device=cpu). The
+// gradnorms=1 variants also return exact per-sample gradient norms; they
+// time a plain step after every step with norms and report
+// norm_overhead = (time with norms) / (plain time).
+func BenchmarkStep(b *testing.B) {
+	train, _ := enginetest.MNIST(b)
+	bs := batches(train, 32)
+	path := "generic"
+	if kernels.FastPath() {
+		path = "simd"
+	}
+	for _, model := range []string{"mlp", "cnn"} {
+		for _, dev := range []struct {
+			name string
+			be   engine.Backend
+		}{{"native", native.Backend{}}, {"cpu", cpu.Backend{}}} {
+			b.Run(fmt.Sprintf("model=%s/device=%s/batch=64", model, dev.name), func(b *testing.B) {
+				n := newNet(b, dev.be, model, cfg64)
+				for i := 0; i < 3; i++ {
+					step(b, n, bs[i])
+				}
+				b.ReportAllocs()
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					step(b, n, bs[i%len(bs)])
+				}
+				b.ReportMetric(float64(64*b.N)/b.Elapsed().Seconds(), "samples/s")
+				if dev.name == "native" {
+					b.Logf("kernel path: %s", path)
+				}
+			})
+		}
+		b.Run(fmt.Sprintf("model=%s/device=native/batch=64/gradnorms=1", model), func(b *testing.B) {
+			cfgN := cfg64
+			cfgN.GradNorms = true
+			withNorms := newNet(b, native.Backend{}, model, cfgN)
+			plain := newNet(b, native.Backend{}, model, cfg64)
+			for i := 0; i < 3; i++ {
+				step(b, withNorms, bs[i])
+				step(b, plain, bs[i])
+			}
+			var tNorms, tPlain time.Duration
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				t0 := time.Now()
+				step(b, withNorms, bs[i%len(bs)])
+				t1 := time.Now()
+				b.StopTimer()
+				step(b, plain, bs[i%len(bs)])
+				tPlain += time.Since(t1)
+				b.StartTimer()
+				tNorms += t1.Sub(t0)
+			}
+			b.ReportMetric(float64(64*b.N)/tNorms.Seconds(), "samples/s")
+			b.ReportMetric(tNorms.Seconds()/tPlain.Seconds(), "norm_overhead")
+		})
+	}
+}
+
+// BenchmarkSpeedup alternates one native step and one gorgonia step on the
+// same batches and reports both rates and speedup = native rate / gorgonia
+// rate, measured pair by pair in the same run.
+func BenchmarkSpeedup(b *testing.B) {
+	train, _ := enginetest.MNIST(b)
+	bs := batches(train, 32)
+	for _, model := range []string{"mlp", "cnn"} {
+		b.Run(fmt.Sprintf("model=%s/batch=64", model), func(b *testing.B) {
+			nat := newNet(b, native.Backend{}, model, cfg64)
+			gor := newNet(b, cpu.Backend{}, model, cfg64)
+			for i := 0; i < 3; i++ {
+				step(b, nat, bs[i])
+				step(b, gor, bs[i])
+			}
+			var tn, tg time.Duration
+			for i := 0; i < b.N; i++ {
+				t0 := time.Now()
+				step(b, nat, bs[i%len(bs)])
+				t1 := time.Now()
+				step(b, gor, bs[i%len(bs)])
+				tg += time.Since(t1)
+				tn += t1.Sub(t0)
+			}
+			b.ReportMetric(float64(64*b.N)/tn.Seconds(), "native-samples/s")
+			b.ReportMetric(float64(64*b.N)/tg.Seconds(), "cpu-samples/s")
+			b.ReportMetric(tg.Seconds()/tn.Seconds(), "speedup")
+		})
+	}
+}
+
+// BenchmarkEpoch trains one epoch of the 60,000 MNIST training images in a
+// shuffled order at batch 64 (the last batch padded with zero-weight rows),
+// gathering each batch from the data set, and reports its wall-clock.
+func BenchmarkEpoch(b *testing.B) {
+	train, _ := enginetest.MNIST(b)
+	for _, model := range []string{"mlp", "cnn"} {
+		b.Run(fmt.Sprintf("model=%s/device=native/batch=64", model), func(b *testing.B) {
+			P := train.Pixels()
+			bt := &engine.Batch{Images: make([]float32, 64*P), Labels: make([]int32, 64), Weights: make([]float32, 64)}
+			for i := 0; i < b.N; i++ {
+				n := newNet(b, native.Backend{}, model, cfg64)
+				order := rand.New(rand.NewPCG(1, uint64(i))).Perm(train.N)
+				t0 := time.Now()
+				for s := 0; s < train.N; s += 64 {
+					idx := order[s:min(s+64, train.N)]
+					clear(bt.Images[len(idx)*P:])
+					clear(bt.Labels[len(idx):])
+					for r := range bt.Weights {
+						bt.Weights[r] = 0
+					}
+					for r, k := range idx {
+						copy(bt.Images[r*P:(r+1)*P], train.Image(k))
+						bt.Labels[r] = train.Labels[k]
+						bt.Weights[r] = 1.0 / 64
+					}
+					bt.N, bt.Indices = len(idx), idx
+					step(b, n, bt)
+				}
+				b.ReportMetric(time.Since(t0).Seconds(), "s/epoch")
+			}
+		})
+	}
+}

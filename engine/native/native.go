@@ -1,0 +1,373 @@
+// Package native is a CPU backend written directly on the plain-Go kernels
+// of package kernels (the same kernels a GPU backend mirrors), with no
+// autodiff graph: each model's forward and backward pass is spelled out as a
+// fixed sequence of kernel calls over preallocated buffers. It is registered
+// as "native".
+//
+// A training step runs in two parallel phases on a persistent pool of
+// GOMAXPROCS goroutines:
+//
+//  1. per-sample work, split into contiguous row ranges: forward, per-sample
+//     losses, the output gradient of every layer (never the gradient of the
+//     images), and, on request, the per-sample gradient norms;
+//  2. per-parameter work, split into fixed blocks of parameter rows: the
+//     weight and bias gradients (sums over the batch in row order) and the
+//     SGD-momentum update of the block.
+//
+// Every output element is computed by exactly one goroutine in a fixed order
+// and no kernel result depends on how rows are split, so runs are
+// bit-for-bit reproducible and independent of the number of goroutines. With
+// GOEXPERIMENT=simd on amd64 the kernels run their AVX2 path (see
+// kernels.FastPath); results then differ from the portable build by float32
+// rounding.
+package native
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"runtime"
+
+	"github.com/sgds/sgds/engine"
+	"github.com/sgds/sgds/engine/data"
+	"github.com/sgds/sgds/kernels"
+)
+
+func init() { engine.Register(Backend{}) }
+
+// Backend builds native Nets; it is registered as "native".
+type Backend struct {
+	// Workers is the number of goroutines a Net uses, GOMAXPROCS when 0.
+	// Results do not depend on it.
+	Workers int
+}
+
+// Name implements engine.Backend.
+func (Backend) Name() string { return "native" }
+
+// New implements engine.Backend.
+func (be Backend) New(m engine.ModelSpec, init []engine.Param, cfg engine.Config) (engine.Net, error) {
+	return NewNet(m, init, cfg, be.Workers)
+}
+
+// errClosed is returned by a Net's methods after Close.
+var errClosed = errors.New("native: net is closed")
+
+type mode int
+
+const (
+	modeEval  mode = iota // forward and losses
+	modeTrain             // and every layer's output gradient
+)
+
+// layers is one model's sequence of kernel calls.
+type layers interface {
+	// rows runs phase 1 on rows [r0, r1) of the current pass.
+	rows(r0, r1 int)
+	// paramItems is the number of phase-2 work items.
+	paramItems() int
+	// paramItem computes the gradient of one block of parameters and, when
+	// the pass updates, applies the SGD-momentum step to it. With norms it
+	// may add squared per-sample norms to Net.sqPart[item].
+	paramItem(item int)
+	// normsInPhase2 reports whether some per-sample norms come from phase 2.
+	normsInPhase2() bool
+}
+
+// Net is a model on the native backend. It is not safe for concurrent use.
+type Net struct {
+	spec    engine.ModelSpec
+	cfg     engine.Config
+	B       int
+	in, cls int
+	w, v, g [][]float32 // parameters, velocity, gradient (spec layout)
+	lr, mu  float32
+
+	pool   *workers
+	nw     int
+	impl   layers
+	rowsFn func(worker, item int)
+	parFn  func(worker, item int)
+	closed bool
+
+	// The current pass.
+	x      []float32 // rows × in images
+	labels []int32
+	rw     []float32 // per-row cost weights (training passes)
+	rowsN  int       // rows in the pass
+	mode   mode
+	norms  bool // also per-sample gradient norms (phase 1)
+	update bool // phase 2 applies SGD
+
+	loss, last, sq, gnorm []float32 // B
+	logits, dlogits       []float32 // B × classes
+	// sqPart[item] holds the squared per-sample norms that phase-2 item
+	// adds (float64, B each); they are summed in item order.
+	sqPart [][]float64
+}
+
+// NewNet builds a native Net of model m (mlp or cnn) with initial
+// parameters init, using workers goroutines (GOMAXPROCS when ≤ 0).
+func NewNet(m engine.ModelSpec, init []engine.Param, cfg engine.Config, workers int) (*Net, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := engine.CheckParams(m, init); err != nil {
+		return nil, err
+	}
+	ref, err := engine.LookupModel(m.Name)
+	if err != nil {
+		return nil, fmt.Errorf("native: %w", err)
+	}
+	if err := engine.CheckParams(ref, init); err != nil || fmt.Sprint(ref.Input) != fmt.Sprint(m.Input) || ref.Classes != m.Classes {
+		return nil, fmt.Errorf("native: model %q differs from the built-in %s", m.Name, m.Name)
+	}
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	B := cfg.Batch
+	n := &Net{spec: m, cfg: cfg, B: B, in: m.InputSize(), cls: m.Classes,
+		lr: float32(cfg.LR), mu: float32(cfg.Momentum), nw: workers,
+		loss: make([]float32, B), last: make([]float32, B), sq: make([]float32, B), gnorm: make([]float32, B),
+		logits: make([]float32, B*m.Classes), dlogits: make([]float32, B*m.Classes)}
+	for _, p := range init {
+		n.w = append(n.w, append([]float32(nil), p.Data...))
+		n.v = append(n.v, make([]float32, len(p.Data)))
+		n.g = append(n.g, make([]float32, len(p.Data)))
+	}
+	switch m.Name {
+	case "mlp":
+		n.impl = newMLP(n)
+	case "cnn":
+		n.impl = newCNN(n)
+	}
+	n.sqPart = make([][]float64, n.impl.paramItems())
+	for i := range n.sqPart {
+		n.sqPart[i] = make([]float64, B)
+	}
+	n.pool = newWorkers(workers)
+	n.rowsFn = n.runRows
+	n.parFn = func(_, item int) { n.impl.paramItem(item) }
+	return n, nil
+}
+
+// runRows is phase 1 for chunk item of nw contiguous row ranges.
+func (n *Net) runRows(_, item int) {
+	r0, r1 := item*n.rowsN/n.nw, (item+1)*n.rowsN/n.nw
+	if r0 < r1 {
+		n.impl.rows(r0, r1)
+	}
+}
+
+// Spec implements engine.Net.
+func (n *Net) Spec() engine.ModelSpec { return n.spec }
+
+// BatchSize implements engine.Net.
+func (n *Net) BatchSize() int { return n.B }
+
+// load checks b and makes it the current pass's input.
+func (n *Net) load(b *engine.Batch) error {
+	if n.closed {
+		return errClosed
+	}
+	B := n.B
+	if len(b.Images) != B*n.in || len(b.Labels) != B || len(b.Weights) != B || b.N < 0 || b.N > B {
+		return fmt.Errorf("native: batch has %d image values, %d labels, %d weights, %d real rows; net wants %d rows of %d values",
+			len(b.Images), len(b.Labels), len(b.Weights), b.N, B, n.in)
+	}
+	if err := checkLabels(b.Labels, n.cls); err != nil {
+		return err
+	}
+	n.x, n.labels, n.rw, n.rowsN = b.Images, b.Labels, b.Weights, B
+	return nil
+}
+
+func checkLabels(labels []int32, classes int) error {
+	for i, l := range labels {
+		if l < 0 || int(l) >= classes {
+			return fmt.Errorf("native: label %d of row %d is outside [0, %d)", l, i, classes)
+		}
+	}
+	return nil
+}
+
+// pass runs phase 1 and, for training passes, phase 2.
+func (n *Net) pass(m mode, norms, grads, update bool) {
+	n.mode, n.norms, n.update = m, norms, update
+	n.pool.run(n.nw, n.rowsFn)
+	if grads {
+		if norms {
+			for _, p := range n.sqPart {
+				clear(p)
+			}
+		}
+		n.pool.run(n.impl.paramItems(), n.parFn)
+	}
+}
+
+// lossRows computes the per-sample losses (and, in training passes, the
+// logits' gradients) of rows [r0, r1), and clears their norm sums.
+func (n *Net) lossRows(r0, r1 int) {
+	C := n.cls
+	var dl []float32
+	if n.mode == modeTrain {
+		dl = n.dlogits[r0*C : r1*C]
+	}
+	kernels.SoftmaxNLL(n.loss[r0:r1], dl, n.last[r0:r1], n.logits[r0*C:r1*C], n.labels[r0:r1], r1-r0, C)
+	if n.norms {
+		clear(n.sq[r0:r1])
+	}
+}
+
+// cost returns Σ w_i·L_i over the batch.
+func (n *Net) cost() float64 {
+	var c float64
+	for i, w := range n.rw {
+		c += float64(w) * float64(n.loss[i])
+	}
+	return c
+}
+
+// finishNorms turns the squared norms of the first N rows (phase 1's sums
+// plus phase 2's partials, in item order) into norms.
+func (n *Net) finishNorms(N int) []float32 {
+	for i := 0; i < N; i++ {
+		s := float64(n.sq[i])
+		for _, p := range n.sqPart {
+			s += p[i]
+		}
+		n.gnorm[i] = float32(math.Sqrt(s))
+	}
+	return n.gnorm[:N]
+}
+
+// Step implements engine.Net: forward, backward, then the SGD-momentum
+// update v ← μ·v + ∇Σw_i·L_i, θ ← θ − η·v.
+func (n *Net) Step(b *engine.Batch) (engine.StepStats, error) {
+	if err := n.load(b); err != nil {
+		return engine.StepStats{}, err
+	}
+	n.pass(modeTrain, n.cfg.GradNorms, true, true)
+	st := engine.StepStats{Losses: n.loss[:b.N], LastNorms: n.last[:b.N], Cost: n.cost()}
+	if n.cfg.GradNorms {
+		st.GradNorms = n.finishNorms(b.N)
+	}
+	return st, nil
+}
+
+// Gradients implements engine.Net.
+func (n *Net) Gradients(b *engine.Batch) (grads []engine.Param, losses []float32, err error) {
+	if err := n.load(b); err != nil {
+		return nil, nil, err
+	}
+	n.pass(modeTrain, false, true, false)
+	return n.export(n.g), append([]float32(nil), n.loss[:b.N]...), nil
+}
+
+// GradNorms implements engine.Net: the per-sample norms come from the
+// unweighted output gradients of one forward and backward pass, so the
+// batch's weights do not matter; the parameters are unchanged.
+func (n *Net) GradNorms(b *engine.Batch) ([]float32, error) {
+	if err := n.load(b); err != nil {
+		return nil, err
+	}
+	n.pass(modeTrain, true, n.impl.normsInPhase2(), false)
+	return append([]float32(nil), n.finishNorms(b.N)...), nil
+}
+
+// Evaluate implements engine.Net: forward passes over the set in chunks of
+// the batch size.
+func (n *Net) Evaluate(set *data.Set) (acc, loss float64, err error) {
+	if n.closed {
+		return 0, 0, errClosed
+	}
+	if set.N == 0 {
+		return 0, 0, fmt.Errorf("native: evaluating on an empty data set")
+	}
+	if set.Pixels() != n.in || len(set.Images) < set.N*n.in || len(set.Labels) < set.N {
+		return 0, 0, fmt.Errorf("native: data set %s has %d values per image, model %s wants %d", set.Name, set.Pixels(), n.spec.Name, n.in)
+	}
+	C := n.cls
+	var correct int
+	var sum float64
+	for start := 0; start < set.N; start += n.B {
+		rows := min(n.B, set.N-start)
+		labels := set.Labels[start : start+rows]
+		if err := checkLabels(labels, C); err != nil {
+			return 0, 0, err
+		}
+		n.x, n.labels, n.rw, n.rowsN = set.Images[start*n.in:(start+rows)*n.in], labels, nil, rows
+		n.pass(modeEval, false, false, false)
+		for i := 0; i < rows; i++ {
+			row := n.logits[i*C : (i+1)*C]
+			best := 0
+			for c := 1; c < C; c++ {
+				if row[c] > row[best] {
+					best = c
+				}
+			}
+			if best == int(labels[i]) {
+				correct++
+			}
+			sum += float64(n.loss[i])
+		}
+	}
+	loss = sum / float64(set.N)
+	if math.IsNaN(loss) || math.IsInf(loss, 0) {
+		return 0, loss, fmt.Errorf("native: evaluation loss is %v", loss)
+	}
+	return float64(correct) / float64(set.N), loss, nil
+}
+
+func (n *Net) export(src [][]float32) []engine.Param {
+	out := make([]engine.Param, len(n.spec.Params))
+	for i, p := range n.spec.Params {
+		out[i] = engine.Param{Name: p.Name, Shape: append([]int(nil), p.Shape...), Data: append([]float32(nil), src[i]...)}
+	}
+	return out
+}
+
+// Params implements engine.Net.
+func (n *Net) Params() []engine.Param { return n.export(n.w) }
+
+// Velocity implements engine.Net.
+func (n *Net) Velocity() []engine.Param { return n.export(n.v) }
+
+// SetParams implements engine.Net.
+func (n *Net) SetParams(ps []engine.Param) error {
+	if err := engine.CheckParams(n.spec, ps); err != nil {
+		return err
+	}
+	for i := range n.w {
+		copy(n.w[i], ps[i].Data)
+	}
+	return nil
+}
+
+// SetVelocity implements engine.Net.
+func (n *Net) SetVelocity(vs []engine.Param) error {
+	if err := engine.CheckParams(n.spec, vs); err != nil {
+		return err
+	}
+	for i := range n.v {
+		copy(n.v[i], vs[i].Data)
+	}
+	return nil
+}
+
+// Close implements engine.Net: it stops the Net's goroutines.
+func (n *Net) Close() error {
+	if !n.closed {
+		n.closed = true
+		n.pool.close()
+	}
+	return nil
+}
+
+// sgd applies the update to block [j0, j1) of parameter p when the pass
+// updates.
+func (n *Net) sgd(p, j0, j1 int) {
+	if n.update {
+		kernels.SGDMomentum(n.w[p][j0:j1], n.v[p][j0:j1], n.g[p][j0:j1], n.lr, n.mu)
+	}
+}

@@ -1,0 +1,185 @@
+package native_test
+
+import (
+	"math"
+	"testing"
+
+	"github.com/sgds/sgds/engine"
+	"github.com/sgds/sgds/engine/cpu"
+	"github.com/sgds/sgds/engine/data"
+	"github.com/sgds/sgds/engine/enginetest"
+	"github.com/sgds/sgds/engine/native"
+	"github.com/sgds/sgds/kernels"
+)
+
+func TestSuite(t *testing.T) { enginetest.RunAll(t, native.Backend{}) }
+
+// TestStepDoesNotAllocate checks that a training step, with and without
+// gradient norms, allocates nothing in the steady state.
+func TestStepDoesNotAllocate(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are not meaningful under the race detector")
+	}
+	train, _ := enginetest.MNIST(t)
+	b := enginetest.BatchOf(train, enginetest.Seq(0, 64), 64)
+	for _, model := range engine.Models() {
+		for _, norms := range []bool{false, true} {
+			cfg := cfg64
+			cfg.GradNorms = norms
+			n := enginetest.NewNet(t, native.Backend{}, model, cfg, 1)
+			allocs := testing.AllocsPerRun(20, func() {
+				if _, err := n.Step(b); err != nil {
+					t.Fatal(err)
+				}
+			})
+			if allocs != 0 {
+				t.Errorf("%s norms=%v: %v allocations per step", model, norms, allocs)
+			}
+		}
+	}
+}
+
+// TestWorkersDoNotChangeResults trains with 1 and with 3 goroutines and
+// expects bit-identical losses, norms and parameters.
+func TestWorkersDoNotChangeResults(t *testing.T) {
+	train, _ := enginetest.MNIST(t)
+	for _, model := range engine.Models() {
+		cfg := engine.Config{Batch: 24, LR: 0.01, Momentum: 0.5, GradNorms: true}
+		a := enginetest.NewNet(t, native.Backend{Workers: 1}, model, cfg, 3)
+		c := enginetest.NewNet(t, native.Backend{Workers: 3}, model, cfg, 3)
+		for s := 0; s < 3; s++ {
+			b := enginetest.BatchOf(train, enginetest.Seq(24*s, 24), 24)
+			sa, err := a.Step(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			la, na := append([]float32(nil), sa.Losses...), append([]float32(nil), sa.GradNorms...)
+			sc, err := c.Step(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range la {
+				if la[i] != sc.Losses[i] || na[i] != sc.GradNorms[i] {
+					t.Fatalf("%s step %d row %d: loss %v/%v norm %v/%v", model, s, i, la[i], sc.Losses[i], na[i], sc.GradNorms[i])
+				}
+			}
+		}
+		if d := enginetest.MaxRelDiff(a.Params(), c.Params()); d != 0 {
+			t.Fatalf("%s: parameters differ by %g", model, d)
+		}
+	}
+}
+
+// TestMatchesGorgonia compares gradients, losses and gradient norms with the
+// gorgonia backend (an independent autodiff) on real batches, on every
+// kernel path built in.
+func TestMatchesGorgonia(t *testing.T) {
+	train, full := enginetest.MNIST(t)
+	test := &data.Set{Name: "test-head", Images: full.Images[:1000*784], Labels: full.Labels[:1000], N: 1000, Rows: 28, Cols: 28, Classes: 10}
+	forEachPath(t, func(t *testing.T) {
+		for _, model := range engine.Models() {
+			cfg := engine.Config{Batch: 32, LR: 0.01, Momentum: 0.5}
+			nat := enginetest.NewNet(t, native.Backend{}, model, cfg, 4)
+			gor := enginetest.NewNet(t, cpu.Backend{}, model, cfg, 4)
+			b := enginetest.BatchOf(train, enginetest.Seq(1000, 32), 32)
+			b.N = 30
+			b.Weights[30], b.Weights[31] = 0, 0
+			b.Weights[3] = 0.5
+			gn, ln, err := nat.Gradients(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			gg, lg, err := gor.Gradients(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := enginetest.MaxRelDiff(gn, gg); d > 2e-5 {
+				t.Errorf("%s: gradients differ from gorgonia's by %g", model, d)
+			}
+			for i := range ln {
+				if math.Abs(float64(ln[i]-lg[i])) > 1e-5*(1+math.Abs(float64(lg[i]))) {
+					t.Errorf("%s: loss %d: %v, gorgonia %v", model, i, ln[i], lg[i])
+				}
+			}
+			b.Weights[3] = 1.0 / 32
+			nn, err := nat.GradNorms(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ng, err := gor.GradNorms(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range nn {
+				if math.Abs(float64(nn[i]-ng[i])) > 1e-4*float64(ng[i])+1e-6 {
+					t.Errorf("%s: norm %d: %v, gorgonia %v", model, i, nn[i], ng[i])
+				}
+			}
+			an, lossN, err := nat.Evaluate(test)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ag, lossG, err := gor.Evaluate(test)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if math.Abs(an-ag) > 2e-4 || math.Abs(lossN-lossG) > 1e-5 {
+				t.Errorf("%s: evaluation %v/%v, gorgonia %v/%v", model, an, lossN, ag, lossG)
+			}
+		}
+	})
+}
+
+// TestEvaluateOddSize evaluates a set whose size is not a multiple of the
+// batch and compares with one-row-at-a-time evaluation.
+func TestEvaluateOddSize(t *testing.T) {
+	_, test := enginetest.MNIST(t)
+	sub := &data.Set{Name: "head", Images: test.Images[:77*784], Labels: test.Labels[:77], N: 77, Rows: 28, Cols: 28, Classes: 10}
+	for _, model := range engine.Models() {
+		a := enginetest.NewNet(t, native.Backend{}, model, cfg64, 2)
+		c := enginetest.NewNet(t, native.Backend{}, model, engine.Config{Batch: 1, LR: 0.01}, 2)
+		accA, lossA, err := a.Evaluate(sub)
+		if err != nil {
+			t.Fatal(err)
+		}
+		accC, lossC, err := c.Evaluate(sub)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if accA != accC || math.Abs(lossA-lossC) > 1e-12 {
+			t.Errorf("%s: batch 64 gives %v/%v, batch 1 gives %v/%v", model, accA, lossA, accC, lossC)
+		}
+	}
+}
+
+// TestClosed expects errors after Close.
+func TestClosed(t *testing.T) {
+	train, test := enginetest.MNIST(t)
+	m, _ := engine.LookupModel("mlp")
+	n, err := native.Backend{}.New(m, engine.InitParams(m, 1), cfg64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.Close()
+	if err := n.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.Step(enginetest.BatchOf(train, enginetest.Seq(0, 64), 64)); err == nil {
+		t.Error("Step after Close succeeded")
+	}
+	if _, _, err := n.Evaluate(test); err == nil {
+		t.Error("Evaluate after Close succeeded")
+	}
+}
+
+// forEachPath runs f on the portable kernel path and, where it is built and
+// supported, on the vector path.
+func forEachPath(t *testing.T, f func(t *testing.T)) {
+	kernels.SetFastPath(false)
+	defer kernels.SetFastPath(true)
+	t.Run("path=generic", f)
+	kernels.SetFastPath(true)
+	if kernels.FastPath() {
+		t.Run("path=simd", f)
+	}
+}

@@ -1,0 +1,41 @@
+package kernels
+
+import "sync/atomic"
+
+// The kernels added for the native CPU backend (Gemm, ConvForward, the
+// pooled conv gradients, MaxPool2ReLU, Unfold, the row and SGD kernels) have
+// two implementations each, chosen at run time:
+//
+//   - a portable one in plain Go (files *_generic.go, no build tag, always
+//     compiled), scalar float32 arithmetic with one rounding per operation;
+//   - a vector one (files *_simd.go, //go:build goexperiment.simd && amd64)
+//     written with the experimental simd/archsimd package of Go 1.26: AVX2
+//     and FMA, 8 float32 lanes. It is compiled only when the toolchain runs
+//     with GOEXPERIMENT=simd and is used only when the CPU has AVX2 and FMA.
+//
+// Both paths compute every output element in the same order; the vector path
+// fuses each multiply-add (one rounding instead of two), so the two paths
+// agree to float32 rounding, not bit for bit. Within one path the result of a
+// kernel never depends on how the caller splits its work (row ranges, sample
+// ranges), so a backend that splits work over goroutines by output element is
+// bit-for-bit deterministic.
+
+// FastPathBuilt reports whether this build contains the vector path
+// (GOEXPERIMENT=simd on amd64).
+const FastPathBuilt = simdBuilt
+
+var fastOff atomic.Bool // set: use the portable path even where the vector one works
+
+// FastPath reports whether the kernels currently run their vector path: it
+// is built in, the CPU supports it, and SetFastPath(false) is not in force.
+func FastPath() bool { return simdBuilt && simdCPU && !fastOff.Load() }
+
+// SetFastPath turns the vector path on or off (where it is built and
+// supported) and returns the previous setting of FastPath. It exists for tests
+// and benchmarks that compare the two paths in one binary; flipping it while
+// kernels run on other goroutines makes their results mix the two paths.
+func SetFastPath(on bool) (was bool) {
+	was = FastPath()
+	fastOff.Store(!on)
+	return was
+}

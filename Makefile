@@ -17,6 +17,7 @@ run: build
 # Unit tests: a few batches of real MNIST per test, not epochs.
 test: build
 	$(GO) test ./...
+	@if [ "$$($(GO) env GOARCH)" = amd64 ]; then echo "GOEXPERIMENT=simd: the native backend's SIMD kernels"; GOEXPERIMENT=simd $(GO) test ./kernels ./engine/native; fi
 
 test-race: build
 	$(GO) test -race -short ./...
@@ -35,3 +36,5 @@ ci: test vet fmt-check test-race
 
 # CUDA: make kernels, make cuda, make check-ptx, make gpu-check (see kernels/kernels.mk).
 include kernels/kernels.mk
+# make bench-peer: sgds vs PyTorch on the same cores (bench/peers).
+include bench/peers/peers.mk

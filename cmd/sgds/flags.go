@@ -47,7 +47,7 @@ func commonFlags() []cli.Flag {
 		floatFlag("lr", 0.01, "learning rate"),
 		floatFlag("momentum", 0.5, "SGD momentum in [0, 1)"),
 		uintFlag("seed", 1, "seed of the weights and of every random draw"),
-		stringFlag("device", "cpu", "backend: "+strings.Join(deviceNames(), ", ")),
+		stringFlag("device", "native", "backend: native (our CPU kernels, the fastest on a CPU), cpu (the gorgonia graph), cuda (GPU build only) or auto; built in: "+strings.Join(deviceNames(), ", ")),
 		boolFlag("quiet", "no progress bar and no per-epoch lines"),
 	}
 }

@@ -14,7 +14,8 @@ import (
 
 	"github.com/sgds/sgds/cuda"
 	"github.com/sgds/sgds/engine"
-	_ "github.com/sgds/sgds/engine/cpu" // registers the "cpu" backend
+	_ "github.com/sgds/sgds/engine/cpu"    // registers the "cpu" backend (gorgonia)
+	_ "github.com/sgds/sgds/engine/native" // registers the "native" backend
 )
 
 // version is set by build.sh through -ldflags.

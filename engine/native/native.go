@@ -371,3 +371,19 @@ func (n *Net) sgd(p, j0, j1 int) {
 		kernels.SGDMomentum(n.w[p][j0:j1], n.v[p][j0:j1], n.g[p][j0:j1], n.lr, n.mu)
 	}
 }
+
+// Score implements engine.Scorer: losses, last-layer norms and exact
+// per-sample gradient norms of the real rows of b from one forward and one
+// backward pass, without changing the parameters.
+func (n *Net) Score(b *engine.Batch) (engine.StepStats, error) {
+	norms, err := n.GradNorms(b)
+	if err != nil {
+		return engine.StepStats{}, err
+	}
+	return engine.StepStats{
+		Losses:    append([]float32(nil), n.loss[:b.N]...),
+		LastNorms: append([]float32(nil), n.last[:b.N]...),
+		GradNorms: norms,
+		Cost:      n.cost(),
+	}, nil
+}

@@ -183,3 +183,29 @@ func forEachPath(t *testing.T, f func(t *testing.T)) {
 		t.Run("path=simd", f)
 	}
 }
+
+// TestScoreMatchesStep checks that Score returns the losses, last-layer
+// norms and gradient norms a Step with norms would, without updating.
+func TestScoreMatchesStep(t *testing.T) {
+	train, _ := enginetest.MNIST(t)
+	cfg := engine.Config{Batch: 32, LR: 0.01, Momentum: 0.5, GradNorms: true}
+	n := enginetest.NewNet(t, native.Backend{}, "cnn", cfg, 3)
+	b := enginetest.BatchOf(train, enginetest.Seq(100, 32), 32)
+	before := n.Params()
+	sc, err := n.(engine.Scorer).Score(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := enginetest.MaxRelDiff(n.Params(), before); d != 0 {
+		t.Fatalf("Score changed the parameters by %g", d)
+	}
+	st, err := n.Step(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range sc.Losses {
+		if sc.Losses[i] != st.Losses[i] || sc.LastNorms[i] != st.LastNorms[i] || sc.GradNorms[i] != st.GradNorms[i] {
+			t.Fatalf("row %d: score %v/%v/%v, step %v/%v/%v", i, sc.Losses[i], sc.LastNorms[i], sc.GradNorms[i], st.Losses[i], st.LastNorms[i], st.GradNorms[i])
+		}
+	}
+}

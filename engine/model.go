@@ -115,3 +115,25 @@ func CloneParams(ps []Param) []Param {
 	}
 	return out
 }
+
+// ExportParams copies backend buffers (one per parameter of m, in order)
+// into named Params.
+func ExportParams(m ModelSpec, src [][]float32) []Param {
+	out := make([]Param, len(m.Params))
+	for i, p := range m.Params {
+		out[i] = Param{Name: p.Name, Shape: append([]int(nil), p.Shape...), Data: append([]float32(nil), src[i]...)}
+	}
+	return out
+}
+
+// ImportParams checks ps against m and copies their values into the
+// backend buffers dst (one per parameter of m, in order).
+func ImportParams(m ModelSpec, dst [][]float32, ps []Param) error {
+	if err := CheckParams(m, ps); err != nil {
+		return err
+	}
+	for i := range dst {
+		copy(dst[i], ps[i].Data)
+	}
+	return nil
+}

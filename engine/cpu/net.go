@@ -254,13 +254,7 @@ func (n *Net) Evaluate(set *data.Set) (acc, loss float64, err error) {
 	return float64(correct) / float64(set.N), loss, nil
 }
 
-func (n *Net) export(src [][]float32) []engine.Param {
-	out := make([]engine.Param, len(n.spec.Params))
-	for i, p := range n.spec.Params {
-		out[i] = engine.Param{Name: p.Name, Shape: append([]int(nil), p.Shape...), Data: append([]float32(nil), src[i]...)}
-	}
-	return out
-}
+func (n *Net) export(src [][]float32) []engine.Param { return engine.ExportParams(n.spec, src) }
 
 func (n *Net) weights() [][]float32 {
 	out := make([][]float32, len(n.paramT))
@@ -277,26 +271,10 @@ func (n *Net) Params() []engine.Param { return n.export(n.weights()) }
 func (n *Net) Velocity() []engine.Param { return n.export(n.vel) }
 
 // SetParams implements engine.Net.
-func (n *Net) SetParams(ps []engine.Param) error {
-	if err := engine.CheckParams(n.spec, ps); err != nil {
-		return err
-	}
-	for i, w := range n.weights() {
-		copy(w, ps[i].Data)
-	}
-	return nil
-}
+func (n *Net) SetParams(ps []engine.Param) error { return engine.ImportParams(n.spec, n.weights(), ps) }
 
 // SetVelocity implements engine.Net.
-func (n *Net) SetVelocity(vs []engine.Param) error {
-	if err := engine.CheckParams(n.spec, vs); err != nil {
-		return err
-	}
-	for i := range n.vel {
-		copy(n.vel[i], vs[i].Data)
-	}
-	return nil
-}
+func (n *Net) SetVelocity(vs []engine.Param) error { return engine.ImportParams(n.spec, n.vel, vs) }
 
 // Close implements engine.Net.
 func (n *Net) Close() error {

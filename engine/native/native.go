@@ -319,13 +319,7 @@ func (n *Net) Evaluate(set *data.Set) (acc, loss float64, err error) {
 	return float64(correct) / float64(set.N), loss, nil
 }
 
-func (n *Net) export(src [][]float32) []engine.Param {
-	out := make([]engine.Param, len(n.spec.Params))
-	for i, p := range n.spec.Params {
-		out[i] = engine.Param{Name: p.Name, Shape: append([]int(nil), p.Shape...), Data: append([]float32(nil), src[i]...)}
-	}
-	return out
-}
+func (n *Net) export(src [][]float32) []engine.Param { return engine.ExportParams(n.spec, src) }
 
 // Params implements engine.Net.
 func (n *Net) Params() []engine.Param { return n.export(n.w) }
@@ -334,26 +328,10 @@ func (n *Net) Params() []engine.Param { return n.export(n.w) }
 func (n *Net) Velocity() []engine.Param { return n.export(n.v) }
 
 // SetParams implements engine.Net.
-func (n *Net) SetParams(ps []engine.Param) error {
-	if err := engine.CheckParams(n.spec, ps); err != nil {
-		return err
-	}
-	for i := range n.w {
-		copy(n.w[i], ps[i].Data)
-	}
-	return nil
-}
+func (n *Net) SetParams(ps []engine.Param) error { return engine.ImportParams(n.spec, n.w, ps) }
 
 // SetVelocity implements engine.Net.
-func (n *Net) SetVelocity(vs []engine.Param) error {
-	if err := engine.CheckParams(n.spec, vs); err != nil {
-		return err
-	}
-	for i := range n.v {
-		copy(n.v[i], vs[i].Data)
-	}
-	return nil
-}
+func (n *Net) SetVelocity(vs []engine.Param) error { return engine.ImportParams(n.spec, n.v, vs) }
 
 // Close implements engine.Net: it stops the Net's goroutines.
 func (n *Net) Close() error {

@@ -4,8 +4,14 @@
 // (METHOD.md §5).
 //
 // Every kernel has a plain-Go twin in this package, always compiled (no build
-// tag), accumulating in float64. The twins are the references the device
-// kernels are tested against, and a native CPU backend may call them directly.
+// tag). The loss and norm twins and the *_twin.go files accumulate in
+// float64: they are the references the device kernels are tested against.
+//
+// The CPU production kernels of the native backend (engine/native) live here
+// too: gemm.go, conv.go, rows.go, sgd.go, with a portable path
+// (*_generic.go) and a SIMD path (*_simd.go, GOEXPERIMENT=simd on amd64)
+// selected by fastpath.go. They accumulate in float32 for speed; their
+// float64 references are in their tests.
 //
 // The device path (issue 7) lives beside them:
 //
@@ -37,8 +43,8 @@
 // Conventions: slices and sizes only, destination first, row-major layouts.
 // Exported functions check their arguments and panic on programmer misuse
 // (wrong slice lengths, negative sizes, labels out of range); callers validate
-// data beforehand. Inputs are float32, accumulation is float64, outputs are
-// float32. The functions keep no state between calls (work buffers come from
+// data beforehand. Inputs and outputs are float32; the reference twins
+// accumulate in float64. The functions keep no state between calls (work buffers come from
 // the caller or a sync.Pool), so they may run concurrently on distinct
 // outputs.
 package kernels

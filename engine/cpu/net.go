@@ -6,6 +6,7 @@ package cpu
 import (
 	"fmt"
 	"math"
+	"sync"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -51,8 +52,15 @@ func (Backend) New(m engine.ModelSpec, init []engine.Param, cfg engine.Config) (
 	return NewNet(m, init, cfg)
 }
 
+// buildMu serialises graph construction: gorgonia's graph builders touch
+// package-level state (shared constant nodes, op groups), which the race
+// detector caught when seeds of a compare built their nets concurrently.
+var buildMu sync.Mutex
+
 // NewNet builds the training and evaluation graphs of model m.
 func NewNet(m engine.ModelSpec, init []engine.Param, cfg engine.Config) (*Net, error) {
+	buildMu.Lock()
+	defer buildMu.Unlock()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/sgds/sgds/engine"
-	_ "github.com/sgds/sgds/engine/cpu"
 	_ "github.com/sgds/sgds/engine/native"
 	"github.com/sgds/sgds/sampler"
 )

@@ -1,4 +1,4 @@
-//go:build sgdscuda && !sgdsfake
+//go:build cuda && !sgdsfake
 
 package cuda
 

@@ -1,4 +1,4 @@
-//go:build sgdscuda
+//go:build cuda
 
 package cuda
 
@@ -10,7 +10,7 @@ import (
 
 // Device tests of the binding: they need an NVIDIA GPU (gorgonia.org/cu
 // exits the test binary at start-up without one), or the host stand-in
-// (-tags sgdscuda,sgdsfake).
+// (-tags cuda,sgdsfake).
 
 func newCtx(t *testing.T) *Context {
 	t.Helper()

@@ -6,14 +6,14 @@
 // nothing relies on finalizers: every Context, Stream, Event, Module and
 // Buffer has an explicit Close or Free.
 //
-// The build tag is sgdscuda, not cuda: gorgonia.org/gorgonia (the CPU
-// backend's graph library) uses the tag cuda for its own CUDA machine, which
-// needs cuDNN and cuBLAS, so -tags cuda cannot build this module. The files
-// tagged sgdscuda need cgo, cuda.h and libcuda at build time and an NVIDIA
+// The build tag is cuda. gorgonia.org/gorgonia and gorgonia.org/tensor have their own cuda-tagged
+// files that need cuDNN, so the gorgonia backend (engine/cpu) is left out of
+// cuda builds: they carry the native and cuda backends. The files
+// tagged cuda need cgo, cuda.h and libcuda at build time and an NVIDIA
 // driver at run time. gorgonia.org/cu initialises the driver in its package
 // init and exits the process when no GPU is present, so a binary built with
-// -tags sgdscuda only starts on a machine with an NVIDIA GPU and driver. The
-// opposite-tag twin (!sgdscuda) keeps the default build pure Go: there every
+// -tags cuda only starts on a machine with an NVIDIA GPU and driver. The
+// opposite-tag twin (!cuda) keeps the default build pure Go: there every
 // entry point returns ErrNotCompiled, and Compiled is false.
 //
 // Kernel parameters: gorgonia.org/cu's Function.Launch copies every kernel

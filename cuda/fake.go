@@ -1,4 +1,4 @@
-//go:build sgdscuda && sgdsfake
+//go:build cuda && sgdsfake
 
 package cuda
 
@@ -12,7 +12,7 @@ import (
 )
 
 // This file is a host-memory stand-in for the device, built with
-// -tags sgdscuda,sgdsfake. It needs no GPU, no cgo and no CUDA toolkit:
+// -tags cuda,sgdsfake. It needs no GPU, no cgo and no CUDA toolkit:
 // buffers live in Go memory and a kernel launch runs the Go function
 // registered under the kernel's name (package kernels registers its
 // twins). It exists to test everything above the kernels (the launchers'

@@ -166,7 +166,7 @@ func LookupBackend(device string) (Backend, error) {
 		return b, nil
 	}
 	if device == "cuda" {
-		return nil, fmt.Errorf("device cuda: %w (build bin/sgds-cuda with `make cuda`, i.e. go build -tags sgdscuda, on a machine with cuda.h and libcuda)", ErrNotCompiled)
+		return nil, fmt.Errorf("device cuda: %w (build bin/sgds-cuda with `make cuda`, i.e. go build -tags cuda, on a machine with cuda.h and libcuda)", ErrNotCompiled)
 	}
 	known := []string{"auto"}
 	for n := range registry {

@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// Helpers shared by the device tests (-tags sgdscuda), the timing test and
+// Helpers shared by the device tests (-tags cuda), the timing test and
 // the emulator check (-tags sgdsemu).
 
 // devErrStat is the worst relative error of a comparison.

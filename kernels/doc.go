@@ -22,7 +22,7 @@
 //   - ptx/*.ptx: the PTX that `make kernels` generates from them (nvcc -ptx
 //     -arch=compute_80, no fast math), committed, checked against the
 //     sources by `make check-ptx`, and embedded with go:embed;
-//   - launch_cuda.go (//go:build sgdscuda): Load and the typed launchers of
+//   - launch_cuda.go (//go:build cuda): Load and the typed launchers of
 //     Lib, which check their arguments, return errors and enqueue the
 //     kernels through package cuda;
 //   - *_twin.go: the plain-Go twins of the kernels that have no CPU
@@ -33,12 +33,12 @@
 //     on a GPU, and the kernel timings of the GPU check (bench/gpu);
 //   - emu/ and emu_test.go (-tags sgdsemu): the kernels' CUDA C run on a CPU
 //     emulator and compared with the twins (`make kernels-emu`), and
-//     fake_kernels.go (-tags sgdscuda,sgdsfake): the twins standing in for the
+//     fake_kernels.go (-tags cuda,sgdsfake): the twins standing in for the
 //     kernels, so that the launchers and the GPU backend are tested without a
 //     GPU.
 //
-// The build tag is sgdscuda, not cuda: gorgonia.org/gorgonia, which the CPU
-// backend uses, has its own cuda-tagged files that need cuDNN.
+// The build tag is cuda. The gorgonia backend (engine/cpu) is excluded from
+// cuda builds: gorgonia's own cuda-tagged files need cuDNN.
 //
 // Conventions: slices and sizes only, destination first, row-major layouts.
 // Exported functions check their arguments and panic on programmer misuse

@@ -1,4 +1,4 @@
-//go:build sgdscuda && sgdsfake
+//go:build cuda && sgdsfake
 
 package kernels
 
@@ -9,7 +9,7 @@ import (
 	"github.com/sgds/sgds/cuda"
 )
 
-// The host stand-ins of the kernels (-tags sgdscuda,sgdsfake): each decodes
+// The host stand-ins of the kernels (-tags cuda,sgdsfake): each decodes
 // the 8-byte parameters in the order of its CUDA signature and runs the Go
 // twin. They test the launchers and everything above them without a GPU;
 // the CUDA C of the kernels themselves is checked by the emulator

@@ -10,15 +10,16 @@
 #   make cuda-fake    the GPU backend's tests on the host stand-in (no GPU)
 #   make gpu-check    build the GPU check into .device/ and print how to run it
 #
-# The build tag is sgdscuda: gorgonia.org/gorgonia uses the tag cuda for its
-# own cuDNN-based machine, so -tags cuda cannot build this module.
+# The build tag is cuda. gorgonia and gorgonia.org/tensor have cuda-tagged
+# files that need cuDNN, so engine/cpu (the gorgonia backend) is excluded
+# from cuda builds (//go:build !cuda); they carry native and cuda.
 
 GO ?= go
 NVCC ?= nvcc
 # No --use_fast_math: the loss kernel needs accurate expf/logf/log1pf.
 NVCCFLAGS ?= -ptx -arch=compute_80
 CXX ?= g++
-CUDA_TAGS ?= sgdscuda
+CUDA_TAGS ?= cuda
 KERNEL_SRCS := $(wildcard kernels/*.cu)
 KERNEL_PTX := $(patsubst kernels/%.cu,kernels/ptx/%.ptx,$(KERNEL_SRCS))
 

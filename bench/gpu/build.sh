@@ -3,7 +3,7 @@
 # with Go and Debian's CUDA toolkit (cuda.h, libcuda; see .ci/cuda.sh) but no
 # GPU. The folder holds everything run.sh needs on the GPU machine, which has
 # an NVIDIA driver and PyTorch but no Go and no network: the test binaries
-# and sgds built with -tags sgdscuda (stripped, gzipped), MNIST, the PyTorch
+# and sgds built with -tags cuda (stripped, gzipped), MNIST, the PyTorch
 # peer and the summary script. It must stay under 64 MiB.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -21,7 +21,7 @@ fi
 out=.device
 rm -rf "$out"
 mkdir -p "$out/data/mnist"
-flags=(-tags sgdscuda -trimpath -ldflags '-s -w')
+flags=(-tags cuda -trimpath -ldflags '-s -w')
 go test -c "${flags[@]}" -o "$out/cuda.test" ./cuda
 go test -c "${flags[@]}" -o "$out/kernels.test" ./kernels
 go test -c "${flags[@]}" -o "$out/gpu.test" ./engine/gpu

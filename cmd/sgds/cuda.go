@@ -1,4 +1,4 @@
-//go:build sgdscuda
+//go:build cuda
 
 package main
 

@@ -75,7 +75,7 @@ func devicesCommand() *cli.Command {
 				fmt.Fprintf(c.App.Writer, "%s\tbuilt in\n", name)
 			}
 			if _, err := engine.LookupBackend("cuda"); err != nil {
-				fmt.Fprintf(c.App.Writer, "cuda\tnot built in (make cuda builds bin/sgds-cuda with -tags sgdscuda)\n")
+				fmt.Fprintf(c.App.Writer, "cuda\tnot built in (make cuda builds bin/sgds-cuda with -tags cuda)\n")
 				return nil
 			}
 			devs, err := cuda.Devices()

@@ -1,6 +1,5 @@
-// Package cpu is the CPU backend: each model is a gorgonia expression graph
-// on gorgonia.org/tensor, differentiated symbolically, with only the
-// subgraph that training needs compiled (no gradient for the input images).
+//go:build !cuda
+
 package cpu
 
 import (

@@ -12,7 +12,7 @@
 // gradient norms) for the host-side sampler, whose alias draws stay on the
 // host. Evaluation sets are uploaded once and kept for the Net's life.
 //
-// Everything but this comment is behind the sgdscuda build tag (see package
-// cuda for why the tag is not cuda); without it the package is empty and
+// Everything but this comment is behind the cuda build tag; without it the
+// package is empty and
 // engine.LookupBackend("cuda") reports engine.ErrNotCompiled.
 package gpu

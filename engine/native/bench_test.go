@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/sgds/sgds/engine"
-	"github.com/sgds/sgds/engine/cpu"
 	"github.com/sgds/sgds/engine/data"
 	"github.com/sgds/sgds/engine/enginetest"
 	"github.com/sgds/sgds/engine/native"
@@ -15,6 +14,13 @@ import (
 )
 
 var cfg64 = engine.Config{Batch: 64, LR: 0.01, Momentum: 0.5}
+
+// stepBackends are the backends BenchmarkStep measures side by side; the
+// gorgonia one joins them in builds that have it (gorgonia_test.go).
+var stepBackends = []struct {
+	name string
+	be   engine.Backend
+}{{"native", native.Backend{}}}
 
 // batches returns the first count consecutive 64-row batches of train.
 func batches(train *data.Set, count int) []*engine.Batch {
@@ -51,10 +57,7 @@ func BenchmarkStep(b *testing.B) {
 		path = "simd"
 	}
 	for _, model := range []string{"mlp", "cnn"} {
-		for _, dev := range []struct {
-			name string
-			be   engine.Backend
-		}{{"native", native.Backend{}}, {"cpu", cpu.Backend{}}} {
+		for _, dev := range stepBackends {
 			b.Run(fmt.Sprintf("model=%s/device=%s/batch=64", model, dev.name), func(b *testing.B) {
 				n := newNet(b, dev.be, model, cfg64)
 				for i := 0; i < 3; i++ {
@@ -95,36 +98,6 @@ func BenchmarkStep(b *testing.B) {
 			}
 			b.ReportMetric(float64(64*b.N)/tNorms.Seconds(), "samples/s")
 			b.ReportMetric(tNorms.Seconds()/tPlain.Seconds(), "norm_overhead")
-		})
-	}
-}
-
-// BenchmarkSpeedup alternates one native step and one gorgonia step on the
-// same batches and reports both rates and speedup = native rate / gorgonia
-// rate, measured pair by pair in the same run.
-func BenchmarkSpeedup(b *testing.B) {
-	train, _ := enginetest.MNIST(b)
-	bs := batches(train, 32)
-	for _, model := range []string{"mlp", "cnn"} {
-		b.Run(fmt.Sprintf("model=%s/batch=64", model), func(b *testing.B) {
-			nat := newNet(b, native.Backend{}, model, cfg64)
-			gor := newNet(b, cpu.Backend{}, model, cfg64)
-			for i := 0; i < 3; i++ {
-				step(b, nat, bs[i])
-				step(b, gor, bs[i])
-			}
-			var tn, tg time.Duration
-			for i := 0; i < b.N; i++ {
-				t0 := time.Now()
-				step(b, nat, bs[i%len(bs)])
-				t1 := time.Now()
-				step(b, gor, bs[i%len(bs)])
-				tg += time.Since(t1)
-				tn += t1.Sub(t0)
-			}
-			b.ReportMetric(float64(64*b.N)/tn.Seconds(), "native-samples/s")
-			b.ReportMetric(float64(64*b.N)/tg.Seconds(), "cpu-samples/s")
-			b.ReportMetric(tg.Seconds()/tn.Seconds(), "speedup")
 		})
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/sgds/sgds/engine"
-	"github.com/sgds/sgds/engine/cpu"
 	"github.com/sgds/sgds/engine/data"
 	"github.com/sgds/sgds/engine/enginetest"
 	"github.com/sgds/sgds/engine/native"
@@ -68,66 +67,6 @@ func TestWorkersDoNotChangeResults(t *testing.T) {
 			t.Fatalf("%s: parameters differ by %g", model, d)
 		}
 	}
-}
-
-// TestMatchesGorgonia compares gradients, losses and gradient norms with the
-// gorgonia backend (an independent autodiff) on real batches, on every
-// kernel path built in.
-func TestMatchesGorgonia(t *testing.T) {
-	train, full := enginetest.MNIST(t)
-	test := &data.Set{Name: "test-head", Images: full.Images[:1000*784], Labels: full.Labels[:1000], N: 1000, Rows: 28, Cols: 28, Classes: 10}
-	forEachPath(t, func(t *testing.T) {
-		for _, model := range engine.Models() {
-			cfg := engine.Config{Batch: 32, LR: 0.01, Momentum: 0.5}
-			nat := enginetest.NewNet(t, native.Backend{}, model, cfg, 4)
-			gor := enginetest.NewNet(t, cpu.Backend{}, model, cfg, 4)
-			b := enginetest.BatchOf(train, enginetest.Seq(1000, 32), 32)
-			b.N = 30
-			b.Weights[30], b.Weights[31] = 0, 0
-			b.Weights[3] = 0.5
-			gn, ln, err := nat.Gradients(b)
-			if err != nil {
-				t.Fatal(err)
-			}
-			gg, lg, err := gor.Gradients(b)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if d := enginetest.MaxRelDiff(gn, gg); d > 2e-5 {
-				t.Errorf("%s: gradients differ from gorgonia's by %g", model, d)
-			}
-			for i := range ln {
-				if math.Abs(float64(ln[i]-lg[i])) > 1e-5*(1+math.Abs(float64(lg[i]))) {
-					t.Errorf("%s: loss %d: %v, gorgonia %v", model, i, ln[i], lg[i])
-				}
-			}
-			b.Weights[3] = 1.0 / 32
-			nn, err := nat.GradNorms(b)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ng, err := gor.GradNorms(b)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i := range nn {
-				if math.Abs(float64(nn[i]-ng[i])) > 1e-4*float64(ng[i])+1e-6 {
-					t.Errorf("%s: norm %d: %v, gorgonia %v", model, i, nn[i], ng[i])
-				}
-			}
-			an, lossN, err := nat.Evaluate(test)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ag, lossG, err := gor.Evaluate(test)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if math.Abs(an-ag) > 2e-4 || math.Abs(lossN-lossG) > 1e-5 {
-				t.Errorf("%s: evaluation %v/%v, gorgonia %v/%v", model, an, lossN, ag, lossG)
-			}
-		}
-	})
 }
 
 // TestEvaluateOddSize evaluates a set whose size is not a multiple of the

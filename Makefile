@@ -17,7 +17,7 @@ run: build
 # Unit tests: a few batches of real MNIST per test, not epochs.
 test: build
 	$(GO) test ./...
-	@if [ "$$($(GO) env GOARCH)" = amd64 ]; then echo "GOEXPERIMENT=simd: the native backend's SIMD kernels"; GOEXPERIMENT=simd $(GO) test ./kernels ./engine/native; fi
+	@if [ "$$($(GO) env GOARCH)" = amd64 ]; then echo "GOEXPERIMENT=simd: the cpu backend's SIMD kernels"; GOEXPERIMENT=simd $(GO) test ./kernels ./engine/cpu; fi
 
 test-race: build
 	$(GO) test -race -short ./...

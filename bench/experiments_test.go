@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	_ "github.com/sgds/sgds/engine/native"
+	_ "github.com/sgds/sgds/engine/cpu"
 	"github.com/sgds/sgds/sampler"
 )
 
@@ -28,7 +28,7 @@ func smallData(t *testing.T, n int) *Data {
 }
 
 func smallRun() RunConfig {
-	return RunConfig{Dataset: "mnist", Model: "mlp", Device: "native", Epochs: 3, Batch: 64, LR: 0.05, Momentum: 0.5, Seed: 1, Val: 256}
+	return RunConfig{Dataset: "mnist", Model: "mlp", Device: "cpu", Epochs: 3, Batch: 64, LR: 0.05, Momentum: 0.5, Seed: 1, Val: 256}
 }
 
 // TestCompareEndToEnd runs uniform, SGD-S and its variants on 1,280 real

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/sgds/sgds/engine"
-	_ "github.com/sgds/sgds/engine/native"
+	_ "github.com/sgds/sgds/engine/cpu"
 	"github.com/sgds/sgds/sampler"
 )
 
@@ -19,7 +19,7 @@ const (
 // timeToTarget trains until the validation accuracy reaches ttaTarget and
 // returns the training seconds and samples seen at that epoch.
 func timeToTarget(b *testing.B, d *Data, samplerName string, seed uint64) (secs float64, samples int64) {
-	rc := RunConfig{Dataset: "mnist", Model: "mlp", Device: "native", Sampler: samplerName, Epochs: 1,
+	rc := RunConfig{Dataset: "mnist", Model: "mlp", Device: "cpu", Sampler: samplerName, Epochs: 1,
 		Batch: 64, LR: 0.01, Momentum: 0.5, Seed: seed, Val: d.Val.N}
 	if samplerName == "sgds" {
 		sc := sampler.DefaultScheduleConfig()

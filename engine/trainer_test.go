@@ -6,9 +6,9 @@ import (
 	"testing"
 
 	"github.com/sgds/sgds/engine"
+	"github.com/sgds/sgds/engine/cpu"
 	"github.com/sgds/sgds/engine/data"
 	"github.com/sgds/sgds/engine/enginetest"
-	"github.com/sgds/sgds/engine/native"
 	"github.com/sgds/sgds/sampler"
 )
 
@@ -55,7 +55,7 @@ func (o *recordingOrder) EndEpoch(epoch int) error { o.ends = append(o.ends, epo
 
 func newNet(t *testing.T, model string, lr float64, B int) engine.Net {
 	m, _ := engine.LookupModel(model)
-	n, err := native.Backend{}.New(m, engine.InitParams(m, 1), engine.Config{Batch: B, LR: lr, Momentum: 0.5})
+	n, err := cpu.Backend{}.New(m, engine.InitParams(m, 1), engine.Config{Batch: B, LR: lr, Momentum: 0.5})
 	if err != nil {
 		t.Fatal(err)
 	}

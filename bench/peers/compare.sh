@@ -42,14 +42,14 @@ say() { printf '%s\n' "$*" >&2; }
 
 # Test binaries: the vector build (GOEXPERIMENT=simd, amd64) and the portable one.
 builds=()
-if [ "$(go env GOARCH)" = amd64 ] && GOEXPERIMENT=simd go test -c -o "$tmp/simd.test" ./engine/native 2>/dev/null; then
+if [ "$(go env GOARCH)" = amd64 ] && GOEXPERIMENT=simd go test -c -o "$tmp/simd.test" ./engine/cpu 2>/dev/null; then
 	builds+=(simd)
 else
 	say "compare.sh: GOEXPERIMENT=simd build not available; measuring the portable build only"
 	PORTABLE=1
 fi
 if [ "$PORTABLE" = 1 ]; then
-	GOEXPERIMENT= go test -c -o "$tmp/generic.test" ./engine/native
+	GOEXPERIMENT= go test -c -o "$tmp/generic.test" ./engine/cpu
 	builds+=(generic)
 fi
 

@@ -47,7 +47,7 @@ func commonFlags() []cli.Flag {
 		floatFlag("lr", 0.01, "learning rate"),
 		floatFlag("momentum", 0.5, "SGD momentum in [0, 1)"),
 		uintFlag("seed", 1, "seed of the weights and of every random draw"),
-		stringFlag("device", "native", "backend: native (our CPU kernels, the fastest on a CPU), cpu (the gorgonia graph), cuda (GPU build only) or auto; built in: "+strings.Join(deviceNames(), ", ")),
+		stringFlag("device", "cpu", "backend: cpu (our CPU kernels, the fastest on a CPU), gorgonia (the autodiff oracle, slow), cuda (GPU build only) or auto (cuda when built and a GPU is present, else cpu); built in: "+strings.Join(engine.Backends(), ", ")),
 		boolFlag("quiet", "no progress bar and no per-epoch lines"),
 	}
 }
@@ -74,15 +74,4 @@ func parseTargets(s string) ([]float64, error) {
 		out = append(out, v)
 	}
 	return out, nil
-}
-
-// deviceNames lists what --device accepts.
-func deviceNames() []string {
-	names := []string{"cpu", "cuda", "auto"}
-	for _, b := range engine.Backends() {
-		if b != "cpu" && b != "cuda" {
-			names = append(names, b)
-		}
-	}
-	return names
 }

@@ -14,8 +14,8 @@ import (
 
 	"github.com/sgds/sgds/cuda"
 	"github.com/sgds/sgds/engine"
-	_ "github.com/sgds/sgds/engine/cpu"    // registers the "cpu" backend (gorgonia)
-	_ "github.com/sgds/sgds/engine/native" // registers the "native" backend
+	_ "github.com/sgds/sgds/engine/cpu"      // registers the "cpu" backend (our kernels)
+	_ "github.com/sgds/sgds/engine/gorgonia" // registers the "gorgonia" backend (autodiff oracle)
 )
 
 // version is set by build.sh through -ldflags.

@@ -14,9 +14,9 @@ import (
 	"github.com/sgds/sgds/bench"
 	"github.com/sgds/sgds/cuda"
 	"github.com/sgds/sgds/engine"
+	"github.com/sgds/sgds/engine/cpu"
 	"github.com/sgds/sgds/engine/data"
 	"github.com/sgds/sgds/engine/enginetest"
-	"github.com/sgds/sgds/engine/native"
 	"github.com/sgds/sgds/sampler"
 )
 
@@ -84,7 +84,7 @@ func TestMatchesCPU(t *testing.T) {
 		for _, B := range []int{64, 33} {
 			cfg := engine.Config{Batch: B, LR: 0.01, Momentum: 0.5, GradNorms: true}
 			g := enginetest.NewNet(t, Backend{}, model, cfg, 3)
-			c := enginetest.NewNet(t, native.Backend{}, model, cfg, 3)
+			c := enginetest.NewNet(t, cpu.Backend{}, model, cfg, 3)
 			for s := 0; s < 5; s++ {
 				b := enginetest.BatchOf(train, enginetest.Seq(B*s, B), B)
 				sg, err := g.Step(b)
@@ -160,7 +160,7 @@ func TestMatchesCPULargeBatch(t *testing.T) {
 	for _, model := range engine.Models() {
 		cfg := engine.Config{Batch: B, LR: 0.01, Momentum: 0.5}
 		g := enginetest.NewNet(t, Backend{}, model, cfg, 8)
-		c := enginetest.NewNet(t, native.Backend{}, model, cfg, 8)
+		c := enginetest.NewNet(t, cpu.Backend{}, model, cfg, 8)
 		split := false
 		for _, k := range g.(*Net).train.splits {
 			split = split || k > 1
@@ -225,7 +225,7 @@ func TestEvaluateMatchesCPU(t *testing.T) {
 	for _, model := range engine.Models() {
 		cfg := engine.Config{Batch: 64, LR: 0.01, Momentum: 0.5}
 		g := enginetest.NewNet(t, Backend{}, model, cfg, 6)
-		c := enginetest.NewNet(t, native.Backend{}, model, cfg, 6)
+		c := enginetest.NewNet(t, cpu.Backend{}, model, cfg, 6)
 		ag, lg, err := g.Evaluate(test)
 		if err != nil {
 			t.Fatal(err)
@@ -256,7 +256,7 @@ func TestMNISTAccuracy(t *testing.T) {
 		cfg := engine.Config{Batch: 64, LR: 0.01, Momentum: 0.5}
 		var acc [2]float64
 		var secs [2]float64
-		for k, be := range []engine.Backend{Backend{}, native.Backend{}} {
+		for k, be := range []engine.Backend{Backend{}, cpu.Backend{}} {
 			n := enginetest.NewNet(t, be, model, cfg, 1)
 			start := time.Now()
 			for s := 0; s < 300; s++ {

@@ -1,6 +1,6 @@
 //go:build !cuda
 
-package cpu
+package gorgonia
 
 import (
 	"fmt"
@@ -16,11 +16,11 @@ import (
 
 func init() { engine.Register(Backend{}) }
 
-// Backend builds gorgonia-graph Nets; it is registered as "cpu".
+// Backend builds gorgonia-graph Nets; it is registered as "gorgonia".
 type Backend struct{}
 
 // Name implements engine.Backend.
-func (Backend) Name() string { return "cpu" }
+func (Backend) Name() string { return "gorgonia" }
 
 // evalBatch is the batch size of the evaluation graph; any data set size
 // works because the last batch is padded.

@@ -1,5 +1,5 @@
 //go:build race
 
-package native_test
+package cpu_test
 
 const raceEnabled = true

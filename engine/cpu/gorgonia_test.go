@@ -1,6 +1,6 @@
 //go:build !cuda
 
-package native_test
+package cpu_test
 
 // The cross-checks and benchmarks against the gorgonia backend, which cuda
 // builds leave out.
@@ -15,7 +15,7 @@ import (
 	"github.com/sgds/sgds/engine/cpu"
 	"github.com/sgds/sgds/engine/data"
 	"github.com/sgds/sgds/engine/enginetest"
-	"github.com/sgds/sgds/engine/native"
+	"github.com/sgds/sgds/engine/gorgonia"
 )
 
 // TestMatchesGorgonia compares gradients, losses and gradient norms with the
@@ -27,8 +27,8 @@ func TestMatchesGorgonia(t *testing.T) {
 	forEachPath(t, func(t *testing.T) {
 		for _, model := range engine.Models() {
 			cfg := engine.Config{Batch: 32, LR: 0.01, Momentum: 0.5}
-			nat := enginetest.NewNet(t, native.Backend{}, model, cfg, 4)
-			gor := enginetest.NewNet(t, cpu.Backend{}, model, cfg, 4)
+			nat := enginetest.NewNet(t, cpu.Backend{}, model, cfg, 4)
+			gor := enginetest.NewNet(t, gorgonia.Backend{}, model, cfg, 4)
 			b := enginetest.BatchOf(train, enginetest.Seq(1000, 32), 32)
 			b.N = 30
 			b.Weights[30], b.Weights[31] = 0, 0
@@ -82,19 +82,19 @@ func init() {
 	stepBackends = append(stepBackends, struct {
 		name string
 		be   engine.Backend
-	}{"cpu", cpu.Backend{}})
+	}{"gorgonia", gorgonia.Backend{}})
 }
 
-// BenchmarkSpeedup alternates one native step and one gorgonia step on the
-// same batches and reports both rates and speedup = native rate / gorgonia
+// BenchmarkSpeedup alternates one cpu step and one gorgonia step on the
+// same batches and reports both rates and speedup = cpu rate / gorgonia
 // rate, measured pair by pair in the same run.
 func BenchmarkSpeedup(b *testing.B) {
 	train, _ := enginetest.MNIST(b)
 	bs := batches(train, 32)
 	for _, model := range []string{"mlp", "cnn"} {
 		b.Run(fmt.Sprintf("model=%s/batch=64", model), func(b *testing.B) {
-			nat := newNet(b, native.Backend{}, model, cfg64)
-			gor := newNet(b, cpu.Backend{}, model, cfg64)
+			nat := newNet(b, cpu.Backend{}, model, cfg64)
+			gor := newNet(b, gorgonia.Backend{}, model, cfg64)
 			for i := 0; i < 3; i++ {
 				step(b, nat, bs[i])
 				step(b, gor, bs[i])
@@ -108,7 +108,7 @@ func BenchmarkSpeedup(b *testing.B) {
 				tg += time.Since(t1)
 				tn += t1.Sub(t0)
 			}
-			b.ReportMetric(float64(64*b.N)/tn.Seconds(), "native-samples/s")
+			b.ReportMetric(float64(64*b.N)/tn.Seconds(), "cpu-samples/s")
 			b.ReportMetric(float64(64*b.N)/tg.Seconds(), "cpu-samples/s")
 			b.ReportMetric(tg.Seconds()/tn.Seconds(), "speedup")
 		})

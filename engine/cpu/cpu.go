@@ -1,8 +1,8 @@
-// Package native is a CPU backend written directly on the plain-Go kernels
+// Package cpu is a CPU backend written directly on the plain-Go kernels
 // of package kernels (the same kernels a GPU backend mirrors), with no
 // autodiff graph: each model's forward and backward pass is spelled out as a
 // fixed sequence of kernel calls over preallocated buffers. It is registered
-// as "native".
+// as "cpu".
 //
 // A training step runs in two parallel phases on a persistent pool of
 // GOMAXPROCS goroutines:
@@ -20,7 +20,7 @@
 // GOEXPERIMENT=simd on amd64 the kernels run their AVX2 path (see
 // kernels.FastPath); results then differ from the portable build by float32
 // rounding.
-package native
+package cpu
 
 import (
 	"errors"
@@ -35,7 +35,7 @@ import (
 
 func init() { engine.Register(Backend{}) }
 
-// Backend builds native Nets; it is registered as "native".
+// Backend builds cpu Nets; it is registered as "cpu".
 type Backend struct {
 	// Workers is the number of goroutines a Net uses, GOMAXPROCS when 0.
 	// Results do not depend on it.
@@ -43,7 +43,7 @@ type Backend struct {
 }
 
 // Name implements engine.Backend.
-func (Backend) Name() string { return "native" }
+func (Backend) Name() string { return "cpu" }
 
 // New implements engine.Backend.
 func (be Backend) New(m engine.ModelSpec, init []engine.Param, cfg engine.Config) (engine.Net, error) {
@@ -51,7 +51,7 @@ func (be Backend) New(m engine.ModelSpec, init []engine.Param, cfg engine.Config
 }
 
 // errClosed is returned by a Net's methods after Close.
-var errClosed = errors.New("native: net is closed")
+var errClosed = errors.New("cpu: net is closed")
 
 type mode int
 
@@ -74,7 +74,7 @@ type layers interface {
 	normsInPhase2() bool
 }
 
-// Net is a model on the native backend. It is not safe for concurrent use.
+// Net is a model on the cpu backend. It is not safe for concurrent use.
 type Net struct {
 	spec    engine.ModelSpec
 	cfg     engine.Config
@@ -106,7 +106,7 @@ type Net struct {
 	sqPart [][]float64
 }
 
-// NewNet builds a native Net of model m (mlp or cnn) with initial
+// NewNet builds a cpu Net of model m (mlp or cnn) with initial
 // parameters init, using workers goroutines (GOMAXPROCS when ≤ 0).
 func NewNet(m engine.ModelSpec, init []engine.Param, cfg engine.Config, workers int) (*Net, error) {
 	if err := cfg.Validate(); err != nil {
@@ -117,10 +117,10 @@ func NewNet(m engine.ModelSpec, init []engine.Param, cfg engine.Config, workers 
 	}
 	ref, err := engine.LookupModel(m.Name)
 	if err != nil {
-		return nil, fmt.Errorf("native: %w", err)
+		return nil, fmt.Errorf("cpu: %w", err)
 	}
 	if err := engine.CheckParams(ref, init); err != nil || fmt.Sprint(ref.Input) != fmt.Sprint(m.Input) || ref.Classes != m.Classes {
-		return nil, fmt.Errorf("native: model %q differs from the built-in %s", m.Name, m.Name)
+		return nil, fmt.Errorf("cpu: model %q differs from the built-in %s", m.Name, m.Name)
 	}
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -172,7 +172,7 @@ func (n *Net) load(b *engine.Batch) error {
 	}
 	B := n.B
 	if len(b.Images) != B*n.in || len(b.Labels) != B || len(b.Weights) != B || b.N < 0 || b.N > B {
-		return fmt.Errorf("native: batch has %d image values, %d labels, %d weights, %d real rows; net wants %d rows of %d values",
+		return fmt.Errorf("cpu: batch has %d image values, %d labels, %d weights, %d real rows; net wants %d rows of %d values",
 			len(b.Images), len(b.Labels), len(b.Weights), b.N, B, n.in)
 	}
 	if err := checkLabels(b.Labels, n.cls); err != nil {
@@ -185,7 +185,7 @@ func (n *Net) load(b *engine.Batch) error {
 func checkLabels(labels []int32, classes int) error {
 	for i, l := range labels {
 		if l < 0 || int(l) >= classes {
-			return fmt.Errorf("native: label %d of row %d is outside [0, %d)", l, i, classes)
+			return fmt.Errorf("cpu: label %d of row %d is outside [0, %d)", l, i, classes)
 		}
 	}
 	return nil
@@ -282,10 +282,10 @@ func (n *Net) Evaluate(set *data.Set) (acc, loss float64, err error) {
 		return 0, 0, errClosed
 	}
 	if set.N == 0 {
-		return 0, 0, fmt.Errorf("native: evaluating on an empty data set")
+		return 0, 0, fmt.Errorf("cpu: evaluating on an empty data set")
 	}
 	if set.Pixels() != n.in || len(set.Images) < set.N*n.in || len(set.Labels) < set.N {
-		return 0, 0, fmt.Errorf("native: data set %s has %d values per image, model %s wants %d", set.Name, set.Pixels(), n.spec.Name, n.in)
+		return 0, 0, fmt.Errorf("cpu: data set %s has %d values per image, model %s wants %d", set.Name, set.Pixels(), n.spec.Name, n.in)
 	}
 	C := n.cls
 	var correct int
@@ -314,7 +314,7 @@ func (n *Net) Evaluate(set *data.Set) (acc, loss float64, err error) {
 	}
 	loss = sum / float64(set.N)
 	if math.IsNaN(loss) || math.IsInf(loss, 0) {
-		return 0, loss, fmt.Errorf("native: evaluation loss is %v", loss)
+		return 0, loss, fmt.Errorf("cpu: evaluation loss is %v", loss)
 	}
 	return float64(correct) / float64(set.N), loss, nil
 }

@@ -1,17 +1,17 @@
-package native_test
+package cpu_test
 
 import (
 	"math"
 	"testing"
 
 	"github.com/sgds/sgds/engine"
+	"github.com/sgds/sgds/engine/cpu"
 	"github.com/sgds/sgds/engine/data"
 	"github.com/sgds/sgds/engine/enginetest"
-	"github.com/sgds/sgds/engine/native"
 	"github.com/sgds/sgds/kernels"
 )
 
-func TestSuite(t *testing.T) { enginetest.RunAll(t, native.Backend{}) }
+func TestSuite(t *testing.T) { enginetest.RunAll(t, cpu.Backend{}) }
 
 // TestStepDoesNotAllocate checks that a training step, with and without
 // gradient norms, allocates nothing in the steady state.
@@ -25,7 +25,7 @@ func TestStepDoesNotAllocate(t *testing.T) {
 		for _, norms := range []bool{false, true} {
 			cfg := cfg64
 			cfg.GradNorms = norms
-			n := enginetest.NewNet(t, native.Backend{}, model, cfg, 1)
+			n := enginetest.NewNet(t, cpu.Backend{}, model, cfg, 1)
 			allocs := testing.AllocsPerRun(20, func() {
 				if _, err := n.Step(b); err != nil {
 					t.Fatal(err)
@@ -44,8 +44,8 @@ func TestWorkersDoNotChangeResults(t *testing.T) {
 	train, _ := enginetest.MNIST(t)
 	for _, model := range engine.Models() {
 		cfg := engine.Config{Batch: 24, LR: 0.01, Momentum: 0.5, GradNorms: true}
-		a := enginetest.NewNet(t, native.Backend{Workers: 1}, model, cfg, 3)
-		c := enginetest.NewNet(t, native.Backend{Workers: 3}, model, cfg, 3)
+		a := enginetest.NewNet(t, cpu.Backend{Workers: 1}, model, cfg, 3)
+		c := enginetest.NewNet(t, cpu.Backend{Workers: 3}, model, cfg, 3)
 		for s := 0; s < 3; s++ {
 			b := enginetest.BatchOf(train, enginetest.Seq(24*s, 24), 24)
 			sa, err := a.Step(b)
@@ -75,8 +75,8 @@ func TestEvaluateOddSize(t *testing.T) {
 	_, test := enginetest.MNIST(t)
 	sub := &data.Set{Name: "head", Images: test.Images[:77*784], Labels: test.Labels[:77], N: 77, Rows: 28, Cols: 28, Classes: 10}
 	for _, model := range engine.Models() {
-		a := enginetest.NewNet(t, native.Backend{}, model, cfg64, 2)
-		c := enginetest.NewNet(t, native.Backend{}, model, engine.Config{Batch: 1, LR: 0.01}, 2)
+		a := enginetest.NewNet(t, cpu.Backend{}, model, cfg64, 2)
+		c := enginetest.NewNet(t, cpu.Backend{}, model, engine.Config{Batch: 1, LR: 0.01}, 2)
 		accA, lossA, err := a.Evaluate(sub)
 		if err != nil {
 			t.Fatal(err)
@@ -95,7 +95,7 @@ func TestEvaluateOddSize(t *testing.T) {
 func TestClosed(t *testing.T) {
 	train, test := enginetest.MNIST(t)
 	m, _ := engine.LookupModel("mlp")
-	n, err := native.Backend{}.New(m, engine.InitParams(m, 1), cfg64)
+	n, err := cpu.Backend{}.New(m, engine.InitParams(m, 1), cfg64)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +128,7 @@ func forEachPath(t *testing.T, f func(t *testing.T)) {
 func TestScoreMatchesStep(t *testing.T) {
 	train, _ := enginetest.MNIST(t)
 	cfg := engine.Config{Batch: 32, LR: 0.01, Momentum: 0.5, GradNorms: true}
-	n := enginetest.NewNet(t, native.Backend{}, "cnn", cfg, 3)
+	n := enginetest.NewNet(t, cpu.Backend{}, "cnn", cfg, 3)
 	b := enginetest.BatchOf(train, enginetest.Seq(100, 32), 32)
 	before := n.Params()
 	sc, err := n.(engine.Scorer).Score(b)

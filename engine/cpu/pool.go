@@ -1,4 +1,4 @@
-package native
+package cpu
 
 import "sync/atomic"
 

@@ -1,6 +1,6 @@
 //go:build !cuda
 
-package cpu
+package gorgonia
 
 import (
 	"math"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# compare.sh: sgds's native backend against PyTorch on the same machine, in
+# compare.sh: sgds's cpu backend against PyTorch on the same machine, in
 # one run, interleaved (sgds, torch, sgds, torch, …) so that both see the
 # same machine load. Prints samples/s of steady-state training steps at
 # batch 64 for each round, then the medians and the ratio sgds/torch; then
@@ -70,8 +70,8 @@ for model in $MODELS; do
 	: >"$tmp/$model.ratio"
 	for r in $(seq "$ROUNDS"); do
 		for b in "${builds[@]}"; do
-			v=$(gobench "$tmp/$b.test" "BenchmarkStep/model=$model/device=native/batch=64\$" "${SECONDS_PER}s" samples/s)
-			printf '%-6s %-5s %-22s %12.0f\n' "$model" "$r" "sgds-native-$b" "$v"
+			v=$(gobench "$tmp/$b.test" "BenchmarkStep/model=$model/device=cpu/batch=64\$" "${SECONDS_PER}s" samples/s)
+			printf '%-6s %-5s %-22s %12.0f\n' "$model" "$r" "sgds-cpu-$b" "$v"
 			echo "$v" >>"$tmp/$model.$b"
 		done
 		if [ "$GORGONIA" = 1 ]; then
@@ -94,7 +94,7 @@ for model in $MODELS; do
 	for e in "${builds[@]}" gorgonia; do
 		[ -s "$tmp/$model.$e" ] || continue
 		m=$(median <"$tmp/$model.$e")
-		name=sgds-native-$e
+		name=sgds-cpu-$e
 		[ "$e" = gorgonia ] && name=sgds-gorgonia
 		printf '%-6s %-22s %12.0f %9.2fx\n' "$model" "$name" "$m" "$(awk -v a="$m" -v b="$tm" 'BEGIN { print a / b }')"
 	done
@@ -107,8 +107,8 @@ if [ "$EPOCH" = 1 ]; then
 	echo "one epoch of training (60,000 images, shuffled, batch 64), wall-clock seconds"
 	printf '%-6s %-22s %10s\n' model engine seconds
 	for model in $MODELS; do
-		v=$(gobench "$tmp/${builds[0]}.test" "BenchmarkEpoch/model=$model/device=native/batch=64\$" 1x s/epoch)
-		printf '%-6s %-22s %10.2f\n' "$model" "sgds-native-${builds[0]}" "$v"
+		v=$(gobench "$tmp/${builds[0]}.test" "BenchmarkEpoch/model=$model/device=cpu/batch=64\$" 1x s/epoch)
+		printf '%-6s %-22s %10.2f\n' "$model" "sgds-cpu-${builds[0]}" "$v"
 		t=$(torchbench "$model" epoch seconds)
 		printf '%-6s %-22s %10.2f\n' "$model" torch "$t"
 		printf '%-6s %-22s %9.2fx\n' "$model" "speed ratio" "$(awk -v a="$v" -v b="$t" 'BEGIN { print b / a }')"

@@ -95,7 +95,11 @@ func Correlate(ctx context.Context, c CorrelateConfig, d *Data, h Hooks, log io.
 	res.Agreement = agreement(res.Loss, res.GradNorm)
 	res.LastLayer = agreement(res.LastNorm, res.GradNorm)
 	fmt.Fprintf(log, "timing the norms against a training step (%d batches)\n", c.TimingSteps)
-	if res.Timing, err = timeNorms(c, d, net.Params(), res.Indices); err != nil {
+	params, err := net.Params()
+	if err != nil {
+		return nil, err
+	}
+	if res.Timing, err = timeNorms(c, d, params, res.Indices); err != nil {
 		return nil, err
 	}
 	return res, nil

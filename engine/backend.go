@@ -80,11 +80,13 @@ type Net interface {
 	// changing the parameters.
 	Evaluate(set *data.Set) (acc, loss float64, err error)
 	// Params returns a copy of the parameters; SetParams replaces them.
-	Params() []Param
+	// Params fails after Close or when the parameters cannot be read back
+	// (a device error).
+	Params() ([]Param, error)
 	SetParams(ps []Param) error
 	// Velocity returns a copy of the momentum buffers (same layout as
 	// Params); SetVelocity replaces them.
-	Velocity() []Param
+	Velocity() ([]Param, error)
 	SetVelocity(vs []Param) error
 	// Close releases the Net's resources.
 	Close() error
@@ -123,6 +125,9 @@ type Backend interface {
 	// New builds a Net for model m with initial parameters init.
 	New(m ModelSpec, init []Param, cfg Config) (Net, error)
 }
+
+// ErrClosed is returned by a Net's methods after Close, on every backend.
+var ErrClosed = errors.New("net is closed")
 
 // ErrNotCompiled reports a backend that this build does not contain.
 var ErrNotCompiled = errors.New("backend not compiled into this build")

@@ -243,10 +243,18 @@ func LoadCheckpoint(path string) (*Checkpoint, error) {
 // Snapshot captures the trainer's state (after its last completed epoch,
 // or inside an interrupted one when partial is non-nil).
 func (t *Trainer) Snapshot(model string, config json.RawMessage, partial *PartialEpoch) (*Checkpoint, error) {
+	params, err := t.Net.Params()
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint: reading the parameters: %w", err)
+	}
+	velocity, err := t.Net.Velocity()
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint: reading the momentum: %w", err)
+	}
 	c := &Checkpoint{
 		Meta:     CheckpointMeta{Model: model, Config: config, History: t.History, Hits: t.Hits, Partial: partial},
-		Params:   t.Net.Params(),
-		Velocity: t.Net.Velocity(),
+		Params:   params,
+		Velocity: velocity,
 	}
 	if s, ok := t.Order.(Stateful); ok {
 		st, err := s.State()

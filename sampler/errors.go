@@ -16,10 +16,10 @@ var (
 	ErrBadConfig = errors.New("sampler: bad config")
 	// ErrEpoch reports an epoch number out of sequence.
 	ErrEpoch = errors.New("sampler: epoch out of sequence")
-	// ErrCorruptData reports a saved state that cannot be decoded:
+	// ErrCorruptState reports a saved state that cannot be decoded:
 	// truncated, with a wrong checksum, an unknown version, or
 	// inconsistent contents.
-	ErrCorruptData = errors.New("sampler: corrupt state")
+	ErrCorruptState = errors.New("sampler: corrupt state")
 	// ErrStateMismatch reports a well-formed saved state that belongs to a
 	// different kind of order or to a data set of a different size.
 	ErrStateMismatch = errors.New("sampler: state does not match")

@@ -38,7 +38,7 @@ func TestSequential(t *testing.T) {
 		t.Fatalf("Restore into another N: %v", err)
 	}
 	for l := range len(st) {
-		if err := o.Restore(st[:l]); !errors.Is(err, ErrCorruptData) {
+		if err := o.Restore(st[:l]); !errors.Is(err, ErrCorruptState) {
 			t.Fatalf("Restore of %d bytes: %v", l, err)
 		}
 	}
@@ -94,7 +94,7 @@ func TestShuffled(t *testing.T) {
 	for i := range len(st) {
 		c := slices.Clone(st)
 		c[i] ^= 0x10
-		if err := o3.Restore(c); !errors.Is(err, ErrCorruptData) && !errors.Is(err, ErrStateMismatch) {
+		if err := o3.Restore(c); !errors.Is(err, ErrCorruptState) && !errors.Is(err, ErrStateMismatch) {
 			t.Fatalf("Restore with byte %d flipped: %v", i, err)
 		}
 	}

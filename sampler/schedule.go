@@ -487,7 +487,7 @@ func (s *Schedule) State() ([]byte, error) {
 
 // Restore resumes a schedule saved by State over the same N. The saved seed
 // and configuration replace the receiver's. It returns an error wrapping
-// [ErrCorruptData] or [ErrStateMismatch], leaving the receiver unchanged, if
+// [ErrCorruptState] or [ErrStateMismatch], leaving the receiver unchanged, if
 // data is not a valid state of a Schedule over N samples.
 func (s *Schedule) Restore(data []byte) error {
 	d, err := openState(data, kindSchedule)
@@ -516,11 +516,11 @@ func (s *Schedule) Restore(data []byte) error {
 	c.Unbiased = flags&2 != 0
 	ended := d.count("epoch", math.MaxInt32-1)
 	if d.err == nil && flags > 3 {
-		d.err = fmt.Errorf("%w: unknown flags %#x", ErrCorruptData, flags)
+		d.err = fmt.Errorf("%w: unknown flags %#x", ErrCorruptState, flags)
 	}
 	if d.err == nil {
 		if err := c.Validate(); err != nil {
-			d.err = fmt.Errorf("%w: %w", ErrCorruptData, err)
+			d.err = fmt.Errorf("%w: %w", ErrCorruptState, err)
 		}
 	}
 	if d.err != nil {
@@ -534,16 +534,16 @@ func (s *Schedule) Restore(data []byte) error {
 		return err
 	}
 	if k < 1 {
-		return fmt.Errorf("%w: empty kept set", ErrCorruptData)
+		return fmt.Errorf("%w: empty kept set", ErrCorruptState)
 	}
 	if n%8 != 0 && bits[len(bits)-1]>>(n%8) != 0 {
-		return fmt.Errorf("%w: recorded flags beyond N", ErrCorruptData)
+		return fmt.Errorf("%w: recorded flags beyond N", ErrCorruptState)
 	}
 	kept := make([]int, k)
 	for j := range kept {
 		i := int(binary.LittleEndian.Uint32(keptRaw[4*j:]))
 		if i >= n || (j > 0 && i <= kept[j-1]) {
-			return fmt.Errorf("%w: kept set not strictly ascending in [0, %d) at position %d (index %d)", ErrCorruptData, n, j, i)
+			return fmt.Errorf("%w: kept set not strictly ascending in [0, %d) at position %d (index %d)", ErrCorruptState, n, j, i)
 		}
 		kept[j] = i
 	}

@@ -431,7 +431,7 @@ func TestScheduleRestoreErrors(t *testing.T) {
 		}
 	}
 	for l := range len(st) {
-		if err := target.Restore(st[:l]); !errors.Is(err, ErrCorruptData) {
+		if err := target.Restore(st[:l]); !errors.Is(err, ErrCorruptState) {
 			t.Fatalf("Restore of %d of %d bytes: %v", l, len(st), err)
 		}
 	}
@@ -440,13 +440,13 @@ func TestScheduleRestoreErrors(t *testing.T) {
 		for _, bit := range []byte{1, 0x80} {
 			c := slices.Clone(st)
 			c[i] ^= bit
-			if err := target.Restore(c); !errors.Is(err, ErrCorruptData) && !errors.Is(err, ErrStateMismatch) {
+			if err := target.Restore(c); !errors.Is(err, ErrCorruptState) && !errors.Is(err, ErrStateMismatch) {
 				t.Fatalf("Restore with byte %d flipped: %v", i, err)
 			}
 		}
 	}
 	unchanged()
-	if err := target.Restore(append(slices.Clone(st), 0)); !errors.Is(err, ErrCorruptData) {
+	if err := target.Restore(append(slices.Clone(st), 0)); !errors.Is(err, ErrCorruptState) {
 		t.Fatalf("Restore with a trailing byte: %v", err)
 	}
 
@@ -499,8 +499,8 @@ func TestScheduleRestoreErrors(t *testing.T) {
 		"out of range":  forge(func(e *encoder) { body(e, 0.1, []uint32{4}, 0) }),
 		"kept too long": forge(func(e *encoder) { body(e, 0.1, []uint32{0, 1, 2, 3, 4}, 0) }),
 	} {
-		if err := four.Restore(data); !errors.Is(err, ErrCorruptData) {
-			t.Errorf("%s: Restore = %v, want ErrCorruptData", name, err)
+		if err := four.Restore(data); !errors.Is(err, ErrCorruptState) {
+			t.Errorf("%s: Restore = %v, want ErrCorruptState", name, err)
 		} else {
 			t.Logf("%s: %v", name, err)
 		}
@@ -509,7 +509,7 @@ func TestScheduleRestoreErrors(t *testing.T) {
 	v2[5] = 2
 	v2 = v2[:len(v2)-4]
 	v2 = (&encoder{b: v2}).finish()
-	if err := target.Restore(v2); !errors.Is(err, ErrCorruptData) || !strings.Contains(err.Error(), "version 2") {
+	if err := target.Restore(v2); !errors.Is(err, ErrCorruptState) || !strings.Contains(err.Error(), "version 2") {
 		t.Fatalf("Restore of version 2: %v", err)
 	}
 }
@@ -524,7 +524,7 @@ func FuzzScheduleRestore(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s := mustSchedule(t, 20, DefaultScheduleConfig(), 1)
 		if err := s.Restore(data); err != nil {
-			if !errors.Is(err, ErrCorruptData) && !errors.Is(err, ErrStateMismatch) {
+			if !errors.Is(err, ErrCorruptState) && !errors.Is(err, ErrStateMismatch) {
 				t.Fatalf("Restore error %v wraps neither sentinel", err)
 			}
 			return

@@ -69,17 +69,17 @@ type decoder struct {
 // payload.
 func openState(data []byte, kind byte) (*decoder, error) {
 	if len(data) < stateHeader+stateTrailer {
-		return nil, fmt.Errorf("%w: %d bytes, shorter than the %d-byte envelope", ErrCorruptData, len(data), stateHeader+stateTrailer)
+		return nil, fmt.Errorf("%w: %d bytes, shorter than the %d-byte envelope", ErrCorruptState, len(data), stateHeader+stateTrailer)
 	}
 	if string(data[:len(stateMagic)]) != stateMagic {
-		return nil, fmt.Errorf("%w: not a sampler state (magic %q)", ErrCorruptData, data[:len(stateMagic)])
+		return nil, fmt.Errorf("%w: not a sampler state (magic %q)", ErrCorruptState, data[:len(stateMagic)])
 	}
 	body := data[:len(data)-stateTrailer]
 	if got, want := crc32.ChecksumIEEE(body), binary.LittleEndian.Uint32(data[len(body):]); got != want {
-		return nil, fmt.Errorf("%w: checksum %08x, stored %08x", ErrCorruptData, got, want)
+		return nil, fmt.Errorf("%w: checksum %08x, stored %08x", ErrCorruptState, got, want)
 	}
 	if v := data[len(stateMagic)+1]; v != stateVersion {
-		return nil, fmt.Errorf("%w: version %d, this build reads version %d", ErrCorruptData, v, stateVersion)
+		return nil, fmt.Errorf("%w: version %d, this build reads version %d", ErrCorruptState, v, stateVersion)
 	}
 	if k := data[len(stateMagic)]; k != kind {
 		return nil, fmt.Errorf("%w: state of a %s, not of a %s", ErrStateMismatch, kindName(k), kindName(kind))
@@ -92,7 +92,7 @@ func (d *decoder) take(n int) []byte {
 		return nil
 	}
 	if n < 0 || n > len(d.b) {
-		d.err = fmt.Errorf("%w: truncated (%d bytes wanted, %d left)", ErrCorruptData, n, len(d.b))
+		d.err = fmt.Errorf("%w: truncated (%d bytes wanted, %d left)", ErrCorruptState, n, len(d.b))
 		return nil
 	}
 	p := d.b[:n]
@@ -127,7 +127,7 @@ func (d *decoder) f64() float64 { return math.Float64frombits(d.u64()) }
 func (d *decoder) count(what string, limit int) int {
 	v := d.u64()
 	if d.err == nil && v > uint64(limit) {
-		d.err = fmt.Errorf("%w: %s %d exceeds %d", ErrCorruptData, what, v, limit)
+		d.err = fmt.Errorf("%w: %s %d exceeds %d", ErrCorruptState, what, v, limit)
 	}
 	return int(v)
 }
@@ -135,7 +135,7 @@ func (d *decoder) count(what string, limit int) int {
 // close reports the first error, or trailing bytes.
 func (d *decoder) close() error {
 	if d.err == nil && len(d.b) != 0 {
-		d.err = fmt.Errorf("%w: %d trailing bytes", ErrCorruptData, len(d.b))
+		d.err = fmt.Errorf("%w: %d trailing bytes", ErrCorruptState, len(d.b))
 	}
 	return d.err
 }

@@ -23,7 +23,6 @@
 package cpu
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"runtime"
@@ -49,9 +48,6 @@ func (Backend) Name() string { return "cpu" }
 func (be Backend) New(m engine.ModelSpec, init []engine.Param, cfg engine.Config) (engine.Net, error) {
 	return NewNet(m, init, cfg, be.Workers)
 }
-
-// errClosed is returned by a Net's methods after Close.
-var errClosed = errors.New("cpu: net is closed")
 
 type mode int
 
@@ -168,7 +164,7 @@ func (n *Net) BatchSize() int { return n.B }
 // load checks b and makes it the current pass's input.
 func (n *Net) load(b *engine.Batch) error {
 	if n.closed {
-		return errClosed
+		return engine.ErrClosed
 	}
 	B := n.B
 	if len(b.Images) != B*n.in || len(b.Labels) != B || len(b.Weights) != B || b.N < 0 || b.N > B {
@@ -279,7 +275,7 @@ func (n *Net) GradNorms(b *engine.Batch) ([]float32, error) {
 // the batch size.
 func (n *Net) Evaluate(set *data.Set) (acc, loss float64, err error) {
 	if n.closed {
-		return 0, 0, errClosed
+		return 0, 0, engine.ErrClosed
 	}
 	if set.N == 0 {
 		return 0, 0, fmt.Errorf("cpu: evaluating on an empty data set")
@@ -322,10 +318,20 @@ func (n *Net) Evaluate(set *data.Set) (acc, loss float64, err error) {
 func (n *Net) export(src [][]float32) []engine.Param { return engine.ExportParams(n.spec, src) }
 
 // Params implements engine.Net.
-func (n *Net) Params() []engine.Param { return n.export(n.w) }
+func (n *Net) Params() ([]engine.Param, error) {
+	if n.closed {
+		return nil, engine.ErrClosed
+	}
+	return n.export(n.w), nil
+}
 
 // Velocity implements engine.Net.
-func (n *Net) Velocity() []engine.Param { return n.export(n.v) }
+func (n *Net) Velocity() ([]engine.Param, error) {
+	if n.closed {
+		return nil, engine.ErrClosed
+	}
+	return n.export(n.v), nil
+}
 
 // SetParams implements engine.Net.
 func (n *Net) SetParams(ps []engine.Param) error { return engine.ImportParams(n.spec, n.w, ps) }

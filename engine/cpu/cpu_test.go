@@ -63,7 +63,7 @@ func TestWorkersDoNotChangeResults(t *testing.T) {
 				}
 			}
 		}
-		if d := enginetest.MaxRelDiff(a.Params(), c.Params()); d != 0 {
+		if d := enginetest.MaxRelDiff(enginetest.Params(t, a), enginetest.Params(t, c)); d != 0 {
 			t.Fatalf("%s: parameters differ by %g", model, d)
 		}
 	}
@@ -130,12 +130,12 @@ func TestScoreMatchesStep(t *testing.T) {
 	cfg := engine.Config{Batch: 32, LR: 0.01, Momentum: 0.5, GradNorms: true}
 	n := enginetest.NewNet(t, cpu.Backend{}, "cnn", cfg, 3)
 	b := enginetest.BatchOf(train, enginetest.Seq(100, 32), 32)
-	before := n.Params()
+	before := enginetest.Params(t, n)
 	sc, err := n.(engine.Scorer).Score(b)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := enginetest.MaxRelDiff(n.Params(), before); d != 0 {
+	if d := enginetest.MaxRelDiff(enginetest.Params(t, n), before); d != 0 {
 		t.Fatalf("Score changed the parameters by %g", d)
 	}
 	st, err := n.Step(b)

@@ -4,6 +4,7 @@
 package enginetest
 
 import (
+	"errors"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -12,16 +13,32 @@ import (
 	"github.com/sgds/sgds/engine/data"
 )
 
-// RunAll runs every check of the suite against backend b.
+// Check is one check of the suite. It takes a testing.TB so that a test
+// can run it against a broken backend and see it fail.
+type Check struct {
+	Name string
+	Run  func(t testing.TB, b engine.Backend)
+}
+
+// Checks lists every check of the suite, in the order RunAll runs them.
+func Checks() []Check {
+	return []Check{
+		{"PaddingLeavesGradientUnchanged", PaddingLeavesGradientUnchanged},
+		{"GradientsDoNotAccumulate", GradientsDoNotAccumulate},
+		{"GradientMatchesFiniteDifferences", GradientMatchesFiniteDifferences},
+		{"GradNormsMatchBruteForce", GradNormsMatchBruteForce},
+		{"SameSeedSameRun", SameSeedSameRun},
+		{"ShortTrainingLearns", ShortTrainingLearns},
+		{"ParamsRoundTrip", ParamsRoundTrip},
+		{"BadConfigAndParams", BadConfigAndParams},
+	}
+}
+
+// RunAll runs every check of the suite against backend b, each as a subtest.
 func RunAll(t *testing.T, b engine.Backend) {
-	t.Run("PaddingLeavesGradientUnchanged", func(t *testing.T) { PaddingLeavesGradientUnchanged(t, b) })
-	t.Run("GradientsDoNotAccumulate", func(t *testing.T) { GradientsDoNotAccumulate(t, b) })
-	t.Run("GradientMatchesFiniteDifferences", func(t *testing.T) { GradientMatchesFiniteDifferences(t, b) })
-	t.Run("GradNormsMatchBruteForce", func(t *testing.T) { GradNormsMatchBruteForce(t, b) })
-	t.Run("SameSeedSameRun", func(t *testing.T) { SameSeedSameRun(t, b) })
-	t.Run("ShortTrainingLearns", func(t *testing.T) { ShortTrainingLearns(t, b) })
-	t.Run("ParamsRoundTrip", func(t *testing.T) { ParamsRoundTrip(t, b) })
-	t.Run("BadConfigAndParams", func(t *testing.T) { BadConfigAndParams(t, b) })
+	for _, c := range Checks() {
+		t.Run(c.Name, func(t *testing.T) { c.Run(t, b) })
+	}
 }
 
 // MNIST loads the real data set or fails the test.
@@ -71,19 +88,81 @@ func Seq(start, n int) []int {
 	return idx
 }
 
-// MaxRelDiff returns the largest over parameters of ||a−b|| / ||b||.
+// MaxRelDiff returns the largest over parameters of ||a−b|| / ||b||. It
+// returns +Inf when the two lists differ in length, in a parameter's name or
+// in a parameter's number of values, and when a difference is NaN, so that
+// no tolerance check passes on mismatched or missing data (nil against
+// anything non-empty included).
 func MaxRelDiff(a, b []engine.Param) float64 {
+	if len(a) != len(b) {
+		return math.Inf(1)
+	}
 	var worst float64
 	for i := range a {
+		if a[i].Name != b[i].Name || len(a[i].Data) != len(b[i].Data) {
+			return math.Inf(1)
+		}
 		var num, den float64
 		for j := range a[i].Data {
 			d := float64(a[i].Data[j] - b[i].Data[j])
 			num += d * d
 			den += float64(b[i].Data[j]) * float64(b[i].Data[j])
 		}
-		worst = math.Max(worst, math.Sqrt(num/math.Max(den, 1e-30)))
+		d := math.Sqrt(num / math.Max(den, 1e-30))
+		if math.IsNaN(d) {
+			return math.Inf(1)
+		}
+		worst = math.Max(worst, d)
 	}
 	return worst
+}
+
+// Params returns n's parameters or fails the test.
+func Params(t testing.TB, n engine.Net) []engine.Param {
+	t.Helper()
+	ps, err := n.Params()
+	if err != nil {
+		t.Fatalf("Params: %v", err)
+	}
+	return ps
+}
+
+// Velocity returns n's momentum buffers or fails the test.
+func Velocity(t testing.TB, n engine.Net) []engine.Param {
+	t.Helper()
+	vs, err := n.Velocity()
+	if err != nil {
+		t.Fatalf("Velocity: %v", err)
+	}
+	return vs
+}
+
+// MustStep runs one Step or fails the test.
+func MustStep(t testing.TB, n engine.Net, b *engine.Batch) engine.StepStats {
+	t.Helper()
+	st, err := n.Step(b)
+	if err != nil {
+		t.Fatalf("Step: %v", err)
+	}
+	return st
+}
+
+// MustGradients returns n's gradients on b or fails the test.
+func MustGradients(t testing.TB, n engine.Net, b *engine.Batch) []engine.Param {
+	t.Helper()
+	g, _, err := n.Gradients(b)
+	if err != nil {
+		t.Fatalf("Gradients: %v", err)
+	}
+	return g
+}
+
+// MustSetParams replaces n's parameters or fails the test.
+func MustSetParams(t testing.TB, n engine.Net, ps []engine.Param) {
+	t.Helper()
+	if err := n.SetParams(ps); err != nil {
+		t.Fatalf("SetParams: %v", err)
+	}
 }
 
 var cfg64 = engine.Config{Batch: 64, LR: 0.01, Momentum: 0.5}
@@ -91,7 +170,7 @@ var cfg64 = engine.Config{Batch: 64, LR: 0.01, Momentum: 0.5}
 // PaddingLeavesGradientUnchanged compares the gradient of a 64-row batch
 // with 40 real rows and 24 rows of other samples at weight 0 against the
 // gradient of the same 40 rows in a 40-row net.
-func PaddingLeavesGradientUnchanged(t *testing.T, be engine.Backend) {
+func PaddingLeavesGradientUnchanged(t testing.TB, be engine.Backend) {
 	train, _ := MNIST(t)
 	for _, model := range engine.Models() {
 		big := NewNet(t, be, model, cfg64, 5)
@@ -117,7 +196,7 @@ func PaddingLeavesGradientUnchanged(t *testing.T, be engine.Backend) {
 			t.Fatalf("%s: padding changed the gradient: relative difference %g", model, d)
 		}
 		padded.Weights[50] = 1 / float32(64) // the check can fail
-		g3, _, _ := big.Gradients(padded)
+		g3 := MustGradients(t, big, padded)
 		if d := MaxRelDiff(g3, g2); d < 1e-4 {
 			t.Fatalf("%s: a weighted padding row did not change the gradient (%g)", model, d)
 		}
@@ -125,12 +204,12 @@ func PaddingLeavesGradientUnchanged(t *testing.T, be engine.Backend) {
 }
 
 // GradientsDoNotAccumulate runs the same batch twice.
-func GradientsDoNotAccumulate(t *testing.T, be engine.Backend) {
+func GradientsDoNotAccumulate(t testing.TB, be engine.Backend) {
 	train, _ := MNIST(t)
 	n := NewNet(t, be, "mlp", cfg64, 1)
 	b := BatchOf(train, Seq(0, 64), 64)
-	g1, _, _ := n.Gradients(b)
-	g2, _, _ := n.Gradients(b)
+	g1 := MustGradients(t, n, b)
+	g2 := MustGradients(t, n, b)
 	if d := MaxRelDiff(g1, g2); d != 0 {
 		t.Fatalf("second pass differs by %g", d)
 	}
@@ -138,7 +217,7 @@ func GradientsDoNotAccumulate(t *testing.T, be engine.Backend) {
 
 // GradientMatchesFiniteDifferences checks a few entries of every
 // parameter's gradient against central differences of Σ w_i·L_i.
-func GradientMatchesFiniteDifferences(t *testing.T, be engine.Backend) {
+func GradientMatchesFiniteDifferences(t testing.TB, be engine.Backend) {
 	train, _ := MNIST(t)
 	for _, model := range engine.Models() {
 		n := NewNet(t, be, model, engine.Config{Batch: 8, LR: 0.01, Momentum: 0.5}, 9)
@@ -159,20 +238,20 @@ func GradientMatchesFiniteDifferences(t *testing.T, be engine.Backend) {
 			return c
 		}
 		r := rand.New(rand.NewPCG(1, 2))
-		params := n.Params()
+		params := Params(t, n)
 		for i := range params {
 			for k := 0; k < 3; k++ {
 				j := r.IntN(len(params[i].Data))
 				old := params[i].Data[j]
 				h := float32(1e-3)
 				params[i].Data[j] = old + h
-				n.SetParams(params)
+				MustSetParams(t, n, params)
 				up := cost()
 				params[i].Data[j] = old - h
-				n.SetParams(params)
+				MustSetParams(t, n, params)
 				down := cost()
 				params[i].Data[j] = old
-				n.SetParams(params)
+				MustSetParams(t, n, params)
 				fd := (up - down) / (2 * float64(h))
 				g := float64(grads[i].Data[j])
 				if math.Abs(fd-g) > 2e-3+0.05*math.Abs(g) {
@@ -210,7 +289,7 @@ func BruteForceNorms(t testing.TB, n engine.Net, b *engine.Batch) []float64 {
 // one backward pass per sample on real MNIST after a little training (rel.
 // error ≤ 1e-4 where the squared norm exceeds 1e-6), through GradNorms and
 // through Step with unequal weights.
-func GradNormsMatchBruteForce(t *testing.T, be engine.Backend) {
+func GradNormsMatchBruteForce(t testing.TB, be engine.Backend) {
 	train, _ := MNIST(t)
 	for _, model := range engine.Models() {
 		n := NewNet(t, be, model, engine.Config{Batch: 32, LR: 0.01, Momentum: 0.5, GradNorms: true}, 11)
@@ -258,7 +337,7 @@ func GradNormsMatchBruteForce(t *testing.T, be engine.Backend) {
 
 // SameSeedSameRun trains two nets from the same seed on the same batches
 // and expects bit-identical losses and parameters.
-func SameSeedSameRun(t *testing.T, be engine.Backend) {
+func SameSeedSameRun(t testing.TB, be engine.Backend) {
 	train, _ := MNIST(t)
 	a := NewNet(t, be, "cnn", cfg64, 7)
 	c := NewNet(t, be, "cnn", cfg64, 7)
@@ -279,14 +358,14 @@ func SameSeedSameRun(t *testing.T, be engine.Backend) {
 			}
 		}
 	}
-	if d := MaxRelDiff(a.Params(), c.Params()); d != 0 {
+	if d := MaxRelDiff(Params(t, a), Params(t, c)); d != 0 {
 		t.Fatalf("parameters differ by %g", d)
 	}
 }
 
 // ShortTrainingLearns trains the MLP for 150 steps of real MNIST and
 // expects clearly better than chance on the test set.
-func ShortTrainingLearns(t *testing.T, be engine.Backend) {
+func ShortTrainingLearns(t testing.TB, be engine.Backend) {
 	train, test := MNIST(t)
 	n := NewNet(t, be, "mlp", cfg64, 1)
 	for s := 0; s < 150; s++ {
@@ -305,28 +384,26 @@ func ShortTrainingLearns(t *testing.T, be engine.Backend) {
 }
 
 // ParamsRoundTrip checks Params/SetParams and Velocity/SetVelocity.
-func ParamsRoundTrip(t *testing.T, be engine.Backend) {
+func ParamsRoundTrip(t testing.TB, be engine.Backend) {
 	train, _ := MNIST(t)
 	a := NewNet(t, be, "mlp", cfg64, 1)
 	c := NewNet(t, be, "mlp", cfg64, 2)
 	b := BatchOf(train, Seq(0, 64), 64)
-	a.Step(b)
-	if err := c.SetParams(a.Params()); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.SetVelocity(a.Velocity()); err != nil {
+	MustStep(t, a, b)
+	MustSetParams(t, c, Params(t, a))
+	if err := c.SetVelocity(Velocity(t, a)); err != nil {
 		t.Fatal(err)
 	}
 	b2 := BatchOf(train, Seq(64, 64), 64)
-	a.Step(b2)
-	c.Step(b2)
-	if d := MaxRelDiff(a.Params(), c.Params()); d != 0 {
+	MustStep(t, a, b2)
+	MustStep(t, c, b2)
+	if d := MaxRelDiff(Params(t, a), Params(t, c)); d != 0 {
 		t.Fatalf("restored net diverged by %g", d)
 	}
 }
 
 // BadConfigAndParams expects errors, not panics, for invalid input.
-func BadConfigAndParams(t *testing.T, be engine.Backend) {
+func BadConfigAndParams(t testing.TB, be engine.Backend) {
 	m, _ := engine.LookupModel("mlp")
 	for _, c := range []engine.Config{{Batch: 0, LR: 0.1}, {Batch: 8, LR: -1}, {Batch: 8, LR: math.NaN()}, {Batch: 8, LR: 0.1, Momentum: 1}} {
 		if _, err := be.New(m, engine.InitParams(m, 1), c); err == nil {
@@ -347,5 +424,14 @@ func BadConfigAndParams(t *testing.T, be engine.Backend) {
 	}
 	if err := n.SetParams(engine.InitParams(cnn, 1)); err == nil {
 		t.Error("SetParams accepted cnn parameters")
+	}
+	if err := n.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if _, err := n.Params(); !errors.Is(err, engine.ErrClosed) {
+		t.Errorf("Params after Close: got %v, want engine.ErrClosed", err)
+	}
+	if _, err := n.Step(BatchOf(&data.Set{Images: make([]float32, 784), Labels: []int32{1}, N: 1, Rows: 28, Cols: 28, Classes: 10}, []int{0}, 64)); !errors.Is(err, engine.ErrClosed) {
+		t.Errorf("Step after Close: got %v, want engine.ErrClosed", err)
 	}
 }

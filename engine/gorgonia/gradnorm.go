@@ -87,7 +87,7 @@ func (s *normState) compute(gr *graph, weights []float32, N int) ([]float32, err
 	for i := 0; i < N; i++ {
 		w := float64(weights[i])
 		if w == 0 {
-			return nil, fmt.Errorf("cpu: gradient norm of row %d is undefined: its cost weight is 0", i)
+			return nil, fmt.Errorf("gorgonia: gradient norm of row %d is undefined: its cost weight is 0", i)
 		}
 		s.out[i] = float32(math.Sqrt(float64(s.sq[i])) / math.Abs(w))
 	}
@@ -108,7 +108,7 @@ func (s *normState) lastLayer(gr *graph, b *engine.Batch) []float32 {
 // parameters and optimiser state are unchanged.
 func (n *Net) GradNorms(b *engine.Batch) ([]float32, error) {
 	if len(b.Weights) != n.cfg.Batch || b.N < 0 || b.N > n.cfg.Batch {
-		return nil, fmt.Errorf("cpu: batch has %d weights and %d real rows; net wants %d rows", len(b.Weights), b.N, n.cfg.Batch)
+		return nil, fmt.Errorf("gorgonia: batch has %d weights and %d real rows; net wants %d rows", len(b.Weights), b.N, n.cfg.Batch)
 	}
 	unit := *b
 	unit.Weights = make([]float32, n.cfg.Batch)

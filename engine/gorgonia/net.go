@@ -44,6 +44,8 @@ type Net struct {
 
 	eval   *graph
 	evalVM G.VM
+
+	closed bool
 }
 
 // New implements engine.Backend.
@@ -73,7 +75,7 @@ func NewNet(m engine.ModelSpec, init []engine.Param, cfg engine.Config) (*Net, e
 	}
 	var err error
 	if n.train, err = buildGraph(m, cfg.Batch, n.paramT); err != nil {
-		return nil, fmt.Errorf("cpu: building %s training graph: %w", m.Name, err)
+		return nil, fmt.Errorf("gorgonia: building %s training graph: %w", m.Name, err)
 	}
 	// d cost/d θ for the update, and d cost/d z of every layer's
 	// pre-activation for the per-sample gradient norms.
@@ -81,7 +83,7 @@ func NewNet(m engine.ModelSpec, init []engine.Param, cfg engine.Config) (*Net, e
 	one := tr.g.AddNode(G.NewConstant(float32(1)))
 	all, err := G.Backpropagate(G.Nodes{tr.cost}, G.Nodes{one}, append(append(G.Nodes{}, tr.params...), tr.pre...))
 	if err != nil {
-		return nil, fmt.Errorf("cpu: differentiating %s: %w", m.Name, err)
+		return nil, fmt.Errorf("gorgonia: differentiating %s: %w", m.Name, err)
 	}
 	n.grads, tr.dz = all[:len(tr.params)], all[len(tr.params):]
 	tr.addNormReads()
@@ -89,23 +91,23 @@ func NewNet(m engine.ModelSpec, init []engine.Param, cfg engine.Config) (*Net, e
 	outputs := append(G.Nodes{tr.readNLL, tr.readLogits, tr.cost}, n.grads...)
 	prog, locs, err := G.CompileFunction(tr.g, inputs, outputs)
 	if err != nil {
-		return nil, fmt.Errorf("cpu: compiling %s training step: %w", m.Name, err)
+		return nil, fmt.Errorf("gorgonia: compiling %s training step: %w", m.Name, err)
 	}
 	n.vm = G.NewTapeMachine(tr.g, G.WithPrecompiled(prog, locs))
 	prog, locs, err = G.CompileFunction(tr.g, inputs, append(outputs, tr.reads...))
 	if err != nil {
-		return nil, fmt.Errorf("cpu: compiling %s step with gradient norms: %w", m.Name, err)
+		return nil, fmt.Errorf("gorgonia: compiling %s step with gradient norms: %w", m.Name, err)
 	}
 	n.normVM = G.NewTapeMachine(tr.g, G.WithPrecompiled(prog, locs))
 	n.norms = newNormState(m, cfg.Batch)
 
 	if n.eval, err = buildGraph(m, evalBatch, n.paramT); err != nil {
-		return nil, fmt.Errorf("cpu: building %s evaluation graph: %w", m.Name, err)
+		return nil, fmt.Errorf("gorgonia: building %s evaluation graph: %w", m.Name, err)
 	}
 	inputs = append(G.Nodes{n.eval.x, n.eval.y}, n.eval.params...)
 	prog, locs, err = G.CompileFunction(n.eval.g, inputs, G.Nodes{n.eval.readLogits, n.eval.readNLL})
 	if err != nil {
-		return nil, fmt.Errorf("cpu: compiling %s evaluation: %w", m.Name, err)
+		return nil, fmt.Errorf("gorgonia: compiling %s evaluation: %w", m.Name, err)
 	}
 	n.evalVM = G.NewTapeMachine(n.eval.g, G.WithPrecompiled(prog, locs))
 	return n, nil
@@ -142,16 +144,19 @@ func load(gr *graph, classes int, images []float32, labels []int32, weights []fl
 // run loads b, runs forward and backward, and copies the per-sample losses
 // into n.losses. The caller reads the gradient nodes and then resets the VM.
 func (n *Net) run(vm G.VM, b *engine.Batch) (cost float64, err error) {
+	if n.closed {
+		return 0, engine.ErrClosed
+	}
 	B := n.cfg.Batch
 	if len(b.Labels) != B || len(b.Weights) != B || b.N < 0 || b.N > B {
-		return 0, fmt.Errorf("cpu: batch has %d labels, %d weights, %d real rows; net wants %d rows",
+		return 0, fmt.Errorf("gorgonia: batch has %d labels, %d weights, %d real rows; net wants %d rows",
 			len(b.Labels), len(b.Weights), b.N, B)
 	}
 	if err := load(n.train, n.spec.Classes, b.Images, b.Labels, b.Weights); err != nil {
-		return 0, fmt.Errorf("cpu: %w", err)
+		return 0, fmt.Errorf("gorgonia: %w", err)
 	}
 	if err := vm.RunAll(); err != nil {
-		return 0, fmt.Errorf("cpu: step: %w", err)
+		return 0, fmt.Errorf("gorgonia: step: %w", err)
 	}
 	copy(n.losses, n.train.nllVal.Data().([]float32))
 	for i, l := range n.losses {
@@ -212,12 +217,15 @@ func (n *Net) Gradients(b *engine.Batch) (grads []engine.Param, losses []float32
 
 // Evaluate implements engine.Net.
 func (n *Net) Evaluate(set *data.Set) (acc, loss float64, err error) {
+	if n.closed {
+		return 0, 0, engine.ErrClosed
+	}
 	if set.N == 0 {
-		return 0, 0, fmt.Errorf("cpu: evaluating on an empty data set")
+		return 0, 0, fmt.Errorf("gorgonia: evaluating on an empty data set")
 	}
 	p := n.spec.InputSize()
 	if set.Pixels() != p {
-		return 0, 0, fmt.Errorf("cpu: data set %s has %d values per image, model %s wants %d", set.Name, set.Pixels(), n.spec.Name, p)
+		return 0, 0, fmt.Errorf("gorgonia: data set %s has %d values per image, model %s wants %d", set.Name, set.Pixels(), n.spec.Name, p)
 	}
 	images := make([]float32, evalBatch*p)
 	labels := make([]int32, evalBatch)
@@ -231,11 +239,11 @@ func (n *Net) Evaluate(set *data.Set) (acc, loss float64, err error) {
 		copy(labels, set.Labels[start:start+rows])
 		clear(labels[rows:])
 		if err := load(n.eval, C, images, labels, nil); err != nil {
-			return 0, 0, fmt.Errorf("cpu: %w", err)
+			return 0, 0, fmt.Errorf("gorgonia: %w", err)
 		}
 		if err := n.evalVM.RunAll(); err != nil {
 			n.evalVM.Reset()
-			return 0, 0, fmt.Errorf("cpu: evaluate: %w", err)
+			return 0, 0, fmt.Errorf("gorgonia: evaluate: %w", err)
 		}
 		logits := n.eval.logitsVal.Data().([]float32)
 		nll := n.eval.nllVal.Data().([]float32)
@@ -256,7 +264,7 @@ func (n *Net) Evaluate(set *data.Set) (acc, loss float64, err error) {
 	}
 	loss = sum / float64(set.N)
 	if math.IsNaN(loss) || math.IsInf(loss, 0) {
-		return 0, loss, fmt.Errorf("cpu: evaluation loss is %v", loss)
+		return 0, loss, fmt.Errorf("gorgonia: evaluation loss is %v", loss)
 	}
 	return float64(correct) / float64(set.N), loss, nil
 }
@@ -272,19 +280,44 @@ func (n *Net) weights() [][]float32 {
 }
 
 // Params implements engine.Net.
-func (n *Net) Params() []engine.Param { return n.export(n.weights()) }
+func (n *Net) Params() ([]engine.Param, error) {
+	if n.closed {
+		return nil, engine.ErrClosed
+	}
+	return n.export(n.weights()), nil
+}
 
 // Velocity implements engine.Net.
-func (n *Net) Velocity() []engine.Param { return n.export(n.vel) }
+func (n *Net) Velocity() ([]engine.Param, error) {
+	if n.closed {
+		return nil, engine.ErrClosed
+	}
+	return n.export(n.vel), nil
+}
 
 // SetParams implements engine.Net.
-func (n *Net) SetParams(ps []engine.Param) error { return engine.ImportParams(n.spec, n.weights(), ps) }
+func (n *Net) SetParams(ps []engine.Param) error {
+	if n.closed {
+		return engine.ErrClosed
+	}
+	return engine.ImportParams(n.spec, n.weights(), ps)
+}
 
 // SetVelocity implements engine.Net.
-func (n *Net) SetVelocity(vs []engine.Param) error { return engine.ImportParams(n.spec, n.vel, vs) }
+func (n *Net) SetVelocity(vs []engine.Param) error {
+	if n.closed {
+		return engine.ErrClosed
+	}
+	return engine.ImportParams(n.spec, n.vel, vs)
+}
 
-// Close implements engine.Net.
+// Close implements engine.Net. It is idempotent; every other method fails
+// with engine.ErrClosed afterwards.
 func (n *Net) Close() error {
+	if n.closed {
+		return nil
+	}
+	n.closed = true
 	var err error
 	if n.vm != nil {
 		err = n.vm.Close()

@@ -167,9 +167,6 @@ type devSet struct {
 	labels *cuda.Int32s
 }
 
-// ErrClosed reports the use of a Net after Close.
-var ErrClosed = errors.New("gpu: net is closed")
-
 // NewNet builds model m on the device with initial parameters init.
 func NewNet(m engine.ModelSpec, init []engine.Param, cfg engine.Config) (*Net, error) {
 	if err := cfg.Validate(); err != nil {
@@ -408,7 +405,7 @@ func (ds *devSet) free() error {
 // goes back to uploading each batch's images.
 func (n *Net) BindTrain(set *data.Set) error {
 	if n.closed {
-		return ErrClosed
+		return engine.ErrClosed
 	}
 	if set == nil {
 		n.bound = nil
@@ -425,7 +422,7 @@ func (n *Net) BindTrain(set *data.Set) error {
 // load moves batch b (with the given weights) into the training pass.
 func (n *Net) load(b *engine.Batch, weights []float32) error {
 	if n.closed {
-		return ErrClosed
+		return engine.ErrClosed
 	}
 	p := n.train
 	B, C := p.B, n.spec.Classes
@@ -747,7 +744,7 @@ func (n *Net) Score(b *engine.Batch) (engine.StepStats, error) {
 // kept on the device for the Net's life.
 func (n *Net) Evaluate(set *data.Set) (acc, loss float64, err error) {
 	if n.closed {
-		return 0, 0, ErrClosed
+		return 0, 0, engine.ErrClosed
 	}
 	if set.N == 0 {
 		return 0, 0, errors.New("gpu: evaluating on an empty data set")
@@ -821,17 +818,20 @@ func (n *Net) export(flat []float32) []engine.Param {
 	return out
 }
 
-func (n *Net) download(b *cuda.Float32s) []engine.Param {
-	flat := make([]float32, n.np)
-	if n.closed || b.CopyTo(n.s, flat) != nil {
-		return nil
+func (n *Net) download(b *cuda.Float32s) ([]engine.Param, error) {
+	if n.closed {
+		return nil, engine.ErrClosed
 	}
-	return n.export(flat)
+	flat := make([]float32, n.np)
+	if err := b.CopyTo(n.s, flat); err != nil {
+		return nil, err
+	}
+	return n.export(flat), nil
 }
 
 func (n *Net) uploadParams(dst *cuda.Float32s, ps []engine.Param) error {
 	if n.closed {
-		return ErrClosed
+		return engine.ErrClosed
 	}
 	if err := engine.CheckParams(n.spec, ps); err != nil {
 		return err
@@ -846,11 +846,11 @@ func (n *Net) uploadParams(dst *cuda.Float32s, ps []engine.Param) error {
 	return n.s.Synchronize()
 }
 
-// Params implements engine.Net (nil after Close or on a device error).
-func (n *Net) Params() []engine.Param { return n.download(n.w) }
+// Params implements engine.Net; it fails after Close or on a device error.
+func (n *Net) Params() ([]engine.Param, error) { return n.download(n.w) }
 
-// Velocity implements engine.Net (nil after Close or on a device error).
-func (n *Net) Velocity() []engine.Param { return n.download(n.v) }
+// Velocity implements engine.Net; it fails after Close or on a device error.
+func (n *Net) Velocity() ([]engine.Param, error) { return n.download(n.v) }
 
 // SetParams implements engine.Net.
 func (n *Net) SetParams(ps []engine.Param) error { return n.uploadParams(n.w, ps) }

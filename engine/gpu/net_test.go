@@ -107,11 +107,11 @@ func TestMatchesCPU(t *testing.T) {
 					t.Errorf("%s B=%d step %d: cost %v vs %v", model, B, s, sg.Cost, sc.Cost)
 				}
 			}
-			if d := enginetest.MaxRelDiff(g.Params(), c.Params()); d > 1e-4 {
+			if d := enginetest.MaxRelDiff(enginetest.Params(t, g), enginetest.Params(t, c)); d > 1e-4 {
 				t.Errorf("%s B=%d: parameters after 5 steps differ by %g", model, B, d)
 			}
 			// Same weights on both, then one gradient on a padded batch.
-			if err := g.SetParams(c.Params()); err != nil {
+			if err := g.SetParams(enginetest.Params(t, c)); err != nil {
 				t.Fatal(err)
 			}
 			b := enginetest.BatchOf(train, enginetest.Seq(7000, B-5), B)
@@ -209,7 +209,7 @@ func TestBoundMatchesHost(t *testing.T) {
 			}
 		}
 	}
-	if dd := enginetest.MaxRelDiff(h.Params(), d.Params()); dd != 0 {
+	if dd := enginetest.MaxRelDiff(enginetest.Params(t, h), enginetest.Params(t, d)); dd != 0 {
 		t.Errorf("parameters differ by %g", dd)
 	}
 	// A batch from another set is refused while bound.

@@ -149,7 +149,7 @@ func (t *Trainer) Run(ctx context.Context) error {
 	}
 	B := t.Net.BatchSize()
 	if t.batch == nil {
-		t.batch = &Batch{Images: make([]float32, B*p), Labels: make([]int32, B), Weights: make([]float32, B)}
+		t.batch = NewBatch(B, p)
 	}
 	batch := t.batch
 	for epoch := t.done + 1; epoch <= t.Epochs; epoch++ {
@@ -198,7 +198,11 @@ func (t *Trainer) runEpoch(ctx context.Context, epoch int, batch *Batch) error {
 				LossSum: lossSum, Seconds: prior + time.Since(start).Seconds(), Stats: stats}}
 		}
 		idx := plan.Indices[pos:min(pos+B, len(plan.Indices))]
-		if err := gather(batch, t.Train, idx, plan.Weights, pos, B); err != nil {
+		var w []float64
+		if plan.Weights != nil {
+			w = plan.Weights[pos : pos+len(idx)]
+		}
+		if err := batch.Gather(t.Train, idx, w); err != nil {
 			return fmt.Errorf("epoch %d step %d: %w", epoch, s+1, err)
 		}
 		st, err := t.Net.Step(batch)
@@ -286,28 +290,4 @@ func (t *Trainer) Hit(target float64) (TargetHit, bool) {
 		}
 	}
 	return TargetHit{}, false
-}
-
-// gather fills b with the samples idx (positions pos… of the plan). Real
-// rows get the plan's weight (or 1/B); padding rows get weight 0.
-func gather(b *Batch, set *data.Set, idx []int, weights []float64, pos, B int) error {
-	p := set.Pixels()
-	for i, k := range idx {
-		if k < 0 || k >= set.N {
-			return fmt.Errorf("sample index %d outside the %d samples of %s", k, set.N, set.Name)
-		}
-		copy(b.Images[i*p:(i+1)*p], set.Images[k*p:(k+1)*p])
-		b.Labels[i] = set.Labels[k]
-		if weights != nil {
-			b.Weights[i] = float32(weights[pos+i])
-		} else {
-			b.Weights[i] = 1 / float32(B)
-		}
-	}
-	clear(b.Images[len(idx)*p:])
-	clear(b.Labels[len(idx):])
-	clear(b.Weights[len(idx):])
-	b.Indices = idx
-	b.N = len(idx)
-	return nil
 }

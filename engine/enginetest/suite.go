@@ -67,14 +67,12 @@ func NewNet(t testing.TB, b engine.Backend, model string, cfg engine.Config, see
 }
 
 // BatchOf gathers samples idx of set into a B-row batch with weight 1/B
-// per real row and zero-weight padding.
+// per real row and zero-weight padding; it panics on bad indices (a test
+// bug).
 func BatchOf(set *data.Set, idx []int, B int) *engine.Batch {
-	p := set.Pixels()
-	b := &engine.Batch{Images: make([]float32, B*p), Labels: make([]int32, B), Weights: make([]float32, B), N: len(idx), Indices: idx}
-	for i, k := range idx {
-		copy(b.Images[i*p:], set.Image(k))
-		b.Labels[i] = set.Labels[k]
-		b.Weights[i] = 1 / float32(B)
+	b := engine.NewBatch(B, set.Pixels())
+	if err := b.Gather(set, idx, nil); err != nil {
+		panic(err)
 	}
 	return b
 }

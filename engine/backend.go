@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/sgds/sgds/cuda"
 	"github.com/sgds/sgds/engine/data"
 )
 
@@ -129,8 +130,17 @@ type Backend interface {
 // ErrClosed is returned by a Net's methods after Close, on every backend.
 var ErrClosed = errors.New("net is closed")
 
-// ErrNotCompiled reports a backend that this build does not contain.
-var ErrNotCompiled = errors.New("backend not compiled into this build")
+// ErrNotCompiled reports a backend that this build does not contain. It is
+// the cuda package's sentinel: a build without the cuda tag has no GPU
+// backend to offer.
+var ErrNotCompiled = cuda.ErrNotCompiled
+
+// Availability is implemented by backends that may be registered but unable
+// to run here (the GPU backend in a build without the cuda tag, or on a
+// machine without a device). Available returns nil when New can succeed.
+type Availability interface {
+	Available() error
+}
 
 var (
 	regMu    sync.Mutex
@@ -156,18 +166,31 @@ func Backends() []string {
 	return names
 }
 
-// LookupBackend returns the backend for a device name: "cpu", "cuda",
-// "auto" (cuda when built in, else cpu), or any other registered name.
+// available reports whether b can build Nets here.
+func available(b Backend) error {
+	if a, ok := b.(Availability); ok {
+		return a.Available()
+	}
+	return nil
+}
+
+// LookupBackend returns the backend for a device name: "cpu", "gorgonia",
+// "cuda", "auto" (cuda when it is built in and a device is present, else
+// cpu), or any other registered name. A registered backend that cannot run
+// here returns its Available error.
 func LookupBackend(device string) (Backend, error) {
 	regMu.Lock()
 	defer regMu.Unlock()
 	if device == "auto" {
-		if b, ok := registry["cuda"]; ok {
+		if b, ok := registry["cuda"]; ok && available(b) == nil {
 			return b, nil
 		}
 		device = "cpu"
 	}
 	if b, ok := registry[device]; ok {
+		if err := available(b); err != nil {
+			return nil, fmt.Errorf("device %s: %w", device, err)
+		}
 		return b, nil
 	}
 	if device == "cuda" {

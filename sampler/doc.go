@@ -20,12 +20,20 @@
 //
 // # Orders
 //
-// Every order ([Sequential], [Shuffled], [Schedule]) implements [Order]: the
+// Every order ([Sequential], [Shuffled], [WithReplacement], [RS2], [Schedule])
+// implements [Order]: the
 // trainer asks for one [Plan] per epoch (the dataset indices to visit, in
 // order, and optional per-position weights for the batch cost), reports the
 // per-sample scores (losses) of every step by dataset index with Record, and
 // calls EndEpoch at the end of each epoch. State and Restore save and resume
 // an order so that a resumed run continues with the same draws.
+// [WithReplacement] and [RS2] are the baselines a fair comparison needs:
+// uniform draws with replacement, and a fresh random subset of a fixed
+// fraction of the data per epoch (the equal-budget baseline of Okanovic et
+// al., ICLR 2024).
+//
+// The package works from any module: see the examples for an alias table and
+// for the SGD-S schedule driving your own training loop.
 //
 // # SGD-S schedule
 //

@@ -5,10 +5,12 @@ import "math/rand/v2"
 // Purposes of the generators a plan or an epoch end uses. Each (seed,
 // purpose, epoch) triple selects an independent PCG stream.
 const (
-	purposeShuffle uint64 = 1 + iota // uniform shuffled order of an epoch
-	purposeDraw                      // steady-state draws of an epoch
-	purposeReadd                     // choice of the re-added samples
-	purposeTie                       // tie-breaking among equal scores
+	purposeShuffle         uint64 = 1 + iota // uniform shuffled order of an epoch
+	purposeDraw                              // steady-state draws of an epoch
+	purposeReadd                             // choice of the re-added samples
+	purposeTie                               // tie-breaking among equal scores
+	purposeWithReplacement                   // uniform draws with replacement of an epoch
+	purposeRS2                               // the random subset of an RS2 epoch
 )
 
 // mix64 is the SplitMix64 finaliser: a bijection of uint64 whose outputs for

@@ -21,9 +21,11 @@ const (
 
 // Kinds of saved state.
 const (
-	kindSequential byte = 'Q'
-	kindShuffled   byte = 'H'
-	kindSchedule   byte = 'S'
+	kindSequential      byte = 'Q'
+	kindShuffled        byte = 'H'
+	kindSchedule        byte = 'S'
+	kindWithReplacement byte = 'W'
+	kindRS2             byte = 'R'
 )
 
 func kindName(k byte) string {
@@ -34,6 +36,10 @@ func kindName(k byte) string {
 		return "Shuffled"
 	case kindSchedule:
 		return "Schedule"
+	case kindWithReplacement:
+		return "WithReplacement"
+	case kindRS2:
+		return "RS2"
 	}
 	return fmt.Sprintf("unknown kind %q", k)
 }

@@ -1,40 +1,43 @@
-# sgds: `make run` runs the main job, `make test` runs the tests.
-# Both start with ./build.sh, which sets up a fresh machine.
+# sgds: `make run` runs the main job, `make test` runs the tests; `make help`
+# lists every target. Both start with ./build.sh, which sets up a fresh
+# machine (Go modules, MNIST, Fashion-MNIST, bin/sgds).
 GO ?= go
 
-.PHONY: all build run test test-race vet bench fmt-check ci
+.PHONY: all help build run test test-race vet bench fmt-check ci
 
 all: build
 
-build:
+help: ## this list
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+build: ## set up this machine and build bin/sgds (./build.sh)
 	./build.sh
 
-# The main job: uniform SGD against SGD-S on real MNIST (CPU), the reduced
-# version (the MLP, 5 epochs, 2 seeds: a few minutes), printing the table.
-run: build
+run: build ## the main job: uniform vs SGD-S on real MNIST, quick version (MLP, a few minutes)
 	bin/sgds compare --quick --dataset mnist --out runs/make-run
 
-# Unit tests: a few batches of real MNIST per test, not epochs.
-test: build
+test: build ## the tests (go test ./..., then the SIMD kernels), a few batches of real MNIST each
 	$(GO) test ./...
-	@if [ "$$($(GO) env GOARCH)" = amd64 ]; then echo "GOEXPERIMENT=simd: the cpu backend's SIMD kernels"; GOEXPERIMENT=simd $(GO) test ./kernels ./engine/cpu; fi
+	@if [ "$$($(GO) env GOARCH)" = amd64 ]; then echo "GOEXPERIMENT=simd: the cpu backend's SIMD kernels"; GOEXPERIMENT=simd $(GO) test ./kernels/... ./engine/cpu; fi
 
-test-race: build
+test-race: build ## the short tests under the race detector
 	$(GO) test -race -short ./...
 
-vet:
+vet: ## go vet, also of the GOEXPERIMENT=simd files
 	$(GO) vet ./...
+	@if [ "$$($(GO) env GOARCH)" = amd64 ]; then GOEXPERIMENT=simd $(GO) vet ./...; fi
 
-fmt-check:
+fmt-check: ## fail when a file needs gofmt
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-# Benchmarks (long; not part of CI).
-bench: build
+bench: build ## every go test -bench suite: engine steps, kernels, sampler, time-to-accuracy (long)
 	$(GO) test -run '^$$' -bench . -benchmem ./engine/... ./sampler/... ./kernels/...
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./bench/...
 
-ci: test vet fmt-check test-race
+ci: test vet fmt-check test-race ## what .ci/run checks, but the CUDA part
 
-# CUDA: make kernels, make cuda, make check-ptx, make gpu-check (see kernels/kernels.mk).
+# CUDA (kernels/kernels.mk): make kernels, make cuda, make check-ptx,
+# make kernels-emu, make gpu-check.
 include kernels/kernels.mk
-# make bench-peer: sgds vs PyTorch on the same cores (bench/peers).
+# make bench-peer: sgds against PyTorch on the same cores (bench/peers).
 include bench/peers/peers.mk

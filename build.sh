@@ -60,13 +60,22 @@ if [ ! -f "$fashion/train-images-idx3-ubyte.gz" ]; then
 	fi
 fi
 
-# 5. the binary. On amd64 the native backend's fast kernels use Go's
+# 5. the binary. On amd64 the cpu backend's fast kernels use Go's
 # experimental SIMD package (GOEXPERIMENT=simd, AVX2); without it they fall
-# back to portable Go (about 6× slower on the CNN).
+# back to portable Go (about 6× slower on the CNN). A failed SIMD build is
+# reported with its errors, never hidden; SGDS_PORTABLE=1 asks for the
+# portable build on purpose.
 ver=$(git describe --always --dirty 2>/dev/null || echo dev)
-if [ "$(go env GOARCH)" = amd64 ] && GOEXPERIMENT=simd go build -ldflags "-X main.version=$ver" -o bin/sgds ./cmd/sgds 2>/dev/null; then
-	say "built bin/sgds ($ver, GOEXPERIMENT=simd)"
+ldflags="-X main.version=$ver"
+if [ "$(go env GOARCH)" = amd64 ] && [ "${SGDS_PORTABLE:-0}" != 1 ]; then
+	if ! log=$(GOEXPERIMENT=simd go build -ldflags "$ldflags" -o bin/sgds ./cmd/sgds 2>&1); then
+		say "the SIMD build (GOEXPERIMENT=simd) failed:"
+		printf '%s\n' "$log" >&2
+		say "stopping: fix the error above, or build the portable kernels on purpose with SGDS_PORTABLE=1 ./build.sh"
+		exit 1
+	fi
+	say "built bin/sgds ($ver) with the SIMD kernels (GOEXPERIMENT=simd)"
 else
-	go build -ldflags "-X main.version=$ver" -o bin/sgds ./cmd/sgds
-	say "built bin/sgds ($ver)"
+	go build -ldflags "$ldflags" -o bin/sgds ./cmd/sgds
+	say "built bin/sgds ($ver) with the portable kernels (no GOEXPERIMENT=simd: $(go env GOARCH), SGDS_PORTABLE=${SGDS_PORTABLE:-0})"
 fi

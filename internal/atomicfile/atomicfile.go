@@ -5,15 +5,29 @@ package atomicfile
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 )
+
+// tempPrefix is the start of the name of Write's temporary file for a
+// target named base; os.CreateTemp appends a decimal random number.
+func tempPrefix(base string) string { return "." + base + ".tmp-" }
+
+// IsTemp reports whether name is the name of a temporary file that Write
+// creates for a target named base: "." + base + ".tmp-" + decimal digits.
+func IsTemp(name, base string) bool {
+	rest, ok := strings.CutPrefix(name, tempPrefix(base))
+	return ok && len(rest) > 0 && len(rest) <= 20 && strings.Trim(rest, "0123456789") == ""
+}
 
 // Write replaces path with data atomically.
 func Write(path string, data []byte) (err error) {
 	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	f, err := os.CreateTemp(dir, tempPrefix(filepath.Base(path))+"*")
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
@@ -86,4 +100,45 @@ func PrepareDir(dir string) error {
 	f.Close()
 	os.Remove(name)
 	return nil
+}
+
+// RemoveStale removes from dir the temporary files that Write left behind
+// for the targets named in bases (base names such as "checkpoint.bin",
+// "metrics.jsonl") when its process was killed between creating and
+// renaming them. Only regular files whose names match Write's pattern
+// exactly (IsTemp) are removed; anything else, including other files,
+// folders and symbolic links with such names, is left alone. It returns
+// the paths removed.
+//
+// A temporary file of a Write still in progress would be removed too, so
+// call it only while no other process writes into dir (at the start of a
+// run, holding the folder's lock). A missing dir is not an error.
+func RemoveStale(dir string, bases ...string) ([]string, error) {
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("removing stale temporary files in %s: %w", dir, err)
+	}
+	var removed []string
+	var errs []error
+	for _, e := range ents {
+		if !e.Type().IsRegular() {
+			continue
+		}
+		for _, base := range bases {
+			if base == "" || strings.ContainsRune(base, filepath.Separator) || !IsTemp(e.Name(), base) {
+				continue
+			}
+			p := filepath.Join(dir, e.Name())
+			if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				errs = append(errs, fmt.Errorf("removing stale temporary file %s: %w", p, err))
+			} else if err == nil {
+				removed = append(removed, p)
+			}
+			break
+		}
+	}
+	return removed, errors.Join(errs...)
 }

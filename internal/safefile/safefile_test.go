@@ -1,0 +1,153 @@
+package safefile
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+// within runs f and fails the test if it has not returned after d: a read
+// that blocks (a FIFO, a device) must be caught, not hang the suite.
+func within(t *testing.T, d time.Duration, f func()) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() { defer close(done); f() }()
+	select {
+	case <-done:
+	case <-time.After(d):
+		t.Fatalf("still running after %v", d)
+	}
+}
+
+func TestReadAllRegular(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "f")
+	want := bytes.Repeat([]byte("sgds"), 1000)
+	if err := os.WriteFile(p, want, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, limit := range []int64{4000, 4001, 1 << 20} {
+		got, err := ReadAll(p, limit)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("limit %d: %d bytes, %v", limit, len(got), err)
+		}
+	}
+	if _, err := ReadAll(p, 3999); !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), p) {
+		t.Fatalf("limit below the size: err = %v, want ErrTooLarge naming the file", err)
+	}
+	empty := filepath.Join(t.TempDir(), "empty")
+	os.WriteFile(empty, nil, 0o644)
+	if got, err := ReadAll(empty, 0); err != nil || len(got) != 0 {
+		t.Fatalf("empty file: %q, %v", got, err)
+	}
+	if _, err := ReadAll(filepath.Join(t.TempDir(), "missing"), 10); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("missing file: err = %v", err)
+	}
+}
+
+// TestNotRegular: a directory, /dev/zero and a symbolic link to it are
+// refused at once with an error naming the path and what it is.
+func TestNotRegular(t *testing.T) {
+	dir := t.TempDir()
+	link := filepath.Join(dir, "checkpoint.bin")
+	if err := os.Symlink("/dev/zero", link); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct{ path, want string }{
+		{dir, "a directory"},
+		{"/dev/zero", "a character device"},
+		{link, "checkpoint.bin (a symbolic link to /dev/zero)"},
+	}
+	for _, c := range cases {
+		if _, err := os.Stat(c.path); err != nil {
+			t.Logf("skipping %s: %v", c.path, err)
+			continue
+		}
+		within(t, 5*time.Second, func() {
+			_, err := ReadAll(c.path, 1<<30)
+			if !errors.Is(err, ErrNotRegular) || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("%s: err = %v, want ErrNotRegular naming %q", c.path, err, c.want)
+			}
+		})
+	}
+}
+
+// TestSparseFileRejectedByItsHead: a 2 GB sparse file whose first bytes
+// are not the magic number is refused after reading those bytes, with no
+// more memory than the head.
+func TestSparseFileRejectedByItsHead(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "sparse")
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(2_000_000_000); err != nil {
+		f.Close()
+		t.Skipf("no sparse files here: %v", err)
+	}
+	f.Close()
+	bad := errors.New("wrong magic")
+	within(t, 5*time.Second, func() {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		_, err := ReadHead(p, 1<<31, make([]byte, 8), func(h []byte) error {
+			if string(h) != "SGDSCKPT" {
+				return bad
+			}
+			return nil
+		})
+		runtime.ReadMemStats(&after)
+		if !errors.Is(err, bad) {
+			t.Errorf("err = %v, want the head check's error", err)
+		}
+		// Bound: 1 MiB, against the 2 GB a whole read would allocate.
+		if d := after.TotalAlloc - before.TotalAlloc; d > 1<<20 {
+			t.Errorf("allocated %d bytes to reject a file by its head", d)
+		}
+	})
+	// Under a smaller limit it is refused before any read.
+	if _, err := ReadHead(p, 1<<20, make([]byte, 8), func([]byte) error { return nil }); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("err = %v, want ErrTooLarge", err)
+	}
+}
+
+func TestReadHeadShortFile(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "short")
+	os.WriteFile(p, []byte("SGD"), 0o644)
+	var seen []byte
+	b, err := ReadHead(p, 100, make([]byte, 8), func(h []byte) error { seen = append(seen, h...); return nil })
+	if err != nil || string(seen) != "SGD" || string(b) != "SGD" {
+		t.Fatalf("head %q, body %q, err %v", seen, b, err)
+	}
+	p2 := filepath.Join(t.TempDir(), "long")
+	os.WriteFile(p2, []byte("SGDSCKPT and the rest"), 0o644)
+	b, err = ReadHead(p2, 100, make([]byte, 8), func(h []byte) error { return nil })
+	if err != nil || string(b) != "SGDSCKPT and the rest" {
+		t.Fatalf("body %q, err %v", b, err)
+	}
+}
+
+// TestGrowingFile: a file that grows past the limit after it was opened is
+// cut off at the limit with ErrTooLarge (Stat is not trusted).
+func TestGrowingFile(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "grows")
+	os.WriteFile(p, make([]byte, 100), 0o644)
+	f, err := Open(p, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	w, err := os.OpenFile(p, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(make([]byte, 1000))
+	w.Close()
+	if _, err := readRest(f, nil); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("err = %v, want ErrTooLarge", err)
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/sgds/sgds/internal/limits"
 )
 
 // Set is an in-memory image classification data set. Images are stored
@@ -51,6 +53,11 @@ type Spec struct {
 	TestImages, TestLabels   string
 	Mean, Std                float64
 	Classes                  int
+	// Rows×Cols is the shape of every image; MaxTrain and MaxTest bound
+	// the number of samples of each part. Headers are checked against them
+	// before any payload is read.
+	Rows, Cols        int
+	MaxTrain, MaxTest int
 	// Missing explains how to obtain the files when they are absent.
 	Missing string
 }
@@ -70,6 +77,7 @@ var specs = map[string]Spec{
 		TrainImages: "train-images-idx3-ubyte.gz", TrainLabels: "train-labels-idx1-ubyte.gz",
 		TestImages: "t10k-images-idx3-ubyte.gz", TestLabels: "t10k-labels-idx1-ubyte.gz",
 		Mean: 0.1307, Std: 0.3081, Classes: 10,
+		Rows: 28, Cols: 28, MaxTrain: 60000, MaxTest: 10000,
 		Missing: "run ./build.sh (it downloads " + MNISTModule + "@" + MNISTVersion +
 			" through the Go module proxy into data/mnist), or point --data / SGDS_DATA at a folder holding the four MNIST .gz files",
 	},
@@ -79,6 +87,7 @@ var specs = map[string]Spec{
 		TestImages: "t10k-images-idx3-ubyte.gz", TestLabels: "t10k-labels-idx1-ubyte.gz",
 		// Computed once from the 60,000 training images (see dataset_test.go).
 		Mean: 0.2860406, Std: 0.3530242, Classes: 10,
+		Rows: 28, Cols: 28, MaxTrain: 60000, MaxTest: 10000,
 		Missing: "install Debian's package: sudo apt-get install dataset-fashion-mnist (it provides " + FashionDir +
 			"), or point --data / SGDS_DATA at a folder holding the four Fashion-MNIST .gz files",
 	},
@@ -157,53 +166,119 @@ func modCache() string {
 	return ""
 }
 
+// Options select the training images a run uses, so that only those are
+// kept and normalised. The zero value keeps everything.
+type Options struct {
+	// Val > 0 keeps the last Val training images (--val, the validation
+	// split a caller holds out with Set.Split(Val)).
+	Val int
+	// Subset > 0 keeps only the first Subset training images besides them
+	// (--subset).
+	Subset int
+}
+
 // Load reads the training and test sets of the named data set from dir
 // (see Locate for how an empty dir is resolved), validates them and
-// normalises the pixels.
+// normalises the pixels. It is LoadWith with the zero Options.
 func Load(name, dir string) (train, test *Set, err error) {
+	return LoadWith(name, dir, Options{})
+}
+
+// LoadWith is Load keeping only the training images o selects: the first
+// o.Subset (all but the last o.Val if o.Subset is 0) followed by the last
+// o.Val, so that train.Split(o.Val) gives the subset and the validation
+// split. Every file is validated whole (shape, counts, labels, gzip
+// checksum); the images not kept are decompressed but never stored.
+func LoadWith(name, dir string, o Options) (train, test *Set, err error) {
 	spec, err := Lookup(name)
 	if err != nil {
 		return nil, nil, err
+	}
+	if o.Val < 0 {
+		return nil, nil, fmt.Errorf("--val must be ≥ 0, got %d", o.Val)
+	}
+	if o.Subset < 0 {
+		return nil, nil, fmt.Errorf("--subset must be ≥ 0, got %d", o.Subset)
 	}
 	dir, err = Locate(name, dir)
 	if err != nil {
 		return nil, nil, err
 	}
-	train, err = loadPair(spec, "train", filepath.Join(dir, spec.TrainImages), filepath.Join(dir, spec.TrainLabels))
+	train, err = loadPair(spec, "train", filepath.Join(dir, spec.TrainImages), filepath.Join(dir, spec.TrainLabels), spec.MaxTrain, o)
 	if err != nil {
 		return nil, nil, err
 	}
-	test, err = loadPair(spec, "test", filepath.Join(dir, spec.TestImages), filepath.Join(dir, spec.TestLabels))
+	test, err = loadPair(spec, "test", filepath.Join(dir, spec.TestImages), filepath.Join(dir, spec.TestLabels), spec.MaxTest, Options{})
 	if err != nil {
 		return nil, nil, err
-	}
-	if test.Rows != train.Rows || test.Cols != train.Cols {
-		return nil, nil, corrupt(filepath.Join(dir, spec.TestImages), "images are %dx%d, training images are %dx%d",
-			test.Rows, test.Cols, train.Rows, train.Cols)
 	}
 	return train, test, nil
 }
 
-func loadPair(spec Spec, part, imagesPath, labelsPath string) (*Set, error) {
-	pix, n, rows, cols, err := ReadImages(imagesPath)
+// loadPair reads a label file and its image file. Everything that sizes an
+// allocation is checked from the headers first: the label count (at most
+// max), the image shape, the image count (the label count), the selection
+// o and the memory budget; then the image payload is streamed one image at
+// a time and only the selected images are normalised.
+func loadPair(spec Spec, part, imagesPath, labelsPath string, max int, o Options) (*Set, error) {
+	ls, err := openIDX(labelsPath, magicLabels)
 	if err != nil {
 		return nil, missingHint(spec, err)
 	}
-	if rows != 28 || cols != 28 {
-		return nil, corrupt(imagesPath, "images are %dx%d, want 28x28", rows, cols)
+	labels, err := ls.labels(spec.Classes, max, fmt.Sprintf("the %s %s set", spec.Name, part))
+	ls.Close()
+	if err != nil {
+		return nil, err
 	}
-	labels, err := ReadLabels(labelsPath, spec.Classes)
+	is, err := openIDX(imagesPath, magicImages)
 	if err != nil {
 		return nil, missingHint(spec, err)
 	}
-	if len(labels) != n {
+	defer is.Close()
+	n, rows, cols := is.dims[0], is.dims[1], is.dims[2]
+	switch {
+	case rows != spec.Rows || cols != spec.Cols:
+		return nil, corrupt(imagesPath, "images are %dx%d, want %dx%d", rows, cols, spec.Rows, spec.Cols)
+	case n > max:
+		return nil, corrupt(imagesPath, "header announces %d images, the %s %s set has at most %d", n, spec.Name, part, max)
+	case n != len(labels):
 		return nil, corrupt(labelsPath, "%d labels for %d images in %s", len(labels), n, filepath.Base(imagesPath))
+	case o.Val >= n:
+		return nil, fmt.Errorf("--val %d: cannot hold out all %d training images of %s", o.Val, n, spec.Name)
+	case o.Subset > n-o.Val:
+		return nil, fmt.Errorf("--subset %d: the training set of %s has %d images (%d besides --val %d)", o.Subset, spec.Name, n, n-o.Val, o.Val)
+	}
+	head := n - o.Val
+	if o.Subset > 0 {
+		head = o.Subset
+	}
+	keep := head + o.Val
+	pixels := rows * cols
+	if err := limits.Check(imagesPath+": images kept", int64(keep), int64(pixels)*4+4); err != nil {
+		return nil, err
+	}
+	lut := normTable(spec.Mean, spec.Std)
+	images := make([]float32, keep*pixels)
+	kept := make([]int32, 0, keep)
+	err = is.stream(pixels, func(i int, img []byte) error {
+		if i >= head && i < n-o.Val {
+			return nil
+		}
+		out := images[len(kept)*pixels:][:pixels]
+		for j, b := range img {
+			out[j] = lut[b]
+		}
+		kept = append(kept, labels[i])
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return &Set{
 		Name:    spec.Name + "-" + part,
-		Images:  Normalise(pix, spec.Mean, spec.Std),
-		Labels:  labels,
-		N:       n,
+		Images:  images,
+		Labels:  kept,
+		N:       keep,
 		Rows:    rows,
 		Cols:    cols,
 		Classes: spec.Classes,
@@ -217,12 +292,18 @@ func missingHint(spec Spec, err error) error {
 	return err
 }
 
-// Normalise maps bytes to float32 by x' = (x/255 − mean)/std.
-func Normalise(pix []byte, mean, std float64) []float32 {
+// normTable maps every byte value v to (v/255 − mean)/std.
+func normTable(mean, std float64) *[256]float32 {
 	var lut [256]float32
 	for v := range lut {
 		lut[v] = float32((float64(v)/255 - mean) / std)
 	}
+	return &lut
+}
+
+// Normalise maps bytes to float32 by x' = (x/255 − mean)/std.
+func Normalise(pix []byte, mean, std float64) []float32 {
+	lut := normTable(mean, std)
 	out := make([]float32, len(pix))
 	for i, b := range pix {
 		out[i] = lut[b]

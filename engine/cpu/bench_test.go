@@ -8,7 +8,6 @@ import (
 
 	"github.com/sgds/sgds/engine"
 	"github.com/sgds/sgds/engine/cpu"
-	"github.com/sgds/sgds/engine/data"
 	"github.com/sgds/sgds/engine/enginetest"
 	"github.com/sgds/sgds/kernels"
 )
@@ -22,18 +21,8 @@ var stepBackends = []struct {
 	be   engine.Backend
 }{{"cpu", cpu.Backend{}}}
 
-// batches returns the first count consecutive 64-row batches of train.
-func batches(train *data.Set, count int) []*engine.Batch {
-	bs := make([]*engine.Batch, count)
-	for i := range bs {
-		bs[i] = enginetest.BatchOf(train, enginetest.Seq(64*i, 64), 64)
-	}
-	return bs
-}
-
 func newNet(b testing.TB, be engine.Backend, model string, cfg engine.Config) engine.Net {
-	n := enginetest.NewNet(b, be, model, cfg, 1)
-	return n
+	return enginetest.NewNet(b, be, model, cfg, 1)
 }
 
 // step runs one step and fails the benchmark on error.
@@ -44,19 +33,19 @@ func step(b *testing.B, n engine.Net, bt *engine.Batch) {
 }
 
 // BenchmarkStep measures one training step (forward, backward, per-sample
-// losses, SGD-momentum update) at batch 64 on real MNIST, on the native
-// backend and, in the same run, on the gorgonia backend (device=cpu). The
+// losses, SGD-momentum update) at batch 64 on real MNIST, on the cpu
+// backend and, in the same run, on the gorgonia backend (device=gorgonia). The
 // gradnorms=1 variants also return exact per-sample gradient norms; they
 // time a plain step after every step with norms and report
 // norm_overhead = (time with norms) / (plain time).
 func BenchmarkStep(b *testing.B) {
 	train, _ := enginetest.MNIST(b)
-	bs := batches(train, 32)
+	bs := enginetest.Batches(train, 32, 64)
 	path := "generic"
 	if kernels.FastPath() {
 		path = "simd"
 	}
-	for _, model := range []string{"mlp", "cnn"} {
+	for _, model := range engine.Models() {
 		for _, dev := range stepBackends {
 			b.Run(fmt.Sprintf("model=%s/device=%s/batch=64", model, dev.name), func(b *testing.B) {
 				n := newNet(b, dev.be, model, cfg64)
@@ -107,27 +96,17 @@ func BenchmarkStep(b *testing.B) {
 // gathering each batch from the data set, and reports its wall-clock.
 func BenchmarkEpoch(b *testing.B) {
 	train, _ := enginetest.MNIST(b)
-	for _, model := range []string{"mlp", "cnn"} {
+	for _, model := range engine.Models() {
 		b.Run(fmt.Sprintf("model=%s/device=cpu/batch=64", model), func(b *testing.B) {
-			P := train.Pixels()
-			bt := &engine.Batch{Images: make([]float32, 64*P), Labels: make([]int32, 64), Weights: make([]float32, 64)}
+			bt := engine.NewBatch(64, train.Pixels())
 			for i := 0; i < b.N; i++ {
 				n := newNet(b, cpu.Backend{}, model, cfg64)
 				order := rand.New(rand.NewPCG(1, uint64(i))).Perm(train.N)
 				t0 := time.Now()
 				for s := 0; s < train.N; s += 64 {
-					idx := order[s:min(s+64, train.N)]
-					clear(bt.Images[len(idx)*P:])
-					clear(bt.Labels[len(idx):])
-					for r := range bt.Weights {
-						bt.Weights[r] = 0
+					if err := bt.Gather(train, order[s:min(s+64, train.N)], nil); err != nil {
+						b.Fatal(err)
 					}
-					for r, k := range idx {
-						copy(bt.Images[r*P:(r+1)*P], train.Image(k))
-						bt.Labels[r] = train.Labels[k]
-						bt.Weights[r] = 1.0 / 64
-					}
-					bt.N, bt.Indices = len(idx), idx
 					step(b, n, bt)
 				}
 				b.ReportMetric(time.Since(t0).Seconds(), "s/epoch")

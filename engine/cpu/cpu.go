@@ -1,8 +1,9 @@
 // Package cpu is a CPU backend written directly on the plain-Go kernels
 // of package kernels (the same kernels a GPU backend mirrors), with no
-// autodiff graph: each model's forward and backward pass is spelled out as a
-// fixed sequence of kernel calls over preallocated buffers. It is registered
-// as "cpu".
+// autodiff graph: the forward and backward pass of every layer of the model
+// (engine.Layers: convolutions with a fused 2×2 max-pool and ReLU, then dense
+// layers) is a fixed sequence of kernel calls over preallocated buffers
+// (layers.go). It is registered as "cpu".
 //
 // A training step runs in two parallel phases on a persistent pool of
 // GOMAXPROCS goroutines:
@@ -56,20 +57,6 @@ const (
 	modeTrain             // and every layer's output gradient
 )
 
-// layers is one model's sequence of kernel calls.
-type layers interface {
-	// rows runs phase 1 on rows [r0, r1) of the current pass.
-	rows(r0, r1 int)
-	// paramItems is the number of phase-2 work items.
-	paramItems() int
-	// paramItem computes the gradient of one block of parameters and, when
-	// the pass updates, applies the SGD-momentum step to it. With norms it
-	// may add squared per-sample norms to Net.sqPart[item].
-	paramItem(item int)
-	// normsInPhase2 reports whether some per-sample norms come from phase 2.
-	normsInPhase2() bool
-}
-
 // Net is a model on the cpu backend. It is not safe for concurrent use.
 type Net struct {
 	spec    engine.ModelSpec
@@ -79,9 +66,10 @@ type Net struct {
 	w, v, g [][]float32 // parameters, velocity, gradient (spec layout)
 	lr, mu  float32
 
+	stages []stage // the model's layers (engine.Layers) and their buffers
+	items  []item  // phase-2 work items
 	pool   *workers
 	nw     int
-	impl   layers
 	rowsFn func(worker, item int)
 	parFn  func(worker, item int)
 	closed bool
@@ -102,8 +90,9 @@ type Net struct {
 	sqPart [][]float64
 }
 
-// NewNet builds a cpu Net of model m (mlp or cnn) with initial
-// parameters init, using workers goroutines (GOMAXPROCS when ≤ 0).
+// NewNet builds a cpu Net of model m (any topology engine.Layers accepts)
+// with initial parameters init, using workers goroutines (GOMAXPROCS when
+// ≤ 0).
 func NewNet(m engine.ModelSpec, init []engine.Param, cfg engine.Config, workers int) (*Net, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -111,12 +100,9 @@ func NewNet(m engine.ModelSpec, init []engine.Param, cfg engine.Config, workers 
 	if err := engine.CheckParams(m, init); err != nil {
 		return nil, err
 	}
-	ref, err := engine.LookupModel(m.Name)
+	ls, err := engine.Layers(m)
 	if err != nil {
 		return nil, fmt.Errorf("cpu: %w", err)
-	}
-	if err := engine.CheckParams(ref, init); err != nil || fmt.Sprint(ref.Input) != fmt.Sprint(m.Input) || ref.Classes != m.Classes {
-		return nil, fmt.Errorf("cpu: model %q differs from the built-in %s", m.Name, m.Name)
 	}
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -131,19 +117,14 @@ func NewNet(m engine.ModelSpec, init []engine.Param, cfg engine.Config, workers 
 		n.v = append(n.v, make([]float32, len(p.Data)))
 		n.g = append(n.g, make([]float32, len(p.Data)))
 	}
-	switch m.Name {
-	case "mlp":
-		n.impl = newMLP(n)
-	case "cnn":
-		n.impl = newCNN(n)
-	}
-	n.sqPart = make([][]float64, n.impl.paramItems())
+	n.stages, n.items = newStages(n, ls)
+	n.sqPart = make([][]float64, len(n.items))
 	for i := range n.sqPart {
 		n.sqPart[i] = make([]float64, B)
 	}
 	n.pool = newWorkers(workers)
 	n.rowsFn = n.runRows
-	n.parFn = func(_, item int) { n.impl.paramItem(item) }
+	n.parFn = func(_, item int) { n.paramItem(item) }
 	return n, nil
 }
 
@@ -151,7 +132,7 @@ func NewNet(m engine.ModelSpec, init []engine.Param, cfg engine.Config, workers 
 func (n *Net) runRows(_, item int) {
 	r0, r1 := item*n.rowsN/n.nw, (item+1)*n.rowsN/n.nw
 	if r0 < r1 {
-		n.impl.rows(r0, r1)
+		n.rows(r0, r1)
 	}
 }
 
@@ -197,7 +178,7 @@ func (n *Net) pass(m mode, norms, grads, update bool) {
 				clear(p)
 			}
 		}
-		n.pool.run(n.impl.paramItems(), n.parFn)
+		n.pool.run(len(n.items), n.parFn)
 	}
 }
 
@@ -267,7 +248,7 @@ func (n *Net) GradNorms(b *engine.Batch) ([]float32, error) {
 	if err := n.load(b); err != nil {
 		return nil, err
 	}
-	n.pass(modeTrain, true, n.impl.normsInPhase2(), false)
+	n.pass(modeTrain, true, n.normsInPhase2(), false)
 	return append([]float32(nil), n.finishNorms(b.N)...), nil
 }
 
@@ -277,42 +258,23 @@ func (n *Net) Evaluate(set *data.Set) (acc, loss float64, err error) {
 	if n.closed {
 		return 0, 0, engine.ErrClosed
 	}
-	if set.N == 0 {
-		return 0, 0, fmt.Errorf("cpu: evaluating on an empty data set")
-	}
-	if set.Pixels() != n.in || len(set.Images) < set.N*n.in || len(set.Labels) < set.N {
-		return 0, 0, fmt.Errorf("cpu: data set %s has %d values per image, model %s wants %d", set.Name, set.Pixels(), n.spec.Name, n.in)
+	if err := engine.CheckEvalSet(n.spec, set); err != nil {
+		return 0, 0, fmt.Errorf("cpu: %w", err)
 	}
 	C := n.cls
-	var correct int
-	var sum float64
+	var e engine.Eval
 	for start := 0; start < set.N; start += n.B {
 		rows := min(n.B, set.N-start)
 		labels := set.Labels[start : start+rows]
-		if err := checkLabels(labels, C); err != nil {
-			return 0, 0, err
-		}
 		n.x, n.labels, n.rw, n.rowsN = set.Images[start*n.in:(start+rows)*n.in], labels, nil, rows
 		n.pass(modeEval, false, false, false)
-		for i := 0; i < rows; i++ {
-			row := n.logits[i*C : (i+1)*C]
-			best := 0
-			for c := 1; c < C; c++ {
-				if row[c] > row[best] {
-					best = c
-				}
-			}
-			if best == int(labels[i]) {
-				correct++
-			}
-			sum += float64(n.loss[i])
-		}
+		e.AddLogits(n.logits[:rows*C], C, labels, n.loss[:rows])
 	}
-	loss = sum / float64(set.N)
-	if math.IsNaN(loss) || math.IsInf(loss, 0) {
-		return 0, loss, fmt.Errorf("cpu: evaluation loss is %v", loss)
+	acc, loss, err = e.Result()
+	if err != nil {
+		return acc, loss, fmt.Errorf("cpu: %w", err)
 	}
-	return float64(correct) / float64(set.N), loss, nil
+	return acc, loss, nil
 }
 
 func (n *Net) export(src [][]float32) []engine.Param { return engine.ExportParams(n.spec, src) }

@@ -58,6 +58,13 @@ func NewNet(t testing.TB, b engine.Backend, model string, cfg engine.Config, see
 	if err != nil {
 		t.Fatal(err)
 	}
+	return NewNetOf(t, b, m, cfg, seed)
+}
+
+// NewNetOf builds a Net of model m with weights from seed; the test closes
+// it when it ends.
+func NewNetOf(t testing.TB, b engine.Backend, m engine.ModelSpec, cfg engine.Config, seed uint64) engine.Net {
+	t.Helper()
 	n, err := b.New(m, engine.InitParams(m, seed), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -75,6 +82,16 @@ func BatchOf(set *data.Set, idx []int, B int) *engine.Batch {
 		panic(err)
 	}
 	return b
+}
+
+// Batches returns count consecutive batches of B rows of set: batch i
+// holds samples i·B … i·B+B−1.
+func Batches(set *data.Set, count, B int) []*engine.Batch {
+	bs := make([]*engine.Batch, count)
+	for i := range bs {
+		bs[i] = BatchOf(set, Seq(B*i, B), B)
+	}
+	return bs
 }
 
 // Seq returns start, start+1, …, start+n−1.

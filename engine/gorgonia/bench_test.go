@@ -4,33 +4,35 @@ package gorgonia
 
 import (
 	"fmt"
-	"github.com/sgds/sgds/engine"
-	"github.com/sgds/sgds/engine/enginetest"
 	"testing"
 	"time"
+
+	"github.com/sgds/sgds/engine"
+	"github.com/sgds/sgds/engine/enginetest"
 )
+
+// step runs one step and fails the benchmark on error.
+func step(b *testing.B, n engine.Net, bt *engine.Batch) {
+	if _, err := n.Step(bt); err != nil {
+		b.Fatal(err)
+	}
+}
 
 // BenchmarkStep measures one training step (forward, backward, per-sample
 // losses, SGD-momentum update) on real MNIST batches.
 func BenchmarkStep(b *testing.B) {
 	train, _ := enginetest.MNIST(b)
-	for _, model := range []string{"mlp", "cnn"} {
-		b.Run(fmt.Sprintf("model=%s/device=cpu/batch=64", model), func(b *testing.B) {
+	bs := enginetest.Batches(train, 32, 64)
+	for _, model := range engine.Models() {
+		b.Run(fmt.Sprintf("model=%s/device=gorgonia/batch=64", model), func(b *testing.B) {
 			n := newNet(b, model, cfg64, 1)
-			batches := 32
-			bs := make([]*engine.Batch, batches)
-			for i := range bs {
-				bs[i] = enginetest.BatchOf(train, enginetest.Seq(64*i, 64), 64)
-			}
 			for i := 0; i < 3; i++ { // warm up the VM's buffers
-				n.Step(bs[i])
+				step(b, n, bs[i])
 			}
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				if _, err := n.Step(bs[i%batches]); err != nil {
-					b.Fatal(err)
-				}
+				step(b, n, bs[i%len(bs)])
 			}
 			b.ReportMetric(float64(64*b.N)/b.Elapsed().Seconds(), "samples/s")
 		})
@@ -43,26 +45,21 @@ func BenchmarkStep(b *testing.B) {
 // the same weights. It reports each one's ms and the ratios to a plain step.
 func BenchmarkGradNorms(b *testing.B) {
 	train, _ := enginetest.MNIST(b)
-	for _, model := range []string{"mlp", "cnn"} {
-		b.Run(fmt.Sprintf("model=%s/device=cpu/batch=64", model), func(b *testing.B) {
+	batches := enginetest.Batches(train, 16, 64)
+	for _, model := range engine.Models() {
+		b.Run(fmt.Sprintf("model=%s/device=gorgonia/batch=64", model), func(b *testing.B) {
 			plain := newNet(b, model, cfg64, 1)
 			normCfg := cfg64
 			normCfg.GradNorms = true
 			norms := newNet(b, model, normCfg, 1)
-			batches := make([]*engine.Batch, 16)
-			for i := range batches {
-				batches[i] = enginetest.BatchOf(train, enginetest.Seq(64*i, 64), 64)
-			}
 			var tPlain, tNorm, tBrute time.Duration
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				bt := batches[i%len(batches)]
 				t0 := time.Now()
-				plain.Step(bt)
+				step(b, plain, bt)
 				t1 := time.Now()
-				if _, err := norms.Step(bt); err != nil {
-					b.Fatal(err)
-				}
+				step(b, norms, bt)
 				tPlain += t1.Sub(t0)
 				tNorm += time.Since(t1)
 			}

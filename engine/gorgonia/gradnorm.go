@@ -10,50 +10,32 @@ import (
 	"github.com/sgds/sgds/kernels"
 )
 
-// layerShape describes one trainable layer for the gradient-norm kernels.
-type layerShape struct {
-	conv      bool
-	cin, h, w int // conv input (channels, height, width)
-	kh, kw    int // conv kernel
-	T, K, C   int // positions, patch (or input) size, output channels
-}
-
 // normState holds the buffers of the per-sample gradient norms.
 type normState struct {
-	layers  []layerShape
+	layers  []engine.Layer
 	batch   int
 	sq      []float32 // Σ over layers of ||∇ L_i||² (weighted by w_i²)
 	out     []float32
 	last    []float32
 	loss    []float32
-	patches [][]float32
+	patches [][]float32 // the unfolded inputs of the conv layers
 	scratch []float64
 }
 
-func newNormState(m engine.ModelSpec, batch int) *normState {
-	s := &normState{batch: batch, sq: make([]float32, batch), out: make([]float32, batch),
-		last: make([]float32, batch), loss: make([]float32, batch)}
-	h, w := 0, 0
-	if len(m.Input) == 3 {
-		h, w = m.Input[1], m.Input[2]
+func newNormState(m engine.ModelSpec, batch int) (*normState, error) {
+	ls, err := engine.Layers(m)
+	if err != nil {
+		return nil, err
 	}
-	for p := 0; p < len(m.Params); p += 2 {
-		sh := m.Params[p].Shape
-		var l layerShape
-		if len(sh) == 4 { // conv (cout, cin, kh, kw), valid, stride 1, then 2×2 pool
-			l = layerShape{conv: true, cin: sh[1], h: h, w: w, kh: sh[2], kw: sh[3]}
-			oh, ow := h-sh[2]+1, w-sh[3]+1
-			l.T, l.K, l.C = oh*ow, sh[1]*sh[2]*sh[3], sh[0]
-			h, w = oh/2, ow/2
-			s.patches = append(s.patches, make([]float32, batch*l.T*l.K))
-			s.scratch = growScratch(s.scratch, kernels.ConvNormScratchLen(l.T, l.K, l.C))
-		} else {
-			l = layerShape{K: sh[0], C: sh[1]}
-			s.patches = append(s.patches, nil)
+	s := &normState{layers: ls, batch: batch, sq: make([]float32, batch), out: make([]float32, batch),
+		last: make([]float32, batch), loss: make([]float32, batch), patches: make([][]float32, len(ls))}
+	for i, l := range ls {
+		if l.Conv {
+			s.patches[i] = make([]float32, batch*l.Positions()*l.PatchSize())
+			s.scratch = growScratch(s.scratch, kernels.ConvNormScratchLen(l.Positions(), l.PatchSize(), l.Cout))
 		}
-		s.layers = append(s.layers, l)
 	}
-	return s
+	return s, nil
 }
 
 func growScratch(s []float64, n int) []float64 {
@@ -77,11 +59,11 @@ func (s *normState) compute(gr *graph, weights []float32, N int) ([]float32, err
 	for l, ly := range s.layers {
 		a := gr.layerInput(l)
 		d := gr.dzVal[l].Data().([]float32)
-		if ly.conv {
-			kernels.Im2Col(s.patches[l], a, B, ly.cin, ly.h, ly.w, ly.kh, ly.kw)
-			kernels.AddConvGradNormSq(s.sq, s.patches[l], d, B, ly.T, ly.K, ly.C, true, s.scratch)
+		if ly.Conv {
+			kernels.Im2Col(s.patches[l], a, B, ly.Cin, ly.H, ly.W, ly.KH, ly.KW)
+			kernels.AddConvGradNormSq(s.sq, s.patches[l], d, B, ly.Positions(), ly.PatchSize(), ly.Cout, true, s.scratch)
 		} else {
-			kernels.AddDenseGradNormSq(s.sq, a, d, B, ly.K, ly.C, true)
+			kernels.AddDenseGradNormSq(s.sq, a, d, B, ly.In, ly.Out, true)
 		}
 	}
 	for i := 0; i < N; i++ {

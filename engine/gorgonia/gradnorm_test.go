@@ -29,10 +29,10 @@ func TestGradNormsIdentityCanFail(t *testing.T) {
 		a, d := gr.layerInput(l), gr.dzVal[l].Data().([]float32)
 		for i := 0; i < 16; i++ {
 			var aa, dd float64
-			for _, v := range a[i*ly.K : (i+1)*ly.K] {
+			for _, v := range a[i*ly.In : (i+1)*ly.In] {
 				aa += float64(v) * float64(v)
 			}
-			for _, v := range d[i*ly.C : (i+1)*ly.C] {
+			for _, v := range d[i*ly.Out : (i+1)*ly.Out] {
 				dd += float64(v) * float64(v)
 			}
 			sq[i] += aa * dd // bias term (+dd) dropped

@@ -3,8 +3,6 @@
 package gorgonia
 
 import (
-	"fmt"
-
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
@@ -83,16 +81,11 @@ func buildGraph(m engine.ModelSpec, batch int, paramT []*tensor.Dense) (*graph, 
 		n := G.NewTensor(g, tensor.Float32, len(p.Shape), G.WithShape(p.Shape...), G.WithName(p.Name), G.WithValue(paramT[i]))
 		gr.params = append(gr.params, n)
 	}
-	var err error
-	switch m.Name {
-	case "mlp":
-		err = gr.mlp()
-	case "cnn":
-		err = gr.cnn()
-	default:
-		err = fmt.Errorf("cpu backend: no graph for model %q", m.Name)
-	}
+	ls, err := engine.Layers(m)
 	if err != nil {
+		return nil, err
+	}
+	if err := gr.layers(ls); err != nil {
 		return nil, err
 	}
 	logp, err := G.LogSoftMax(gr.logits, 1)
@@ -139,7 +132,7 @@ func (gr *graph) dense(a, w, b *G.Node) (*G.Node, error) {
 	return z, nil
 }
 
-// conv appends z = conv(a, W) + b (valid 5×5 convolution, stride 1) and
+// conv appends z = conv(a, W) + b (valid convolution, stride 1) and
 // returns z in (B, C, H', W') layout.
 func (gr *graph) conv(a, w, b *G.Node) (*G.Node, error) {
 	ks := tensor.Shape{w.Shape()[2], w.Shape()[3]}
@@ -161,57 +154,38 @@ func (gr *graph) conv(a, w, b *G.Node) (*G.Node, error) {
 	return z, nil
 }
 
-func (gr *graph) mlp() error {
-	p := gr.params
-	z1, err := gr.dense(gr.x, p[0], p[1])
-	if err != nil {
-		return err
-	}
-	h1, err := G.Rectify(z1)
-	if err != nil {
-		return err
-	}
-	gr.logits, err = gr.dense(h1, p[2], p[3])
-	return err
-}
-
-func (gr *graph) cnn() error {
-	p := gr.params
-	pool := func(z *G.Node) (*G.Node, error) {
-		m, err := G.MaxPool2D(z, tensor.Shape{2, 2}, []int{0, 0}, []int{2, 2})
-		if err != nil {
-			return nil, err
+// layers appends the layers ls to the input x: a convolution is
+// relu(maxpool2×2(conv(a, W) + b)), a dense layer a·W + b (the input
+// flattened to rows first) followed by a ReLU on every layer but the last,
+// whose output is the logits.
+func (gr *graph) layers(ls []engine.Layer) error {
+	a := gr.x
+	for _, l := range ls {
+		w, b := gr.params[l.Param], gr.params[l.Param+1]
+		var err error
+		if l.Conv {
+			if a, err = gr.conv(a, w, b); err != nil {
+				return err
+			}
+			if a, err = G.MaxPool2D(a, tensor.Shape{2, 2}, []int{0, 0}, []int{2, 2}); err != nil {
+				return err
+			}
+		} else {
+			if a.Dims() != 2 {
+				if a, err = G.Reshape(a, tensor.Shape{gr.batch, l.In}); err != nil {
+					return err
+				}
+			}
+			if a, err = gr.dense(a, w, b); err != nil {
+				return err
+			}
 		}
-		return G.Rectify(m)
+		if l.ReLU {
+			if a, err = G.Rectify(a); err != nil {
+				return err
+			}
+		}
 	}
-	z1, err := gr.conv(gr.x, p[0], p[1])
-	if err != nil {
-		return err
-	}
-	h1, err := pool(z1)
-	if err != nil {
-		return err
-	}
-	z2, err := gr.conv(h1, p[2], p[3])
-	if err != nil {
-		return err
-	}
-	h2, err := pool(z2)
-	if err != nil {
-		return err
-	}
-	flat, err := G.Reshape(h2, tensor.Shape{gr.batch, 320})
-	if err != nil {
-		return err
-	}
-	z3, err := gr.dense(flat, p[4], p[5])
-	if err != nil {
-		return err
-	}
-	h3, err := G.Rectify(z3)
-	if err != nil {
-		return err
-	}
-	gr.logits, err = gr.dense(h3, p[6], p[7])
-	return err
+	gr.logits = a
+	return nil
 }

@@ -4,7 +4,6 @@ package gorgonia
 
 import (
 	"fmt"
-	"math"
 	"sync"
 
 	G "gorgonia.org/gorgonia"
@@ -99,7 +98,9 @@ func NewNet(m engine.ModelSpec, init []engine.Param, cfg engine.Config) (*Net, e
 		return nil, fmt.Errorf("gorgonia: compiling %s step with gradient norms: %w", m.Name, err)
 	}
 	n.normVM = G.NewTapeMachine(tr.g, G.WithPrecompiled(prog, locs))
-	n.norms = newNormState(m, cfg.Batch)
+	if n.norms, err = newNormState(m, cfg.Batch); err != nil {
+		return nil, fmt.Errorf("gorgonia: %w", err)
+	}
 
 	if n.eval, err = buildGraph(m, evalBatch, n.paramT); err != nil {
 		return nil, fmt.Errorf("gorgonia: building %s evaluation graph: %w", m.Name, err)
@@ -220,53 +221,37 @@ func (n *Net) Evaluate(set *data.Set) (acc, loss float64, err error) {
 	if n.closed {
 		return 0, 0, engine.ErrClosed
 	}
-	if set.N == 0 {
-		return 0, 0, fmt.Errorf("gorgonia: evaluating on an empty data set")
+	if err := engine.CheckEvalSet(n.spec, set); err != nil {
+		return 0, 0, fmt.Errorf("gorgonia: %w", err)
 	}
-	p := n.spec.InputSize()
-	if set.Pixels() != p {
-		return 0, 0, fmt.Errorf("gorgonia: data set %s has %d values per image, model %s wants %d", set.Name, set.Pixels(), n.spec.Name, p)
-	}
-	images := make([]float32, evalBatch*p)
-	labels := make([]int32, evalBatch)
-	C := n.spec.Classes
-	var correct int
-	var sum float64
+	p, C := n.spec.InputSize(), n.spec.Classes
+	batch := engine.NewBatch(evalBatch, p)
+	idx := make([]int, 0, evalBatch)
+	var e engine.Eval
 	for start := 0; start < set.N; start += evalBatch {
 		rows := min(evalBatch, set.N-start)
-		copy(images, set.Images[start*p:(start+rows)*p])
-		clear(images[rows*p:])
-		copy(labels, set.Labels[start:start+rows])
-		clear(labels[rows:])
-		if err := load(n.eval, C, images, labels, nil); err != nil {
+		idx = idx[:0]
+		for i := start; i < start+rows; i++ {
+			idx = append(idx, i)
+		}
+		if err := batch.Gather(set, idx, nil); err != nil {
+			return 0, 0, fmt.Errorf("gorgonia: %w", err)
+		}
+		if err := load(n.eval, C, batch.Images, batch.Labels, nil); err != nil {
 			return 0, 0, fmt.Errorf("gorgonia: %w", err)
 		}
 		if err := n.evalVM.RunAll(); err != nil {
 			n.evalVM.Reset()
 			return 0, 0, fmt.Errorf("gorgonia: evaluate: %w", err)
 		}
-		logits := n.eval.logitsVal.Data().([]float32)
-		nll := n.eval.nllVal.Data().([]float32)
-		for i := 0; i < rows; i++ {
-			row := logits[i*C : (i+1)*C]
-			best := 0
-			for c := 1; c < C; c++ {
-				if row[c] > row[best] {
-					best = c
-				}
-			}
-			if best == int(labels[i]) {
-				correct++
-			}
-			sum += float64(nll[i])
-		}
+		e.AddLogits(n.eval.logitsVal.Data().([]float32), C, batch.Labels[:rows], n.eval.nllVal.Data().([]float32))
 		n.evalVM.Reset()
 	}
-	loss = sum / float64(set.N)
-	if math.IsNaN(loss) || math.IsInf(loss, 0) {
-		return 0, loss, fmt.Errorf("gorgonia: evaluation loss is %v", loss)
+	acc, loss, err = e.Result()
+	if err != nil {
+		return acc, loss, fmt.Errorf("gorgonia: %w", err)
 	}
-	return float64(correct) / float64(set.N), loss, nil
+	return acc, loss, nil
 }
 
 func (n *Net) export(src [][]float32) []engine.Param { return engine.ExportParams(n.spec, src) }

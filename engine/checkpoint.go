@@ -8,9 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 
 	"github.com/sgds/sgds/internal/atomicfile"
+	"github.com/sgds/sgds/internal/limits"
+	"github.com/sgds/sgds/internal/safefile"
 	"github.com/sgds/sgds/sampler"
 )
 
@@ -60,7 +61,11 @@ type Checkpoint struct {
 const (
 	checkpointMagic   = "SGDSCKPT"
 	checkpointVersion = 1
-	maxCheckpointLen  = 1 << 31
+	// MaxCheckpointBytes bounds the checkpoint file that is read. A real one
+	// is a few MB (the parameters and momentum of the CNN are 175 KB; the
+	// order's state and an interrupted epoch's plan over 60,000 samples are
+	// about 3 MB).
+	MaxCheckpointBytes = 256 << 20
 )
 
 // MarshalBinary encodes c as: magic, version, then length-prefixed JSON
@@ -178,17 +183,14 @@ func UnmarshalCheckpoint(data []byte) (*Checkpoint, error) {
 	if len(data) < len(checkpointMagic)+4+sha256.Size {
 		return nil, fmt.Errorf("%w: %d bytes is too short", ErrBadCheckpoint, len(data))
 	}
-	if string(data[:len(checkpointMagic)]) != checkpointMagic {
-		return nil, fmt.Errorf("%w: not an sgds checkpoint (wrong magic)", ErrBadCheckpoint)
+	if err := checkHead(data); err != nil {
+		return nil, err
 	}
 	body, sum := data[:len(data)-sha256.Size], data[len(data)-sha256.Size:]
 	if want := sha256.Sum256(body); !bytes.Equal(want[:], sum) {
 		return nil, fmt.Errorf("%w: checksum mismatch (the file is corrupted or truncated)", ErrBadCheckpoint)
 	}
-	r := &ckReader{b: body[len(checkpointMagic):]}
-	if v := r.u32("version"); v != checkpointVersion {
-		return nil, fmt.Errorf("%w: version %d, this sgds reads version %d", ErrBadCheckpoint, v, checkpointVersion)
-	}
+	r := &ckReader{b: body[len(checkpointMagic)+4:]}
 	c := &Checkpoint{}
 	meta := r.bytes("meta")
 	if r.err == nil {
@@ -202,8 +204,14 @@ func UnmarshalCheckpoint(data []byte) (*Checkpoint, error) {
 	if r.err == nil && len(r.b) != 0 {
 		r.fail("%d trailing bytes", len(r.b))
 	}
+	if r.err == nil && c.Meta.Version != checkpointVersion {
+		r.fail("meta: version %d in a version %d checkpoint", c.Meta.Version, checkpointVersion)
+	}
 	if r.err != nil {
 		return nil, r.err
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
 	}
 	return c, nil
 }
@@ -220,17 +228,22 @@ func SaveCheckpoint(path string, c *Checkpoint) error {
 	return atomicfile.Write(path, b)
 }
 
-// LoadCheckpoint reads and verifies a checkpoint file.
+// LoadCheckpoint reads, verifies and validates a checkpoint file. The file
+// must be a regular file (not a FIFO, a device or a link to one) of at most
+// MaxCheckpointBytes; its magic number and version are checked on its
+// first 12 bytes before the rest is read.
 func LoadCheckpoint(path string) (*Checkpoint, error) {
-	st, err := os.Stat(path)
+	head := make([]byte, len(checkpointMagic)+4)
+	b, err := safefile.ReadHead(path, MaxCheckpointBytes, head, func(h []byte) error {
+		if len(h) < len(head) {
+			return fmt.Errorf("%w: %d bytes is too short", ErrBadCheckpoint, len(h))
+		}
+		return checkHead(h)
+	})
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrBadCheckpoint, err)
-	}
-	if st.Size() > maxCheckpointLen {
-		return nil, fmt.Errorf("%w: %s is %d bytes", ErrBadCheckpoint, path, st.Size())
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
+		if errors.Is(err, ErrBadCheckpoint) {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
 		return nil, fmt.Errorf("%w: %w", ErrBadCheckpoint, err)
 	}
 	c, err := UnmarshalCheckpoint(b)
@@ -238,6 +251,18 @@ func LoadCheckpoint(path string) (*Checkpoint, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return c, nil
+}
+
+// checkHead checks the magic number and version at the start of a
+// checkpoint.
+func checkHead(h []byte) error {
+	if string(h[:len(checkpointMagic)]) != checkpointMagic {
+		return fmt.Errorf("%w: not an sgds checkpoint (wrong magic)", ErrBadCheckpoint)
+	}
+	if v := binary.LittleEndian.Uint32(h[len(checkpointMagic):]); v != checkpointVersion {
+		return fmt.Errorf("%w: version %d, this sgds reads version %d", ErrBadCheckpoint, v, checkpointVersion)
+	}
+	return nil
 }
 
 // Snapshot captures the trainer's state (after its last completed epoch,
@@ -269,6 +294,9 @@ func (t *Trainer) Snapshot(model string, config json.RawMessage, partial *Partia
 // Restore loads a checkpoint into the trainer's Net and Order and makes the
 // next Run continue where the checkpoint stopped.
 func (t *Trainer) Restore(c *Checkpoint) error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
 	spec := t.Net.Spec()
 	if c.Meta.Model != spec.Name {
 		return fmt.Errorf("%w: it holds model %s, this run trains %s", ErrBadCheckpoint, c.Meta.Model, spec.Name)
@@ -290,6 +318,9 @@ func (t *Trainer) Restore(c *Checkpoint) error {
 			(p.Plan.Weights != nil && len(p.Plan.Weights) != len(p.Plan.Indices)) {
 			return fmt.Errorf("%w: inconsistent interrupted epoch %d at position %d", ErrBadCheckpoint, p.Epoch, p.Pos)
 		}
+		if B := t.Net.BatchSize(); p.Pos != p.Steps*B {
+			return fmt.Errorf("%w: interrupted epoch %d: %d steps of batch %d do not reach position %d", ErrBadCheckpoint, p.Epoch, p.Steps, B, p.Pos)
+		}
 		for _, k := range p.Plan.Indices {
 			if k < 0 || k >= t.Train.N {
 				return fmt.Errorf("%w: sample index %d outside the %d training samples", ErrBadCheckpoint, k, t.Train.N)
@@ -299,4 +330,253 @@ func (t *Trainer) Restore(c *Checkpoint) error {
 		t.partial = &cp
 	}
 	return nil
+}
+
+// Bounds of the values a checkpoint may hold.
+const (
+	// maxLoss bounds a mean per-sample loss: every loss the trainer adds
+	// is a finite float32 (it stops at the first that is not), so a mean
+	// is at most MaxFloat32 and a sum over n samples n·MaxFloat32.
+	maxLoss = math.MaxFloat32
+	// maxSeconds bounds training and evaluation times (about 31 years).
+	maxSeconds = 1e9
+)
+
+// ckField builds the error of an invalid field.
+func ckField(field string, format string, args ...any) error {
+	return fmt.Errorf("%w: %s %s", ErrBadCheckpoint, field, fmt.Sprintf(format, args...))
+}
+
+// numField is a number of a checkpoint that must lie in [0, max].
+type numField struct {
+	field  string
+	x, max float64
+}
+
+// checkNumber requires x finite and in [0, hi].
+func checkNumber(field string, x, hi float64) error {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return ckField(field, "is %v", x)
+	}
+	if x < 0 || x > hi {
+		return ckField(field, "is %v, want a value in [0, %g]", x, hi)
+	}
+	return nil
+}
+
+// checkTensors requires ps to be the parameters of model m with finite
+// values; what names them in errors ("parameters", "momentum").
+func checkTensors(what string, m ModelSpec, ps []Param) error {
+	if err := CheckParams(m, ps); err != nil {
+		return fmt.Errorf("%w: %s do not fit: %w", ErrBadCheckpoint, what, err)
+	}
+	for _, p := range ps {
+		for i, v := range p.Data {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				return ckField(fmt.Sprintf("%s %s[%d]", what, p.Name, i), "is %v", v)
+			}
+		}
+	}
+	return nil
+}
+
+// Validate checks every field of c on its own (without the run's
+// configuration, for which see CheckRun), and names the first invalid one:
+//
+//   - the model is known; parameters and momentum are its tensors, every
+//     value finite;
+//   - the history is epochs 1, 2, …, n with cumulative seconds and samples
+//     that never decrease (samples grow by each epoch's samples), finite
+//     non-negative losses and times, accuracies in [0, 1];
+//   - each target hit is a target in (0, 1] reached at an epoch of the
+//     history, with that epoch's seconds and samples;
+//   - an interrupted epoch is the one after the history, at a position
+//     inside its plan, with steps ≥ 0 (none only at position 0, at most
+//     one per position), non-negative finite seconds and loss sum (at most
+//     MaxFloat32 per sample done), indices ≥ 0, and finite non-negative
+//     weights, one per index.
+//
+// UnmarshalCheckpoint and Restore call it.
+func (c *Checkpoint) Validate() error {
+	m, err := LookupModel(c.Meta.Model)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrBadCheckpoint, err)
+	}
+	if err := checkTensors("parameters", m, c.Params); err != nil {
+		return err
+	}
+	if err := checkTensors("momentum", m, c.Velocity); err != nil {
+		return err
+	}
+	h := c.Meta.History
+	var prevSeconds float64
+	var prevSeen int64
+	for i, e := range h {
+		f := fmt.Sprintf("history[%d]", i)
+		if e.Epoch != i+1 {
+			return ckField(f+".epoch", "is %d, want %d (epochs 1, 2, … in order)", e.Epoch, i+1)
+		}
+		checks := []numField{
+			{".train_loss", e.TrainLoss, maxLoss}, {".test_acc", e.TestAcc, 1}, {".test_loss", e.TestLoss, maxLoss},
+			{".train_seconds", e.TrainSeconds, maxSeconds}, {".eval_seconds", e.EvalSeconds, maxSeconds},
+		}
+		if e.ValAcc != nil {
+			checks = append(checks, numField{".val_acc", *e.ValAcc, 1})
+		}
+		if e.ValLoss != nil {
+			checks = append(checks, numField{".val_loss", *e.ValLoss, maxLoss})
+		}
+		for _, k := range checks {
+			if err := checkNumber(f+k.field, k.x, k.max); err != nil {
+				return err
+			}
+		}
+		if e.TrainSeconds < prevSeconds {
+			return ckField(f+".train_seconds", "is %v, less than the %v before it", e.TrainSeconds, prevSeconds)
+		}
+		if e.EpochSamples < 0 || e.SamplesSeen != prevSeen+int64(e.EpochSamples) {
+			return ckField(f+".samples_seen", "is %d after %d and an epoch of %d samples", e.SamplesSeen, prevSeen, e.EpochSamples)
+		}
+		if e.Kept != nil && *e.Kept < 0 {
+			return ckField(f+".kept", "is %d", *e.Kept)
+		}
+		if e.Distinct != nil && (*e.Distinct < 0 || *e.Distinct > e.EpochSamples) {
+			return ckField(f+".distinct", "is %d for %d samples", *e.Distinct, e.EpochSamples)
+		}
+		prevSeconds, prevSeen = e.TrainSeconds, e.SamplesSeen
+	}
+	for i, hit := range c.Meta.Hits {
+		f := fmt.Sprintf("hits[%d]", i)
+		if !(hit.Target > 0 && hit.Target <= 1) {
+			return ckField(f+".target", "is %v, want a value in (0, 1]", hit.Target)
+		}
+		for _, o := range c.Meta.Hits[:i] {
+			if o.Target == hit.Target {
+				return ckField(f+".target", "%v is recorded twice", hit.Target)
+			}
+		}
+		if hit.Epoch < 1 || hit.Epoch > len(h) {
+			return ckField(f+".epoch", "is %d, the history has epochs 1..%d", hit.Epoch, len(h))
+		}
+		if e := h[hit.Epoch-1]; hit.TrainSeconds != e.TrainSeconds || hit.SamplesSeen != e.SamplesSeen {
+			return ckField(f, "at epoch %d says %v s and %d samples, the history %v s and %d samples",
+				hit.Epoch, hit.TrainSeconds, hit.SamplesSeen, e.TrainSeconds, e.SamplesSeen)
+		}
+	}
+	if p := c.Meta.Partial; p != nil {
+		return p.validate(len(h) + 1)
+	}
+	return nil
+}
+
+// validate checks an interrupted epoch that must be epoch next.
+func (p *PartialEpoch) validate(next int) error {
+	n := len(p.Plan.Indices)
+	switch {
+	case p.Epoch != next:
+		return ckField("partial.epoch", "is %d, the history ends at epoch %d", p.Epoch, next-1)
+	case p.Pos < 0 || p.Pos > n:
+		return ckField("partial.pos", "is %d, the plan has %d positions", p.Pos, n)
+	case p.Steps < 0 || p.Steps > p.Pos || (p.Steps == 0) != (p.Pos == 0):
+		return ckField("partial.steps", "is %d at position %d", p.Steps, p.Pos)
+	}
+	if err := checkNumber("partial.seconds", p.Seconds, maxSeconds); err != nil {
+		return err
+	}
+	if err := checkNumber("partial.loss_sum", p.LossSum, float64(p.Pos)*maxLoss); err != nil {
+		return err
+	}
+	for i, k := range p.Plan.Indices {
+		if k < 0 {
+			return ckField(fmt.Sprintf("partial.plan.indices[%d]", i), "is %d", k)
+		}
+	}
+	if w := p.Plan.Weights; w != nil {
+		if len(w) != n {
+			return ckField("partial.plan.weights", "has %d values for %d indices", len(w), n)
+		}
+		for i, x := range w {
+			if err := checkNumber(fmt.Sprintf("partial.plan.weights[%d]", i), x, math.MaxFloat64); err != nil {
+				return err
+			}
+		}
+	}
+	if st := p.Stats; st != nil {
+		switch {
+		case st.Epoch != p.Epoch:
+			return ckField("partial.stats.epoch", "is %d in epoch %d", st.Epoch, p.Epoch)
+		case st.Drawn != n:
+			return ckField("partial.stats.drawn", "is %d for a plan of %d", st.Drawn, n)
+		case st.Kept < 0 || st.Unscored < 0 || st.Distinct < 0 || st.Distinct > st.Drawn:
+			return ckField("partial.stats", "kept %d, unscored %d, distinct %d of %d drawn", st.Kept, st.Unscored, st.Distinct, st.Drawn)
+		}
+	}
+	return nil
+}
+
+// CheckpointRun is the configuration a checkpoint was saved with, as its
+// caller decoded it from Meta.Config.
+type CheckpointRun struct {
+	Epochs int // the number of epochs configured (before any new --epochs)
+	Batch  int // the batch size
+	TrainN int // the training samples of the run; 0 leaves plan indices unchecked
+}
+
+// CheckRun checks c against the configuration it was saved with, before
+// anything is allocated for it: epochs ≥ 1 and no epoch of the history or
+// the interrupted epoch beyond them; a batch ≥ 1 whose buffers fit the
+// memory budget (internal/limits) and that explains the interrupted
+// epoch's position (steps × batch); plan indices below TrainN.
+func (c *Checkpoint) CheckRun(r CheckpointRun) error {
+	if r.Epochs < 1 {
+		return ckField("configuration", "has %d epochs", r.Epochs)
+	}
+	if n := len(c.Meta.History); n > r.Epochs {
+		return ckField("history", "reaches epoch %d, the run is configured for %d", n, r.Epochs)
+	}
+	if r.Batch < 1 {
+		return ckField("configuration", "has batch %d", r.Batch)
+	}
+	m, err := LookupModel(c.Meta.Model)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrBadCheckpoint, err)
+	}
+	if err := limits.Check("checkpoint configuration: batch", int64(r.Batch), sampleBytes(m)); err != nil {
+		return fmt.Errorf("%w: %w", ErrBadCheckpoint, err)
+	}
+	if p := c.Meta.Partial; p != nil {
+		if p.Epoch > r.Epochs {
+			return ckField("partial.epoch", "is %d, the run is configured for %d", p.Epoch, r.Epochs)
+		}
+		if p.Pos != p.Steps*r.Batch {
+			return ckField("partial.pos", "is %d after %d steps of batch %d", p.Pos, p.Steps, r.Batch)
+		}
+		if r.TrainN > 0 {
+			for i, k := range p.Plan.Indices {
+				if k >= r.TrainN {
+					return ckField(fmt.Sprintf("partial.plan.indices[%d]", i), "is %d, outside the %d training samples", k, r.TrainN)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// sampleBytes estimates the bytes a training step holds per sample of a
+// batch: the gathered input and, per layer, the outputs, their gradients
+// and (for pooling) the argmax indices, as float32 or int32.
+func sampleBytes(m ModelSpec) int64 {
+	values := int64(m.InputSize()) + 4 // input; label, weight, loss, score
+	ls, err := Layers(m)
+	if err != nil {
+		return 4 * values * 4 // unreachable for a known model
+	}
+	for _, l := range ls {
+		if l.Conv {
+			values += 3*int64(l.Cout*l.OH*l.OW) + 2*int64(l.OutSize())
+		} else {
+			values += 3 * int64(l.Out)
+		}
+	}
+	return 4 * values
 }

@@ -43,6 +43,19 @@ type File struct {
 // Open opens path for reading if it is a regular file of at most limit
 // bytes (limit ≥ 0). Reads past limit bytes fail with ErrTooLarge.
 func Open(path string, limit int64) (*File, error) {
+	f, err := open(path, limit)
+	if err != nil {
+		return nil, err
+	}
+	if f.size > limit {
+		f.Close()
+		return nil, tooLarge(path, f.size, limit)
+	}
+	return f, nil
+}
+
+// open is Open without the size check.
+func open(path string, limit int64) (*File, error) {
 	if limit < 0 {
 		panic("safefile: negative limit")
 	}
@@ -69,10 +82,6 @@ func Open(path string, limit int64) (*File, error) {
 	if !os.SameFile(st, fst) {
 		f.Close()
 		return nil, fmt.Errorf("%s: changed while it was opened", path)
-	}
-	if fst.Size() > limit {
-		f.Close()
-		return nil, tooLarge(path, fst.Size(), limit)
 	}
 	return &File{f: f, path: path, size: fst.Size(), limit: limit}, nil
 }
@@ -163,10 +172,11 @@ func ReadAll(path string, limit int64) ([]byte, error) {
 
 // ReadHead opens path as Open does, reads its first len(head) bytes into
 // head and lets check judge them (a magic number, a version) before
-// anything else is read; only then is the rest read. A file shorter than
-// head is handed to check as it is (head[:n]); check decides.
+// anything else is read or the size is checked, so that a file of the
+// wrong kind is reported as such; only then is the rest read. A file
+// shorter than head is handed to check as it is (head[:n]); check decides.
 func ReadHead(path string, limit int64, head []byte, check func(head []byte) error) ([]byte, error) {
-	f, err := Open(path, limit)
+	f, err := open(path, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -177,6 +187,9 @@ func ReadHead(path string, limit int64, head []byte, check func(head []byte) err
 	}
 	if err := check(head[:n]); err != nil {
 		return nil, err
+	}
+	if f.size > limit {
+		return nil, tooLarge(path, f.size, limit)
 	}
 	return readRest(f, head[:n])
 }

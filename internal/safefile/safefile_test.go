@@ -109,7 +109,7 @@ func TestSparseFileRejectedByItsHead(t *testing.T) {
 			t.Errorf("allocated %d bytes to reject a file by its head", d)
 		}
 	})
-	// Under a smaller limit it is refused before any read.
+	// Under a smaller limit it is refused after its head, before the rest is read.
 	if _, err := ReadHead(p, 1<<20, make([]byte, 8), func([]byte) error { return nil }); !errors.Is(err, ErrTooLarge) {
 		t.Fatalf("err = %v, want ErrTooLarge", err)
 	}

@@ -11,6 +11,10 @@ const (
 	purposeTie                               // tie-breaking among equal scores
 	purposeWithReplacement                   // uniform draws with replacement of an epoch
 	purposeRS2                               // the random subset of an RS2 epoch
+	purposeInfoBatch                         // InfoBatch's per-sample prune coins of an epoch
+	purposeKakurenboTie                      // KAKURENBO's tie-breaking among equal losses
+	purposeSelective                         // Selective-Backprop's coins of one Select call
+	purposeKF                                // Katharopoulos–Fleuret draws of one Choose call
 )
 
 // mix64 is the SplitMix64 finaliser: a bijection of uint64 whose outputs for

@@ -26,6 +26,10 @@ const (
 	kindSchedule        byte = 'S'
 	kindWithReplacement byte = 'W'
 	kindRS2             byte = 'R'
+	kindInfoBatch       byte = 'I'
+	kindKakurenbo       byte = 'K'
+	kindSelective       byte = 'B'
+	kindKF              byte = 'F'
 )
 
 func kindName(k byte) string {
@@ -40,6 +44,14 @@ func kindName(k byte) string {
 		return "WithReplacement"
 	case kindRS2:
 		return "RS2"
+	case kindInfoBatch:
+		return "InfoBatch"
+	case kindKakurenbo:
+		return "Kakurenbo"
+	case kindSelective:
+		return "SelectiveBackprop"
+	case kindKF:
+		return "KF"
 	}
 	return fmt.Sprintf("unknown kind %q", k)
 }

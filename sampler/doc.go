@@ -32,6 +32,16 @@
 // fraction of the data per epoch (the equal-budget baseline of Okanovic et
 // al., ICLR 2024).
 //
+// # Peer methods
+//
+// The host-side selection of the methods sgds compares against SGD-S:
+// [InfoBatch] (Qin et al., ICLR 2024) and [Kakurenbo] (Nguyen et al.,
+// NeurIPS 2023) are orders; [SelectiveBackprop] (Jiang et al., 2019) picks,
+// from a forward pass of a candidate batch, the samples to backpropagate;
+// [KF] (Katharopoulos and Fleuret, ICML 2018) draws a batch from k·B scored
+// candidates with unbiased weights, switched on while its estimated
+// variance reduction pays.
+//
 // The package works from any module: see the examples for an alias table and
 // for the SGD-S schedule driving your own training loop.
 //

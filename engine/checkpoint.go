@@ -62,9 +62,9 @@ const (
 	checkpointMagic   = "SGDSCKPT"
 	checkpointVersion = 1
 	// MaxCheckpointBytes bounds the checkpoint file that is read. A real one
-	// is a few MB (the parameters and momentum of the CNN are 175 KB; the
-	// order's state and an interrupted epoch's plan over 60,000 samples are
-	// about 3 MB).
+	// is a few MB (the parameters and momentum of the MLP are 1.6 MB; the
+	// SGD-S order's state and an interrupted epoch's plan over 60,000
+	// samples about 1.8 MB).
 	MaxCheckpointBytes = 256 << 20
 )
 

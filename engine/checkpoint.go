@@ -541,7 +541,7 @@ func (c *Checkpoint) CheckRun(r CheckpointRun) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrBadCheckpoint, err)
 	}
-	if err := limits.Check("checkpoint configuration: batch", int64(r.Batch), sampleBytes(m)); err != nil {
+	if err := limits.Check("checkpoint configuration: batch", int64(r.Batch), BatchBytesPerSample(m)); err != nil {
 		return fmt.Errorf("%w: %w", ErrBadCheckpoint, err)
 	}
 	if p := c.Meta.Partial; p != nil {
@@ -562,10 +562,13 @@ func (c *Checkpoint) CheckRun(r CheckpointRun) error {
 	return nil
 }
 
-// sampleBytes estimates the bytes a training step holds per sample of a
-// batch: the gathered input and, per layer, the outputs, their gradients
-// and (for pooling) the argmax indices, as float32 or int32.
-func sampleBytes(m ModelSpec) int64 {
+// BatchBytesPerSample estimates the bytes a training step of model m holds
+// per sample of its batch: the gathered input and, per layer, the outputs,
+// their gradients and (for pooling) the argmax indices, as float32 or
+// int32 (6.3 KiB for the MLP, 100 KiB for the CNN). A batch of B needs
+// B·BatchBytesPerSample(m), to be checked with limits.Check before the Net
+// is built.
+func BatchBytesPerSample(m ModelSpec) int64 {
 	values := int64(m.InputSize()) + 4 // input; label, weight, loss, score
 	ls, err := Layers(m)
 	if err != nil {

@@ -407,3 +407,12 @@ func FuzzCheckpointNonFinite(f *testing.F) {
 		}
 	})
 }
+
+func TestBatchBytesPerSample(t *testing.T) {
+	for name, want := range map[string]int64{"mlp": 4 * (784 + 4 + 3*256 + 3*10), "cnn": 4 * (784 + 4 + 3*10*24*24 + 2*10*12*12 + 3*20*8*8 + 2*20*4*4 + 3*50 + 3*10)} {
+		m, _ := engine.LookupModel(name)
+		if got := engine.BatchBytesPerSample(m); got != want {
+			t.Errorf("%s: %d bytes per sample, want %d", name, got, want)
+		}
+	}
+}

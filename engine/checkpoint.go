@@ -565,7 +565,7 @@ func (c *Checkpoint) CheckRun(r CheckpointRun) error {
 // BatchBytesPerSample estimates the bytes a training step of model m holds
 // per sample of its batch: the gathered input and, per layer, the outputs,
 // their gradients and (for pooling) the argmax indices, as float32 or
-// int32 (6.3 KiB for the MLP, 100 KiB for the CNN). A batch of B needs
+// int32 (6.2 KiB for the MLP, 100 KiB for the CNN). A batch of B needs
 // B·BatchBytesPerSample(m), to be checked with limits.Check before the Net
 // is built.
 func BatchBytesPerSample(m ModelSpec) int64 {

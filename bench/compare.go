@@ -1,22 +1,22 @@
 package bench
 
 import (
-	"path/filepath"
-	"sync"
-
 	"context"
 	"fmt"
-	"github.com/sgds/sgds/internal/atomicfile"
-	"gonum.org/v1/plot/vg"
 	"io"
 	"math"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"gonum.org/v1/gonum/stat"
+	"gonum.org/v1/plot/vg"
 
 	"github.com/sgds/sgds/engine"
+	"github.com/sgds/sgds/internal/atomicfile"
+	"github.com/sgds/sgds/run"
 	"github.com/sgds/sgds/sampler"
 )
 
@@ -46,12 +46,12 @@ func Methods(sc sampler.ScheduleConfig, score string, variants bool) []Method {
 	return ms
 }
 
-// CompareConfig configures the compare experiment (METHOD.md §3).
+// CompareConfig configures the compare experiment (docs/METHOD.md §3 and §5).
 type CompareConfig struct {
-	Base    RunConfig `json:"base"` // model, data, optimiser, epochs; Sampler and Seed are set per run
-	Seeds   []uint64  `json:"seeds"`
-	Targets []float64 `json:"targets"`
-	Methods []Method  `json:"methods"`
+	Base    run.Config `json:"base"` // model, data, optimiser, epochs; Sampler and Seed are set per run
+	Seeds   []uint64   `json:"seeds"`
+	Targets []float64  `json:"targets"`
+	Methods []Method   `json:"methods"`
 	// Parallel is how many seeds train at once (default 1). The methods of
 	// a seed always share their goroutine and alternate epoch by epoch.
 	Parallel int `json:"parallel,omitempty"`
@@ -130,7 +130,7 @@ func TargetKey(t float64) string { return strconv.FormatFloat(t, 'f', -1, 64) }
 // Compare trains every method on every seed from the same initial weights
 // per seed. The methods of a seed advance in lockstep, one epoch each in a
 // rotating order, so that machine noise hits them alike.
-func Compare(ctx context.Context, c CompareConfig, d *Data, log io.Writer) (*CompareResult, error) {
+func Compare(ctx context.Context, c CompareConfig, d *run.Data, log io.Writer) (*CompareResult, error) {
 	if len(c.Seeds) == 0 || len(c.Methods) == 0 {
 		return nil, fmt.Errorf("compare needs at least one seed and one method")
 	}
@@ -175,26 +175,18 @@ func Compare(ctx context.Context, c CompareConfig, d *Data, log io.Writer) (*Com
 
 // compareSeed trains every method from the same initial weights, in
 // lockstep: one epoch each, in an order that rotates every epoch.
-func compareSeed(ctx context.Context, c CompareConfig, d *Data, init []engine.Param, seed uint64, logf func(string, ...any)) ([]*RunResult, error) {
+func compareSeed(ctx context.Context, c CompareConfig, d *run.Data, init []engine.Param, seed uint64, logf func(string, ...any)) ([]*RunResult, error) {
 	trainers := make([]*engine.Trainer, len(c.Methods))
 	runs := make([]*RunResult, len(c.Methods))
 	for i, meth := range c.Methods {
 		rc := c.Base
 		rc.Seed, rc.Sampler, rc.Score, rc.Schedule = seed, meth.Sampler, meth.Score, meth.Schedule
-		if err := rc.Validate(); err != nil {
+		t, err := run.NewTrainer(rc, d, init, run.Hooks{Targets: c.Targets})
+		if err != nil {
 			return nil, fmt.Errorf("method %s: %w", meth.Name, err)
 		}
-		net, err := NewNet(rc, init)
-		if err != nil {
-			return nil, err
-		}
-		defer net.Close()
-		order, err := NewOrder(rc, d.Train.N)
-		if err != nil {
-			return nil, err
-		}
-		trainers[i] = &engine.Trainer{Net: net, Train: d.Train, Test: d.Test, Val: d.Val, Order: order,
-			Score: rc.Score, Targets: c.Targets}
+		defer t.Net.Close()
+		trainers[i] = t
 		runs[i] = &RunResult{Method: meth.Name, Seed: seed}
 	}
 	for epoch := 1; epoch <= c.Base.Epochs; epoch++ {
@@ -206,25 +198,13 @@ func compareSeed(ctx context.Context, c CompareConfig, d *Data, init []engine.Pa
 				return nil, fmt.Errorf("seed %d, method %s: %w", seed, c.Methods[i].Name, err)
 			}
 			e := t.History[len(t.History)-1]
-			logf("seed %d  %-14s %s\n", seed, c.Methods[i].Name, EpochLine(e, c.Base.Epochs))
+			logf("seed %d  %-14s %s\n", seed, c.Methods[i].Name, run.EpochLine(e, c.Base.Epochs))
 		}
 	}
 	for i, t := range trainers {
 		runs[i].fill(t, d.Train.N, c.Targets)
 	}
 	return runs, nil
-}
-
-// EpochLine is the one-line report of an epoch.
-func EpochLine(e engine.EpochMetrics, epochs int) string {
-	s := fmt.Sprintf("epoch %2d/%d  train_loss %.4f  test_acc %.4f", e.Epoch, epochs, e.TrainLoss, e.TestAcc)
-	if e.ValAcc != nil {
-		s += fmt.Sprintf("  val_acc %.4f", *e.ValAcc)
-	}
-	if e.Kept != nil {
-		s += fmt.Sprintf("  kept %5d", *e.Kept)
-	}
-	return s + fmt.Sprintf("  train %6.1fs  samples %d", e.TrainSeconds, e.SamplesSeen)
 }
 
 func (r *RunResult) fill(t *engine.Trainer, n int, targets []float64) {
@@ -425,9 +405,9 @@ func (s Stat) MarshalJSON() ([]byte, error) {
 }
 
 // ParseMethod parses a method spec "name:key=value,key=value" whose keys
-// are the SGD-S knobs (transient, drop, readd, kept-floor, mix,
-// readd-score, unbiased, score) applied on top of base; "uniform" alone
-// is uniform sampling.
+// are the SGD-S settings (run.Knobs: transient, drop, readd, kept-floor,
+// mix, readd-score, unbiased) and score, applied on top of base; "uniform"
+// alone is uniform sampling.
 func ParseMethod(spec string, base sampler.ScheduleConfig, baseScore string) (Method, error) {
 	name, rest, _ := strings.Cut(spec, ":")
 	name = strings.TrimSpace(name)
@@ -445,40 +425,14 @@ func ParseMethod(spec string, base sampler.ScheduleConfig, baseScore string) (Me
 			if !ok {
 				return Method{}, fmt.Errorf("method %q: %q is not key=value", spec, kv)
 			}
-			var err error
-			f := func() float64 {
-				x, e := strconv.ParseFloat(v, 64)
-				if e != nil {
-					err = fmt.Errorf("method %q: %s=%q is not a number", spec, k, v)
-				}
-				return x
-			}
-			switch k {
-			case "transient":
-				sc.TransientEpochs = int(f())
-			case "drop":
-				sc.DropFrac = f()
-			case "readd":
-				sc.ReaddFrac = f()
-			case "kept-floor":
-				sc.KeptFloor = f()
-			case "mix":
-				sc.Mix = f()
-			case "readd-score":
-				sc.ReaddScore = sampler.ReaddScore(v)
-			case "unbiased":
-				sc.Unbiased, err = strconv.ParseBool(v)
-			case "score":
+			if k == "score" {
 				score = v
-			default:
-				return Method{}, fmt.Errorf("method %q: unknown key %q (known: transient, drop, readd, kept-floor, mix, readd-score, unbiased, score)", spec, k)
-			}
-			if err != nil {
-				return Method{}, fmt.Errorf("method %q: %s=%q: %w", spec, k, v, err)
+			} else if err := run.SetKnob(&sc, k, v); err != nil {
+				return Method{}, fmt.Errorf("method %q: %w", spec, err)
 			}
 		}
 	}
-	if err := sc.Validate(); err != nil {
+	if err := run.ValidateSchedule(sc); err != nil {
 		return Method{}, fmt.Errorf("method %q: %w", spec, err)
 	}
 	return Method{Name: name, Sampler: "sgds", Score: score, Schedule: &sc}, nil

@@ -12,12 +12,13 @@ import (
 
 	"github.com/sgds/sgds/engine"
 	"github.com/sgds/sgds/internal/atomicfile"
+	"github.com/sgds/sgds/run"
 )
 
-// CorrelateConfig configures the correlate experiment (METHOD.md §1).
+// CorrelateConfig configures the correlate experiment (docs/METHOD.md §1).
 type CorrelateConfig struct {
-	Run     RunConfig `json:"run"`
-	Samples int       `json:"samples"`
+	Run     run.Config `json:"run"`
+	Samples int        `json:"samples"`
 	// TimingSteps is the number of batches timed for the norm overhead.
 	TimingSteps int `json:"timing_steps"`
 }
@@ -58,14 +59,14 @@ type CorrelateResult struct {
 // Correlate trains c.Run, then scores c.Samples training samples drawn
 // without replacement by a generator seeded from the run's seed, and
 // compares loss and last-layer norm with the exact gradient norm.
-func Correlate(ctx context.Context, c CorrelateConfig, d *Data, h Hooks, log io.Writer) (*CorrelateResult, error) {
+func Correlate(ctx context.Context, c CorrelateConfig, d *run.Data, h run.Hooks, log io.Writer) (*CorrelateResult, error) {
 	if c.Samples < 10 || c.Samples > d.Train.N {
 		return nil, fmt.Errorf("--samples must be in [10, %d], got %d", d.Train.N, c.Samples)
 	}
 	if c.TimingSteps <= 0 {
 		c.TimingSteps = 20
 	}
-	t, net, err := Train(ctx, c.Run, d, nil, h)
+	t, net, err := run.Train(ctx, c.Run, d, nil, h)
 	if err != nil {
 		return nil, err
 	}
@@ -78,11 +79,13 @@ func Correlate(ctx context.Context, c CorrelateConfig, d *Data, h Hooks, log io.
 	r := rand.New(rand.NewPCG(c.Run.Seed, 0xc0441a7e))
 	res.Indices = r.Perm(d.Train.N)[:c.Samples]
 	B := c.Run.Batch
-	batch := newHostBatch(d.Train.Pixels(), B)
+	batch := engine.NewBatch(B, d.Train.Pixels())
 	for pos := 0; pos < len(res.Indices); pos += B {
 		idx := res.Indices[pos:min(pos+B, len(res.Indices))]
-		batch.fill(d.Train, idx)
-		st, err := scorer.Score(batch.Batch)
+		if err := batch.Gather(d.Train, idx, nil); err != nil {
+			return nil, err
+		}
+		st, err := scorer.Score(batch)
 		if err != nil {
 			return nil, err
 		}
@@ -113,31 +116,33 @@ func agreement(x, norm []float64) Agreement {
 // timeNorms times plain steps against steps with gradient norms, on two
 // fresh Nets with the trained parameters, interleaved batch by batch, and
 // one batch of brute-force per-sample backward passes.
-func timeNorms(c CorrelateConfig, d *Data, params []engine.Param, idx []int) (CorrelateTiming, error) {
+func timeNorms(c CorrelateConfig, d *run.Data, params []engine.Param, idx []int) (CorrelateTiming, error) {
 	plainCfg, normCfg := c.Run, c.Run
 	plainCfg.Score, normCfg.Score = "loss", "gradnorm"
-	plain, err := NewNet(plainCfg, params)
+	plain, err := run.NewNet(plainCfg, params)
 	if err != nil {
 		return CorrelateTiming{}, err
 	}
 	defer plain.Close()
-	withNorms, err := NewNet(normCfg, params)
+	withNorms, err := run.NewNet(normCfg, params)
 	if err != nil {
 		return CorrelateTiming{}, err
 	}
 	defer withNorms.Close()
 	B := c.Run.Batch
-	batch := newHostBatch(d.Train.Pixels(), B)
+	batch := engine.NewBatch(B, d.Train.Pixels())
 	var ts, tn []float64
 	for s := 0; s < c.TimingSteps+2; s++ {
 		start := (s * B) % max(1, len(idx)-B)
-		batch.fill(d.Train, idx[start:min(start+B, len(idx))])
+		if err := batch.Gather(d.Train, idx[start:min(start+B, len(idx))], nil); err != nil {
+			return CorrelateTiming{}, err
+		}
 		t0 := time.Now()
-		if _, err := plain.Step(batch.Batch); err != nil {
+		if _, err := plain.Step(batch); err != nil {
 			return CorrelateTiming{}, err
 		}
 		t1 := time.Now()
-		if _, err := withNorms.Step(batch.Batch); err != nil {
+		if _, err := withNorms.Step(batch); err != nil {
 			return CorrelateTiming{}, err
 		}
 		t2 := time.Now()
@@ -149,7 +154,7 @@ func timeNorms(c CorrelateConfig, d *Data, params []engine.Param, idx []int) (Co
 	tm := CorrelateTiming{Batch: B, Steps: c.TimingSteps, StepSeconds: median(ts), NormStepSeconds: median(tn)}
 	tm.NormsOverStep = tm.NormStepSeconds / tm.StepSeconds
 	// Brute force: one backward pass per sample of one batch.
-	one := *batch.Batch
+	one := *batch
 	one.Weights = make([]float32, B)
 	t0 := time.Now()
 	for i := 0; i < batch.N; i++ {

@@ -10,25 +10,25 @@ import (
 	"testing"
 
 	_ "github.com/sgds/sgds/engine/cpu"
+	"github.com/sgds/sgds/run"
 	"github.com/sgds/sgds/sampler"
 )
 
-// smallData is real MNIST cut to its first n training images, with a
-// 256-image validation split taken before the cut.
-func smallData(t *testing.T, n int) *Data {
+// smallData is real MNIST cut to its first n training images, with the
+// last 256 as the validation split.
+func smallData(t *testing.T, n int) *run.Data {
 	t.Helper()
-	d, err := LoadData("mnist", "", 256)
+	c := smallRun()
+	c.Subset = n
+	d, err := run.LoadData(c, "")
 	if err != nil {
 		t.Fatalf("real MNIST is required (run ./build.sh): %v", err)
-	}
-	if err := d.Limit(n); err != nil {
-		t.Fatal(err)
 	}
 	return d
 }
 
-func smallRun() RunConfig {
-	return RunConfig{Dataset: "mnist", Model: "mlp", Device: "cpu", Epochs: 3, Batch: 64, LR: 0.05, Momentum: 0.5, Seed: 1, Val: 256}
+func smallRun() run.Config {
+	return run.Config{Dataset: "mnist", Model: "mlp", Device: "cpu", Epochs: 3, Batch: 64, LR: 0.05, Momentum: 0.5, Seed: 1, Val: 256}
 }
 
 // TestCompareEndToEnd runs uniform, SGD-S and its variants on 1,280 real
@@ -106,7 +106,7 @@ func TestCorrelateEndToEnd(t *testing.T) {
 	d := smallData(t, 640)
 	rc := smallRun()
 	rc.Sampler, rc.Epochs = "uniform", 1
-	res, err := Correlate(context.Background(), CorrelateConfig{Run: rc, Samples: 200, TimingSteps: 2}, d, Hooks{}, io.Discard)
+	res, err := Correlate(context.Background(), CorrelateConfig{Run: rc, Samples: 200, TimingSteps: 2}, d, run.Hooks{}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

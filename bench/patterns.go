@@ -15,6 +15,7 @@ import (
 
 	"github.com/sgds/sgds/engine"
 	"github.com/sgds/sgds/internal/atomicfile"
+	"github.com/sgds/sgds/run"
 )
 
 // Bins is the number of loss bins (deciles) of the patterns experiment.
@@ -25,7 +26,7 @@ type Range struct{ First, Last int }
 
 func (r Range) String() string { return fmt.Sprintf("%d-%d", r.First, r.Last) }
 
-// PatternRanges returns the ranges of METHOD.md §2 for a run of n epochs:
+// PatternRanges returns the ranges of docs/METHOD.md §2 for a run of n epochs:
 // all epochs, epochs 2…n, and the last two.
 func PatternRanges(n int) []Range {
 	rs := []Range{{1, n}}
@@ -40,7 +41,7 @@ func PatternRanges(n int) []Range {
 
 // PatternsResult is patterns.json.
 type PatternsResult struct {
-	Config RunConfig `json:"config"`
+	Config run.Config `json:"config"`
 	// Stay[shuffle][range][b] is the percent of the samples in bin b (0 =
 	// highest losses) at the range's first epoch that are in bin b at every
 	// epoch of the range; shuffle is "off" (sequential order) or "on".
@@ -98,7 +99,7 @@ func StayPercent(bins [][]uint8, r Range) []float64 {
 // Patterns trains c twice, with the sequential order (shuffle off) and with
 // a fresh shuffle per epoch (on), from the same weights, recording every
 // sample's loss from its training forward pass at its dataset index.
-func Patterns(ctx context.Context, c RunConfig, d *Data, log io.Writer) (*PatternsResult, error) {
+func Patterns(ctx context.Context, c run.Config, d *run.Data, log io.Writer) (*PatternsResult, error) {
 	if c.Epochs < 2 {
 		return nil, fmt.Errorf("--epochs must be ≥ 2 for patterns, got %d", c.Epochs)
 	}
@@ -119,7 +120,7 @@ func Patterns(ctx context.Context, c RunConfig, d *Data, log io.Writer) (*Patter
 			losses[e] = make([]float32, d.Train.N)
 		}
 		seen := make([]int, c.Epochs)
-		h := Hooks{
+		h := run.Hooks{
 			OnStep: func(epoch int, idx []int, l []float32) {
 				for i, k := range idx {
 					losses[epoch-1][k] = l[i]
@@ -127,11 +128,11 @@ func Patterns(ctx context.Context, c RunConfig, d *Data, log io.Writer) (*Patter
 				seen[epoch-1] += len(idx)
 			},
 			OnEpoch: func(_ *engine.Trainer, e engine.EpochMetrics) error {
-				fmt.Fprintf(log, "shuffle %-3s %s\n", shuffle, EpochLine(e, c.Epochs))
+				fmt.Fprintf(log, "shuffle %-3s %s\n", shuffle, run.EpochLine(e, c.Epochs))
 				return nil
 			},
 		}
-		t, net, err := Train(ctx, rc, d, nil, h)
+		t, net, err := run.Train(ctx, rc, d, nil, h)
 		if err != nil {
 			return nil, err
 		}

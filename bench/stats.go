@@ -30,6 +30,17 @@ func Ranks(x []float64) []float64 {
 	return r
 }
 
+// median of a non-empty slice (copied, not reordered).
+func median(x []float64) float64 {
+	s := append([]float64(nil), x...)
+	sort.Float64s(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
 // Spearman is the Pearson correlation of the ranks of x and y.
 func Spearman(x, y []float64) float64 {
 	return stat.Correlation(Ranks(x), Ranks(y), nil)

@@ -4,8 +4,8 @@ import (
 	"context"
 	"testing"
 
-	"github.com/sgds/sgds/engine"
 	_ "github.com/sgds/sgds/engine/cpu"
+	"github.com/sgds/sgds/run"
 	"github.com/sgds/sgds/sampler"
 )
 
@@ -18,23 +18,18 @@ const (
 
 // timeToTarget trains until the validation accuracy reaches ttaTarget and
 // returns the training seconds and samples seen at that epoch.
-func timeToTarget(b *testing.B, d *Data, samplerName string, seed uint64) (secs float64, samples int64) {
-	rc := RunConfig{Dataset: "mnist", Model: "mlp", Device: "cpu", Sampler: samplerName, Epochs: 1,
+func timeToTarget(b *testing.B, d *run.Data, samplerName string, seed uint64) (secs float64, samples int64) {
+	rc := run.Config{Dataset: "mnist", Model: "mlp", Device: "cpu", Sampler: samplerName, Epochs: 1,
 		Batch: 64, LR: 0.01, Momentum: 0.5, Seed: seed, Val: d.Val.N}
 	if samplerName == "sgds" {
 		sc := sampler.DefaultScheduleConfig()
 		rc.Schedule = &sc
 	}
-	net, err := NewNet(rc, nil)
+	t, err := run.NewTrainer(rc, d, nil, run.Hooks{Targets: []float64{ttaTarget}})
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer net.Close()
-	order, err := NewOrder(rc, d.Train.N)
-	if err != nil {
-		b.Fatal(err)
-	}
-	t := &engine.Trainer{Net: net, Train: d.Train, Test: d.Test, Val: d.Val, Order: order, Targets: []float64{ttaTarget}}
+	defer t.Net.Close()
 	for e := 1; e <= ttaEpochs; e++ {
 		t.Epochs = e
 		if err := t.Run(context.Background()); err != nil {
@@ -55,7 +50,7 @@ func timeToTarget(b *testing.B, d *Data, samplerName string, seed uint64) (secs 
 // reports speedup = uniform's seconds / SGD-S's seconds (and the same for
 // samples). One iteration takes a minute or two: use -benchtime 1x or Nx.
 func BenchmarkTimeToAccuracy(b *testing.B) {
-	d, err := LoadData("mnist", "", 5000)
+	d, err := run.LoadData(run.Config{Dataset: "mnist", Val: 5000}, "")
 	if err != nil {
 		b.Fatalf("real MNIST is required (run ./build.sh): %v", err)
 	}

@@ -31,7 +31,7 @@ func (p ParamSpec) Size() int {
 	return n
 }
 
-// ModelSpec describes one of the seed's models (METHOD.md §4).
+// ModelSpec describes one of the seed's models (docs/METHOD.md §4).
 type ModelSpec struct {
 	Name    string
 	Input   []int // shape of one sample: (784) for mlp, (1, 28, 28) for cnn

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 
@@ -79,21 +78,18 @@ func compareCommand() *cli.Command {
 				}
 			}
 			cfg.Base.Sampler, cfg.Base.Schedule, cfg.Base.Score = "", nil, ""
-			out := c.String("out")
-			d, err := openRun(c, base, out)
+			d, err := openRun(c, base)
 			if err != nil {
 				return err
 			}
-			var log io.Writer = c.App.ErrWriter
-			if c.Bool("quiet") {
-				log = io.Discard
-			}
+			log := logTo(c, c.App.ErrWriter)
 			fmt.Fprintf(log, "compare: %s on %s, %d epochs, seeds %v, methods %d, targets %v\n",
 				base.Model, base.Dataset, base.Epochs, seeds, len(cfg.Methods), targets)
 			res, err := bench.Compare(c.Context, cfg, d, log)
 			if err != nil {
 				return err
 			}
+			out := c.String("out")
 			if err := bench.WriteCompare(res, out); err != nil {
 				return err
 			}

@@ -7,7 +7,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/sgds/sgds/bench"
-	"github.com/sgds/sgds/engine"
 )
 
 func correlateCommand() *cli.Command {
@@ -25,24 +24,16 @@ func correlateCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			out := c.String("out")
-			d, err := openRun(c, cfg, out)
+			d, err := openRun(c, cfg)
 			if err != nil {
 				return err
 			}
-			hooks := bench.Hooks{OnEpoch: func(_ *engine.Trainer, e engine.EpochMetrics) error {
-				if !c.Bool("quiet") {
-					fmt.Fprintln(c.App.Writer, bench.EpochLine(e, cfg.Epochs))
-				}
-				return nil
-			}}
-			if p := newProgress(c.Bool("quiet")); p != nil {
-				hooks.Progress = p
-			}
+			hooks := epochHooks(c, logTo(c, c.App.Writer), cfg.Epochs)
 			res, err := bench.Correlate(c.Context, bench.CorrelateConfig{Run: cfg, Samples: c.Int("samples"), TimingSteps: c.Int("timing-steps")}, d, hooks, c.App.ErrWriter)
 			if err != nil {
 				return err
 			}
+			out := c.String("out")
 			if err := bench.WriteCorrelate(res, out); err != nil {
 				return err
 			}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 
@@ -52,10 +51,10 @@ func commonFlags() []cli.Flag {
 	}
 }
 
-// checkFraction reports a value outside [0, 1).
-func checkFraction(name string, v float64) error {
-	if !(v >= 0 && v < 1) {
-		return fmt.Errorf("--%s must be in [0, 1), got %v", name, v)
+// checkTarget reports an accuracy target outside (0, 1].
+func checkTarget(v float64) error {
+	if !(v > 0 && v <= 1) {
+		return fmt.Errorf("accuracy target %v must be in (0, 1]", v)
 	}
 	return nil
 }
@@ -68,8 +67,11 @@ func parseTargets(s string) ([]float64, error) {
 	var out []float64
 	for _, f := range strings.Split(s, ",") {
 		v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
-		if err != nil || !(v > 0 && v <= 1) || math.IsNaN(v) {
-			return nil, fmt.Errorf("accuracy target %q must be a number in (0, 1]", f)
+		if err != nil {
+			return nil, fmt.Errorf("accuracy target %q is not a number", f)
+		}
+		if err := checkTarget(v); err != nil {
+			return nil, err
 		}
 		out = append(out, v)
 	}

@@ -22,11 +22,11 @@ import (
 var version = "dev"
 
 func main() {
-	os.Exit(run(os.Args))
+	os.Exit(sgds(os.Args))
 }
 
-// run executes the command line and returns the process exit code.
-func run(args []string) int {
+// sgds executes the command line and returns the process exit code.
+func sgds(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() {

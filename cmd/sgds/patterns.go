@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
 
 	"github.com/urfave/cli/v2"
 
@@ -25,19 +24,15 @@ func patternsCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			d, err := openRun(c, cfg)
+			if err != nil {
+				return err
+			}
+			res, err := bench.Patterns(c.Context, cfg, d, logTo(c, c.App.ErrWriter))
+			if err != nil {
+				return err
+			}
 			out := c.String("out")
-			d, err := openRun(c, cfg, out)
-			if err != nil {
-				return err
-			}
-			var log io.Writer = c.App.ErrWriter
-			if c.Bool("quiet") {
-				log = io.Discard
-			}
-			res, err := bench.Patterns(c.Context, cfg, d, log)
-			if err != nil {
-				return err
-			}
 			if err := bench.WritePatterns(res, out); err != nil {
 				return err
 			}

@@ -10,15 +10,15 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/sgds/sgds/bench"
 	"github.com/sgds/sgds/engine"
 	"github.com/sgds/sgds/internal/atomicfile"
+	"github.com/sgds/sgds/run"
 	"github.com/sgds/sgds/sampler"
 )
 
 // summary is summary.json.
 type summary struct {
-	Config       bench.RunConfig   `json:"config"`
+	Config       run.Config        `json:"config"`
 	TargetAcc    *float64          `json:"target_acc"`
 	EpochsDone   int               `json:"epochs_done"`
 	FinalTestAcc float64           `json:"final_test_acc"`
@@ -38,7 +38,7 @@ func samplerFlags() []cli.Flag {
 		intFlag("transient", d.TransientEpochs, "sgds: uniform epochs before the steady state"),
 		floatFlag("drop", d.DropFrac, "sgds: fraction of the kept set dropped (lowest scores) after each steady-state epoch, in [0, 1)"),
 		floatFlag("readd", d.ReaddFrac, "sgds: fraction of the data set re-added from the dropped samples after each steady-state epoch, in [0, 1)"),
-		floatFlag("kept-floor", d.KeptFloor, "sgds: never prune the kept set below this fraction of the data set, in [0, 1)"),
+		floatFlag("kept-floor", d.KeptFloor, "sgds: never prune the kept set below this fraction of the data set, in [0, 1] (1: never prune)"),
 		floatFlag("mix", d.Mix, "sgds: λ in p_i = (1−λ)·s_i/Σs + λ/|kept|, in [0, 1]"),
 		stringFlag("readd-score", string(d.ReaddScore), "sgds: score a re-added sample starts with: last or mean"),
 		boolFlag("unbiased", "sgds: weight each drawn sample by 1/(B·|kept|·p_i) so the expected gradient is the kept set's uniform one"),
@@ -46,9 +46,10 @@ func samplerFlags() []cli.Flag {
 	}
 }
 
-// runConfigFrom reads and validates the flags of a training run.
-func runConfigFrom(c *cli.Context, samplerName string) (bench.RunConfig, error) {
-	cfg := bench.RunConfig{
+// runConfigFrom reads the flags of a training run and validates them
+// (run.Config.Validate).
+func runConfigFrom(c *cli.Context, samplerName string) (run.Config, error) {
+	cfg := run.Config{
 		Dataset: c.String("dataset"), Model: c.String("model"), Device: c.String("device"),
 		Sampler: samplerName, Score: c.String("score"),
 		Epochs: c.Int("epochs"), Batch: c.Int("batch"), LR: c.Float64("lr"),
@@ -67,20 +68,6 @@ func runConfigFrom(c *cli.Context, samplerName string) (bench.RunConfig, error) 
 		sc.Mix = c.Float64("mix")
 		sc.ReaddScore = sampler.ReaddScore(c.String("readd-score"))
 		sc.Unbiased = c.Bool("unbiased")
-		for name, v := range map[string]float64{"drop": sc.DropFrac, "readd": sc.ReaddFrac, "kept-floor": sc.KeptFloor} {
-			if err := checkFraction(name, v); err != nil {
-				return cfg, err
-			}
-		}
-		if sc.ReaddScore != sampler.ReaddLast && sc.ReaddScore != sampler.ReaddMean {
-			return cfg, fmt.Errorf("--readd-score must be %q or %q, got %q", sampler.ReaddLast, sampler.ReaddMean, sc.ReaddScore)
-		}
-		if sc.TransientEpochs < 0 {
-			return cfg, fmt.Errorf("--transient must be ≥ 0, got %d", sc.TransientEpochs)
-		}
-		if !(sc.Mix >= 0 && sc.Mix <= 1) {
-			return cfg, fmt.Errorf("--mix must be in [0, 1], got %v", sc.Mix)
-		}
 		cfg.Schedule = &sc
 	}
 	return cfg, cfg.Validate()
@@ -109,8 +96,8 @@ func trainCommand() *cli.Command {
 			rc := trainConfig{Run: cfg, Data: c.String("data")}
 			if c.IsSet("target-acc") {
 				t := c.Float64("target-acc")
-				if !(t > 0 && t <= 1) {
-					return fmt.Errorf("--target-acc must be in (0, 1], got %v", t)
+				if err := checkTarget(t); err != nil {
+					return fmt.Errorf("--target-acc: %w", err)
 				}
 				rc.Targets = []float64{t}
 			}
@@ -125,9 +112,9 @@ func trainCommand() *cli.Command {
 
 // trainConfig is what a checkpoint records of the command line.
 type trainConfig struct {
-	Run     bench.RunConfig `json:"run"`
-	Data    string          `json:"data,omitempty"`
-	Targets []float64       `json:"targets,omitempty"`
+	Run     run.Config `json:"run"`
+	Data    string     `json:"data,omitempty"`
+	Targets []float64  `json:"targets,omitempty"`
 }
 
 // resume continues the run in dir from its checkpoint.
@@ -161,11 +148,7 @@ func train(c *cli.Context, rc trainConfig, out string, ck *engine.Checkpoint) er
 	if err != nil {
 		return err
 	}
-	quiet := c.Bool("quiet")
-	w := c.App.Writer
-	if quiet {
-		w = io.Discard
-	}
+	w := logTo(c, c.App.Writer)
 	configJSON, err := json.Marshal(rc)
 	if err != nil {
 		return err
@@ -175,8 +158,13 @@ func train(c *cli.Context, rc trainConfig, out string, ck *engine.Checkpoint) er
 		sum.TargetAcc = &rc.Targets[0]
 	}
 	ckPath := filepath.Join(out, engine.CheckpointFile)
-	hooks := bench.Hooks{Targets: rc.Targets, OnEpoch: func(t *engine.Trainer, e engine.EpochMetrics) error {
-		fmt.Fprintln(w, bench.EpochLine(e, cfg.Epochs))
+	hooks := epochHooks(c, w, cfg.Epochs)
+	hooks.Targets = rc.Targets
+	printEpoch := hooks.OnEpoch
+	hooks.OnEpoch = func(t *engine.Trainer, e engine.EpochMetrics) error {
+		if err := printEpoch(t, e); err != nil {
+			return err
+		}
 		ck, err := t.Snapshot(cfg.Model, configJSON, nil)
 		if err != nil {
 			return err
@@ -189,11 +177,8 @@ func train(c *cli.Context, rc trainConfig, out string, ck *engine.Checkpoint) er
 		}
 		sum.fill(t, rc.Targets)
 		return atomicfile.WriteJSON(filepath.Join(out, "summary.json"), sum)
-	}}
-	if p := newProgress(quiet); p != nil {
-		hooks.Progress = p
 	}
-	t, err := bench.NewTrainer(cfg, d, nil, hooks)
+	t, err := run.NewTrainer(cfg, d, nil, hooks)
 	if err != nil {
 		return err
 	}
@@ -253,21 +238,38 @@ func (s *summary) fill(t *engine.Trainer, targets []float64) {
 	}
 }
 
-// openRun prepares the output folder and loads the data of a run from the
+// openRun prepares the --out folder and loads the data of a run from the
 // --data flag.
-func openRun(c *cli.Context, cfg bench.RunConfig, out string) (*bench.Data, error) {
-	return loadRun(cfg, c.String("data"), out)
+func openRun(c *cli.Context, cfg run.Config) (*run.Data, error) {
+	return loadRun(cfg, c.String("data"), c.String("out"))
 }
 
 // loadRun checks that out is a writable folder, then loads the data set
 // with cfg's validation split and subset.
-func loadRun(cfg bench.RunConfig, dataDir, out string) (*bench.Data, error) {
+func loadRun(cfg run.Config, dataDir, out string) (*run.Data, error) {
 	if err := atomicfile.PrepareDir(out); err != nil {
 		return nil, err
 	}
-	d, err := bench.LoadData(cfg.Dataset, dataDir, cfg.Val)
-	if err != nil {
-		return nil, err
+	return run.LoadData(cfg, dataDir)
+}
+
+// logTo returns w, or io.Discard with --quiet.
+func logTo(c *cli.Context, w io.Writer) io.Writer {
+	if c.Bool("quiet") {
+		return io.Discard
 	}
-	return d, d.Limit(cfg.Subset)
+	return w
+}
+
+// epochHooks draws a progress bar (on a terminal, without --quiet) and
+// prints one line per epoch of a run of epochs epochs to w.
+func epochHooks(c *cli.Context, w io.Writer, epochs int) run.Hooks {
+	h := run.Hooks{OnEpoch: func(_ *engine.Trainer, e engine.EpochMetrics) error {
+		_, err := fmt.Fprintln(w, run.EpochLine(e, epochs))
+		return err
+	}}
+	if p := newProgress(c.Bool("quiet")); p != nil {
+		h.Progress = p
+	}
+	return h
 }

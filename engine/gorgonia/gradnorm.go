@@ -52,7 +52,7 @@ func growScratch(s []float64, n int) []float64 {
 //	||∇θ L_i||² = Σ_layers layerNormSq(a_i, δ_i) / w_i²,
 //
 // where layerNormSq is (||a_i||² + 1)·||δ_i||² for a dense layer and
-// ||Σ_t δ_t a_tᵀ||² + ||Σ_t δ_t||² for a conv layer (METHOD.md §5).
+// ||Σ_t δ_t a_tᵀ||² + ||Σ_t δ_t||² for a conv layer (docs/METHOD.md §1).
 func (s *normState) compute(gr *graph, weights []float32, N int) ([]float32, error) {
 	clear(s.sq)
 	B := s.batch

@@ -1,0 +1,145 @@
+package run
+
+import (
+	"errors"
+	"math"
+	"strings"
+	"testing"
+
+	_ "github.com/sgds/sgds/engine/cpu"
+	"github.com/sgds/sgds/sampler"
+)
+
+func validConfig() Config {
+	sc := sampler.DefaultScheduleConfig()
+	return Config{Dataset: "mnist", Model: "mlp", Device: "cpu", Sampler: "sgds", Score: "loss",
+		Epochs: 1, Batch: 64, LR: 0.01, Momentum: 0.5, Seed: 1, Schedule: &sc}
+}
+
+// TestValidateNamesTheFlag breaks one setting at a time and expects an
+// error that names its flag.
+func TestValidateNamesTheFlag(t *testing.T) {
+	if err := validConfig().Validate(); err != nil {
+		t.Fatalf("valid configuration rejected: %v", err)
+	}
+	cases := []struct {
+		flag  string
+		spoil func(c *Config)
+	}{
+		{"--dataset", func(c *Config) { c.Dataset = "cifar10" }},
+		{"--model", func(c *Config) { c.Model = "resnet" }},
+		{"--device", func(c *Config) { c.Device = "tpu" }},
+		{"--epochs", func(c *Config) { c.Epochs = 0 }},
+		{"--batch", func(c *Config) { c.Batch = 0 }},
+		{"--lr", func(c *Config) { c.LR = math.Inf(1) }},
+		{"--lr", func(c *Config) { c.LR = math.NaN() }},
+		{"--momentum", func(c *Config) { c.Momentum = 1 }},
+		{"--score", func(c *Config) { c.Score = "entropy" }},
+		{"--sampler", func(c *Config) { c.Sampler = "greedy" }},
+		{"--transient", func(c *Config) { c.Schedule.TransientEpochs = -1 }},
+		{"--drop", func(c *Config) { c.Schedule.DropFrac = 1 }},
+		{"--readd", func(c *Config) { c.Schedule.ReaddFrac = -0.1 }},
+		{"--kept-floor", func(c *Config) { c.Schedule.KeptFloor = 1.5 }},
+		{"--mix", func(c *Config) { c.Schedule.Mix = math.NaN() }},
+		{"--readd-score", func(c *Config) { c.Schedule.ReaddScore = "oldest" }},
+	}
+	for _, tc := range cases {
+		c := validConfig()
+		sc := *c.Schedule
+		c.Schedule = &sc
+		tc.spoil(&c)
+		err := c.Validate()
+		if err == nil || !strings.Contains(err.Error(), tc.flag) {
+			t.Errorf("%s: got %v, want an error naming %s", tc.flag, err, tc.flag)
+		}
+	}
+}
+
+// TestScheduleRulesAreTheSampler checks every SGD-S setting at and
+// around its bounds: ValidateSchedule accepts exactly what
+// sampler.ScheduleConfig.Validate accepts, and names the flag otherwise.
+func TestScheduleRulesAreTheSampler(t *testing.T) {
+	values := map[string][]string{
+		"transient":   {"-1", "0", "1", "7"},
+		"drop":        {"-0.1", "0", "0.5", "1", "NaN"},
+		"readd":       {"-0.1", "0", "0.5", "1", "Inf"},
+		"kept-floor":  {"-0.1", "0", "0.5", "1", "1.5"},
+		"mix":         {"-0.1", "0", "1", "1.01"},
+		"readd-score": {"last", "mean", "oldest", ""},
+		"unbiased":    {"true", "false"},
+	}
+	if len(values) != len(Knobs()) {
+		t.Fatalf("test covers %d settings, run has %v", len(values), Knobs())
+	}
+	for _, name := range Knobs() {
+		for _, v := range values[name] {
+			sc := sampler.DefaultScheduleConfig()
+			if err := SetKnob(&sc, name, v); err != nil {
+				t.Fatalf("%s=%s: %v", name, v, err)
+			}
+			want := sc.Validate()
+			got := ValidateSchedule(sc)
+			if (got == nil) != (want == nil) {
+				t.Errorf("%s=%s: run says %v, sampler says %v", name, v, got, want)
+			}
+			if got != nil && (!strings.Contains(got.Error(), "--"+name) || !errors.Is(got, sampler.ErrBadConfig)) {
+				t.Errorf("%s=%s: error %q does not name --%s or wrap sampler.ErrBadConfig", name, v, got, name)
+			}
+		}
+	}
+	// One rule for the kept-set floor: 1 (never prune) is valid everywhere.
+	c := validConfig()
+	c.Schedule.KeptFloor = 1
+	if err := c.Validate(); err != nil {
+		t.Errorf("--kept-floor 1: %v", err)
+	}
+}
+
+func TestSetKnobErrors(t *testing.T) {
+	sc := sampler.DefaultScheduleConfig()
+	for _, kv := range [][2]string{{"drop", "lots"}, {"transient", "1.5"}, {"unbiased", "maybe"}, {"speed", "1"}} {
+		if err := SetKnob(&sc, kv[0], kv[1]); err == nil {
+			t.Errorf("%s=%s accepted", kv[0], kv[1])
+		}
+	}
+	if err := SetKnob(&sc, "drop", "0.3"); err != nil || sc.DropFrac != 0.3 {
+		t.Fatalf("drop=0.3: %v, DropFrac %v", err, sc.DropFrac)
+	}
+}
+
+// TestLoadData checks the validation split and the subset against the
+// whole training set.
+func TestLoadData(t *testing.T) {
+	c := validConfig()
+	all, err := LoadData(c, "")
+	if err != nil {
+		t.Fatalf("real MNIST is required (run ./build.sh): %v", err)
+	}
+	c.Val, c.Subset = 256, 1000
+	d, err := LoadData(c, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	full := all.Train
+	p := full.Pixels()
+	if d.Train.N != 1000 || d.Val.N != 256 || d.Test.N != all.Test.N {
+		t.Fatalf("train %d, val %d, test %d", d.Train.N, d.Val.N, d.Test.N)
+	}
+	for i, k := range []int{0, 999} {
+		if d.Train.Labels[k] != full.Labels[k] || d.Train.Images[k*p+300] != full.Images[k*p+300] {
+			t.Fatalf("training image %d is not image %d of the set", i, k)
+		}
+	}
+	if d.Val.Labels[0] != full.Labels[full.N-256] || d.Val.Images[300] != full.Images[(full.N-256)*p+300] {
+		t.Fatal("the validation split is not the last 256 images")
+	}
+	for _, bad := range []struct {
+		val, subset int
+		flag        string
+	}{{-1, 0, "--val"}, {0, -1, "--subset"}, {full.N, 0, "--val"}, {100, full.N, "--subset"}} {
+		c.Val, c.Subset = bad.val, bad.subset
+		if _, err := LoadData(c, ""); err == nil || !strings.Contains(err.Error(), bad.flag) {
+			t.Errorf("val %d subset %d: got %v, want an error naming %s", bad.val, bad.subset, err, bad.flag)
+		}
+	}
+}

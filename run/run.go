@@ -1,0 +1,131 @@
+package run
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/sgds/sgds/engine"
+	"github.com/sgds/sgds/engine/data"
+	"github.com/sgds/sgds/sampler"
+)
+
+// Data is a loaded data set with an optional validation split.
+type Data struct {
+	Train, Val, Test *data.Set
+}
+
+// LoadData reads the data set of c from dir (see data.Locate for an empty
+// dir) and keeps the training images c selects: the last c.Val as the
+// validation set when c.Val > 0, and only the first c.Subset of the rest
+// when c.Subset > 0.
+func LoadData(c Config, dir string) (*Data, error) {
+	train, test, err := data.LoadWith(c.Dataset, dir, data.Options{Val: c.Val, Subset: c.Subset})
+	if err != nil {
+		return nil, err
+	}
+	d := &Data{Train: train, Test: test}
+	if c.Val > 0 {
+		if d.Train, d.Val, err = train.Split(c.Val); err != nil {
+			return nil, fmt.Errorf("--val: %w", err)
+		}
+	}
+	return d, nil
+}
+
+// NewOrder builds the sample order of c over n training samples. Its seed
+// is derived from c.Seed so that the order and the weights are independent
+// streams of the same seed.
+func NewOrder(c Config, n int) (engine.Order, error) {
+	seed := c.Seed ^ 0x9e3779b97f4a7c15
+	switch c.Sampler {
+	case "uniform":
+		return sampler.NewShuffled(n, seed)
+	case "sequential":
+		return sampler.NewSequential(n)
+	case "sgds":
+		if c.Schedule == nil {
+			return nil, fmt.Errorf("--sampler sgds needs a schedule configuration")
+		}
+		sc := *c.Schedule
+		sc.BatchSize = c.Batch
+		return sampler.NewSchedule(n, sc, seed)
+	}
+	return nil, fmt.Errorf("--sampler: unknown sampler %q (known: %s)", c.Sampler, strings.Join(Samplers, ", "))
+}
+
+// NewNet builds the Net of c on its device with initial parameters init
+// (engine.InitParams of c.Seed when nil).
+func NewNet(c Config, init []engine.Param) (engine.Net, error) {
+	m, err := engine.LookupModel(c.Model)
+	if err != nil {
+		return nil, err
+	}
+	b, err := engine.LookupBackend(c.Device)
+	if err != nil {
+		return nil, err
+	}
+	if init == nil {
+		init = engine.InitParams(m, c.Seed)
+	}
+	return b.New(m, init, engine.Config{Batch: c.Batch, LR: c.LR, Momentum: c.Momentum, GradNorms: c.Score == "gradnorm"})
+}
+
+// Hooks are optional callbacks of a training run.
+type Hooks struct {
+	Progress engine.Progress
+	OnEpoch  func(t *engine.Trainer, m engine.EpochMetrics) error
+	OnStep   func(epoch int, indices []int, losses []float32)
+	Targets  []float64
+}
+
+// NewTrainer validates c, builds its Net (from init, or from c.Seed when
+// init is nil) and its Order, and returns a Trainer over d with the hooks;
+// the caller must Close the trainer's Net.
+func NewTrainer(c Config, d *Data, init []engine.Param, h Hooks) (*engine.Trainer, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	net, err := NewNet(c, init)
+	if err != nil {
+		return nil, err
+	}
+	order, err := NewOrder(c, d.Train.N)
+	if err != nil {
+		net.Close()
+		return nil, err
+	}
+	t := &engine.Trainer{Net: net, Train: d.Train, Test: d.Test, Val: d.Val, Order: order,
+		Score: c.Score, Epochs: c.Epochs, Targets: h.Targets, Progress: h.Progress, OnStep: h.OnStep}
+	if h.OnEpoch != nil {
+		t.OnEpoch = func(m engine.EpochMetrics) error { return h.OnEpoch(t, m) }
+	}
+	return t, nil
+}
+
+// Train builds a trainer for c and trains for c.Epochs on d. It returns the
+// trainer (with its History and target Hits) and the Net, which the caller
+// must Close.
+func Train(ctx context.Context, c Config, d *Data, init []engine.Param, h Hooks) (*engine.Trainer, engine.Net, error) {
+	t, err := NewTrainer(c, d, init, h)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := t.Run(ctx); err != nil {
+		t.Net.Close()
+		return t, nil, err
+	}
+	return t, t.Net, nil
+}
+
+// EpochLine is the one-line report of an epoch of a run of epochs epochs.
+func EpochLine(e engine.EpochMetrics, epochs int) string {
+	s := fmt.Sprintf("epoch %2d/%d  train_loss %.4f  test_acc %.4f", e.Epoch, epochs, e.TrainLoss, e.TestAcc)
+	if e.ValAcc != nil {
+		s += fmt.Sprintf("  val_acc %.4f", *e.ValAcc)
+	}
+	if e.Kept != nil {
+		s += fmt.Sprintf("  kept %5d", *e.Kept)
+	}
+	return s + fmt.Sprintf("  train %6.1fs  samples %d", e.TrainSeconds, e.SamplesSeen)
+}

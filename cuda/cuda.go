@@ -1,170 +1,192 @@
-//go:build cuda && !sgdsfake
-
 package cuda
 
 import (
 	"errors"
 	"fmt"
-	"runtime"
+	"math"
 	"sync"
-	"unsafe"
-
-	"gorgonia.org/cu"
 )
 
-// Compiled reports whether this build contains the CUDA path.
-const Compiled = true
+// ErrNotCompiled is returned by DriverVersion, Devices and NewContext in a
+// build without the cuda tag, unless UseHost is in force.
+var ErrNotCompiled = errors.New("cuda: not compiled into this build (rebuild with -tags cuda, i.e. make cuda)")
 
-// Fake reports whether kernels run on the host stand-in (-tags sgdsfake).
-const Fake = false
+// ErrNoDevice reports that the driver found no CUDA device, or that the
+// requested device ordinal does not exist.
+var ErrNoDevice = errors.New("cuda: no CUDA device")
 
-// wrap turns a CUDA result into an error naming the operation; a missing
-// device also matches ErrNoDevice.
+// ErrClosed reports the use of a Context, Stream, Event, Module or Buffer
+// after its Close or Free.
+var ErrClosed = errors.New("cuda: use after Close or Free")
+
+// DeviceInfo describes one CUDA device.
+type DeviceInfo struct {
+	Ordinal  int    // device number, from 0
+	Name     string // e.g. "NVIDIA H100 80GB HBM3"
+	TotalMem int64  // bytes of device memory
+	Major    int    // compute capability, major
+	Minor    int    // compute capability, minor
+	SMs      int    // streaming multiprocessors
+	// ClockKHz and MemClockKHz are the peak core and memory clocks, and
+	// BusWidth the memory bus width in bits, as the driver reports them
+	// (0 when it does not).
+	ClockKHz    int
+	MemClockKHz int
+	BusWidth    int
+}
+
+// PeakBandwidth returns the theoretical memory bandwidth in bytes per second
+// from the memory clock and bus width (double data rate), or 0 when the
+// driver does not report them.
+func (d DeviceInfo) PeakBandwidth() float64 {
+	return 2 * float64(d.MemClockKHz) * 1e3 * float64(d.BusWidth) / 8
+}
+
+// Arg is one kernel parameter, always 8 bytes: a device pointer, a 64-bit
+// integer (long long) or a double. Build it with Ptr, Int or Float.
+type Arg uint64
+
+// Int returns the kernel parameter for a long long.
+func Int(v int) Arg { return Arg(uint64(int64(v))) }
+
+// Float returns the kernel parameter for a double.
+func Float(v float64) Arg { return Arg(math.Float64bits(v)) }
+
+// Pointer is anything that lives in device memory: a Buffer, or a view of
+// one.
+type Pointer interface {
+	// DevicePtr returns the device address, 0 for a nil or freed buffer.
+	DevicePtr() uintptr
+}
+
+// Ptr returns the kernel parameter for a device pointer; a nil Pointer (or a
+// nil *Buffer) gives the null pointer, which kernels may treat as "absent".
+func Ptr(p Pointer) Arg {
+	if p == nil {
+		return 0
+	}
+	return Arg(uint64(p.DevicePtr()))
+}
+
+// Dim3 is a grid or block shape; zero fields count as 1.
+type Dim3 struct{ X, Y, Z int }
+
+func (d Dim3) norm() Dim3 {
+	if d.X == 0 {
+		d.X = 1
+	}
+	if d.Y == 0 {
+		d.Y = 1
+	}
+	if d.Z == 0 {
+		d.Z = 1
+	}
+	return d
+}
+
+// wrap names the operation of a driver error.
 func wrap(op string, err error) error {
 	if err == nil {
 		return nil
 	}
-	if errors.Is(err, cu.NoDevice) || errors.Is(err, cu.InvalidDevice) {
-		return fmt.Errorf("cuda: %s: %w: %w", op, ErrNoDevice, err)
-	}
 	return fmt.Errorf("cuda: %s: %w", op, err)
 }
 
-// DriverVersion returns the CUDA version of the installed driver as
-// 1000·major + 10·minor (13000 for CUDA 13.0).
+// DriverVersion returns the CUDA version of the driver as 1000·major +
+// 10·minor (13000 for CUDA 13.0); the host driver reports 0.
 func DriverVersion() (int, error) {
-	v := cu.Version()
-	if v < 0 {
-		return 0, errors.New("cuda: cannot read the driver version")
+	d, err := current()
+	if err != nil {
+		return 0, err
 	}
-	return v, nil
+	v, err := d.version()
+	return v, wrap("driver version", err)
 }
 
-// Devices lists the CUDA devices the driver sees, or ErrNoDevice.
+// Devices lists the devices the driver sees, or ErrNoDevice.
 func Devices() ([]DeviceInfo, error) {
-	n, err := cu.NumDevices()
+	d, err := current()
 	if err != nil {
-		return nil, wrap("counting devices", err)
+		return nil, err
 	}
-	if n == 0 {
+	devs, err := d.devices()
+	if err != nil {
+		return nil, wrap("listing devices", err)
+	}
+	if len(devs) == 0 {
 		return nil, ErrNoDevice
 	}
-	out := make([]DeviceInfo, 0, n)
-	for i := 0; i < n; i++ {
-		d, err := deviceInfo(i)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, nil
-}
-
-func deviceInfo(ordinal int) (DeviceInfo, error) {
-	n, err := cu.NumDevices()
-	if err != nil {
-		return DeviceInfo{}, wrap("counting devices", err)
-	}
-	if ordinal < 0 || ordinal >= n {
-		return DeviceInfo{}, fmt.Errorf("cuda: device %d: %w (the driver sees %d)", ordinal, ErrNoDevice, n)
-	}
-	dev, err := cu.GetDevice(ordinal)
-	if err != nil {
-		return DeviceInfo{}, wrap(fmt.Sprintf("device %d", ordinal), err)
-	}
-	info := DeviceInfo{Ordinal: ordinal}
-	if info.Name, err = dev.Name(); err != nil {
-		return DeviceInfo{}, wrap("device name", err)
-	}
-	if info.TotalMem, err = dev.TotalMem(); err != nil {
-		return DeviceInfo{}, wrap("device memory", err)
-	}
-	attrs := []struct {
-		a   cu.DeviceAttribute
-		dst *int
-	}{
-		{cu.ComputeCapabilityMajor, &info.Major}, {cu.ComputeCapabilityMinor, &info.Minor},
-		{cu.MultiprocessorCount, &info.SMs}, {cu.ClockRate, &info.ClockKHz},
-		{cu.MemoryClockRate, &info.MemClockKHz}, {cu.GlobalMemoryBusWidth, &info.BusWidth},
-	}
-	for _, at := range attrs {
-		if *at.dst, err = dev.Attribute(at.a); err != nil {
-			return DeviceInfo{}, wrap("device attribute", err)
-		}
-	}
-	return info, nil
+	return devs, nil
 }
 
 // Context is the primary context of one device, retained for the life of
 // the value. Several Contexts on one device share the driver's primary
 // context (as the CUDA runtime does).
 type Context struct {
-	mu     sync.Mutex
-	dev    cu.Device
-	cuctx  cu.CUContext
+	drv    driver
+	h      handle
 	info   DeviceInfo
+	mu     sync.Mutex
 	closed bool
 }
 
 // NewContext retains the primary context of device ordinal.
 func NewContext(ordinal int) (*Context, error) {
-	info, err := deviceInfo(ordinal)
+	d, err := current()
 	if err != nil {
 		return nil, err
 	}
-	dev, err := cu.GetDevice(ordinal)
+	devs, err := d.devices()
 	if err != nil {
-		return nil, wrap("device", err)
+		return nil, wrap("listing devices", err)
 	}
-	cuctx, err := dev.RetainPrimaryCtx()
+	if ordinal < 0 || ordinal >= len(devs) {
+		return nil, fmt.Errorf("cuda: device %d: %w (the driver sees %d)", ordinal, ErrNoDevice, len(devs))
+	}
+	h, err := d.retain(ordinal)
 	if err != nil {
 		return nil, wrap("retaining the primary context", err)
 	}
-	return &Context{dev: dev, cuctx: cuctx, info: info}, nil
+	return &Context{drv: d, h: h, info: devs[ordinal]}, nil
 }
 
 // Info describes the context's device.
 func (c *Context) Info() DeviceInfo { return c.info }
 
-// enter pins the goroutine to its OS thread and makes c current there; the
-// caller must call exit after its driver calls, also on error.
-func (c *Context) enter() error {
+// Driver names the driver the context runs on: "cuda" or "host".
+func (c *Context) Driver() string { return c.drv.name() }
+
+// live reports a nil or closed context.
+func (c *Context) live() error {
 	if c == nil {
 		return ErrClosed
 	}
 	c.mu.Lock()
-	closed := c.closed
-	c.mu.Unlock()
-	if closed {
+	defer c.mu.Unlock()
+	if c.closed {
 		return ErrClosed
-	}
-	runtime.LockOSThread()
-	if err := cu.SetCurrentContext(c.cuctx); err != nil {
-		runtime.UnlockOSThread()
-		return wrap("making the context current", err)
 	}
 	return nil
 }
 
-func (c *Context) exit() { runtime.UnlockOSThread() }
-
-// do runs f with c current on a pinned OS thread.
+// do runs the driver call f on the open context c, naming op in its error.
 func (c *Context) do(op string, f func() error) error {
-	if err := c.enter(); err != nil {
+	if err := c.live(); err != nil {
 		return err
 	}
-	defer c.exit()
 	return wrap(op, f())
 }
 
 // Synchronize waits for all work of the context to finish.
-func (c *Context) Synchronize() error { return c.do("synchronize", cu.Synchronize) }
+func (c *Context) Synchronize() error {
+	return c.do("synchronize", func() error { return c.drv.sync(c.h, nil) })
+}
 
 // MemInfo returns the free and total device memory in bytes.
 func (c *Context) MemInfo() (free, total int64, err error) {
 	err = c.do("memory info", func() error {
 		var e error
-		free, total, e = cu.MemInfo()
+		free, total, e = c.drv.memInfo(c.h)
 		return e
 	})
 	return free, total, err
@@ -174,20 +196,14 @@ func (c *Context) MemInfo() (free, total int64, err error) {
 // Buffers, modules, streams and events of the context must be released
 // before. Close is idempotent.
 func (c *Context) Close() error {
-	if c == nil {
+	if c.live() != nil {
 		return nil
 	}
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		return nil
-	}
-	c.mu.Unlock()
-	err := c.do("synchronize before close", cu.Synchronize)
+	err := c.Synchronize()
 	c.mu.Lock()
 	c.closed = true
 	c.mu.Unlock()
-	if e := c.dev.ReleasePrimaryCtx(); e != nil && err == nil {
+	if e := c.drv.release(c.h); e != nil && err == nil {
 		err = wrap("releasing the primary context", e)
 	}
 	return err
@@ -197,7 +213,7 @@ func (c *Context) Close() error {
 // which orders with every stream created here.
 type Stream struct {
 	ctx *Context
-	s   cu.Stream
+	h   handle
 	ok  bool
 }
 
@@ -206,7 +222,7 @@ func (c *Context) NewStream() (*Stream, error) {
 	st := &Stream{ctx: c}
 	err := c.do("creating a stream", func() error {
 		var e error
-		st.s, e = cu.MakeStream(cu.DefaultStream)
+		st.h, e = c.drv.newStream(c.h)
 		return e
 	})
 	if err != nil {
@@ -216,15 +232,15 @@ func (c *Context) NewStream() (*Stream, error) {
 	return st, nil
 }
 
-// raw returns the driver stream (the default stream for nil).
-func (s *Stream) raw() (cu.Stream, error) {
+// handle returns the driver's stream (nil for the default stream).
+func (s *Stream) handle() (handle, error) {
 	if s == nil {
-		return cu.Stream{}, nil
+		return nil, nil
 	}
 	if !s.ok {
-		return cu.Stream{}, ErrClosed
+		return nil, ErrClosed
 	}
-	return s.s, nil
+	return s.h, nil
 }
 
 // Synchronize waits for the stream's work to finish.
@@ -235,7 +251,7 @@ func (s *Stream) Synchronize() error {
 	if !s.ok {
 		return ErrClosed
 	}
-	return s.ctx.do("stream synchronize", s.s.Synchronize)
+	return s.ctx.do("stream synchronize", func() error { return s.ctx.drv.sync(s.ctx.h, s.h) })
 }
 
 // Close waits for the stream's work and destroys it; it is idempotent.
@@ -244,10 +260,10 @@ func (s *Stream) Close() error {
 		return nil
 	}
 	err := s.ctx.do("destroying a stream", func() error {
-		if e := s.s.Synchronize(); e != nil {
+		if e := s.ctx.drv.sync(s.ctx.h, s.h); e != nil {
 			return e
 		}
-		return s.s.Destroy()
+		return s.ctx.drv.destroyStream(s.ctx.h, s.h)
 	})
 	s.ok = false
 	return err
@@ -256,7 +272,7 @@ func (s *Stream) Close() error {
 // Event is a CUDA event with timing, for measuring kernels.
 type Event struct {
 	ctx *Context
-	e   cu.Event
+	h   handle
 	ok  bool
 }
 
@@ -265,7 +281,7 @@ func (c *Context) NewEvent() (*Event, error) {
 	ev := &Event{ctx: c}
 	err := c.do("creating an event", func() error {
 		var e error
-		ev.e, e = cu.MakeEvent(cu.DefaultEvent)
+		ev.h, e = c.drv.newEvent(c.h)
 		return e
 	})
 	if err != nil {
@@ -280,11 +296,11 @@ func (e *Event) Record(s *Stream) error {
 	if e == nil || !e.ok {
 		return ErrClosed
 	}
-	raw, err := s.raw()
+	sh, err := s.handle()
 	if err != nil {
 		return err
 	}
-	return e.ctx.do("recording an event", func() error { return e.e.Record(raw) })
+	return e.ctx.do("recording an event", func() error { return e.ctx.drv.record(e.ctx.h, e.h, sh) })
 }
 
 // Synchronize waits until the event has happened.
@@ -292,7 +308,7 @@ func (e *Event) Synchronize() error {
 	if e == nil || !e.ok {
 		return ErrClosed
 	}
-	return e.ctx.do("event synchronize", e.e.Synchronize)
+	return e.ctx.do("event synchronize", func() error { return e.ctx.drv.syncEvent(e.ctx.h, e.h) })
 }
 
 // Close destroys the event; it is idempotent.
@@ -301,22 +317,25 @@ func (e *Event) Close() error {
 		return nil
 	}
 	e.ok = false
-	return e.ctx.do("destroying an event", func() error { return cu.DestroyEvent(&e.e) })
+	return e.ctx.do("destroying an event", func() error { return e.ctx.drv.destroyEvent(e.ctx.h, e.h) })
 }
 
-// Elapsed returns the milliseconds between two recorded events, after both
-// have happened.
+// Elapsed returns the milliseconds between two recorded events of one
+// context, after both have happened.
 func Elapsed(start, end *Event) (float64, error) {
 	if start == nil || end == nil || !start.ok || !end.ok {
 		return 0, ErrClosed
 	}
+	if start.ctx != end.ctx {
+		return 0, errors.New("cuda: Elapsed between events of two contexts")
+	}
 	var ms float64
 	err := start.ctx.do("elapsed time", func() error {
-		if e := end.e.Synchronize(); e != nil {
+		if e := start.ctx.drv.syncEvent(start.ctx.h, end.h); e != nil {
 			return e
 		}
 		var e error
-		ms, e = start.e.Elapsed(end.e)
+		ms, e = start.ctx.drv.elapsed(start.ctx.h, start.h, end.h)
 		return e
 	})
 	return ms, err
@@ -326,17 +345,17 @@ func Elapsed(start, end *Event) (float64, error) {
 type Module struct {
 	ctx  *Context
 	name string
-	mod  cu.Module
+	h    handle
 	ok   bool
 }
 
-// LoadModule JIT-compiles PTX source for the context's device; name is used
-// in errors only.
+// LoadModule JIT-compiles PTX source for the context's device (the host
+// driver ignores it); name is used in errors only.
 func (c *Context) LoadModule(name, ptx string) (*Module, error) {
 	m := &Module{ctx: c, name: name}
 	err := c.do("loading module "+name, func() error {
 		var e error
-		m.mod, e = cu.LoadData(ptx)
+		m.h, e = c.drv.loadModule(c.h, ptx)
 		return e
 	})
 	if err != nil {
@@ -351,10 +370,10 @@ func (m *Module) Function(name string) (*Function, error) {
 	if m == nil || !m.ok {
 		return nil, ErrClosed
 	}
-	f := &Function{ctx: m.ctx, name: name, mod: m}
+	f := &Function{mod: m, name: name}
 	err := m.ctx.do("module "+m.name+": function "+name, func() error {
 		var e error
-		f.fn, e = m.mod.Function(name)
+		f.h, e = m.ctx.drv.function(m.ctx.h, m.h, name)
 		return e
 	})
 	if err != nil {
@@ -370,22 +389,24 @@ func (m *Module) Close() error {
 		return nil
 	}
 	m.ok = false
-	return m.ctx.do("unloading module "+m.name, m.mod.Unload)
+	return m.ctx.do("unloading module "+m.name, func() error { return m.ctx.drv.unloadModule(m.ctx.h, m.h) })
 }
 
 // Function is a kernel of a loaded module.
 type Function struct {
-	ctx  *Context
 	mod  *Module
 	name string
-	fn   cu.Function
+	h    handle
 }
 
 // Name returns the kernel's name.
 func (f *Function) Name() string { return f.name }
 
-// maxArgs bounds the parameters of one kernel.
-const maxArgs = 32
+// Launch limits: parameters per kernel and threads per block.
+const (
+	maxArgs    = 32
+	maxThreads = 1024
+)
 
 // Launch enqueues the kernel on s (nil: the default stream) with the given
 // grid and block shapes, dynamic shared memory in bytes, and parameters.
@@ -395,153 +416,21 @@ func (f *Function) Launch(grid, block Dim3, sharedBytes int, s *Stream, args ...
 		return ErrClosed
 	}
 	grid, block = grid.norm(), block.norm()
-	if grid.X < 0 || grid.Y < 0 || grid.Z < 0 || block.X < 0 || block.Y < 0 || block.Z < 0 || sharedBytes < 0 {
+	switch {
+	case grid.X < 0 || grid.Y < 0 || grid.Z < 0 || block.X < 0 || block.Y < 0 || block.Z < 0 || sharedBytes < 0:
 		return fmt.Errorf("cuda: launching %s: negative grid %+v, block %+v or shared memory %d", f.name, grid, block, sharedBytes)
-	}
-	if grid.X == 0 || grid.Y == 0 || grid.Z == 0 {
+	case grid.X == 0 || grid.Y == 0 || grid.Z == 0:
 		return nil
-	}
-	if len(args) > maxArgs {
+	case block.X*block.Y*block.Z > maxThreads:
+		return fmt.Errorf("cuda: launching %s: %d threads per block, at most %d", f.name, block.X*block.Y*block.Z, maxThreads)
+	case len(args) > maxArgs:
 		return fmt.Errorf("cuda: launching %s: %d parameters, at most %d", f.name, len(args), maxArgs)
 	}
-	raw, err := s.raw()
+	sh, err := s.handle()
 	if err != nil {
 		return err
 	}
-	var vals [maxArgs]uint64
-	var ptrs [maxArgs]unsafe.Pointer
-	for i, a := range args {
-		vals[i] = uint64(a)
-		ptrs[i] = unsafe.Pointer(&vals[i])
-	}
-	if err := f.ctx.enter(); err != nil {
-		return err
-	}
-	defer f.ctx.exit()
-	err = f.fn.Launch(grid.X, grid.Y, grid.Z, block.X, block.Y, block.Z, sharedBytes, raw, ptrs[:len(args)])
-	if err != nil {
-		return fmt.Errorf("cuda: launching %s (grid %d×%d×%d, block %d×%d×%d): %w",
-			f.name, grid.X, grid.Y, grid.Z, block.X, block.Y, block.Z, err)
-	}
-	return nil
-}
-
-// Alloc allocates n elements of device memory (uninitialised). n = 0 gives
-// an empty buffer that holds no memory.
-func Alloc[T Elem](c *Context, n int) (*Buffer[T], error) {
-	if n < 0 {
-		return nil, fmt.Errorf("cuda: allocating %d elements", n)
-	}
-	b := &Buffer[T]{ctx: c, n: n}
-	if n == 0 {
-		return b, c.enterExit()
-	}
-	err := c.do(fmt.Sprintf("allocating %d bytes", int64(n)*elemSize[T]()), func() error {
-		p, e := cu.MemAlloc(int64(n) * elemSize[T]())
-		b.ptr = uintptr(p)
-		return e
-	})
-	if err != nil {
-		return nil, err
-	}
-	return b, nil
-}
-
-// enterExit checks that c is usable.
-func (c *Context) enterExit() error {
-	if err := c.enter(); err != nil {
-		return err
-	}
-	c.exit()
-	return nil
-}
-
-// Free releases the buffer's memory; a view's Free, and a second Free, do
-// nothing.
-func (b *Buffer[T]) Free() error {
-	if b == nil || b.view || b.ptr == 0 {
-		return nil
-	}
-	p := b.ptr
-	b.ptr = 0
-	return b.ctx.do("freeing device memory", func() error { return cu.MemFree(cu.DevicePtr(p)) })
-}
-
-// CopyFrom copies src into the first len(src) elements of b, in order on s
-// (nil: the default stream). src may be reused when CopyFrom returns.
-func (b *Buffer[T]) CopyFrom(s *Stream, src []T) error {
-	if err := b.checkHost("copy to device", len(src)); err != nil {
-		return err
-	}
-	if len(src) == 0 {
-		return nil
-	}
-	raw, err := s.raw()
-	if err != nil {
-		return err
-	}
-	return b.ctx.do("copy to device", func() error {
-		e := cu.MemcpyHtoDAsync(cu.DevicePtr(b.ptr), unsafe.Pointer(&src[0]), int64(len(src))*elemSize[T](), raw)
-		runtime.KeepAlive(src)
-		return e
-	})
-}
-
-// CopyTo copies the first len(dst) elements of b into dst after the work
-// already enqueued on s (nil: the default stream) and returns when dst
-// holds them.
-func (b *Buffer[T]) CopyTo(s *Stream, dst []T) error {
-	if err := b.checkHost("copy to host", len(dst)); err != nil {
-		return err
-	}
-	if len(dst) == 0 {
-		return nil
-	}
-	raw, err := s.raw()
-	if err != nil {
-		return err
-	}
-	return b.ctx.do("copy to host", func() error {
-		if e := cu.MemcpyDtoHAsync(unsafe.Pointer(&dst[0]), cu.DevicePtr(b.ptr), int64(len(dst))*elemSize[T](), raw); e != nil {
-			return e
-		}
-		e := raw.Synchronize()
-		runtime.KeepAlive(dst)
-		return e
-	})
-}
-
-// CopyFromDevice copies src (no longer than b) into the start of b on s.
-func (b *Buffer[T]) CopyFromDevice(s *Stream, src *Buffer[T]) error {
-	if err := b.checkHost("device copy", src.Len()); err != nil {
-		return err
-	}
-	if src.Len() == 0 {
-		return nil
-	}
-	raw, err := s.raw()
-	if err != nil {
-		return err
-	}
-	return b.ctx.do("device copy", func() error {
-		return cu.MemcpyDtoDAsync(cu.DevicePtr(b.ptr), cu.DevicePtr(src.ptr), int64(src.n)*elemSize[T](), raw)
-	})
-}
-
-// Fill sets every element of b to v on s.
-func (b *Buffer[T]) Fill(s *Stream, v T) error {
-	if err := b.checkHost("fill", 0); err != nil {
-		return err
-	}
-	if b.n == 0 {
-		return nil
-	}
-	raw, err := s.raw()
-	if err != nil {
-		return err
-	}
-	bits := *(*uint32)(unsafe.Pointer(&v))
-	return b.ctx.do("fill", func() error {
-		return cu.MemsetD32Async(cu.DevicePtr(b.ptr), uint(bits), int64(b.n), raw)
-	})
+	c := f.mod.ctx
+	op := fmt.Sprintf("launching %s (grid %d×%d×%d, block %d×%d×%d)", f.name, grid.X, grid.Y, grid.Z, block.X, block.Y, block.Z)
+	return c.do(op, func() error { return c.drv.launch(c.h, f.h, grid, block, sharedBytes, sh, args) })
 }

@@ -1,48 +1,37 @@
 package kernels
 
 import (
-	"fmt"
-	"math"
 	"sync"
+
+	"github.com/sgds/sgds/kernels/internal/check"
 )
 
 // prod returns the product of non-negative sizes, panicking with a message
 // naming op if any size is negative or the product overflows an int.
-func prod(op string, sizes ...int) int {
-	n := 1
-	for _, s := range sizes {
-		if s < 0 {
-			panic(fmt.Sprintf("kernels: %s: negative size %d", op, s))
-		}
-		if s != 0 && n > math.MaxInt/s {
-			panic(fmt.Sprintf("kernels: %s: size product overflows int", op))
-		}
-		n *= s
-	}
-	return n
-}
+func prod(op string, sizes ...int) int { return check.Size(op, sizes...) }
 
 // checkLen panics unless len(s) == want.
-func checkLen[T any](op, name string, s []T, want int) {
-	if len(s) != want {
-		panic(fmt.Sprintf("kernels: %s: len(%s) = %d, want %d", op, name, len(s), want))
-	}
-}
+func checkLen[T any](op, name string, s []T, want int) { check.Len(op, name, s, want) }
 
-// f64Pool recycles float64 work buffers so that kernels called with a nil
-// scratch slice do not allocate in the steady state.
-var f64Pool sync.Pool // of *[]float64
+// pool recycles work buffers of T so that kernels called without scratch
+// space do not allocate in the steady state.
+type pool[T any] struct{ p sync.Pool } // of *[]T
 
-// getF64 returns a pooled buffer of length n. Return it with putF64.
-func getF64(n int) *[]float64 {
-	if p, ok := f64Pool.Get().(*[]float64); ok {
-		if cap(*p) >= n {
-			*p = (*p)[:n]
-			return p
-		}
+// get returns a buffer of length n (contents undefined); give it back with
+// put.
+func (q *pool[T]) get(n int) *[]T {
+	if p, ok := q.p.Get().(*[]T); ok && cap(*p) >= n {
+		*p = (*p)[:n]
+		return p
 	}
-	s := make([]float64, n)
+	s := make([]T, n)
 	return &s
 }
 
-func putF64(p *[]float64) { f64Pool.Put(p) }
+func (q *pool[T]) put(p *[]T) { q.p.Put(p) }
+
+var (
+	f64Pool pool[float64] // float64 accumulators
+	f32Pool pool[float32] // packed GEMM operands
+	intPool pool[int]     // offsets
+)

@@ -244,8 +244,8 @@ func AddConvPoolGradNormSq(dst []float32, src, delta []float32, arg []int32, B, 
 		convPoolGradNormSqSIMD(dst, src, delta, arg, B, C, H, W, F, KH, KW, PQ, bias)
 		return
 	}
-	g := getF32(prod(op, C, KH, KW) + 1)
-	defer putF32(g)
+	g := f32Pool.get(prod(op, C, KH, KW) + 1)
+	defer f32Pool.put(g)
 	gw, gb := (*g)[:C*KH*KW], (*g)[C*KH*KW:]
 	S := C * H * W
 	for i := 0; i < B; i++ {

@@ -12,8 +12,8 @@ func convPoolReLUGeneric(out []float32, arg []int32, src, w, bias []float32, B, 
 	U := (OH-1)*W + OW
 	K := C * KH * KW
 	HW := H * W
-	buf := getF32(2 * U)
-	defer putF32(buf)
+	buf := f32Pool.get(2 * U)
+	defer f32Pool.put(buf)
 	z := *buf
 	for i := 0; i < B; i++ {
 		img := src[i*C*HW : (i+1)*C*HW]
@@ -84,8 +84,8 @@ func convDot(img, wf []float32, C, HW, W, KH, KW, u int) float32 {
 // per filter and sample it builds G_i in a pooled buffer, then adds it.
 func convPoolWeightGradGeneric(dw, db []float32, sq []float64, src, delta []float32, arg []int32, rw []float32, B, C, H, W, F, KH, KW, PQ, f0, f1 int) {
 	K := C * KH * KW
-	buf := getF32(K)
-	defer putF32(buf)
+	buf := f32Pool.get(K)
+	defer f32Pool.put(buf)
 	g := *buf
 	for f := f0; f < f1; f++ {
 		dwf := dw[f*K : (f+1)*K]

@@ -28,8 +28,8 @@ func convPoolReLUSIMD(out []float32, arg []int32, src, w, bias []float32, B, C, 
 	if !rowMode {
 		ld, U = W, (OH-1)*W+OW
 	}
-	vb := getInts(2 * (U/8 + 4))
-	defer putInts(vb)
+	vb := intPool.get(2 * (U/8 + 4))
+	defer intPool.put(vb)
 	vin, vout = (*vb)[:0], (*vb)[U/8+4:U/8+4]
 	if rowMode {
 		for oy := 0; oy < OH; oy++ {
@@ -42,8 +42,8 @@ func convPoolReLUSIMD(out []float32, arg []int32, src, w, bias []float32, B, C, 
 			vin, vout = append(vin, min(u, U-8)), append(vout, min(u, U-8))
 		}
 	}
-	buf := getF32(2 * U)
-	defer putF32(buf)
+	buf := f32Pool.get(2 * U)
+	defer f32Pool.put(buf)
 	z := *buf
 	for i := 0; i < B; i++ {
 		img := src[i*C*H*W : (i+1)*C*H*W]
@@ -249,10 +249,10 @@ func convPoolWeightGradSIMD(dw, db []float32, sq []float64, src, delta []float32
 	K := C * KH * KW
 	HW := H * W
 	S := C * HW
-	dbuf, obuf, sbuf := getF32(B*PQ), getInts(B*PQ), getInts(B+1)
-	defer putF32(dbuf)
-	defer putInts(obuf)
-	defer putInts(sbuf)
+	dbuf, obuf, sbuf := f32Pool.get(B*PQ), intPool.get(B*PQ), intPool.get(B+1)
+	defer f32Pool.put(dbuf)
+	defer intPool.put(obuf)
+	defer intPool.put(sbuf)
 	sp := base(src)
 	var rows [5][8]float32
 	for f := f0; f < f1; f++ {
@@ -382,8 +382,8 @@ func convPoolInputGradSIMD(dsrc []float32, delta []float32, arg []int32, w []flo
 	const pad, stride = 16, 32
 	R := C * KH
 	K := R * KW
-	tb := getF32(F * R * stride)
-	defer putF32(tb)
+	tb := f32Pool.get(F * R * stride)
+	defer f32Pool.put(tb)
 	tab := *tb
 	clear(tab)
 	for f := 0; f < F; f++ {
@@ -394,8 +394,8 @@ func convPoolInputGradSIMD(dsrc []float32, delta []float32, arg []int32, w []flo
 	e := getEntries(F*PQ, OH)
 	defer entriesPool.Put(e)
 	// Per entry: the table offset of its filter's row 0, shifted by ox.
-	ob := getInts(F * PQ)
-	defer putInts(ob)
+	ob := intPool.get(F * PQ)
+	defer intPool.put(ob)
 	offs := *ob
 	tp := base(tab)
 	S := C * H * W
@@ -483,8 +483,8 @@ func convPoolGradNormSqSIMD(dst []float32, src, delta []float32, arg []int32, B,
 	HW := H * W
 	S := C * HW
 	if KW > 8 {
-		g := getF32(C*KH*KW + 1)
-		defer putF32(g)
+		g := f32Pool.get(C*KH*KW + 1)
+		defer f32Pool.put(g)
 		gw, gb := (*g)[:C*KH*KW], (*g)[C*KH*KW:]
 		for i := 0; i < B; i++ {
 			var s float64
@@ -501,9 +501,9 @@ func convPoolGradNormSqSIMD(dst []float32, src, delta []float32, arg []int32, B,
 		}
 		return
 	}
-	dbuf, obuf := getF32(PQ), getInts(PQ)
-	defer putF32(dbuf)
-	defer putInts(obuf)
+	dbuf, obuf := f32Pool.get(PQ), intPool.get(PQ)
+	defer f32Pool.put(dbuf)
+	defer intPool.put(obuf)
 	var rows [5][8]float32
 	for i := 0; i < B; i++ {
 		img := src[i*S : (i+1)*S]

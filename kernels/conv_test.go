@@ -1,10 +1,14 @@
-package kernels
+package kernels_test
 
 import (
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/sgds/sgds/kernels"
+	kt "github.com/sgds/sgds/kernels/kerneltest"
+	"github.com/sgds/sgds/kernels/ref"
 )
 
 type poolConvShape struct{ B, C, H, W, F, KH, KW int }
@@ -37,49 +41,21 @@ func poolConvShapes() []poolConvShape {
 	)
 }
 
-// refConv returns z(i, f, oy, ox) and Σ|terms| in float64.
-func refConv(src, w []float32, s poolConvShape) (z, mag []float64) {
-	OH, OW, _ := s.out()
-	z = make([]float64, s.B*s.F*OH*OW)
-	mag = make([]float64, len(z))
-	for i := 0; i < s.B; i++ {
-		for f := 0; f < s.F; f++ {
-			for oy := 0; oy < OH; oy++ {
-				for ox := 0; ox < OW; ox++ {
-					var v, m float64
-					for c := 0; c < s.C; c++ {
-						for ky := 0; ky < s.KH; ky++ {
-							for kx := 0; kx < s.KW; kx++ {
-								t := float64(w[((f*s.C+c)*s.KH+ky)*s.KW+kx]) * float64(src[((i*s.C+c)*s.H+oy+ky)*s.W+ox+kx])
-								v += t
-								m += math.Abs(t)
-							}
-						}
-					}
-					j := ((i*s.F+f)*OH+oy)*OW + ox
-					z[j], mag[j] = v, m
-				}
-			}
-		}
-	}
-	return z, mag
-}
-
 func TestConvPoolReLU(t *testing.T) {
-	forEachPath(t, func(t *testing.T) {
-		r := newRand(10)
+	kt.ForEachPath(t, func(t *testing.T) {
+		r := kt.Rand(10)
 		for _, s := range poolConvShapes() {
 			OH, OW, PQ := s.out()
-			src := randNormal32(r, s.B*s.C*s.H*s.W, 1)
-			w := randNormal32(r, s.F*s.C*s.KH*s.KW, 0.3)
-			bias := randNormal32(r, s.F, 0.5)
-			out := nanSlice(s.B * s.F * PQ)
+			src := kt.Normal(r, s.B*s.C*s.H*s.W, 1)
+			w := kt.Normal(r, s.F*s.C*s.KH*s.KW, 0.3)
+			bias := kt.Normal(r, s.F, 0.5)
+			out := kt.Poison(s.B * s.F * PQ)
 			arg := make([]int32, len(out))
 			for j := range arg {
 				arg[j] = -7
 			}
-			ConvPoolReLU(out, arg, src, w, bias, s.B, s.C, s.H, s.W, s.F, s.KH, s.KW)
-			z, mag := refConv(src, w, s)
+			kernels.ConvPoolReLU(out, arg, src, w, bias, s.B, s.C, s.H, s.W, s.F, s.KH, s.KW)
+			z, mag := ref.Conv(src, w, s.B, s.C, s.H, s.W, s.F, s.KH, s.KW)
 			PW := OW / 2
 			for i := 0; i < s.B; i++ {
 				for f := 0; f < s.F; f++ {
@@ -90,7 +66,7 @@ func TestConvPoolReLU(t *testing.T) {
 						for _, d := range [4]int{0, 1, OW, OW + 1} {
 							p := plane + 2*py*OW + 2*px + d
 							best = math.Max(best, z[p])
-							tol = math.Max(tol, sumAbsTol(s.C*s.KH*s.KW, mag[p]))
+							tol = math.Max(tol, kt.SumTol(s.C*s.KH*s.KW, mag[p]))
 						}
 						want := math.Max(0, best+float64(bias[f]))
 						j := (i*s.F+f)*PQ + q
@@ -118,7 +94,7 @@ func randPooled(r *rand.Rand, s poolConvShape) (delta []float32, arg []int32) {
 	OH, OW, PQ := s.out()
 	_ = OH
 	PW := OW / 2
-	delta = randNormal32(r, s.B*s.F*PQ, 1)
+	delta = kt.Normal(r, s.B*s.F*PQ, 1)
 	arg = make([]int32, len(delta))
 	for j := range delta {
 		if r.IntN(2) == 0 {
@@ -132,30 +108,30 @@ func randPooled(r *rand.Rand, s poolConvShape) (delta []float32, arg []int32) {
 }
 
 func TestAddConvPoolWeightGrad(t *testing.T) {
-	forEachPath(t, func(t *testing.T) {
-		r := newRand(11)
+	kt.ForEachPath(t, func(t *testing.T) {
+		r := kt.Rand(11)
 		for _, s := range poolConvShapes() {
 			_, _, PQ := s.out()
 			K := s.C * s.KH * s.KW
-			src := randNormal32(r, s.B*s.C*s.H*s.W, 1)
+			src := kt.Normal(r, s.B*s.C*s.H*s.W, 1)
 			delta, arg := randPooled(r, s)
 			for _, weighted := range []bool{false, true} {
 				var rw []float32
 				if weighted {
-					rw = randNormal32(r, s.B, 1)
+					rw = kt.Normal(r, s.B, 1)
 				}
 				f0, f1 := 0, s.F
 				if s.F > 2 {
 					f0, f1 = 1, s.F-1
 				}
-				dw := startValues(r, s.F*K)
-				db := startValues(r, s.F)
+				dw := kt.Start(r, s.F*K)
+				db := kt.Start(r, s.F)
 				sq := make([]float64, s.B)
 				for i := range sq {
 					sq[i] = float64(i) // accumulated into
 				}
 				dw0, db0 := append([]float32(nil), dw...), append([]float32(nil), db...)
-				AddConvPoolWeightGrad(dw, db, sq, src, delta, arg, rw, s.B, s.C, s.H, s.W, s.F, s.KH, s.KW, PQ, f0, f1)
+				kernels.AddConvPoolWeightGrad(dw, db, sq, src, delta, arg, rw, s.B, s.C, s.H, s.W, s.F, s.KH, s.KW, PQ, f0, f1)
 				// float64 reference: per sample G_i, g_i, then weighted sums.
 				want, mag := make([]float64, s.F*K), make([]float64, s.F*K)
 				wantB, magB := make([]float64, s.F), make([]float64, s.F)
@@ -200,12 +176,12 @@ func TestAddConvPoolWeightGrad(t *testing.T) {
 				}
 				n := s.B * PQ
 				for j := range dw {
-					if got := dw[j]; math.Abs(float64(got)-want[j]) > 2*sumAbsTol(n, mag[j]) {
+					if got := dw[j]; math.Abs(float64(got)-want[j]) > 2*kt.SumTol(n, mag[j]) {
 						t.Fatalf("%v weighted=%v: dw[%d] = %v, want %v", s, weighted, j, got, want[j])
 					}
 				}
 				for f := range db {
-					if got := db[f]; math.Abs(float64(got)-wantB[f]) > 2*sumAbsTol(n, magB[f]) {
+					if got := db[f]; math.Abs(float64(got)-wantB[f]) > 2*kt.SumTol(n, magB[f]) {
 						t.Fatalf("%v weighted=%v: db[%d] = %v, want %v", s, weighted, f, got, wantB[f])
 					}
 				}
@@ -222,20 +198,20 @@ func TestAddConvPoolWeightGrad(t *testing.T) {
 // TestAddConvPoolWeightGradSplit checks that splitting the filters gives
 // bit-identical gradients, and per-range norms that add up.
 func TestAddConvPoolWeightGradSplit(t *testing.T) {
-	forEachPath(t, func(t *testing.T) {
-		r := newRand(12)
+	kt.ForEachPath(t, func(t *testing.T) {
+		r := kt.Rand(12)
 		s := poolConvShape{9, 10, 12, 12, 20, 5, 5}
 		_, _, PQ := s.out()
 		K := s.C * s.KH * s.KW
-		src := randNormal32(r, s.B*s.C*s.H*s.W, 1)
+		src := kt.Normal(r, s.B*s.C*s.H*s.W, 1)
 		delta, arg := randPooled(r, s)
-		rw := randNormal32(r, s.B, 1)
+		rw := kt.Normal(r, s.B, 1)
 		whole, wb, wsq := make([]float32, s.F*K), make([]float32, s.F), make([]float64, s.B)
-		AddConvPoolWeightGrad(whole, wb, wsq, src, delta, arg, rw, s.B, s.C, s.H, s.W, s.F, s.KH, s.KW, PQ, 0, s.F)
+		kernels.AddConvPoolWeightGrad(whole, wb, wsq, src, delta, arg, rw, s.B, s.C, s.H, s.W, s.F, s.KH, s.KW, PQ, 0, s.F)
 		parts, pb, psq := make([]float32, s.F*K), make([]float32, s.F), make([]float64, s.B)
 		for _, fr := range [][2]int{{0, 3}, {3, 4}, {4, 17}, {17, 20}} {
 			sq := make([]float64, s.B)
-			AddConvPoolWeightGrad(parts, pb, sq, src, delta, arg, rw, s.B, s.C, s.H, s.W, s.F, s.KH, s.KW, PQ, fr[0], fr[1])
+			kernels.AddConvPoolWeightGrad(parts, pb, sq, src, delta, arg, rw, s.B, s.C, s.H, s.W, s.F, s.KH, s.KW, PQ, fr[0], fr[1])
 			for i := range sq {
 				psq[i] += sq[i]
 			}
@@ -257,7 +233,7 @@ func TestAddConvPoolWeightGradSplit(t *testing.T) {
 		}
 		// The norms agree with the standalone kernel.
 		alone := make([]float32, s.B)
-		AddConvPoolGradNormSq(alone, src, delta, arg, s.B, s.C, s.H, s.W, s.F, s.KH, s.KW, PQ, true)
+		kernels.AddConvPoolGradNormSq(alone, src, delta, arg, s.B, s.C, s.H, s.W, s.F, s.KH, s.KW, PQ, true)
 		for i := range alone {
 			if math.Abs(float64(alone[i])-wsq[i]) > 1e-6*wsq[i] {
 				t.Fatalf("sq[%d] = %v, AddConvPoolGradNormSq %v", i, wsq[i], alone[i])
@@ -267,21 +243,21 @@ func TestAddConvPoolWeightGradSplit(t *testing.T) {
 }
 
 func TestAddConvPoolGradNormSq(t *testing.T) {
-	forEachPath(t, func(t *testing.T) {
-		r := newRand(13)
+	kt.ForEachPath(t, func(t *testing.T) {
+		r := kt.Rand(13)
 		for _, s := range poolConvShapes() {
 			OH, OW, PQ := s.out()
 			T, K := OH*OW, s.C*s.KH*s.KW
-			src := randNormal32(r, s.B*s.C*s.H*s.W, 1)
+			src := kt.Normal(r, s.B*s.C*s.H*s.W, 1)
 			delta, arg := randPooled(r, s)
 			for _, bias := range []bool{false, true} {
-				dst := startValues(r, s.B)
+				dst := kt.Start(r, s.B)
 				dst0 := append([]float32(nil), dst...)
-				AddConvPoolGradNormSq(dst, src, delta, arg, s.B, s.C, s.H, s.W, s.F, s.KH, s.KW, PQ, bias)
+				kernels.AddConvPoolGradNormSq(dst, src, delta, arg, s.B, s.C, s.H, s.W, s.F, s.KH, s.KW, PQ, bias)
 				// Cross-check: the existing kernel on unfolded patches and the
 				// dense (unpooled) output gradient.
 				patches := make([]float32, s.B*T*K)
-				Im2Col(patches, src, s.B, s.C, s.H, s.W, s.KH, s.KW)
+				kernels.Im2Col(patches, src, s.B, s.C, s.H, s.W, s.KH, s.KW)
 				dense := make([]float32, s.B*s.F*T)
 				for j, d := range delta {
 					i, f := j/(s.F*PQ), j/PQ%s.F
@@ -289,9 +265,9 @@ func TestAddConvPoolGradNormSq(t *testing.T) {
 					dense[(i*s.F+f)*T+a/s.W*OW+a%s.W] += d
 				}
 				want := append([]float32(nil), dst0...)
-				AddConvGradNormSqDirect(want, patches, dense, s.B, T, K, s.F, bias, nil)
+				kernels.AddConvGradNormSqDirect(want, patches, dense, s.B, T, K, s.F, bias, nil)
 				for i := range dst {
-					if !closeTo(dst[i], float64(want[i]), 1e-6) || math.Abs(float64(dst[i])-float64(want[i])) > 1e-5*math.Abs(float64(want[i]))+1e-6 {
+					if !kt.Near(dst[i], float64(want[i]), 1e-6) || math.Abs(float64(dst[i])-float64(want[i])) > 1e-5*math.Abs(float64(want[i]))+1e-6 {
 						t.Fatalf("%v bias=%v: dst[%d] = %v, AddConvGradNormSqDirect %v", s, bias, i, dst[i], want[i])
 					}
 				}
@@ -301,15 +277,15 @@ func TestAddConvPoolGradNormSq(t *testing.T) {
 }
 
 func TestConvPoolInputGrad(t *testing.T) {
-	forEachPath(t, func(t *testing.T) {
-		r := newRand(14)
+	kt.ForEachPath(t, func(t *testing.T) {
+		r := kt.Rand(14)
 		for _, s := range poolConvShapes() {
 			_, _, PQ := s.out()
 			K := s.C * s.KH * s.KW
-			w := randNormal32(r, s.F*K, 1)
+			w := kt.Normal(r, s.F*K, 1)
 			delta, arg := randPooled(r, s)
-			dsrc := nanSlice(s.B * s.C * s.H * s.W)
-			ConvPoolInputGrad(dsrc, delta, arg, w, s.B, s.C, s.H, s.W, s.F, s.KH, s.KW, PQ)
+			dsrc := kt.Poison(s.B * s.C * s.H * s.W)
+			kernels.ConvPoolInputGrad(dsrc, delta, arg, w, s.B, s.C, s.H, s.W, s.F, s.KH, s.KW, PQ)
 			want := make([]float64, len(dsrc))
 			mag := make([]float64, len(dsrc))
 			cnt := make([]int, len(dsrc))
@@ -334,7 +310,7 @@ func TestConvPoolInputGrad(t *testing.T) {
 				}
 			}
 			for p, got := range dsrc {
-				if math.IsNaN(float64(got)) || math.Abs(float64(got)-want[p]) > 2*sumAbsTol(cnt[p], mag[p]) {
+				if math.IsNaN(float64(got)) || math.Abs(float64(got)-want[p]) > 2*kt.SumTol(cnt[p], mag[p]) {
 					t.Fatalf("%v: dsrc[%d] = %v, want %v", s, p, got, want[p])
 				}
 			}
@@ -345,70 +321,70 @@ func TestConvPoolInputGrad(t *testing.T) {
 func TestConvPanics(t *testing.T) {
 	s := make([]float32, 4000)
 	a := make([]int32, 4000)
-	mustPanic(t, "kernel larger than image", func() { ConvPoolReLU(s[:0], a[:0], s[:9], s[:16], s[:1], 1, 1, 3, 3, 1, 4, 4) })
-	mustPanic(t, "short out", func() { ConvPoolReLU(s[:3], a[:4], s[:36], s[:9], s[:1], 1, 1, 6, 6, 1, 3, 3) })
-	mustPanic(t, "tiny output", func() { ConvPoolReLU(s[:0], a[:0], s[:9], s[:9], s[:1], 1, 1, 3, 3, 1, 3, 3) })
-	mustPanic(t, "short sq", func() {
-		AddConvPoolWeightGrad(s[:9], s[:1], make([]float64, 2), s[:36], s[:4], a[:4], nil, 1, 1, 6, 6, 1, 3, 3, 4, 0, 1)
+	kt.MustPanic(t, "kernel larger than image", func() { kernels.ConvPoolReLU(s[:0], a[:0], s[:9], s[:16], s[:1], 1, 1, 3, 3, 1, 4, 4) })
+	kt.MustPanic(t, "short out", func() { kernels.ConvPoolReLU(s[:3], a[:4], s[:36], s[:9], s[:1], 1, 1, 6, 6, 1, 3, 3) })
+	kt.MustPanic(t, "tiny output", func() { kernels.ConvPoolReLU(s[:0], a[:0], s[:9], s[:9], s[:1], 1, 1, 3, 3, 1, 3, 3) })
+	kt.MustPanic(t, "short sq", func() {
+		kernels.AddConvPoolWeightGrad(s[:9], s[:1], make([]float64, 2), s[:36], s[:4], a[:4], nil, 1, 1, 6, 6, 1, 3, 3, 4, 0, 1)
 	})
-	mustPanic(t, "negative B", func() { ConvPoolInputGrad(s, s, a, s, -1, 1, 6, 6, 1, 3, 3, 4) })
-	mustPanic(t, "bad filter range", func() {
-		AddConvPoolWeightGrad(s[:9], s[:1], nil, s[:36], s[:4], a[:4], nil, 1, 1, 6, 6, 1, 3, 3, 4, 0, 2)
+	kt.MustPanic(t, "negative B", func() { kernels.ConvPoolInputGrad(s, s, a, s, -1, 1, 6, 6, 1, 3, 3, 4) })
+	kt.MustPanic(t, "bad filter range", func() {
+		kernels.AddConvPoolWeightGrad(s[:9], s[:1], nil, s[:36], s[:4], a[:4], nil, 1, 1, 6, 6, 1, 3, 3, 4, 0, 2)
 	})
 	bad := []int32{0, 1, 22, 3} // offsets must be < (OH−1)·W+OW = 3·6+4
-	mustPanic(t, "arg out of range", func() {
-		AddConvPoolWeightGrad(s[:9], s[:1], nil, s[:36], []float32{1, 1, 1, 1}, bad, nil, 1, 1, 6, 6, 1, 3, 3, 4, 0, 1)
+	kt.MustPanic(t, "arg out of range", func() {
+		kernels.AddConvPoolWeightGrad(s[:9], s[:1], nil, s[:36], []float32{1, 1, 1, 1}, bad, nil, 1, 1, 6, 6, 1, 3, 3, 4, 0, 1)
 	})
-	mustPanic(t, "negative arg", func() {
-		ConvPoolInputGrad(s[:36], []float32{1, 1, 1, 1}, []int32{0, -1, 0, 0}, s[:9], 1, 1, 6, 6, 1, 3, 3, 4)
+	kt.MustPanic(t, "negative arg", func() {
+		kernels.ConvPoolInputGrad(s[:36], []float32{1, 1, 1, 1}, []int32{0, -1, 0, 0}, s[:9], 1, 1, 6, 6, 1, 3, 3, 4)
 	})
 }
 
 func BenchmarkConv(b *testing.B) {
 	for _, s := range []poolConvShape{{64, 1, 28, 28, 10, 5, 5}, {64, 10, 12, 12, 20, 5, 5}} {
-		r := newRand(15)
+		r := kt.Rand(15)
 		_, _, PQ := s.out()
 		K := s.C * s.KH * s.KW
-		src := randNormal32(r, s.B*s.C*s.H*s.W, 1)
-		w := randNormal32(r, s.F*K, 0.3)
-		bias := randNormal32(r, s.F, 0.3)
+		src := kt.Normal(r, s.B*s.C*s.H*s.W, 1)
+		w := kt.Normal(r, s.F*K, 0.3)
+		bias := kt.Normal(r, s.F, 0.3)
 		out := make([]float32, s.B*s.F*PQ)
 		arg := make([]int32, len(out))
 		dw, db := make([]float32, s.F*K), make([]float32, s.F)
 		dsrc := make([]float32, len(src))
 		norms := make([]float32, s.B)
-		ConvPoolReLU(out, arg, src, w, bias, s.B, s.C, s.H, s.W, s.F, s.KH, s.KW)
+		kernels.ConvPoolReLU(out, arg, src, w, bias, s.B, s.C, s.H, s.W, s.F, s.KH, s.KW)
 		delta := make([]float32, len(out))
 		for j := range delta {
 			if out[j] > 0 {
 				delta[j] = float32(r.NormFloat64())
 			}
 		}
-		benchPaths(b, func(b *testing.B) {
+		kt.ForEachPath(b, func(b *testing.B) {
 			b.Run("op=forward/"+s.String(), func(b *testing.B) {
-				loopCPU(b, func() {
-					ConvPoolReLU(out, arg, src, w, bias, s.B, s.C, s.H, s.W, s.F, s.KH, s.KW)
+				kt.LoopCPU(b, func() {
+					kernels.ConvPoolReLU(out, arg, src, w, bias, s.B, s.C, s.H, s.W, s.F, s.KH, s.KW)
 				})
 			})
 			b.Run("op=weightgrad/"+s.String(), func(b *testing.B) {
-				loopCPU(b, func() {
-					AddConvPoolWeightGrad(dw, db, nil, src, delta, arg, nil, s.B, s.C, s.H, s.W, s.F, s.KH, s.KW, PQ, 0, s.F)
+				kt.LoopCPU(b, func() {
+					kernels.AddConvPoolWeightGrad(dw, db, nil, src, delta, arg, nil, s.B, s.C, s.H, s.W, s.F, s.KH, s.KW, PQ, 0, s.F)
 				})
 			})
 			b.Run("op=weightgrad+norms/"+s.String(), func(b *testing.B) {
 				sq := make([]float64, s.B)
-				loopCPU(b, func() {
-					AddConvPoolWeightGrad(dw, db, sq, src, delta, arg, nil, s.B, s.C, s.H, s.W, s.F, s.KH, s.KW, PQ, 0, s.F)
+				kt.LoopCPU(b, func() {
+					kernels.AddConvPoolWeightGrad(dw, db, sq, src, delta, arg, nil, s.B, s.C, s.H, s.W, s.F, s.KH, s.KW, PQ, 0, s.F)
 				})
 			})
 			b.Run("op=inputgrad/"+s.String(), func(b *testing.B) {
-				loopCPU(b, func() {
-					ConvPoolInputGrad(dsrc, delta, arg, w, s.B, s.C, s.H, s.W, s.F, s.KH, s.KW, PQ)
+				kt.LoopCPU(b, func() {
+					kernels.ConvPoolInputGrad(dsrc, delta, arg, w, s.B, s.C, s.H, s.W, s.F, s.KH, s.KW, PQ)
 				})
 			})
 			b.Run("op=normsq/"+s.String(), func(b *testing.B) {
-				loopCPU(b, func() {
-					AddConvPoolGradNormSq(norms, src, delta, arg, s.B, s.C, s.H, s.W, s.F, s.KH, s.KW, PQ, true)
+				kt.LoopCPU(b, func() {
+					kernels.AddConvPoolGradNormSq(norms, src, delta, arg, s.B, s.C, s.H, s.W, s.F, s.KH, s.KW, PQ, true)
 				})
 			})
 		})

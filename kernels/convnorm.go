@@ -161,7 +161,7 @@ func addConvGradNormSq(dst []float32, patches, delta []float32, B, T, K, C int, 
 		dst[i] = float32(float64(dst[i]) + v)
 	}
 	if buf != nil {
-		putF64(buf)
+		f64Pool.put(buf)
 	}
 }
 
@@ -182,7 +182,7 @@ func convScratch(scratch []float64, T, K, C int) (work []float64, buf *[]float64
 	if scratch != nil {
 		return scratch, nil
 	}
-	buf = getF64(ConvNormScratchLen(T, K, C))
+	buf = f64Pool.get(ConvNormScratchLen(T, K, C))
 	return *buf, buf
 }
 

@@ -1,45 +1,15 @@
-package kernels
+package kernels_test
 
 import (
 	"math"
 	"math/rand/v2"
 	"testing"
 	"time"
-)
 
-// refConvGradNormSq forms each sample's weight gradient G_i = Σ_t δ_t a_tᵀ
-// (C×K) explicitly from the layouts' definitions and sums its squares in
-// float64, plus ||Σ_t δ_t||² when bias is set.
-func refConvGradNormSq(patches, delta []float32, B, T, K, C int, bias bool) []float64 {
-	out := make([]float64, B)
-	G := make([]float64, C*K)
-	for i := range B {
-		clear(G)
-		for t := range T {
-			for c := range C {
-				d := float64(delta[(i*C+c)*T+t])
-				for k := range K {
-					G[c*K+k] += d * float64(patches[(i*T+t)*K+k])
-				}
-			}
-		}
-		var s float64
-		for _, g := range G {
-			s += g * g
-		}
-		if bias {
-			for c := range C {
-				var b float64
-				for t := range T {
-					b += float64(delta[(i*C+c)*T+t])
-				}
-				s += b * b
-			}
-		}
-		out[i] = s
-	}
-	return out
-}
+	"github.com/sgds/sgds/kernels"
+	kt "github.com/sgds/sgds/kernels/kerneltest"
+	"github.com/sgds/sgds/kernels/ref"
+)
 
 type convShape struct {
 	name    string
@@ -64,7 +34,7 @@ var convShapes = []convShape{
 // at most one position in four non-zero per channel, many channels zero),
 // and "mixed" (dense, plus whole zero samples and zero positions).
 func convDelta(r *rand.Rand, pattern string, B, T, C int) []float32 {
-	d := randNormal32(r, B*C*T, 0.05)
+	d := kt.Normal(r, B*C*T, 0.05)
 	switch pattern {
 	case "pooled":
 		for j := range d {
@@ -93,15 +63,15 @@ var convFuncs = []struct {
 	name string
 	f    convFunc
 }{
-	{"direct", AddConvGradNormSqDirect},
-	{"gram", AddConvGradNormSqGram},
-	{"auto", AddConvGradNormSq},
+	{"direct", kernels.AddConvGradNormSqDirect},
+	{"gram", kernels.AddConvGradNormSqGram},
+	{"auto", kernels.AddConvGradNormSq},
 }
 
 func TestAddConvGradNormSq(t *testing.T) {
 	for _, sh := range convShapes {
-		for _, B := range testBatches {
-			work := float64(B) * (ConvNormDirect.Cost(sh.T, sh.K, sh.C) + ConvNormGram.Cost(sh.T, sh.K, sh.C))
+		for _, B := range kt.Sizes {
+			work := float64(B) * (kernels.ConvNormDirect.Cost(sh.T, sh.K, sh.C) + kernels.ConvNormGram.Cost(sh.T, sh.K, sh.C))
 			if work > 3e6 && B > 1 {
 				continue // keep the test quick: the CNN shapes run at B = 0 and 1 only
 			}
@@ -111,11 +81,11 @@ func TestAddConvGradNormSq(t *testing.T) {
 					if big && (pattern == "mixed" || bias != (pattern == "pooled")) {
 						continue
 					}
-					r := newRand(uint64(B*1009 + sh.T*31 + sh.K*7 + sh.C))
-					a := randNormal32(r, B*sh.T*sh.K, 1)
+					r := kt.Rand(uint64(B*1009 + sh.T*31 + sh.K*7 + sh.C))
+					a := kt.Normal(r, B*sh.T*sh.K, 1)
 					d := convDelta(r, pattern, B, sh.T, sh.C)
-					start := startValues(r, B)
-					want := refConvGradNormSq(a, d, B, sh.T, sh.K, sh.C, bias)
+					start := kt.Start(r, B)
+					want := ref.ConvGradNormSq(a, d, B, sh.T, sh.K, sh.C, bias)
 					for i := range want {
 						want[i] += float64(start[i])
 					}
@@ -126,21 +96,21 @@ func TestAddConvGradNormSq(t *testing.T) {
 							pooled := bias
 							var scratch []float64
 							if !pooled {
-								scratch = make([]float64, ConvNormScratchLen(sh.T, sh.K, sh.C)+3)
+								scratch = make([]float64, kernels.ConvNormScratchLen(sh.T, sh.K, sh.C)+3)
 								for j := range scratch {
 									scratch[j] = math.NaN() // contents on entry must not matter
 								}
 							}
 							dst := append([]float32(nil), start...)
 							cf.f(dst, a, d, B, sh.T, sh.K, sh.C, bias, scratch)
-							name := bname("layer", sh.name, "B", B, "delta", pattern, "bias", bias, "method", cf.name, "pool", pooled)
-							checkClose(t, name, dst, want, 0)
+							name := kt.Name("layer", sh.name, "B", B, "delta", pattern, "bias", bias, "method", cf.name, "pool", pooled)
+							kt.Check(t, name, dst, want, kt.Tol{Abs: 0, Rel: 1e-5})
 							got[m] = dst
 						}
 					}
 					// The methods agree with each other to float32 rounding.
 					for j := range got[0] {
-						if !closeTo(got[1][j], float64(got[0][j]), 1e-7*float64(got[0][j])) {
+						if !kt.Near(got[1][j], float64(got[0][j]), 1e-7*float64(got[0][j])) {
 							t.Errorf("%s B=%d: gram %g, direct %g", sh.name, B, got[1][j], got[0][j])
 						}
 					}
@@ -153,26 +123,26 @@ func TestAddConvGradNormSq(t *testing.T) {
 func TestConvNormMethod(t *testing.T) {
 	for _, c := range []struct {
 		T, K, C int
-		want    ConvNormMethod
+		want    kernels.ConvNormMethod
 	}{
-		{576, 25, 10, ConvNormDirect}, // conv1: 144,000 against 5,558,400
-		{64, 250, 20, ConvNormDirect}, // conv2: 320,000 against 561,600
-		{16, 250, 20, ConvNormGram},   // few positions: 80,000 against 36,720
-		{1, 1, 1, ConvNormDirect},
-		{0, 5, 5, ConvNormDirect},
-		{4, 60, 24, ConvNormGram},
+		{576, 25, 10, kernels.ConvNormDirect}, // conv1: 144,000 against 5,558,400
+		{64, 250, 20, kernels.ConvNormDirect}, // conv2: 320,000 against 561,600
+		{16, 250, 20, kernels.ConvNormGram},   // few positions: 80,000 against 36,720
+		{1, 1, 1, kernels.ConvNormDirect},
+		{0, 5, 5, kernels.ConvNormDirect},
+		{4, 60, 24, kernels.ConvNormGram},
 	} {
-		if got := ChooseConvNormMethod(c.T, c.K, c.C); got != c.want {
+		if got := kernels.ChooseConvNormMethod(c.T, c.K, c.C); got != c.want {
 			t.Errorf("ChooseConvNormMethod(%d, %d, %d) = %v, want %v", c.T, c.K, c.C, got, c.want)
 		}
 	}
-	if ConvNormDirect.String() != "direct" || ConvNormGram.String() != "gram" {
-		t.Errorf("String: %q, %q", ConvNormDirect, ConvNormGram)
+	if kernels.ConvNormDirect.String() != "direct" || kernels.ConvNormGram.String() != "gram" {
+		t.Errorf("String: %q, %q", kernels.ConvNormDirect, kernels.ConvNormGram)
 	}
-	if got := ConvNormDirect.Cost(64, 250, 20); got != 320000 {
+	if got := kernels.ConvNormDirect.Cost(64, 250, 20); got != 320000 {
 		t.Errorf("direct cost = %g", got)
 	}
-	if got := ConvNormGram.Cost(64, 250, 20); got != 64*65/2*270 {
+	if got := kernels.ConvNormGram.Cost(64, 250, 20); got != 64*65/2*270 {
 		t.Errorf("gram cost = %g", got)
 	}
 }
@@ -180,17 +150,17 @@ func TestConvNormMethod(t *testing.T) {
 func TestAddConvGradNormSqPanics(t *testing.T) {
 	const B, T, K, C = 2, 3, 4, 5
 	dst, a, d := make([]float32, B), make([]float32, B*T*K), make([]float32, B*C*T)
-	n := ConvNormScratchLen(T, K, C)
+	n := kernels.ConvNormScratchLen(T, K, C)
 	for _, cf := range convFuncs {
 		cf.f(dst, a, d, B, T, K, C, true, nil)
 		cf.f(dst, a, d, B, T, K, C, true, make([]float64, n))
 		cf.f(nil, nil, nil, 0, T, K, C, true, nil)
-		mustPanic(t, cf.name+" short dst", func() { cf.f(dst[:1], a, d, B, T, K, C, true, nil) })
-		mustPanic(t, cf.name+" short patches", func() { cf.f(dst, a[1:], d, B, T, K, C, true, nil) })
-		mustPanic(t, cf.name+" short delta", func() { cf.f(dst, a, d[1:], B, T, K, C, true, nil) })
-		mustPanic(t, cf.name+" short scratch", func() { cf.f(dst, a, d, B, T, K, C, true, make([]float64, n-1)) })
-		mustPanic(t, cf.name+" negative T", func() { cf.f(nil, nil, nil, 0, -1, K, C, true, nil) })
-		mustPanic(t, cf.name+" negative B", func() { cf.f(nil, nil, nil, -1, T, K, C, true, nil) })
+		kt.MustPanic(t, cf.name+" short dst", func() { cf.f(dst[:1], a, d, B, T, K, C, true, nil) })
+		kt.MustPanic(t, cf.name+" short patches", func() { cf.f(dst, a[1:], d, B, T, K, C, true, nil) })
+		kt.MustPanic(t, cf.name+" short delta", func() { cf.f(dst, a, d[1:], B, T, K, C, true, nil) })
+		kt.MustPanic(t, cf.name+" short scratch", func() { cf.f(dst, a, d, B, T, K, C, true, make([]float64, n-1)) })
+		kt.MustPanic(t, cf.name+" negative T", func() { cf.f(nil, nil, nil, 0, -1, K, C, true, nil) })
+		kt.MustPanic(t, cf.name+" negative B", func() { cf.f(nil, nil, nil, -1, T, K, C, true, nil) })
 	}
 }
 
@@ -209,10 +179,10 @@ func TestConvGradNormSqRealConv(t *testing.T) {
 		T, K         = OH * OW, Cin * KH * KW
 		nW           = Cout * Cin * KH * KW
 	)
-	r := newRand(2024)
-	x := randNormal32(r, B*Cin*H*W, 1)
-	g := randNormal32(r, B*Cout*T, 1) // upstream gradient, (B, Cout, OH·OW)
-	w0 := make([]float64, nW+Cout)    // weights, then biases
+	r := kt.Rand(2024)
+	x := kt.Normal(r, B*Cin*H*W, 1)
+	g := kt.Normal(r, B*Cout*T, 1) // upstream gradient, (B, Cout, OH·OW)
+	w0 := make([]float64, nW+Cout) // weights, then biases
 	for j := range w0 {
 		w0[j] = r.NormFloat64()
 	}
@@ -274,7 +244,7 @@ func TestConvGradNormSqRealConv(t *testing.T) {
 			dst := make([]float32, B)
 			cf.f(dst, patches, g, B, T, K, Cout, bias, nil)
 			for i := range B {
-				if !closeTo(dst[i], want[i][b], 0) {
+				if !kt.Near(dst[i], want[i][b], 0) {
 					t.Errorf("%s bias=%v sample %d: %g, finite differences give %g", cf.name, bias, i, dst[i], want[i][b])
 				}
 			}
@@ -296,13 +266,13 @@ func BenchmarkConvGradNormSq(b *testing.B) {
 			if pattern == "pooled" {
 				layer += "+pool"
 			}
-			r := newRand(1)
-			a := randNormal32(r, B*sh.T*sh.K, 1)
+			r := kt.Rand(1)
+			a := kt.Normal(r, B*sh.T*sh.K, 1)
 			d := convDelta(r, pattern, B, sh.T, sh.C)
-			scratch := make([]float64, ConvNormScratchLen(sh.T, sh.K, sh.C))
+			scratch := make([]float64, kernels.ConvNormScratchLen(sh.T, sh.K, sh.C))
 			dst := make([]float32, B)
 			for _, cf := range convFuncs {
-				b.Run(bname("layer", layer, "method", cf.name), func(b *testing.B) {
+				b.Run(kt.Name("layer", layer, "method", cf.name), func(b *testing.B) {
 					b.ReportAllocs()
 					for b.Loop() {
 						cf.f(dst, a, d, B, sh.T, sh.K, sh.C, true, scratch)
@@ -326,18 +296,18 @@ func BenchmarkConvNormSpeedup(b *testing.B) {
 			if pattern == "pooled" {
 				layer += "+pool"
 			}
-			r := newRand(1)
-			a := randNormal32(r, B*sh.T*sh.K, 1)
+			r := kt.Rand(1)
+			a := kt.Normal(r, B*sh.T*sh.K, 1)
 			d := convDelta(r, pattern, B, sh.T, sh.C)
-			scratch := make([]float64, ConvNormScratchLen(sh.T, sh.K, sh.C))
+			scratch := make([]float64, kernels.ConvNormScratchLen(sh.T, sh.K, sh.C))
 			dst := make([]float32, B)
-			b.Run(bname("layer", layer), func(b *testing.B) {
+			b.Run(kt.Name("layer", layer), func(b *testing.B) {
 				var td, tg time.Duration
 				for b.Loop() {
 					t0 := time.Now()
-					AddConvGradNormSqDirect(dst, a, d, B, sh.T, sh.K, sh.C, true, scratch)
+					kernels.AddConvGradNormSqDirect(dst, a, d, B, sh.T, sh.K, sh.C, true, scratch)
 					t1 := time.Now()
-					AddConvGradNormSqGram(dst, a, d, B, sh.T, sh.K, sh.C, true, scratch)
+					kernels.AddConvGradNormSqGram(dst, a, d, B, sh.T, sh.K, sh.C, true, scratch)
 					td += t1.Sub(t0)
 					tg += time.Since(t1)
 				}

@@ -1,6 +1,10 @@
 package kernels
 
-import "sync/atomic"
+import (
+	"fmt"
+	"slices"
+	"sync/atomic"
+)
 
 // The kernels added for the native CPU backend (Gemm, ConvForward, the
 // pooled conv gradients, MaxPool2ReLU, Unfold, the row and SGD kernels) have
@@ -39,3 +43,46 @@ func SetFastPath(on bool) (was bool) {
 	fastOff.Store(!on)
 	return was
 }
+
+// The kernel paths Paths lists and UsePath selects.
+const (
+	PathGeneric = "generic" // the portable path
+	PathAVX2    = "avx2"    // the vector path, 8 lanes
+	PathAVX512  = "avx512"  // the vector path, 16-lane micro-kernels where the CPU has AVX-512
+)
+
+// Paths lists the kernel paths this binary runs on this CPU, the portable
+// one first and the default one last.
+func Paths() []string {
+	ps := []string{PathGeneric}
+	if simdBuilt && simdCPU {
+		ps = append(ps, PathAVX2)
+		if wide512Default {
+			ps = append(ps, PathAVX512)
+		}
+	}
+	return ps
+}
+
+// UsePath makes the kernels run path p (one of Paths) and returns the
+// function that restores the previous setting, for tests and benchmarks
+// that compare the paths in one binary: defer kernels.UsePath(p)(). Like
+// SetFastPath it must not be called while kernels run on other goroutines.
+// It panics on a path this binary does not run.
+func UsePath(p string) (restore func()) {
+	if !slices.Contains(Paths(), p) {
+		panic(fmt.Sprintf("kernels: path %q is not available (have %v)", p, Paths()))
+	}
+	off, wide := fastOff.Load(), wide512
+	fastOff.Store(p == PathGeneric)
+	wide512 = p == PathAVX512
+	return func() {
+		fastOff.Store(off)
+		wide512 = wide
+	}
+}
+
+// DisableFastPath makes the kernels run their portable path and returns
+// the function that restores the previous setting:
+// defer kernels.DisableFastPath()().
+func DisableFastPath() (restore func()) { return UsePath(PathGeneric) }

@@ -2,7 +2,6 @@ package kernels
 
 import (
 	"fmt"
-	"sync"
 )
 
 // Gemm computes the matrix product dst = op(A)·op(B) (or dst += op(A)·op(B)
@@ -71,13 +70,13 @@ func Gemm(dst []float32, ldd int, accumulate bool, a []float32, lda int, transA 
 		if fast {
 			rsA, csA = 1, lda // the vector kernels read A in place
 		} else {
-			pa = getF32(m * k)
+			pa = f32Pool.get(m * k)
 			transpose(*pa, k, a, lda, k, m) // stored k×m → m×k
 			a, rsA = *pa, k
 		}
 	}
 	if transB {
-		pb = getF32(k * n)
+		pb = f32Pool.get(k * n)
 		transpose(*pb, n, b, ldb, n, k) // stored n×k → k×n
 		b, ldb = *pb, n
 	}
@@ -87,10 +86,10 @@ func Gemm(dst []float32, ldd int, accumulate bool, a []float32, lda int, transA 
 		gemmGeneric(dst, ldd, accumulate, a, rsA, b, ldb, m, n, k)
 	}
 	if pa != nil {
-		putF32(pa)
+		f32Pool.put(pa)
 	}
 	if pb != nil {
-		putF32(pb)
+		f32Pool.put(pb)
 	}
 }
 
@@ -126,38 +125,3 @@ func transpose(dst []float32, ldd int, src []float32, lds, rows, cols int) {
 		}
 	}
 }
-
-// f32Pool recycles float32 work buffers (packed operands) so that kernels
-// do not allocate in the steady state.
-var f32Pool sync.Pool // of *[]float32
-
-// getF32 returns a pooled buffer of length n; give it back with putF32.
-func getF32(n int) *[]float32 {
-	if p, ok := f32Pool.Get().(*[]float32); ok {
-		if cap(*p) >= n {
-			*p = (*p)[:n]
-			return p
-		}
-	}
-	s := make([]float32, n)
-	return &s
-}
-
-func putF32(p *[]float32) { f32Pool.Put(p) }
-
-// intPool recycles int work buffers (offsets) like f32Pool.
-var intPool sync.Pool // of *[]int
-
-// getInts returns a pooled buffer of length n; give it back with putInts.
-func getInts(n int) *[]int {
-	if p, ok := intPool.Get().(*[]int); ok {
-		if cap(*p) >= n {
-			*p = (*p)[:n]
-			return p
-		}
-	}
-	s := make([]int, n)
-	return &s
-}
-
-func putInts(p *[]int) { intPool.Put(p) }

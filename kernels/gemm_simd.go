@@ -92,7 +92,7 @@ func gemmSIMD(c []float32, ldc int, acc bool, a []float32, rsA, csA int, b []flo
 		bj, ldbj := b[j:], ldb
 		var pb *[]float32
 		if w < 8 {
-			pb = getF32(k * 8)
+			pb = f32Pool.get(k * 8)
 			for p := 0; p < k; p++ {
 				row := (*pb)[p*8 : p*8+8]
 				n := copy(row, b[p*ldb+j:p*ldb+j+w])
@@ -117,7 +117,7 @@ func gemmSIMD(c []float32, ldc int, acc bool, a []float32, rsA, csA int, b []flo
 			kern1(c[i*ldc+j:i*ldc+j+w], acc, a[i*rsA:i*rsA+(k-1)*csA+1], csA, bj, ldbj)
 		}
 		if pb != nil {
-			putF32(pb)
+			f32Pool.put(pb)
 		}
 		j += w
 	}

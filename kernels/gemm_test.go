@@ -1,47 +1,18 @@
-package kernels
+package kernels_test
 
 import (
 	"fmt"
 	"math"
 	"testing"
+
+	"github.com/sgds/sgds/kernels"
+	kt "github.com/sgds/sgds/kernels/kerneltest"
+	"github.com/sgds/sgds/kernels/ref"
 )
 
-// refGemm computes op(A)·op(B) (+ C) in float64, and Σ|terms| per element.
-func refGemm(c0 []float32, ldc int, acc bool, a []float32, lda int, tA bool, b []float32, ldb int, tB bool, m, n, k int) (ref, mag []float64) {
-	ref = make([]float64, m*n)
-	mag = make([]float64, m*n)
-	for i := 0; i < m; i++ {
-		for j := 0; j < n; j++ {
-			var s, g float64
-			if acc {
-				s = float64(c0[i*ldc+j])
-				g = math.Abs(s)
-			}
-			for p := 0; p < k; p++ {
-				var x, y float32
-				if tA {
-					x = a[p*lda+i]
-				} else {
-					x = a[i*lda+p]
-				}
-				if tB {
-					y = b[j*ldb+p]
-				} else {
-					y = b[p*ldb+j]
-				}
-				t := float64(x) * float64(y)
-				s += t
-				g += math.Abs(t)
-			}
-			ref[i*n+j], mag[i*n+j] = s, g
-		}
-	}
-	return ref, mag
-}
-
 func TestGemm(t *testing.T) {
-	forEachPath(t, func(t *testing.T) {
-		r := newRand(1)
+	kt.ForEachPath(t, func(t *testing.T) {
+		r := kt.Rand(1)
 		sizes := []int{0, 1, 7, 31, 32, 33}
 		type shape struct{ m, n, k int }
 		var shapes []shape
@@ -57,7 +28,7 @@ func TestGemm(t *testing.T) {
 			for _, tA := range []bool{false, true} {
 				for _, tB := range []bool{false, true} {
 					for _, acc := range []bool{false, true} {
-						name := bname("m", s.m, "n", s.n, "k", s.k, "tA", tA, "tB", tB, "acc", acc)
+						name := kt.Name("m", s.m, "n", s.n, "k", s.k, "tA", tA, "tB", tB, "acc", acc)
 						checkGemmCase(t, r.Uint64(), name, s.m, s.n, s.k, tA, tB, acc)
 					}
 				}
@@ -68,7 +39,7 @@ func TestGemm(t *testing.T) {
 
 func checkGemmCase(t *testing.T, seed uint64, name string, m, n, k int, tA, tB, acc bool) {
 	t.Helper()
-	r := newRand(seed)
+	r := kt.Rand(seed)
 	ar, ac := m, k
 	if tA {
 		ar, ac = k, m
@@ -79,11 +50,11 @@ func checkGemmCase(t *testing.T, seed uint64, name string, m, n, k int, tA, tB, 
 	}
 	// Strides with a gap of 3 that must stay untouched (and poisoned).
 	lda, ldb, ldc := ac+3, bc+3, n+3
-	a := randNormal32(r, ar*lda, 1)
-	b := randNormal32(r, br*ldb, 1)
-	c := nanSlice(m * ldc)
+	a := kt.Normal(r, ar*lda, 1)
+	b := kt.Normal(r, br*ldb, 1)
+	c := kt.Poison(m * ldc)
 	if acc {
-		c = randNormal32(r, m*ldc, 1)
+		c = kt.Normal(r, m*ldc, 1)
 	}
 	for i := 0; i < m; i++ {
 		for j := n; j < ldc; j++ {
@@ -91,8 +62,8 @@ func checkGemmCase(t *testing.T, seed uint64, name string, m, n, k int, tA, tB, 
 		}
 	}
 	c0 := append([]float32(nil), c...)
-	ref, mag := refGemm(c0, ldc, acc, a, lda, tA, b, ldb, tB, m, n, k)
-	Gemm(c, ldc, acc, a, lda, tA, b, ldb, tB, m, n, k)
+	ref, mag := ref.Gemm(c0, ldc, acc, a, lda, tA, b, ldb, tB, m, n, k)
+	kernels.Gemm(c, ldc, acc, a, lda, tA, b, ldb, tB, m, n, k)
 	bad := 0
 	for i := 0; i < m; i++ {
 		for j := 0; j < ldc; j++ {
@@ -104,7 +75,7 @@ func checkGemmCase(t *testing.T, seed uint64, name string, m, n, k int, tA, tB, 
 				continue
 			}
 			want := ref[i*n+j]
-			if math.IsNaN(float64(got)) || math.Abs(float64(got)-want) > sumAbsTol(k+1, mag[i*n+j]) {
+			if math.IsNaN(float64(got)) || math.Abs(float64(got)-want) > kt.SumTol(k+1, mag[i*n+j]) {
 				if bad < 3 {
 					t.Errorf("%s: (%d,%d) = %v, want %v (Σ|terms| %v)", name, i, j, got, want, mag[i*n+j])
 				}
@@ -120,13 +91,13 @@ func checkGemmCase(t *testing.T, seed uint64, name string, m, n, k int, tA, tB, 
 // TestGemmSplitInvariance checks that computing a product by blocks of rows
 // and of columns gives bit-identical elements.
 func TestGemmSplitInvariance(t *testing.T) {
-	forEachPath(t, func(t *testing.T) {
-		r := newRand(2)
+	kt.ForEachPath(t, func(t *testing.T) {
+		r := kt.Rand(2)
 		m, n, k := 45, 37, 29
 		for _, tA := range []bool{false, true} {
 			for _, tB := range []bool{false, true} {
-				a := randNormal32(r, m*k, 1)
-				b := randNormal32(r, k*n, 1)
+				a := kt.Normal(r, m*k, 1)
+				b := kt.Normal(r, k*n, 1)
 				lda, ldb := k, n
 				if tA {
 					lda = m
@@ -135,8 +106,8 @@ func TestGemmSplitInvariance(t *testing.T) {
 					ldb = k
 				}
 				whole := make([]float32, m*n)
-				Gemm(whole, n, false, a, lda, tA, b, ldb, tB, m, n, k)
-				parts := nanSlice(m * n)
+				kernels.Gemm(whole, n, false, a, lda, tA, b, ldb, tB, m, n, k)
+				parts := kt.Poison(m * n)
 				for _, rows := range [][2]int{{0, 5}, {5, 6}, {6, 40}, {40, 45}} {
 					for _, cols := range [][2]int{{0, 3}, {3, 20}, {20, 37}} {
 						i0, i1, j0, j1 := rows[0], rows[1], cols[0], cols[1]
@@ -151,7 +122,7 @@ func TestGemmSplitInvariance(t *testing.T) {
 						} else {
 							bs = b[j0:]
 						}
-						Gemm(parts[i0*n+j0:], n, false, as, lda, tA, bs, ldb, tB, i1-i0, j1-j0, k)
+						kernels.Gemm(parts[i0*n+j0:], n, false, as, lda, tA, bs, ldb, tB, i1-i0, j1-j0, k)
 					}
 				}
 				for i := range whole {
@@ -166,13 +137,13 @@ func TestGemmSplitInvariance(t *testing.T) {
 
 func TestGemmPanics(t *testing.T) {
 	s := make([]float32, 100)
-	mustPanic(t, "negative m", func() { Gemm(s, 4, false, s, 4, false, s, 4, false, -1, 4, 4) })
-	mustPanic(t, "short dst", func() { Gemm(s[:10], 4, false, s, 4, false, s, 4, false, 4, 4, 4) })
-	mustPanic(t, "short a", func() { Gemm(s, 4, false, s[:10], 4, false, s, 4, false, 4, 4, 4) })
-	mustPanic(t, "short b", func() { Gemm(s, 4, false, s, 4, false, s[:10], 4, false, 4, 4, 4) })
-	mustPanic(t, "small lda", func() { Gemm(s, 4, false, s, 3, false, s, 4, false, 4, 4, 4) })
-	mustPanic(t, "small ldb transposed", func() { Gemm(s, 4, false, s, 4, false, s, 4, true, 4, 4, 5) })
-	mustPanic(t, "zero ldd", func() { Gemm(s, 0, false, s, 4, false, s, 4, false, 0, 0, 0) })
+	kt.MustPanic(t, "negative m", func() { kernels.Gemm(s, 4, false, s, 4, false, s, 4, false, -1, 4, 4) })
+	kt.MustPanic(t, "short dst", func() { kernels.Gemm(s[:10], 4, false, s, 4, false, s, 4, false, 4, 4, 4) })
+	kt.MustPanic(t, "short a", func() { kernels.Gemm(s, 4, false, s[:10], 4, false, s, 4, false, 4, 4, 4) })
+	kt.MustPanic(t, "short b", func() { kernels.Gemm(s, 4, false, s, 4, false, s[:10], 4, false, 4, 4, 4) })
+	kt.MustPanic(t, "small lda", func() { kernels.Gemm(s, 4, false, s, 3, false, s, 4, false, 4, 4, 4) })
+	kt.MustPanic(t, "small ldb transposed", func() { kernels.Gemm(s, 4, false, s, 4, false, s, 4, true, 4, 4, 5) })
+	kt.MustPanic(t, "zero ldd", func() { kernels.Gemm(s, 0, false, s, 4, false, s, 4, false, 0, 0, 0) })
 }
 
 func BenchmarkGemm(b *testing.B) {
@@ -180,11 +151,11 @@ func BenchmarkGemm(b *testing.B) {
 		m, n, k int
 		tA, tB  bool
 	}{{64, 256, 784, false, false}, {784, 256, 64, true, false}, {4096, 20, 250, false, false}, {64, 256, 10, false, true}} {
-		benchPaths(b, func(b *testing.B) {
+		kt.ForEachPath(b, func(b *testing.B) {
 			b.Run(fmt.Sprintf("m=%d/n=%d/k=%d/tA=%v/tB=%v", s.m, s.n, s.k, s.tA, s.tB), func(b *testing.B) {
-				r := newRand(3)
-				a := randNormal32(r, s.m*s.k, 1)
-				bb := randNormal32(r, s.k*s.n, 1)
+				r := kt.Rand(3)
+				a := kt.Normal(r, s.m*s.k, 1)
+				bb := kt.Normal(r, s.k*s.n, 1)
 				c := make([]float32, s.m*s.n)
 				lda, ldb := s.k, s.n
 				if s.tA {
@@ -193,8 +164,8 @@ func BenchmarkGemm(b *testing.B) {
 				if s.tB {
 					ldb = s.k
 				}
-				loopCPU(b, func() {
-					Gemm(c, s.n, false, a, lda, s.tA, bb, ldb, s.tB, s.m, s.n, s.k)
+				kt.LoopCPU(b, func() {
+					kernels.Gemm(c, s.n, false, a, lda, s.tA, bb, ldb, s.tB, s.m, s.n, s.k)
 				})
 				b.ReportMetric(2*float64(s.m*s.n*s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 			})

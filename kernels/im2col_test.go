@@ -1,9 +1,11 @@
-package kernels
+package kernels_test
 
 import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/sgds/sgds/kernels"
 )
 
 // TestIm2ColConvolution checks that patches · filterᵀ equals a direct
@@ -25,7 +27,7 @@ func TestIm2ColConvolution(t *testing.T) {
 		for i := range dst {
 			dst[i] = float32(math.NaN())
 		}
-		Im2Col(dst, src, sz.B, sz.C, sz.H, sz.W, sz.KH, sz.KW)
+		kernels.Im2Col(dst, src, sz.B, sz.C, sz.H, sz.W, sz.KH, sz.KW)
 		for i := 0; i < sz.B; i++ {
 			for oy := 0; oy < OH; oy++ {
 				for ox := 0; ox < OW; ox++ {

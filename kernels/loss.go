@@ -65,7 +65,7 @@ func SoftmaxNLL(loss, dlogits, lastNorm []float32, logits []float32, labels []in
 		if C <= len(stack) {
 			e = stack[:C]
 		} else {
-			buf = getF64(C)
+			buf = f64Pool.get(C)
 			e = *buf
 		}
 	}
@@ -82,7 +82,7 @@ func SoftmaxNLL(loss, dlogits, lastNorm []float32, logits []float32, labels []in
 		}
 	}
 	if buf != nil {
-		putF64(buf)
+		f64Pool.put(buf)
 	}
 }
 

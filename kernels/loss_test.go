@@ -1,70 +1,41 @@
-package kernels
+package kernels_test
 
 import (
 	"math"
 	"testing"
-)
 
-// refSoftmaxNLL is the brute-force float64 reference: log-softmax by
-// log-sum-exp, then the loss, the gradient row and its norm.
-func refSoftmaxNLL(logits []float32, labels []int32, B, C int) (loss, dl, norm []float64) {
-	loss = make([]float64, B)
-	dl = make([]float64, B*C)
-	norm = make([]float64, B)
-	for i := range B {
-		x := logits[i*C : (i+1)*C]
-		m := math.Inf(-1)
-		for _, v := range x {
-			m = math.Max(m, float64(v))
-		}
-		var s float64
-		for _, v := range x {
-			s += math.Exp(float64(v) - m)
-		}
-		lse := m + math.Log(s)
-		y := int(labels[i])
-		loss[i] = lse - float64(x[y])
-		var n2 float64
-		for j, v := range x {
-			g := math.Exp(float64(v) - lse)
-			if j == y {
-				g--
-			}
-			dl[i*C+j] = g
-			n2 += g * g
-		}
-		norm[i] = math.Sqrt(n2)
-	}
-	return loss, dl, norm
-}
+	"github.com/sgds/sgds/kernels"
+	kt "github.com/sgds/sgds/kernels/kerneltest"
+	"github.com/sgds/sgds/kernels/ref"
+)
 
 func TestSoftmaxNLL(t *testing.T) {
 	for _, C := range []int{1, 2, 10, 33, 1000, 1500} { // 1500: beyond the on-stack row buffer
-		for _, B := range testBatches {
+		for _, B := range kt.Sizes {
 			if B*C > 200000 {
 				continue
 			}
-			r := newRand(uint64(B*7919 + C))
-			logits := randNormal32(r, B*C, 3)
+			r := kt.Rand(uint64(B*7919 + C))
+			logits := kt.Normal(r, B*C, 3)
 			labels := make([]int32, B)
 			for i := range labels {
 				labels[i] = int32(r.IntN(C))
 			}
-			loss, dl, norm := nanSlice(B), nanSlice(B*C), nanSlice(B)
-			SoftmaxNLL(loss, dl, norm, logits, labels, B, C)
-			wl, wd, wn := refSoftmaxNLL(logits, labels, B, C)
+			loss, dl, norm := kt.Poison(B), kt.Poison(B*C), kt.Poison(B)
+			kernels.SoftmaxNLL(loss, dl, norm, logits, labels, B, C)
+			wl, wd, wn := ref.SoftmaxNLL(logits, labels, B, C)
 			// The reference's log-sum-exp form loses ~1e-16 absolute near
 			// loss 0; the kernel is more exact there, so allow that much.
-			checkClose(t, bname("loss B", B, "C", C), loss, wl, 1e-14)
-			checkClose(t, bname("dlogits B", B, "C", C), dl, wd, 1e-37)
-			checkClose(t, bname("lastNorm B", B, "C", C), norm, wn, 1e-14)
+			kt.Check(t, kt.Name("loss B", B, "C", C), loss, wl, kt.Tol{Abs: 1e-14, Rel: 1e-5})
+			kt.Check(t, kt.Name("dlogits B", B, "C", C), dl, wd, kt.Tol{Abs: 1e-37, Rel: 1e-5})
+			kt.Check(t, kt.Name("lastNorm B", B, "C", C), norm, wn, kt.Tol{Abs: 1e-14, Rel: 1e-5})
 
 			// nil outputs are skipped; the others are unchanged.
-			loss2 := nanSlice(B)
-			SoftmaxNLL(loss2, nil, nil, logits, labels, B, C)
-			checkClose(t, bname("loss(nil) B", B, "C", C), loss2, wl, 1e-14)
-			norm2 := nanSlice(B)
-			SoftmaxNLL(loss2, nil, norm2, logits, labels, B, C)
+			loss2 := kt.Poison(B)
+			kernels.SoftmaxNLL(loss2, nil, nil, logits, labels, B, C)
+			kt.Check(t, kt.Name("loss(nil) B", B, "C", C), loss2, wl, kt.Tol{Abs: 1e-14, Rel: 1e-5})
+			norm2 := kt.Poison(B)
+			kernels.SoftmaxNLL(loss2, nil, norm2, logits, labels, B, C)
 			for i := range norm2 {
 				if norm2[i] != norm[i] {
 					t.Fatalf("lastNorm without dlogits [%d] = %g, with = %g", i, norm2[i], norm[i])
@@ -97,8 +68,8 @@ func TestSoftmaxNLLExtreme(t *testing.T) {
 	}
 	labels := make([]int32, B) // all label 0
 	labels[5] = 1
-	loss, dl, norm := nanSlice(B), nanSlice(B*C), nanSlice(B)
-	SoftmaxNLL(loss, dl, norm, logits, labels, B, C)
+	loss, dl, norm := kt.Poison(B), kt.Poison(B*C), kt.Poison(B)
+	kernels.SoftmaxNLL(loss, dl, norm, logits, labels, B, C)
 	for i := range B {
 		if math.IsNaN(float64(loss[i])) || math.IsInf(float64(loss[i]), 0) || loss[i] < 0 {
 			t.Errorf("row %d: loss = %g", i, loss[i])
@@ -114,7 +85,7 @@ func TestSoftmaxNLLExtreme(t *testing.T) {
 		if math.Abs(sum) > 1e-6 {
 			t.Errorf("row %d: Σ dlogits = %g, want 0", i, sum)
 		}
-		if !closeTo(norm[i], math.Sqrt(n2), 1e-30) {
+		if !kt.Near(norm[i], math.Sqrt(n2), 1e-30) {
 			t.Errorf("row %d: lastNorm = %g, ||dlogits|| = %g", i, norm[i], math.Sqrt(n2))
 		}
 	}
@@ -136,7 +107,7 @@ func TestSoftmaxNLLExtreme(t *testing.T) {
 			}
 			continue
 		}
-		if !closeTo(loss[i], w, 0) {
+		if !kt.Near(loss[i], w, 0) {
 			t.Errorf("row %d: loss = %g, want %g", i, loss[i], w)
 		}
 	}
@@ -148,23 +119,23 @@ func TestSoftmaxNLLExtreme(t *testing.T) {
 func TestSoftmaxNLLPanics(t *testing.T) {
 	l, g, n := make([]float32, 2), make([]float32, 6), make([]float32, 2)
 	x, y := make([]float32, 6), []int32{0, 2}
-	SoftmaxNLL(l, g, n, x, y, 2, 3) // valid
-	SoftmaxNLL(nil, nil, nil, nil, nil, 0, 5)
-	SoftmaxNLL(nil, nil, nil, nil, nil, 0, 0)
-	mustPanic(t, "label = C", func() { SoftmaxNLL(l, g, n, x, []int32{0, 3}, 2, 3) })
-	mustPanic(t, "label < 0", func() { SoftmaxNLL(l, g, n, x, []int32{-1, 0}, 2, 3) })
-	mustPanic(t, "short loss", func() { SoftmaxNLL(l[:1], g, n, x, y, 2, 3) })
-	mustPanic(t, "short logits", func() { SoftmaxNLL(l, g, n, x[:5], y, 2, 3) })
-	mustPanic(t, "short dlogits", func() { SoftmaxNLL(l, g[:5], n, x, y, 2, 3) })
-	mustPanic(t, "short lastNorm", func() { SoftmaxNLL(l, g, n[:1], x, y, 2, 3) })
-	mustPanic(t, "short labels", func() { SoftmaxNLL(l, g, n, x, y[:1], 2, 3) })
-	mustPanic(t, "negative B", func() { SoftmaxNLL(nil, nil, nil, nil, nil, -1, 3) })
-	mustPanic(t, "negative C", func() { SoftmaxNLL(nil, nil, nil, nil, nil, 0, -3) })
-	mustPanic(t, "C = 0", func() { SoftmaxNLL(l, nil, nil, nil, y, 2, 0) })
+	kernels.SoftmaxNLL(l, g, n, x, y, 2, 3) // valid
+	kernels.SoftmaxNLL(nil, nil, nil, nil, nil, 0, 5)
+	kernels.SoftmaxNLL(nil, nil, nil, nil, nil, 0, 0)
+	kt.MustPanic(t, "label = C", func() { kernels.SoftmaxNLL(l, g, n, x, []int32{0, 3}, 2, 3) })
+	kt.MustPanic(t, "label < 0", func() { kernels.SoftmaxNLL(l, g, n, x, []int32{-1, 0}, 2, 3) })
+	kt.MustPanic(t, "short loss", func() { kernels.SoftmaxNLL(l[:1], g, n, x, y, 2, 3) })
+	kt.MustPanic(t, "short logits", func() { kernels.SoftmaxNLL(l, g, n, x[:5], y, 2, 3) })
+	kt.MustPanic(t, "short dlogits", func() { kernels.SoftmaxNLL(l, g[:5], n, x, y, 2, 3) })
+	kt.MustPanic(t, "short lastNorm", func() { kernels.SoftmaxNLL(l, g, n[:1], x, y, 2, 3) })
+	kt.MustPanic(t, "short labels", func() { kernels.SoftmaxNLL(l, g, n, x, y[:1], 2, 3) })
+	kt.MustPanic(t, "negative B", func() { kernels.SoftmaxNLL(nil, nil, nil, nil, nil, -1, 3) })
+	kt.MustPanic(t, "negative C", func() { kernels.SoftmaxNLL(nil, nil, nil, nil, nil, 0, -3) })
+	kt.MustPanic(t, "C = 0", func() { kernels.SoftmaxNLL(l, nil, nil, nil, y, 2, 0) })
 
 	// A bad label is found before anything is written.
 	l2 := []float32{42, 42}
-	mustPanic(t, "late bad label", func() { SoftmaxNLL(l2, nil, nil, x, []int32{0, 9}, 2, 3) })
+	kt.MustPanic(t, "late bad label", func() { kernels.SoftmaxNLL(l2, nil, nil, x, []int32{0, 9}, 2, 3) })
 	if l2[0] != 42 {
 		t.Errorf("loss written before the label check: %v", l2)
 	}
@@ -172,9 +143,9 @@ func TestSoftmaxNLLPanics(t *testing.T) {
 
 func BenchmarkSoftmaxNLL(b *testing.B) {
 	for _, sz := range []struct{ B, C int }{{64, 10}, {65536, 1000}} {
-		b.Run(bname("B", sz.B, "C", sz.C), func(b *testing.B) {
-			r := newRand(1)
-			logits := randNormal32(r, sz.B*sz.C, 3)
+		b.Run(kt.Name("B", sz.B, "C", sz.C), func(b *testing.B) {
+			r := kt.Rand(1)
+			logits := kt.Normal(r, sz.B*sz.C, 3)
 			labels := make([]int32, sz.B)
 			for i := range labels {
 				labels[i] = int32(r.IntN(sz.C))
@@ -183,7 +154,7 @@ func BenchmarkSoftmaxNLL(b *testing.B) {
 			b.SetBytes(int64(4 * (2*sz.B*sz.C + 3*sz.B)))
 			b.ReportAllocs()
 			for b.Loop() {
-				SoftmaxNLL(loss, dl, norm, logits, labels, sz.B, sz.C)
+				kernels.SoftmaxNLL(loss, dl, norm, logits, labels, sz.B, sz.C)
 			}
 			b.ReportMetric(float64(sz.B)*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
 		})

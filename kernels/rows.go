@@ -87,8 +87,9 @@ func ScaleRows(dst, src []float32, s []float32, rows, cols int) {
 	}
 }
 
-// SumRows sums the rows of the rows×cols matrix src (row stride ld) into
-// dst, in increasing row order: it is equal to
+// ColumnSums writes the sum of each column of the rows×cols matrix src
+// (row stride ld) into dst, adding the rows in increasing order: it is
+// equal to
 //
 //	for j := 0; j < cols; j++ {
 //		s := float32(0) // s := dst[j] when accumulate
@@ -101,8 +102,8 @@ func ScaleRows(dst, src []float32, s []float32, rows, cols int) {
 // (a bias gradient Σ_i δ_i). Columns are independent, so callers may split
 // them. It panics if a size is negative, ld < max(1, cols), or a slice has
 // the wrong length (dst) or is too short (src).
-func SumRows(dst []float32, accumulate bool, src []float32, ld, rows, cols int) {
-	const op = "SumRows"
+func ColumnSums(dst []float32, accumulate bool, src []float32, ld, rows, cols int) {
+	const op = "ColumnSums"
 	prod(op, rows, cols)
 	checkLen(op, "dst", dst, cols)
 	checkMatrix(op, "src", src, rows, cols, ld)
@@ -118,4 +119,12 @@ func SumRows(dst []float32, accumulate bool, src []float32, ld, rows, cols int) 
 			dst[j] += v
 		}
 	}
+}
+
+// SumRows is ColumnSums under its former name.
+//
+// Deprecated: use ColumnSums, whose name says that it returns one sum per
+// column.
+func SumRows(dst []float32, accumulate bool, src []float32, ld, rows, cols int) {
+	ColumnSums(dst, accumulate, src, ld, rows, cols)
 }

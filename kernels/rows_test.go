@@ -1,26 +1,29 @@
-package kernels
+package kernels_test
 
 import (
 	"math"
 	"testing"
+
+	"github.com/sgds/sgds/kernels"
+	kt "github.com/sgds/sgds/kernels/kerneltest"
 )
 
 var rowSizes = []int{0, 1, 7, 31, 32, 33, 1000}
 
 func TestAddBiasReLU(t *testing.T) {
-	forEachPath(t, func(t *testing.T) {
-		r := newRand(20)
+	kt.ForEachPath(t, func(t *testing.T) {
+		r := kt.Rand(20)
 		for _, rows := range rowSizes[:6] {
 			for _, cols := range rowSizes {
 				for _, relu := range []bool{false, true} {
 					ld := cols + 2
-					x := randNormal32(r, rows*ld, 1)
+					x := kt.Normal(r, rows*ld, 1)
 					if rows*cols > 0 {
 						x[0] = float32(math.NaN())
 					}
 					x0 := append([]float32(nil), x...)
-					bias := randNormal32(r, cols, 1)
-					AddBiasReLU(x, ld, bias, rows, cols, relu)
+					bias := kt.Normal(r, cols, 1)
+					kernels.AddBiasReLU(x, ld, bias, rows, cols, relu)
 					for i := 0; i < rows; i++ {
 						for j := 0; j < ld; j++ {
 							got := x[i*ld+j]
@@ -46,19 +49,19 @@ func TestAddBiasReLU(t *testing.T) {
 }
 
 func TestReLUMaskAndScaleRows(t *testing.T) {
-	forEachPath(t, func(t *testing.T) {
-		r := newRand(21)
+	kt.ForEachPath(t, func(t *testing.T) {
+		r := kt.Rand(21)
 		for _, rows := range rowSizes[:6] {
 			for _, cols := range rowSizes {
 				n := rows * cols
-				g := randNormal32(r, n, 1)
-				out := randNormal32(r, n, 1)
+				g := kt.Normal(r, n, 1)
+				out := kt.Normal(r, n, 1)
 				if n > 2 {
 					out[1] = float32(math.NaN())
 					out[2] = 0
 				}
-				dst := nanSlice(n)
-				ReLUMask(dst, g, out)
+				dst := kt.Poison(n)
+				kernels.ReLUMask(dst, g, out)
 				for j := range dst {
 					want := g[j]
 					if !(out[j] > 0) {
@@ -68,15 +71,15 @@ func TestReLUMaskAndScaleRows(t *testing.T) {
 						t.Fatalf("ReLUMask n=%d [%d] = %v, want %v", n, j, dst[j], want)
 					}
 				}
-				s := randNormal32(r, rows, 1)
-				sc := nanSlice(n)
-				ScaleRows(sc, g, s, rows, cols)
+				s := kt.Normal(r, rows, 1)
+				sc := kt.Poison(n)
+				kernels.ScaleRows(sc, g, s, rows, cols)
 				for j := range sc {
 					if want := s[j/cols] * g[j]; sc[j] != want {
 						t.Fatalf("ScaleRows rows=%d cols=%d [%d] = %v, want %v", rows, cols, j, sc[j], want)
 					}
 				}
-				ScaleRows(g, g, s, rows, cols) // in place
+				kernels.ScaleRows(g, g, s, rows, cols) // in place
 				for j := range sc {
 					if g[j] != sc[j] {
 						t.Fatalf("ScaleRows in place differs at %d", j)
@@ -87,20 +90,20 @@ func TestReLUMaskAndScaleRows(t *testing.T) {
 	})
 }
 
-func TestSumRows(t *testing.T) {
-	forEachPath(t, func(t *testing.T) {
-		r := newRand(22)
+func TestColumnSums(t *testing.T) {
+	kt.ForEachPath(t, func(t *testing.T) {
+		r := kt.Rand(22)
 		for _, rows := range rowSizes {
 			for _, cols := range rowSizes[:6] {
 				for _, acc := range []bool{false, true} {
 					ld := cols + 1
-					src := randNormal32(r, rows*ld, 1)
-					dst := nanSlice(cols)
+					src := kt.Normal(r, rows*ld, 1)
+					dst := kt.Poison(cols)
 					if acc {
-						dst = randNormal32(r, cols, 1)
+						dst = kt.Normal(r, cols, 1)
 					}
 					d0 := append([]float32(nil), dst...)
-					SumRows(dst, acc, src, ld, rows, cols)
+					kernels.ColumnSums(dst, acc, src, ld, rows, cols)
 					for j := range dst {
 						var want, mag float64
 						if acc {
@@ -110,7 +113,7 @@ func TestSumRows(t *testing.T) {
 							want += float64(src[i*ld+j])
 							mag += math.Abs(float64(src[i*ld+j]))
 						}
-						if math.Abs(float64(dst[j])-want) > sumAbsTol(rows+1, mag) {
+						if math.Abs(float64(dst[j])-want) > kt.SumTol(rows+1, mag) {
 							t.Fatalf("rows=%d cols=%d acc=%v [%d] = %v, want %v", rows, cols, acc, j, dst[j], want)
 						}
 					}
@@ -122,9 +125,9 @@ func TestSumRows(t *testing.T) {
 
 func TestRowKernelPanics(t *testing.T) {
 	s := make([]float32, 10)
-	mustPanic(t, "AddBiasReLU short bias", func() { AddBiasReLU(s, 5, s[:4], 2, 5, true) })
-	mustPanic(t, "AddBiasReLU small ld", func() { AddBiasReLU(s, 4, s[:5], 2, 5, true) })
-	mustPanic(t, "ReLUMask lengths", func() { ReLUMask(s, s[:9], s) })
-	mustPanic(t, "ScaleRows lengths", func() { ScaleRows(s, s, s[:3], 2, 5) })
-	mustPanic(t, "SumRows short src", func() { SumRows(s[:5], false, s[:9], 5, 2, 5) })
+	kt.MustPanic(t, "AddBiasReLU short bias", func() { kernels.AddBiasReLU(s, 5, s[:4], 2, 5, true) })
+	kt.MustPanic(t, "AddBiasReLU small ld", func() { kernels.AddBiasReLU(s, 4, s[:5], 2, 5, true) })
+	kt.MustPanic(t, "ReLUMask lengths", func() { kernels.ReLUMask(s, s[:9], s) })
+	kt.MustPanic(t, "ScaleRows lengths", func() { kernels.ScaleRows(s, s, s[:3], 2, 5) })
+	kt.MustPanic(t, "ColumnSums short src", func() { kernels.ColumnSums(s[:5], false, s[:9], 5, 2, 5) })
 }

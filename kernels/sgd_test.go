@@ -1,20 +1,23 @@
-package kernels
+package kernels_test
 
 import (
 	"math"
 	"testing"
+
+	"github.com/sgds/sgds/kernels"
+	kt "github.com/sgds/sgds/kernels/kerneltest"
 )
 
 func TestSGDMomentum(t *testing.T) {
-	forEachPath(t, func(t *testing.T) {
-		r := newRand(23)
+	kt.ForEachPath(t, func(t *testing.T) {
+		r := kt.Rand(23)
 		for _, n := range rowSizes {
-			w := randNormal32(r, n, 1)
-			v := randNormal32(r, n, 1)
-			g := randNormal32(r, n, 1)
+			w := kt.Normal(r, n, 1)
+			v := kt.Normal(r, n, 1)
+			g := kt.Normal(r, n, 1)
 			w0, v0 := append([]float32(nil), w...), append([]float32(nil), v...)
 			const lr, mu = 0.01, 0.5
-			SGDMomentum(w, v, g, lr, mu)
+			kernels.SGDMomentum(w, v, g, lr, mu)
 			for j := range w {
 				vw := mu*float64(v0[j]) + float64(g[j])
 				ww := float64(w0[j]) - lr*vw
@@ -25,8 +28,8 @@ func TestSGDMomentum(t *testing.T) {
 			// Splitting the slices gives bit-identical results.
 			if n > 10 {
 				w1, v1 := append([]float32(nil), w0...), append([]float32(nil), v0...)
-				SGDMomentum(w1[:3], v1[:3], g[:3], lr, mu)
-				SGDMomentum(w1[3:], v1[3:], g[3:], lr, mu)
+				kernels.SGDMomentum(w1[:3], v1[:3], g[:3], lr, mu)
+				kernels.SGDMomentum(w1[3:], v1[3:], g[3:], lr, mu)
 				for j := range w {
 					if w1[j] != w[j] || v1[j] != v[j] {
 						t.Fatalf("n=%d: split update differs at %d", n, j)
@@ -39,6 +42,27 @@ func TestSGDMomentum(t *testing.T) {
 
 func TestSGDMomentumPanics(t *testing.T) {
 	s := make([]float32, 10)
-	mustPanic(t, "SGDMomentum lengths", func() { SGDMomentum(s, s[:9], s, 0.1, 0.5) })
-	mustPanic(t, "SGDMomentum NaN lr", func() { SGDMomentum(s, s, s, float32(math.NaN()), 0.5) })
+	kt.MustPanic(t, "SGDMomentum lengths", func() { kernels.SGDMomentum(s, s[:9], s, 0.1, 0.5) })
+	kt.MustPanic(t, "SGDMomentum NaN lr", func() { kernels.SGDMomentum(s, s, s, float32(math.NaN()), 0.5) })
+}
+
+// TestSGDMomentumPortable checks that the portable path rounds after every
+// operation (no fused multiply-add): the device's sgd_momentum computes the
+// same, so the CPU and GPU backends update bit for bit alike.
+func TestSGDMomentumPortable(t *testing.T) {
+	defer kernels.DisableFastPath()()
+	r := kt.Rand(8)
+	for _, n := range kt.Sizes {
+		w, v, g := kt.Normal(r, n, 1), kt.Normal(r, n, 1), kt.Normal(r, n, 1)
+		w0, v0 := append([]float32(nil), w...), append([]float32(nil), v...)
+		const lr, mu = float32(0.01), float32(0.5)
+		kernels.SGDMomentum(w, v, g, lr, mu)
+		for i := range w {
+			vv := float32(mu*v0[i]) + g[i] // the conversions forbid fusing
+			ww := w0[i] - float32(lr*vv)
+			if v[i] != vv || w[i] != ww {
+				t.Fatalf("n=%d [%d]: (w, v) = (%v, %v), want (%v, %v)", n, i, w[i], v[i], ww, vv)
+			}
+		}
+	}
 }

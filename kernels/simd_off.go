@@ -11,6 +11,9 @@ const simdCPU = false
 // wide512 selects the 16-lane micro-kernels (never, in this build).
 var wide512 = false
 
+// wide512Default is whether the CPU has AVX-512 (never used in this build).
+const wide512Default = false
+
 // Stubs of the vector kernels; FastPath is false in this build, so they are
 // never called.
 

@@ -14,4 +14,7 @@ var simdCPU = archsimd.X86.AVX2() && archsimd.X86.FMA()
 // them. They compute every element with the same chain of fused
 // multiply-adds as the 8-lane ones, so the choice never changes a result;
 // tests switch it off to cover the 8-lane kernels.
-var wide512 = simdCPU && archsimd.X86.AVX512()
+var wide512 = wide512Default
+
+// wide512Default is whether the CPU has AVX-512.
+var wide512Default = simdCPU && archsimd.X86.AVX512()

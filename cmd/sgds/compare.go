@@ -78,7 +78,7 @@ func compareCommand() *cli.Command {
 				}
 			}
 			cfg.Base.Sampler, cfg.Base.Schedule, cfg.Base.Score = "", nil, ""
-			d, err := openRun(c, base)
+			d, err := loadRun(base, c.String("data"), c.String("out"))
 			if err != nil {
 				return err
 			}
@@ -86,16 +86,8 @@ func compareCommand() *cli.Command {
 			fmt.Fprintf(log, "compare: %s on %s, %d epochs, seeds %v, methods %d, targets %v\n",
 				base.Model, base.Dataset, base.Epochs, seeds, len(cfg.Methods), targets)
 			res, err := bench.Compare(c.Context, cfg, d, log)
-			if err != nil {
-				return err
-			}
-			out := c.String("out")
-			if err := bench.WriteCompare(res, out); err != nil {
-				return err
-			}
-			fmt.Fprint(c.App.Writer, bench.CompareMarkdown(res))
-			fmt.Fprintf(c.App.Writer, "\nwrote %s/compare.json, compare.md, acc_vs_seconds.png, acc_vs_samples.png, kept_fraction.png\n", out)
-			return nil
+			return report(c, res, err, bench.WriteCompare, bench.CompareMarkdown,
+				"compare.json", "compare.md", "acc_vs_seconds.png", "acc_vs_samples.png", "kept_fraction.png")
 		},
 	}
 }

@@ -1,9 +1,6 @@
 package main
 
 import (
-	"fmt"
-	"path/filepath"
-
 	"github.com/urfave/cli/v2"
 
 	"github.com/sgds/sgds/bench"
@@ -20,27 +17,14 @@ func correlateCommand() *cli.Command {
 		Usage: "train, then compare per-sample loss and last-layer norm with the exact per-sample gradient norm",
 		Flags: flags,
 		Action: func(c *cli.Context) error {
-			cfg, err := runConfigFrom(c, "uniform")
-			if err != nil {
-				return err
-			}
-			d, err := openRun(c, cfg)
+			cfg, d, err := openRun(c, "uniform")
 			if err != nil {
 				return err
 			}
 			hooks := epochHooks(c, logTo(c, c.App.Writer), cfg.Epochs)
 			res, err := bench.Correlate(c.Context, bench.CorrelateConfig{Run: cfg, Samples: c.Int("samples"), TimingSteps: c.Int("timing-steps")}, d, hooks, c.App.ErrWriter)
-			if err != nil {
-				return err
-			}
-			out := c.String("out")
-			if err := bench.WriteCorrelate(res, out); err != nil {
-				return err
-			}
-			fmt.Fprint(c.App.Writer, bench.CorrelateTable(res))
-			fmt.Fprintf(c.App.Writer, "wrote %s, %s and %s\n", filepath.Join(out, "correlate.json"),
-				filepath.Join(out, "loss_by_gradnorm_rank.png"), filepath.Join(out, "loss_vs_gradnorm.png"))
-			return nil
+			return report(c, res, err, bench.WriteCorrelate, bench.CorrelateTable,
+				"correlate.json", "loss_by_gradnorm_rank.png", "loss_vs_gradnorm.png")
 		},
 	}
 }

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"fmt"
-
 	"github.com/urfave/cli/v2"
 
 	"github.com/sgds/sgds/bench"
@@ -20,25 +18,12 @@ func patternsCommand() *cli.Command {
 					return err
 				}
 			}
-			cfg, err := runConfigFrom(c, "sequential")
-			if err != nil {
-				return err
-			}
-			d, err := openRun(c, cfg)
+			cfg, d, err := openRun(c, "sequential")
 			if err != nil {
 				return err
 			}
 			res, err := bench.Patterns(c.Context, cfg, d, logTo(c, c.App.ErrWriter))
-			if err != nil {
-				return err
-			}
-			out := c.String("out")
-			if err := bench.WritePatterns(res, out); err != nil {
-				return err
-			}
-			fmt.Fprint(c.App.Writer, bench.PatternsTable(res))
-			fmt.Fprintf(c.App.Writer, "wrote %s/patterns.json and patterns_<range>.png\n", out)
-			return nil
+			return report(c, res, err, bench.WritePatterns, bench.PatternsTable, "patterns.json", "patterns_<range>.png")
 		},
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"path/filepath"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -238,10 +239,15 @@ func (s *summary) fill(t *engine.Trainer, targets []float64) {
 	}
 }
 
-// openRun prepares the --out folder and loads the data of a run from the
-// --data flag.
-func openRun(c *cli.Context, cfg run.Config) (*run.Data, error) {
-	return loadRun(cfg, c.String("data"), c.String("out"))
+// openRun reads the flags of a run with the given sampler, prepares the
+// --out folder and loads the data from the --data flag.
+func openRun(c *cli.Context, samplerName string) (run.Config, *run.Data, error) {
+	cfg, err := runConfigFrom(c, samplerName)
+	if err != nil {
+		return cfg, nil, err
+	}
+	d, err := loadRun(cfg, c.String("data"), c.String("out"))
+	return cfg, d, err
 }
 
 // loadRun checks that out is a writable folder, then loads the data set
@@ -251,6 +257,22 @@ func loadRun(cfg run.Config, dataDir, out string) (*run.Data, error) {
 		return nil, err
 	}
 	return run.LoadData(cfg, dataDir)
+}
+
+// report ends an experiment command: unless err is set, it writes res
+// into the --out folder with write, prints its table and names the files
+// written.
+func report[R any](c *cli.Context, res R, err error, write func(R, string) error, table func(R) string, files ...string) error {
+	if err != nil {
+		return err
+	}
+	out := c.String("out")
+	if err := write(res, out); err != nil {
+		return err
+	}
+	fmt.Fprint(c.App.Writer, table(res))
+	fmt.Fprintf(c.App.Writer, "wrote %s in %s\n", strings.Join(files, ", "), out)
+	return nil
 }
 
 // logTo returns w, or io.Discard with --quiet.

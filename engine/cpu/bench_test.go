@@ -26,11 +26,7 @@ func newNet(b testing.TB, be engine.Backend, model string, cfg engine.Config) en
 }
 
 // step runs one step and fails the benchmark on error.
-func step(b *testing.B, n engine.Net, bt *engine.Batch) {
-	if _, err := n.Step(bt); err != nil {
-		b.Fatal(err)
-	}
-}
+func step(b *testing.B, n engine.Net, bt *engine.Batch) { enginetest.MustStep(b, n, bt) }
 
 // BenchmarkStep measures one training step (forward, backward, per-sample
 // losses, SGD-momentum update) at batch 64 on real MNIST, on the cpu
@@ -48,16 +44,7 @@ func BenchmarkStep(b *testing.B) {
 	for _, model := range engine.Models() {
 		for _, dev := range stepBackends {
 			b.Run(fmt.Sprintf("model=%s/device=%s/batch=64", model, dev.name), func(b *testing.B) {
-				n := newNet(b, dev.be, model, cfg64)
-				for i := 0; i < 3; i++ {
-					step(b, n, bs[i])
-				}
-				b.ReportAllocs()
-				b.ResetTimer()
-				for i := 0; i < b.N; i++ {
-					step(b, n, bs[i%len(bs)])
-				}
-				b.ReportMetric(float64(64*b.N)/b.Elapsed().Seconds(), "samples/s")
+				enginetest.BenchStep(b, dev.be, model, cfg64, bs)
 				if dev.name == "cpu" {
 					b.Logf("kernel path: %s", path)
 				}
@@ -68,23 +55,8 @@ func BenchmarkStep(b *testing.B) {
 			cfgN.GradNorms = true
 			withNorms := newNet(b, cpu.Backend{}, model, cfgN)
 			plain := newNet(b, cpu.Backend{}, model, cfg64)
-			for i := 0; i < 3; i++ {
-				step(b, withNorms, bs[i])
-				step(b, plain, bs[i])
-			}
-			var tNorms, tPlain time.Duration
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				t0 := time.Now()
-				step(b, withNorms, bs[i%len(bs)])
-				t1 := time.Now()
-				b.StopTimer()
-				step(b, plain, bs[i%len(bs)])
-				tPlain += time.Since(t1)
-				b.StartTimer()
-				tNorms += t1.Sub(t0)
-			}
+			tNorms, tPlain := enginetest.Alternate(b, bs, withNorms, plain)
+			b.ReportMetric(float64(tNorms.Nanoseconds())/float64(b.N), "ns/op")
 			b.ReportMetric(float64(64*b.N)/tNorms.Seconds(), "samples/s")
 			b.ReportMetric(tNorms.Seconds()/tPlain.Seconds(), "norm_overhead")
 		})

@@ -48,15 +48,9 @@ func TestWorkersDoNotChangeResults(t *testing.T) {
 		c := enginetest.NewNet(t, cpu.Backend{Workers: 3}, model, cfg, 3)
 		for s := 0; s < 3; s++ {
 			b := enginetest.BatchOf(train, enginetest.Seq(24*s, 24), 24)
-			sa, err := a.Step(b)
-			if err != nil {
-				t.Fatal(err)
-			}
+			sa := enginetest.MustStep(t, a, b)
 			la, na := append([]float32(nil), sa.Losses...), append([]float32(nil), sa.GradNorms...)
-			sc, err := c.Step(b)
-			if err != nil {
-				t.Fatal(err)
-			}
+			sc := enginetest.MustStep(t, c, b)
 			for i := range la {
 				if la[i] != sc.Losses[i] || na[i] != sc.GradNorms[i] {
 					t.Fatalf("%s step %d row %d: loss %v/%v norm %v/%v", model, s, i, la[i], sc.Losses[i], na[i], sc.GradNorms[i])
@@ -77,14 +71,8 @@ func TestEvaluateOddSize(t *testing.T) {
 	for _, model := range engine.Models() {
 		a := enginetest.NewNet(t, cpu.Backend{}, model, cfg64, 2)
 		c := enginetest.NewNet(t, cpu.Backend{}, model, engine.Config{Batch: 1, LR: 0.01}, 2)
-		accA, lossA, err := a.Evaluate(sub)
-		if err != nil {
-			t.Fatal(err)
-		}
-		accC, lossC, err := c.Evaluate(sub)
-		if err != nil {
-			t.Fatal(err)
-		}
+		accA, lossA := enginetest.MustEvaluate(t, a, sub)
+		accC, lossC := enginetest.MustEvaluate(t, c, sub)
 		if accA != accC || math.Abs(lossA-lossC) > 1e-12 {
 			t.Errorf("%s: batch 64 gives %v/%v, batch 1 gives %v/%v", model, accA, lossA, accC, lossC)
 		}
@@ -138,10 +126,7 @@ func TestScoreMatchesStep(t *testing.T) {
 	if d := enginetest.MaxRelDiff(enginetest.Params(t, n), before); d != 0 {
 		t.Fatalf("Score changed the parameters by %g", d)
 	}
-	st, err := n.Step(b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := enginetest.MustStep(t, n, b)
 	for i := range sc.Losses {
 		if sc.Losses[i] != st.Losses[i] || sc.LastNorms[i] != st.LastNorms[i] || sc.GradNorms[i] != st.GradNorms[i] {
 			t.Fatalf("row %d: score %v/%v/%v, step %v/%v/%v", i, sc.Losses[i], sc.LastNorms[i], sc.GradNorms[i], st.Losses[i], st.LastNorms[i], st.GradNorms[i])

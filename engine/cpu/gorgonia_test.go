@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"math"
 	"testing"
-	"time"
 
 	"github.com/sgds/sgds/engine"
 	"github.com/sgds/sgds/engine/cpu"
@@ -61,14 +60,8 @@ func TestMatchesGorgonia(t *testing.T) {
 			b.N = 30
 			b.Weights[30], b.Weights[31] = 0, 0
 			b.Weights[3] = 0.5
-			gn, ln, err := nat.Gradients(b)
-			if err != nil {
-				t.Fatal(err)
-			}
-			gg, lg, err := gor.Gradients(b)
-			if err != nil {
-				t.Fatal(err)
-			}
+			gn, ln := enginetest.MustGradients(t, nat, b)
+			gg, lg := enginetest.MustGradients(t, gor, b)
 			if d := enginetest.MaxRelDiff(gn, gg); d > 2e-5 {
 				t.Errorf("%s: gradients differ from gorgonia's by %g", m.Name, d)
 			}
@@ -78,27 +71,15 @@ func TestMatchesGorgonia(t *testing.T) {
 				}
 			}
 			b.Weights[3] = 1.0 / 32
-			nn, err := nat.GradNorms(b)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ng, err := gor.GradNorms(b)
-			if err != nil {
-				t.Fatal(err)
-			}
+			nn := enginetest.MustGradNorms(t, nat, b)
+			ng := enginetest.MustGradNorms(t, gor, b)
 			for i := range nn {
 				if math.Abs(float64(nn[i]-ng[i])) > 1e-4*float64(ng[i])+1e-6 {
 					t.Errorf("%s: norm %d: %v, gorgonia %v", m.Name, i, nn[i], ng[i])
 				}
 			}
-			an, lossN, err := nat.Evaluate(test)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ag, lossG, err := gor.Evaluate(test)
-			if err != nil {
-				t.Fatal(err)
-			}
+			an, lossN := enginetest.MustEvaluate(t, nat, test)
+			ag, lossG := enginetest.MustEvaluate(t, gor, test)
 			if math.Abs(an-ag) > 2e-4 || math.Abs(lossN-lossG) > 1e-5 {
 				t.Errorf("%s: evaluation %v/%v, gorgonia %v/%v", m.Name, an, lossN, ag, lossG)
 			}
@@ -121,21 +102,7 @@ func BenchmarkSpeedup(b *testing.B) {
 	bs := enginetest.Batches(train, 32, 64)
 	for _, model := range engine.Models() {
 		b.Run(fmt.Sprintf("model=%s/batch=64", model), func(b *testing.B) {
-			nat := newNet(b, cpu.Backend{}, model, cfg64)
-			gor := newNet(b, gorgonia.Backend{}, model, cfg64)
-			for i := 0; i < 3; i++ {
-				step(b, nat, bs[i])
-				step(b, gor, bs[i])
-			}
-			var tn, tg time.Duration
-			for i := 0; i < b.N; i++ {
-				t0 := time.Now()
-				step(b, nat, bs[i%len(bs)])
-				t1 := time.Now()
-				step(b, gor, bs[i%len(bs)])
-				tg += time.Since(t1)
-				tn += t1.Sub(t0)
-			}
+			tn, tg := enginetest.Alternate(b, bs, newNet(b, cpu.Backend{}, model, cfg64), newNet(b, gorgonia.Backend{}, model, cfg64))
 			b.ReportMetric(float64(64*b.N)/tn.Seconds(), "cpu-samples/s")
 			b.ReportMetric(float64(64*b.N)/tg.Seconds(), "gorgonia-samples/s")
 			b.ReportMetric(tg.Seconds()/tn.Seconds(), "speedup")

@@ -162,14 +162,36 @@ func MustStep(t testing.TB, n engine.Net, b *engine.Batch) engine.StepStats {
 	return st
 }
 
-// MustGradients returns n's gradients on b or fails the test.
-func MustGradients(t testing.TB, n engine.Net, b *engine.Batch) []engine.Param {
+// MustGradients returns n's gradients and per-sample losses on b or fails
+// the test.
+func MustGradients(t testing.TB, n engine.Net, b *engine.Batch) ([]engine.Param, []float32) {
 	t.Helper()
-	g, _, err := n.Gradients(b)
+	g, l, err := n.Gradients(b)
 	if err != nil {
 		t.Fatalf("Gradients: %v", err)
 	}
+	return g, l
+}
+
+// MustGradNorms returns n's per-sample gradient norms on b or fails the
+// test.
+func MustGradNorms(t testing.TB, n engine.Net, b *engine.Batch) []float32 {
+	t.Helper()
+	g, err := n.GradNorms(b)
+	if err != nil {
+		t.Fatalf("GradNorms: %v", err)
+	}
 	return g
+}
+
+// MustEvaluate returns n's accuracy and mean loss on set or fails the test.
+func MustEvaluate(t testing.TB, n engine.Net, set *data.Set) (acc, loss float64) {
+	t.Helper()
+	acc, loss, err := n.Evaluate(set)
+	if err != nil {
+		t.Fatalf("Evaluate: %v", err)
+	}
+	return acc, loss
 }
 
 // MustSetParams replaces n's parameters or fails the test.
@@ -199,19 +221,13 @@ func PaddingLeavesGradientUnchanged(t testing.TB, be engine.Backend) {
 		for i := range exact.Weights {
 			exact.Weights[i] = 1 / float32(64)
 		}
-		g1, _, err := big.Gradients(padded)
-		if err != nil {
-			t.Fatal(err)
-		}
-		g2, _, err := small.Gradients(exact)
-		if err != nil {
-			t.Fatal(err)
-		}
+		g1, _ := MustGradients(t, big, padded)
+		g2, _ := MustGradients(t, small, exact)
 		if d := MaxRelDiff(g1, g2); d > 1e-5 {
 			t.Fatalf("%s: padding changed the gradient: relative difference %g", model, d)
 		}
 		padded.Weights[50] = 1 / float32(64) // the check can fail
-		g3 := MustGradients(t, big, padded)
+		g3, _ := MustGradients(t, big, padded)
 		if d := MaxRelDiff(g3, g2); d < 1e-4 {
 			t.Fatalf("%s: a weighted padding row did not change the gradient (%g)", model, d)
 		}
@@ -223,8 +239,8 @@ func GradientsDoNotAccumulate(t testing.TB, be engine.Backend) {
 	train, _ := MNIST(t)
 	n := NewNet(t, be, "mlp", cfg64, 1)
 	b := BatchOf(train, Seq(0, 64), 64)
-	g1 := MustGradients(t, n, b)
-	g2 := MustGradients(t, n, b)
+	g1, _ := MustGradients(t, n, b)
+	g2, _ := MustGradients(t, n, b)
 	if d := MaxRelDiff(g1, g2); d != 0 {
 		t.Fatalf("second pass differs by %g", d)
 	}
@@ -237,15 +253,9 @@ func GradientMatchesFiniteDifferences(t testing.TB, be engine.Backend) {
 	for _, model := range engine.Models() {
 		n := NewNet(t, be, model, engine.Config{Batch: 8, LR: 0.01, Momentum: 0.5}, 9)
 		b := BatchOf(train, Seq(300, 8), 8)
-		grads, _, err := n.Gradients(b)
-		if err != nil {
-			t.Fatal(err)
-		}
+		grads, _ := MustGradients(t, n, b)
 		cost := func() float64 {
-			_, losses, err := n.Gradients(b)
-			if err != nil {
-				t.Fatal(err)
-			}
+			_, losses := MustGradients(t, n, b)
 			var c float64
 			for i, l := range losses {
 				c += float64(b.Weights[i]) * float64(l)
@@ -285,10 +295,7 @@ func BruteForceNorms(t testing.TB, n engine.Net, b *engine.Batch) []float64 {
 	for i := 0; i < b.N; i++ {
 		clear(one.Weights)
 		one.Weights[i] = 1
-		grads, _, err := n.Gradients(&one)
-		if err != nil {
-			t.Fatal(err)
-		}
+		grads, _ := MustGradients(t, n, &one)
 		var sq float64
 		for _, g := range grads {
 			for _, v := range g.Data {
@@ -309,9 +316,7 @@ func GradNormsMatchBruteForce(t testing.TB, be engine.Backend) {
 	for _, model := range engine.Models() {
 		n := NewNet(t, be, model, engine.Config{Batch: 32, LR: 0.01, Momentum: 0.5, GradNorms: true}, 11)
 		for s := 0; s < 20; s++ {
-			if _, err := n.Step(BatchOf(train, Seq(32*s, 32), 32)); err != nil {
-				t.Fatal(err)
-			}
+			MustStep(t, n, BatchOf(train, Seq(32*s, 32), 32))
 		}
 		b := BatchOf(train, Seq(5000, 32), 32)
 		b.N = 29
@@ -319,10 +324,7 @@ func GradNormsMatchBruteForce(t testing.TB, be engine.Backend) {
 			b.Weights[i] = 0
 		}
 		want := BruteForceNorms(t, n, b)
-		got, err := n.GradNorms(b)
-		if err != nil {
-			t.Fatal(err)
-		}
+		got := MustGradNorms(t, n, b)
 		check := func(what string, got []float32) {
 			checked := 0
 			for i := range want {
@@ -342,11 +344,7 @@ func GradNormsMatchBruteForce(t testing.TB, be engine.Backend) {
 		for i := 0; i < b.N; i++ {
 			b.Weights[i] = float32(i+1) / 100
 		}
-		st, err := n.Step(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		check("Step", st.GradNorms)
+		check("Step", MustStep(t, n, b).GradNorms)
 	}
 }
 
@@ -358,15 +356,8 @@ func SameSeedSameRun(t testing.TB, be engine.Backend) {
 	c := NewNet(t, be, "cnn", cfg64, 7)
 	for s := 0; s < 3; s++ {
 		b := BatchOf(train, Seq(64*s, 64), 64)
-		sa, err := a.Step(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		la := append([]float32(nil), sa.Losses...)
-		sc, err := c.Step(b)
-		if err != nil {
-			t.Fatal(err)
-		}
+		la := append([]float32(nil), MustStep(t, a, b).Losses...)
+		sc := MustStep(t, c, b)
 		for i := range la {
 			if la[i] != sc.Losses[i] {
 				t.Fatalf("step %d sample %d: %v vs %v", s, i, la[i], sc.Losses[i])
@@ -384,14 +375,9 @@ func ShortTrainingLearns(t testing.TB, be engine.Backend) {
 	train, test := MNIST(t)
 	n := NewNet(t, be, "mlp", cfg64, 1)
 	for s := 0; s < 150; s++ {
-		if _, err := n.Step(BatchOf(train, Seq(64*s, 64), 64)); err != nil {
-			t.Fatal(err)
-		}
+		MustStep(t, n, BatchOf(train, Seq(64*s, 64), 64))
 	}
-	acc, loss, err := n.Evaluate(test)
-	if err != nil {
-		t.Fatal(err)
-	}
+	acc, loss := MustEvaluate(t, n, test)
 	t.Logf("test accuracy %.4f (loss %.3f) after 150 steps", acc, loss)
 	if acc < 0.8 {
 		t.Fatalf("accuracy %.3f after 150 steps, want ≥ 0.8", acc)

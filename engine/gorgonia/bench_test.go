@@ -11,13 +11,6 @@ import (
 	"github.com/sgds/sgds/engine/enginetest"
 )
 
-// step runs one step and fails the benchmark on error.
-func step(b *testing.B, n engine.Net, bt *engine.Batch) {
-	if _, err := n.Step(bt); err != nil {
-		b.Fatal(err)
-	}
-}
-
 // BenchmarkStep measures one training step (forward, backward, per-sample
 // losses, SGD-momentum update) on real MNIST batches.
 func BenchmarkStep(b *testing.B) {
@@ -25,16 +18,7 @@ func BenchmarkStep(b *testing.B) {
 	bs := enginetest.Batches(train, 32, 64)
 	for _, model := range engine.Models() {
 		b.Run(fmt.Sprintf("model=%s/device=gorgonia/batch=64", model), func(b *testing.B) {
-			n := newNet(b, model, cfg64, 1)
-			for i := 0; i < 3; i++ { // warm up the VM's buffers
-				step(b, n, bs[i])
-			}
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				step(b, n, bs[i%len(bs)])
-			}
-			b.ReportMetric(float64(64*b.N)/b.Elapsed().Seconds(), "samples/s")
+			enginetest.BenchStep(b, Backend{}, model, cfg64, bs)
 		})
 	}
 }
@@ -52,22 +36,12 @@ func BenchmarkGradNorms(b *testing.B) {
 			normCfg := cfg64
 			normCfg.GradNorms = true
 			norms := newNet(b, model, normCfg, 1)
-			var tPlain, tNorm, tBrute time.Duration
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				bt := batches[i%len(batches)]
-				t0 := time.Now()
-				step(b, plain, bt)
-				t1 := time.Now()
-				step(b, norms, bt)
-				tPlain += t1.Sub(t0)
-				tNorm += time.Since(t1)
-			}
+			tPlain, tNorm := enginetest.Alternate(b, batches, plain, norms)
 			b.StopTimer()
 			// Brute force on one batch: 64 backward passes.
 			t0 := time.Now()
 			enginetest.BruteForceNorms(b, plain, batches[0])
-			tBrute = time.Since(t0)
+			tBrute := time.Since(t0)
 			step := tPlain.Seconds() / float64(b.N)
 			b.ReportMetric(1e3*step, "plain-ms")
 			b.ReportMetric(1e3*tNorm.Seconds()/float64(b.N), "norms-ms")

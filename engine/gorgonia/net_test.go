@@ -35,14 +35,9 @@ func TestLossesMatchFloat64(t *testing.T) {
 		b := enginetest.BatchOf(train, enginetest.Seq(1000, 64), 64)
 		// Train a few steps first so that losses are spread out.
 		for s := 0; s < 5; s++ {
-			if _, err := n.Step(enginetest.BatchOf(train, enginetest.Seq(64*s, 64), 64)); err != nil {
-				t.Fatal(err)
-			}
+			enginetest.MustStep(t, n, enginetest.BatchOf(train, enginetest.Seq(64*s, 64), 64))
 		}
-		_, losses, err := n.Gradients(b)
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, losses := enginetest.MustGradients(t, n, b)
 		logits := n.train.logitsVal.Data().([]float32)
 		C := 10
 		for i := 0; i < 64; i++ {

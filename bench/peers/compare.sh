@@ -75,7 +75,7 @@ for model in $MODELS; do
 			echo "$v" >>"$tmp/$model.$b"
 		done
 		if [ "$GORGONIA" = 1 ]; then
-			v=$(gobench "$tmp/${builds[0]}.test" "BenchmarkStep/model=$model/device=cpu/batch=64\$" "${SECONDS_PER}s" samples/s)
+			v=$(gobench "$tmp/${builds[0]}.test" "BenchmarkStep/model=$model/device=gorgonia/batch=64\$" "${SECONDS_PER}s" samples/s)
 			printf '%-6s %-5s %-22s %12.0f\n' "$model" "$r" "sgds-gorgonia" "$v"
 			echo "$v" >>"$tmp/$model.gorgonia"
 		fi

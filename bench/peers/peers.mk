@@ -1,4 +1,4 @@
-# bench/peers/peers.mk: the PyTorch peer benchmark (issue 6). Include it from
+# bench/peers/peers.mk: the PyTorch peer benchmark. Include it from
 # the Makefile with
 #
 #	include bench/peers/peers.mk

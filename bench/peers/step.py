@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch peer of sgds's step benchmark (bench/peers, issue 6).
+"""PyTorch peer of sgds's step benchmark (bench/peers).
 
 Same models, batch, optimiser, loss and data as sgds:
 

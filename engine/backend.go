@@ -1,6 +1,9 @@
-// Package engine holds what every backend shares: model specs, the Backend
-// and Net interfaces, the backend registry, and the Trainer that runs epochs
-// over an index order chosen by the sampler.
+// Package engine holds what every backend shares: model specs (model.go),
+// the Backend and Net interfaces and the backend registry (backend.go), the
+// one reading of a model's layer topology (layers.go), batch gathering
+// (gather.go), the evaluation accumulator (evaluate.go), the Trainer that
+// runs epochs over an index order chosen by the sampler (trainer.go), and
+// checkpoints (checkpoint.go).
 package engine
 
 import (

@@ -6,7 +6,6 @@ import (
 
 	"github.com/sgds/sgds/engine"
 	"github.com/sgds/sgds/engine/cpu"
-	"github.com/sgds/sgds/engine/data"
 	"github.com/sgds/sgds/engine/enginetest"
 	"github.com/sgds/sgds/kernels"
 )
@@ -67,7 +66,7 @@ func TestWorkersDoNotChangeResults(t *testing.T) {
 // batch and compares with one-row-at-a-time evaluation.
 func TestEvaluateOddSize(t *testing.T) {
 	_, test := enginetest.MNIST(t)
-	sub := &data.Set{Name: "head", Images: test.Images[:77*784], Labels: test.Labels[:77], N: 77, Rows: 28, Cols: 28, Classes: 10}
+	sub := enginetest.Head(t, test, 77)
 	for _, model := range engine.Models() {
 		a := enginetest.NewNet(t, cpu.Backend{}, model, cfg64, 2)
 		c := enginetest.NewNet(t, cpu.Backend{}, model, engine.Config{Batch: 1, LR: 0.01}, 2)

@@ -12,7 +12,6 @@ import (
 
 	"github.com/sgds/sgds/engine"
 	"github.com/sgds/sgds/engine/cpu"
-	"github.com/sgds/sgds/engine/data"
 	"github.com/sgds/sgds/engine/enginetest"
 	"github.com/sgds/sgds/engine/gorgonia"
 )
@@ -42,7 +41,7 @@ var topologies = []engine.ModelSpec{
 // kernel path built in.
 func TestMatchesGorgonia(t *testing.T) {
 	train, full := enginetest.MNIST(t)
-	test := &data.Set{Name: "test-head", Images: full.Images[:1000*784], Labels: full.Labels[:1000], N: 1000, Rows: 28, Cols: 28, Classes: 10}
+	test := enginetest.Head(t, full, 1000)
 	specs := append([]engine.ModelSpec(nil), topologies...)
 	for _, name := range engine.Models() {
 		m, err := engine.LookupModel(name)

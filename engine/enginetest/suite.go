@@ -84,6 +84,16 @@ func BatchOf(set *data.Set, idx []int, B int) *engine.Batch {
 	return b
 }
 
+// Head returns a view of the first n samples of set or fails the test.
+func Head(t testing.TB, set *data.Set, n int) *data.Set {
+	t.Helper()
+	head, _, err := set.Split(set.N - n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return head
+}
+
 // Batches returns count consecutive batches of B rows of set: batch i
 // holds samples i·B … i·B+B−1.
 func Batches(set *data.Set, count, B int) []*engine.Batch {

@@ -216,7 +216,10 @@ func TestEventsAndModules(t *testing.T) {
 // cuda tag, and without it an ErrNotCompiled from every entry point rather
 // than a panic or a missing symbol.
 func TestBuildDriver(t *testing.T) {
-	restore := choose(nil)
+	restore, err := Use("build")
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer restore()
 	_, errV := DriverVersion()
 	_, errD := Devices()

@@ -110,18 +110,21 @@ func DriverName() string {
 }
 
 // Use selects a driver by name, as a test binary's -driver flag does:
-// "host" (UseHost), "cuda" (the build's own driver: ErrNotCompiled without
-// the cuda tag) or "auto" (cuda when compiled in, else host). The returned
-// function restores the previous choice.
+// "host" (UseHost), "cuda" (the CUDA driver: ErrNotCompiled without the
+// cuda tag), "auto" (cuda when compiled in, else host) or "build" (the
+// build's own driver, whatever it is: the state before any selection). The
+// returned function restores the previous choice.
 func Use(name string) (restore func(), err error) {
 	switch {
 	case name == "host" || (name == "auto" && !Compiled):
 		return UseHost(), nil
+	case name == "build":
+		return choose(nil), nil
 	case name == "cuda" || name == "auto":
 		if _, err := compiledDriver(); err != nil {
 			return nil, err
 		}
 		return choose(nil), nil
 	}
-	return nil, fmt.Errorf("cuda: unknown driver %q (host, cuda or auto)", name)
+	return nil, fmt.Errorf("cuda: unknown driver %q (host, cuda, auto or build)", name)
 }

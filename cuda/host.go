@@ -45,7 +45,7 @@ var _ driver = (*hostDriver)(nil)
 
 // hostInfo describes the host driver's one device: nominal figures in the
 // range of a current GPU, so that launch shapes are realistic.
-var hostInfo = DeviceInfo{Name: "host driver (no GPU)", TotalMem: 1 << 34, Major: 8, SMs: 4,
+var hostInfo = DeviceInfo{Name: "host driver (no GPU)", TotalMem: 1 << 34, Major: 8, SMs: 132,
 	ClockKHz: 1, MemClockKHz: 1, BusWidth: 8}
 
 // words returns the memory of the allocation holding address p, from p to

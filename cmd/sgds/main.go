@@ -16,6 +16,7 @@ import (
 	"github.com/sgds/sgds/engine"
 	_ "github.com/sgds/sgds/engine/cpu"      // registers the "cpu" backend (our kernels)
 	_ "github.com/sgds/sgds/engine/gorgonia" // registers the "gorgonia" backend (autodiff oracle)
+	_ "github.com/sgds/sgds/engine/gpu"      // registers the "cuda" backend (GPU builds; the host driver otherwise)
 )
 
 // version is set by build.sh through -ldflags.

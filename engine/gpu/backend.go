@@ -1,5 +1,3 @@
-//go:build cuda
-
 package gpu
 
 import (
@@ -10,13 +8,18 @@ import (
 
 	"github.com/sgds/sgds/cuda"
 	"github.com/sgds/sgds/engine"
-	"github.com/sgds/sgds/kernels"
+	"github.com/sgds/sgds/kernels/device"
 )
 
 func init() { engine.Register(Backend{}) }
 
-// Backend builds Nets on the CUDA device; it is registered as "cuda". The
-// device is device 0, or the one SGDS_CUDA_DEVICE names.
+// Backend builds Nets on a CUDA device; it is registered as "cuda" in every
+// build. The device is device 0, or the one SGDS_CUDA_DEVICE names. The
+// driver is the build's own (the CUDA driver with the cuda tag, none
+// without), or the host driver when SGDS_CUDA_DRIVER=host (or when a test
+// selected it with cuda.UseHost): then the kernels run on their references
+// in host memory, which rehearses everything above the kernels without a
+// GPU.
 type Backend struct{}
 
 // Name implements engine.Backend.
@@ -27,50 +30,92 @@ func (Backend) New(m engine.ModelSpec, init []engine.Param, cfg engine.Config) (
 	return NewNet(m, init, cfg)
 }
 
-// device is the process's CUDA context with the kernels loaded, shared by
-// every Net and kept for the life of the process.
-type device struct {
-	ctx *cuda.Context
-	lib *kernels.Lib
+// Available implements engine.Availability: nil when the driver sees a
+// device; an error wrapping cuda.ErrNotCompiled in a build without the cuda
+// tag (unless the host driver is selected), or cuda.ErrNoDevice.
+func (Backend) Available() error {
+	if err := envDriver(); err != nil {
+		return err
+	}
+	if _, err := cuda.Devices(); err != nil {
+		return fmt.Errorf("gpu: %w", err)
+	}
+	return nil
 }
 
 var (
-	devOnce sync.Once
-	dev     *device
-	devErr  error
+	envOnce sync.Once
+	envErr  error
 )
 
-// getDevice opens the device on first use.
-func getDevice() (*device, error) {
-	devOnce.Do(func() {
-		ordinal := 0
-		if s := os.Getenv("SGDS_CUDA_DEVICE"); s != "" {
-			n, err := strconv.Atoi(s)
-			if err != nil || n < 0 {
-				devErr = fmt.Errorf("gpu: SGDS_CUDA_DEVICE=%q is not a device number", s)
-				return
+// envDriver selects the driver SGDS_CUDA_DRIVER names (host, cuda or auto),
+// once; unset, it leaves the choice alone.
+func envDriver() error {
+	envOnce.Do(func() {
+		if name := os.Getenv("SGDS_CUDA_DRIVER"); name != "" {
+			if _, err := cuda.Use(name); err != nil {
+				envErr = fmt.Errorf("gpu: SGDS_CUDA_DRIVER: %w", err)
 			}
-			ordinal = n
 		}
-		ctx, err := cuda.NewContext(ordinal)
-		if err != nil {
-			devErr = fmt.Errorf("gpu: %w", err)
-			return
-		}
-		lib, err := kernels.Load(ctx)
-		if err != nil {
-			ctx.Close()
-			devErr = fmt.Errorf("gpu: %w", err)
-			return
-		}
-		dev = &device{ctx: ctx, lib: lib}
 	})
-	return dev, devErr
+	return envErr
+}
+
+// gpuDevice is an opened device with the kernels loaded, shared by every
+// Net of the process on it and kept for the life of the process, and the
+// data sets resident on it (sets.go).
+type gpuDevice struct {
+	ctx *cuda.Context
+	lib *device.Lib
+
+	mu   sync.Mutex
+	sets map[setKey]*devSet
+	tick int // counts releases, to free the least recently used idle set first
+}
+
+var (
+	devMu   sync.Mutex
+	devices = map[string]*gpuDevice{} // by driver and ordinal
+)
+
+// openDevice opens the device on first use (per driver).
+func openDevice() (*gpuDevice, error) {
+	if err := envDriver(); err != nil {
+		return nil, err
+	}
+	ordinal := 0
+	if s := os.Getenv("SGDS_CUDA_DEVICE"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("gpu: SGDS_CUDA_DEVICE=%q is not a device number", s)
+		}
+		ordinal = n
+	}
+	key := fmt.Sprintf("%s:%d", cuda.DriverName(), ordinal)
+	devMu.Lock()
+	defer devMu.Unlock()
+	if d, ok := devices[key]; ok {
+		return d, nil
+	}
+	ctx, err := cuda.NewContext(ordinal)
+	if err != nil {
+		return nil, fmt.Errorf("gpu: %w", err)
+	}
+	lib, err := device.Load(ctx)
+	if err != nil {
+		if e := ctx.Close(); e != nil {
+			err = fmt.Errorf("%w (closing the context: %v)", err, e)
+		}
+		return nil, fmt.Errorf("gpu: %w", err)
+	}
+	d := &gpuDevice{ctx: ctx, lib: lib, sets: map[setKey]*devSet{}}
+	devices[key] = d
+	return d, nil
 }
 
 // Device describes the device the backend runs on (opening it if needed).
 func Device() (cuda.DeviceInfo, error) {
-	d, err := getDevice()
+	d, err := openDevice()
 	if err != nil {
 		return cuda.DeviceInfo{}, err
 	}

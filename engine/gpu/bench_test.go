@@ -1,5 +1,3 @@
-//go:build cuda
-
 package gpu
 
 import (
@@ -10,45 +8,56 @@ import (
 	"github.com/sgds/sgds/engine/enginetest"
 )
 
-// BenchmarkStep measures one training step on the GPU (forward, backward,
-// per-sample losses back on the host, SGD-momentum update) on real MNIST
-// batches gathered from the device-resident training set, with and
-// without per-sample gradient norms. Every step ends synchronised (the
+// benchBatches are 32 consecutive batches of B rows of MNIST's training
+// set, as bench/gpu/step_torch.py cycles through.
+func benchBatches(b *testing.B, B int) []*engine.Batch {
+	train, _ := enginetest.MNIST(b)
+	bs := make([]*engine.Batch, 32)
+	for i := range bs {
+		bs[i] = enginetest.BatchOf(train, enginetest.Seq((B*i)%(train.N-B), B), B)
+	}
+	return bs
+}
+
+// BenchmarkStep measures training steps (forward, backward, per-sample
+// losses back on the host, SGD-momentum update) in samples/s, with the
+// training set on the device (input=device: only indices and weights cross
+// per step, as PyTorch keeps its tensors on the device) and with the batch
+// uploaded from the host (input=host). Every step ends synchronised (the
 // losses are copied back), so the wall clock measures the device.
 func BenchmarkStep(b *testing.B) {
 	train, _ := enginetest.MNIST(b)
-	for _, model := range []string{"mlp", "cnn"} {
+	for _, model := range []string{"cnn", "mlp"} {
 		for _, B := range []int{64, 1024} {
-			for _, norms := range []bool{false, true} {
-				name := fmt.Sprintf("model=%s/device=cuda/batch=%d", model, B)
-				if norms {
-					name += "/norms"
-				}
-				b.Run(name, func(b *testing.B) {
-					cfg := engine.Config{Batch: B, LR: 0.01, Momentum: 0.5, GradNorms: norms}
-					n := enginetest.NewNet(b, Backend{}, model, cfg, 1).(*Net)
-					if err := n.BindTrain(train); err != nil {
-						b.Fatal(err)
-					}
-					bs := make([]*engine.Batch, 32)
-					for i := range bs {
-						bs[i] = enginetest.BatchOf(train, enginetest.Seq((B*i)%(train.N-B), B), B)
-					}
-					for i := 0; i < 10; i++ {
-						if _, err := n.Step(bs[i%32]); err != nil {
-							b.Fatal(err)
-						}
-					}
-					b.ReportAllocs()
-					b.ResetTimer()
-					for i := 0; i < b.N; i++ {
-						if _, err := n.Step(bs[i%32]); err != nil {
-							b.Fatal(err)
-						}
-					}
-					b.ReportMetric(float64(B*b.N)/b.Elapsed().Seconds(), "samples/s")
+			for _, in := range []struct {
+				name string
+				be   engine.Backend
+			}{{"device", boundBackend{train}}, {"host", Backend{}}} {
+				b.Run(fmt.Sprintf("model=%s/device=cuda/batch=%d/input=%s", model, B, in.name), func(b *testing.B) {
+					cfg := engine.Config{Batch: B, LR: 0.01, Momentum: 0.5}
+					enginetest.BenchStep(b, in.be, model, cfg, benchBatches(b, B))
 				})
 			}
+		}
+	}
+}
+
+// BenchmarkNormsCost alternates steps with and without per-sample gradient
+// norms on the same batches (training set on the device) and reports the
+// ratio of their times, measured in the same run: the target is ≤ 1.3.
+func BenchmarkNormsCost(b *testing.B) {
+	train, _ := enginetest.MNIST(b)
+	for _, model := range []string{"cnn", "mlp"} {
+		for _, B := range []int{64, 1024} {
+			b.Run(fmt.Sprintf("model=%s/device=cuda/batch=%d", model, B), func(b *testing.B) {
+				cfg := engine.Config{Batch: B, LR: 0.01, Momentum: 0.5}
+				plain := enginetest.NewNet(b, boundBackend{train}, model, cfg, 1)
+				cfg.GradNorms = true
+				norms := enginetest.NewNet(b, boundBackend{train}, model, cfg, 1)
+				tn, tp := enginetest.Alternate(b, benchBatches(b, B), norms, plain)
+				b.ReportMetric(float64(B*b.N)/tn.Seconds(), "samples/s")
+				b.ReportMetric(tn.Seconds()/tp.Seconds(), "norms-cost")
+			})
 		}
 	}
 }

@@ -1,18 +1,29 @@
-// Package gpu is the CUDA backend of sgds, registered as "cuda": the whole
-// training step runs on the device on the custom kernels of package
-// kernels (tiled GEMM with fused bias and ReLU, im2col/col2im, max-pool,
-// the fused log-softmax + NLL loss, the per-sample gradient-norm
-// reductions and the SGD-momentum update), bound through package cuda. It
-// links libcuda alone: no cuBLAS, cuDNN or CUDA runtime.
+// Package gpu is the CUDA backend of sgds, registered as "cuda" in every
+// build: the whole training step runs on the device on the kernels of
+// package kernels/device (tiled GEMM with fused bias and ReLU,
+// im2col/col2im, max-pool, the fused log-softmax + NLL loss, the per-sample
+// gradient-norm reductions and the SGD-momentum update), through package
+// cuda. It links libcuda alone: no cuBLAS, cuDNN or CUDA runtime.
 //
-// Per step only the batch moves to the device (or, after BindTrain, only
-// its indices and weights: the training set then lives on the device and a
-// gather kernel builds the batch) and only the per-sample scores come back
-// (B floats each for the losses, the last-layer norms and, on request, the
-// gradient norms) for the host-side sampler, whose alias draws stay on the
-// host. Evaluation sets are uploaded once and kept for the Net's life.
+// It needs no build tag: a build without the cuda tag registers it too,
+// and its Available (engine.Availability) then reports cuda.ErrNotCompiled,
+// so that --device cuda fails with a clear message and --device auto
+// falls back to cpu. On the host driver of package cuda (cuda.UseHost in
+// tests, SGDS_CUDA_DRIVER=host in the sgds binary) it runs every kernel on
+// its reference in host memory: the tests of this package run the shared
+// engine suite that way in a plain go test, and bench/gpu/run.sh --host
+// rehearses the GPU check.
 //
-// Everything but this comment is behind the cuda build tag; without it the
-// package is empty and
-// engine.LookupBackend("cuda") reports engine.ErrNotCompiled.
+// Per step only the batch moves to the device, through page-locked host
+// buffers (or, after BindTrain, only its indices and weights: the training
+// set then lives on the device and a gather kernel builds the batch), and
+// only the per-sample scores come back (B floats each for the losses, the
+// last-layer norms and, on request, the gradient norms) for the host-side
+// sampler. Data sets are uploaded once per process and shared by every Net
+// that uses them (sets.go).
+//
+// Files: backend.go (the backend, the device and the driver choice),
+// net.go (the Net and its lifetime), buffers.go (per-layer and per-batch
+// buffers), data.go (data sets and batch loading), forward.go, backward.go,
+// step.go (Step, Gradients, GradNorms, Score), evaluate.go and params.go.
 package gpu

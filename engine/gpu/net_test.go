@@ -1,30 +1,31 @@
-//go:build cuda
-
 package gpu
 
 import (
-	"context"
-	"fmt"
+	"errors"
 	"math"
-	"os"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/sgds/sgds/bench"
 	"github.com/sgds/sgds/cuda"
 	"github.com/sgds/sgds/engine"
 	"github.com/sgds/sgds/engine/cpu"
 	"github.com/sgds/sgds/engine/data"
 	"github.com/sgds/sgds/engine/enginetest"
-	"github.com/sgds/sgds/sampler"
 )
 
-// These tests need an NVIDIA GPU (gorgonia.org/cu exits the test binary at
-// start-up without one) and real MNIST (data/mnist, found from the working
-// directory upwards).
+// These tests run on the driver TestMain selected (the host driver by
+// default) with real MNIST (data/mnist, found from the working directory
+// upwards), and compare the GPU backend with the cpu backend.
 
 func TestSuite(t *testing.T) { enginetest.RunAll(t, Backend{}) }
+
+// skipShort leaves a long test out of go test -short (the race run of CI):
+// on the host driver it takes seconds to tens of seconds.
+func skipShort(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: left out (long on the host driver)")
+	}
+}
 
 // boundBackend builds Nets bound to the MNIST training set, so that every
 // batch is gathered on the device.
@@ -46,26 +47,48 @@ func (b boundBackend) New(m engine.ModelSpec, init []engine.Param, cfg engine.Co
 
 // TestSuiteBound runs the shared suite with the training set on the device.
 func TestSuiteBound(t *testing.T) {
+	skipShort(t)
 	train, _ := enginetest.MNIST(t)
 	enginetest.RunAll(t, boundBackend{train})
 }
 
+// TestRegistered checks the registration and Available: with a driver the
+// backend is found (and auto picks it); without one, in a build without
+// the cuda tag, it reports cuda.ErrNotCompiled.
 func TestRegistered(t *testing.T) {
 	b, err := engine.LookupBackend("cuda")
 	if err != nil || b.Name() != "cuda" {
 		t.Fatalf("LookupBackend(cuda) = %v, %v", b, err)
 	}
-	if a, _ := engine.LookupBackend("auto"); a == nil || a.Name() != "cuda" {
-		t.Errorf("auto picks %v, want cuda", a)
+	if a, err := engine.LookupBackend("auto"); err != nil || a.Name() != "cuda" {
+		t.Errorf("auto picks %v (%v), want cuda", a, err)
 	}
 	info, err := Device()
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("device: %+v", info)
+	t.Logf("%s driver: %+v", cuda.DriverName(), info)
+	restore, err := cuda.Use("build") // no driver selected
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer restore()
+	if err := (Backend{}).Available(); !cuda.Compiled && !errors.Is(err, cuda.ErrNotCompiled) {
+		t.Errorf("Available without a driver: %v, want cuda.ErrNotCompiled", err)
+	}
+	if _, err := engine.LookupBackend("cuda"); !cuda.Compiled && !errors.Is(err, engine.ErrNotCompiled) {
+		t.Errorf("LookupBackend(cuda) without a driver: %v", err)
+	}
+	if a, err := engine.LookupBackend("auto"); !cuda.Compiled && (err != nil || a.Name() != "cpu") {
+		t.Errorf("auto without a driver picks %v (%v), want cpu", a, err)
+	}
 }
 
+// relErr returns ||a−b|| / ||b||, +Inf when the lengths differ.
 func relErr(a, b []float32) float64 {
+	if len(a) != len(b) {
+		return math.Inf(1)
+	}
 	var num, den float64
 	for i := range a {
 		d := float64(a[i]) - float64(b[i])
@@ -221,6 +244,7 @@ func TestBoundMatchesHost(t *testing.T) {
 
 // TestEvaluateMatchesCPU evaluates the same weights on both backends.
 func TestEvaluateMatchesCPU(t *testing.T) {
+	skipShort(t)
 	_, test := enginetest.MNIST(t)
 	for _, model := range engine.Models() {
 		cfg := engine.Config{Batch: 64, LR: 0.01, Momentum: 0.5}
@@ -251,6 +275,7 @@ func TestEvaluateMatchesCPU(t *testing.T) {
 // in order) on both backends and expects test accuracies within 0.3
 // points.
 func TestMNISTAccuracy(t *testing.T) {
+	skipShort(t)
 	train, test := enginetest.MNIST(t)
 	for _, model := range []string{"cnn", "mlp"} {
 		cfg := engine.Config{Batch: 64, LR: 0.01, Momentum: 0.5}
@@ -271,127 +296,13 @@ func TestMNISTAccuracy(t *testing.T) {
 			}
 			acc[k] = a
 		}
-		fmt.Printf("ACCURACY model=%s steps=300 batch=64 gpu=%.4f cpu=%.4f diff_points=%.2f gpu_s=%.2f cpu_s=%.2f\n",
+		t.Logf("model=%s steps=300 batch=64 gpu_acc=%.4f cpu_acc=%.4f diff_points=%.2f gpu_s=%.2f cpu_s=%.2f",
 			model, acc[0], acc[1], 100*(acc[0]-acc[1]), secs[0], secs[1])
 		if math.Abs(acc[0]-acc[1]) > 0.003 {
 			t.Errorf("%s: GPU accuracy %.4f, CPU %.4f: more than 0.3 points apart", model, acc[0], acc[1])
 		}
 		if acc[0] < 0.85 {
 			t.Errorf("%s: GPU accuracy %.4f after 300 steps", model, acc[0])
-		}
-	}
-}
-
-// TestStepThroughput (SGDS_GPU_BENCH=1) measures training steps per second
-// for both models at batch 64 and 1024, with the training set on the device
-// (the PyTorch peer keeps its tensors on the device too) and with the batch
-// uploaded from the host, with and without per-sample gradient norms. The
-// batches are 32 consecutive ones, as in bench/gpu/step_torch.py. Each step
-// ends with the per-sample scores on the host (one synchronising copy).
-func TestStepThroughput(t *testing.T) {
-	if os.Getenv("SGDS_GPU_BENCH") != "1" {
-		t.Skip("set SGDS_GPU_BENCH=1 to measure step throughput")
-	}
-	train, _ := enginetest.MNIST(t)
-	batches, minSteps, seconds := []int{64, 1024}, 50, 2*time.Second
-	if cuda.Fake { // a dry run of the plumbing on the host stand-in
-		batches, minSteps, seconds = []int{16}, 3, 0
-	}
-	for _, model := range []string{"cnn", "mlp"} {
-		for _, B := range batches {
-			var base float64
-			for _, v := range []struct {
-				input string
-				norms bool
-			}{{"device", false}, {"device", true}, {"host", false}} {
-				cfg := engine.Config{Batch: B, LR: 0.01, Momentum: 0.5, GradNorms: v.norms}
-				n := enginetest.NewNet(t, Backend{}, model, cfg, 1).(*Net)
-				if v.input == "device" {
-					if err := n.BindTrain(train); err != nil {
-						t.Fatal(err)
-					}
-				}
-				var bs []*engine.Batch
-				for i := 0; i < 32; i++ {
-					bs = append(bs, enginetest.BatchOf(train, enginetest.Seq((i*B)%(train.N-B), B), B))
-				}
-				for i := 0; i < min(20, minSteps); i++ {
-					if _, err := n.Step(bs[i%32]); err != nil {
-						t.Fatal(err)
-					}
-				}
-				steps := 0
-				start := time.Now()
-				for time.Since(start) < seconds || steps < minSteps {
-					if _, err := n.Step(bs[steps%32]); err != nil {
-						t.Fatal(err)
-					}
-					steps++
-				}
-				sec := time.Since(start).Seconds()
-				sps := float64(steps*B) / sec
-				line := fmt.Sprintf("STEP engine=sgds model=%s batch=%d input=%s norms=%v samples/s=%.0f ms/step=%.4f",
-					model, B, v.input, v.norms, sps, 1e3*sec/float64(steps))
-				if v.input == "device" && !v.norms {
-					base = sps
-				} else if v.norms && base > 0 {
-					line += fmt.Sprintf(" norms_cost=%.2fx", base/sps)
-				}
-				fmt.Println(line)
-				n.Close()
-			}
-		}
-	}
-}
-
-// TestCompareSGDS (SGDS_GPU_COMPARE=1) runs the compare experiment on the
-// GPU: uniform SGD against SGD-S (METHOD.md §3) on the CNN, 5 epochs, seeds
-// 1 and 2, and prints its Markdown table. SGDS_GPU_COMPARE_OUT names a
-// folder for compare.json/compare.md.
-func TestCompareSGDS(t *testing.T) {
-	if os.Getenv("SGDS_GPU_COMPARE") != "1" {
-		t.Skip("set SGDS_GPU_COMPARE=1 to run the compare experiment on the GPU")
-	}
-	d, err := bench.LoadData("mnist", "", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	epochs := 5
-	if cuda.Fake { // a dry run of the plumbing on the host stand-in
-		epochs = 2
-		if err := d.Limit(640); err != nil {
-			t.Fatal(err)
-		}
-		small, _, err := d.Test.Split(d.Test.N - 500)
-		if err != nil {
-			t.Fatal(err)
-		}
-		d.Test = small
-	}
-	cfg := bench.CompareConfig{
-		Base:    bench.RunConfig{Dataset: "mnist", Model: "cnn", Device: "cuda", Epochs: epochs, Batch: 64, LR: 0.01, Momentum: 0.5},
-		Seeds:   []uint64{1, 2},
-		Targets: []float64{0.98, 0.985, 0.99},
-		Methods: bench.Methods(sampler.DefaultScheduleConfig(), "loss", false),
-	}
-	var log strings.Builder
-	res, err := bench.Compare(context.Background(), cfg, d, &log)
-	fmt.Print(log.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	fmt.Println(bench.CompareMarkdown(res))
-	for _, r := range res.Runs {
-		n := len(r.TestAcc)
-		fmt.Printf("COMPARE method=%s seed=%d final_acc=%.4f train_seconds=%.2f samples=%d kept=%.3f\n",
-			r.Method, r.Seed, r.TestAcc[n-1], r.TrainSeconds[n-1], r.SamplesSeen[n-1], r.KeptFraction[n-1])
-	}
-	if out := os.Getenv("SGDS_GPU_COMPARE_OUT"); out != "" {
-		if err := os.MkdirAll(out, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := bench.WriteCompare(res, out); err != nil {
-			t.Error(err)
 		}
 	}
 }

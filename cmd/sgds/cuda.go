@@ -1,5 +1,0 @@
-//go:build cuda
-
-package main
-
-import _ "github.com/sgds/sgds/engine/gpu" // registers the "cuda" backend

@@ -86,6 +86,18 @@ func (c Config) Validate() error {
 	return nil
 }
 
+// ResolveDevice replaces a device alias ("auto") by the name of the
+// backend it selects here, so that the configuration a run records (in
+// summary.json and its checkpoints) names the backend actually used.
+func (c *Config) ResolveDevice() error {
+	b, err := engine.LookupBackend(c.Device)
+	if err != nil {
+		return fmt.Errorf("--device: %w", err)
+	}
+	c.Device = b.Name()
+	return nil
+}
+
 // knob is one SGD-S setting: its name as a flag (--drop) and as a key of a
 // compare method (drop=0.3), and where it lives in a ScheduleConfig.
 type knob struct {

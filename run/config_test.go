@@ -95,6 +95,19 @@ func TestScheduleRulesAreTheSampler(t *testing.T) {
 	}
 }
 
+// TestResolveDevice expects "auto" to be recorded as the backend it picks.
+func TestResolveDevice(t *testing.T) {
+	c := validConfig()
+	c.Device = "auto"
+	if err := c.ResolveDevice(); err != nil || (c.Device != "cpu" && c.Device != "cuda") {
+		t.Fatalf("auto resolved to %q (%v)", c.Device, err)
+	}
+	c.Device = "tpu"
+	if err := c.ResolveDevice(); err == nil || !strings.Contains(err.Error(), "--device") {
+		t.Fatalf("tpu: %v", err)
+	}
+}
+
 func TestSetKnobErrors(t *testing.T) {
 	sc := sampler.DefaultScheduleConfig()
 	for _, kv := range [][2]string{{"drop", "lots"}, {"transient", "1.5"}, {"unbiased", "maybe"}, {"speed", "1"}} {

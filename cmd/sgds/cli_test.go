@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/binary"
+	"encoding/json"
 	"io"
 	"os"
 	"os/exec"
@@ -222,6 +223,28 @@ func TestTrainWritesResults(t *testing.T) {
 	sum, _ := os.ReadFile(filepath.Join(out, "summary.json"))
 	if !strings.Contains(string(sum), `"time_to_target": {`) {
 		t.Fatalf("target 0.5 not recorded:\n%s", sum)
+	}
+}
+
+// TestAutoDeviceRecorded trains with --device auto and expects summary.json
+// to name the backend that ran, not "auto".
+func TestAutoDeviceRecorded(t *testing.T) {
+	out := t.TempDir()
+	if code, log := runSGDS(t, "train", "--model", "mlp", "--subset", "640", "--epochs", "1", "--device", "auto", "--out", out); code != 0 {
+		t.Fatalf("exit %d:\n%s", code, log)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "summary.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum struct {
+		Config struct{ Device string } `json:"config"`
+	}
+	if err := json.Unmarshal(b, &sum); err != nil {
+		t.Fatal(err)
+	}
+	if sum.Config.Device != "cpu" && sum.Config.Device != "cuda" {
+		t.Fatalf("summary.json records device %q", sum.Config.Device)
 	}
 }
 

@@ -47,8 +47,8 @@ func samplerFlags() []cli.Flag {
 	}
 }
 
-// runConfigFrom reads the flags of a training run and validates them
-// (run.Config.Validate).
+// runConfigFrom reads the flags of a training run, validates them
+// (run.Config.Validate) and resolves --device auto to the backend it picks.
 func runConfigFrom(c *cli.Context, samplerName string) (run.Config, error) {
 	cfg := run.Config{
 		Dataset: c.String("dataset"), Model: c.String("model"), Device: c.String("device"),
@@ -71,7 +71,10 @@ func runConfigFrom(c *cli.Context, samplerName string) (run.Config, error) {
 		sc.Unbiased = c.Bool("unbiased")
 		cfg.Schedule = &sc
 	}
-	return cfg, cfg.Validate()
+	if err := cfg.Validate(); err != nil {
+		return cfg, err
+	}
+	return cfg, cfg.ResolveDevice()
 }
 
 func trainCommand() *cli.Command {

@@ -207,6 +207,19 @@ func LookupBackend(device string) (Backend, error) {
 	return nil, fmt.Errorf("unknown device %q (known: %s)", device, strings.Join(known, ", "))
 }
 
+// CheckNew checks what a Backend's New receives: the configuration, the
+// initial parameters against model m, and m's topology, whose layers it
+// returns.
+func CheckNew(m ModelSpec, init []Param, cfg Config) ([]Layer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := CheckParams(m, init); err != nil {
+		return nil, err
+	}
+	return Layers(m)
+}
+
 // CheckParams verifies that ps matches the model's parameter names and shapes.
 func CheckParams(m ModelSpec, ps []Param) error {
 	if len(ps) != len(m.Params) {

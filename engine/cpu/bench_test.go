@@ -37,10 +37,8 @@ func step(b *testing.B, n engine.Net, bt *engine.Batch) { enginetest.MustStep(b,
 func BenchmarkStep(b *testing.B) {
 	train, _ := enginetest.MNIST(b)
 	bs := enginetest.Batches(train, 32, 64)
-	path := "generic"
-	if kernels.FastPath() {
-		path = "simd"
-	}
+	paths := kernels.Paths()
+	path := paths[len(paths)-1] // the default
 	for _, model := range engine.Models() {
 		for _, dev := range stepBackends {
 			b.Run(fmt.Sprintf("model=%s/device=%s/batch=64", model, dev.name), func(b *testing.B) {

@@ -18,8 +18,8 @@
 // Every output element is computed by exactly one goroutine in a fixed order
 // and no kernel result depends on how rows are split, so runs are
 // bit-for-bit reproducible and independent of the number of goroutines. With
-// GOEXPERIMENT=simd on amd64 the kernels run their AVX2 path (see
-// kernels.FastPath); results then differ from the portable build by float32
+// GOEXPERIMENT=simd on amd64 the kernels run their vector path (see
+// kernels.Paths); results then differ from the portable build by float32
 // rounding.
 package cpu
 
@@ -94,13 +94,7 @@ type Net struct {
 // with initial parameters init, using workers goroutines (GOMAXPROCS when
 // ≤ 0).
 func NewNet(m engine.ModelSpec, init []engine.Param, cfg engine.Config, workers int) (*Net, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
-	if err := engine.CheckParams(m, init); err != nil {
-		return nil, err
-	}
-	ls, err := engine.Layers(m)
+	ls, err := engine.CheckNew(m, init, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("cpu: %w", err)
 	}

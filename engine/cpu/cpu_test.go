@@ -7,7 +7,6 @@ import (
 	"github.com/sgds/sgds/engine"
 	"github.com/sgds/sgds/engine/cpu"
 	"github.com/sgds/sgds/engine/enginetest"
-	"github.com/sgds/sgds/kernels"
 )
 
 func TestSuite(t *testing.T) { enginetest.RunAll(t, cpu.Backend{}) }
@@ -95,18 +94,6 @@ func TestClosed(t *testing.T) {
 	}
 	if _, _, err := n.Evaluate(test); err == nil {
 		t.Error("Evaluate after Close succeeded")
-	}
-}
-
-// forEachPath runs f on the portable kernel path and, where it is built and
-// supported, on the vector path.
-func forEachPath(t *testing.T, f func(t *testing.T)) {
-	kernels.SetFastPath(false)
-	defer kernels.SetFastPath(true)
-	t.Run("path=generic", f)
-	kernels.SetFastPath(true)
-	if kernels.FastPath() {
-		t.Run("path=simd", f)
 	}
 }
 

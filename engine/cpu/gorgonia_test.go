@@ -14,6 +14,7 @@ import (
 	"github.com/sgds/sgds/engine/cpu"
 	"github.com/sgds/sgds/engine/enginetest"
 	"github.com/sgds/sgds/engine/gorgonia"
+	"github.com/sgds/sgds/kernels/kerneltest"
 )
 
 // topologies are models beyond the built-in ones, to show that both
@@ -50,7 +51,7 @@ func TestMatchesGorgonia(t *testing.T) {
 		}
 		specs = append(specs, m)
 	}
-	forEachPath(t, func(t *testing.T) {
+	kerneltest.ForEachPath(t, func(t *testing.T) {
 		for _, m := range specs {
 			cfg := engine.Config{Batch: 32, LR: 0.01, Momentum: 0.5}
 			nat := enginetest.NewNetOf(t, cpu.Backend{}, m, cfg, 4)

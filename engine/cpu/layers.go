@@ -177,7 +177,7 @@ func (n *Net) paramItem(i int) {
 	case itemDenseBias:
 		for l := range n.stages {
 			if s := &n.stages[l]; !s.Conv {
-				kernels.SumRows(n.g[s.Param+1], false, s.dw, s.Out, B, s.Out)
+				kernels.ColumnSums(n.g[s.Param+1], false, s.dw, s.Out, B, s.Out)
 				n.sgd(s.Param+1, 0, s.Out)
 			}
 		}

@@ -61,11 +61,8 @@ var buildMu sync.Mutex
 func NewNet(m engine.ModelSpec, init []engine.Param, cfg engine.Config) (*Net, error) {
 	buildMu.Lock()
 	defer buildMu.Unlock()
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
-	if err := engine.CheckParams(m, init); err != nil {
-		return nil, err
+	if _, err := engine.CheckNew(m, init, cfg); err != nil {
+		return nil, fmt.Errorf("gorgonia: %w", err)
 	}
 	n := &Net{spec: m, cfg: cfg, losses: make([]float32, cfg.Batch)}
 	for _, p := range init {

@@ -26,29 +26,29 @@ const (
 // documentation for the rules they enter).
 type ScheduleConfig struct {
 	// BatchSize B enters the unbiased weights 1/(B·K·p_i). Must be ≥ 1.
-	BatchSize int
+	BatchSize int `json:"batch_size"`
 	// TransientEpochs is the number of uniform shuffled epochs before
 	// the steady state. Must be ≥ 0; with 0 the first steady-state epoch
 	// has no scores and draws uniformly.
-	TransientEpochs int
+	TransientEpochs int `json:"transient_epochs"`
 	// DropFrac is the fraction of the kept set dropped (lowest scores
 	// first) at the end of each steady-state epoch: round(DropFrac·K)
 	// samples. In [0, 1).
-	DropFrac float64
+	DropFrac float64 `json:"drop_frac"`
 	// ReaddFrac is the fraction of the data set re-added from the samples
 	// outside the kept set at the end of each steady-state epoch:
 	// round(ReaddFrac·N) samples, or all of them if fewer. In [0, 1).
-	ReaddFrac float64
+	ReaddFrac float64 `json:"readd_frac"`
 	// KeptFloor: pruning never leaves fewer than max(1, round(KeptFloor·N))
 	// kept samples. In [0, 1].
-	KeptFloor float64
+	KeptFloor float64 `json:"kept_floor"`
 	// Mix is λ in p_i = (1 − λ)·s_i/Σs + λ/K. In [0, 1]; 1 is uniform
 	// sampling with replacement from the kept set.
-	Mix float64
+	Mix float64 `json:"mix"`
 	// ReaddScore is the score a re-added sample starts with.
-	ReaddScore ReaddScore
+	ReaddScore ReaddScore `json:"readd_score"`
 	// Unbiased makes plans carry the weights w_i = 1/(B·K·p_i).
-	Unbiased bool
+	Unbiased bool `json:"unbiased"`
 }
 
 // DefaultScheduleConfig returns the method's defaults: batch 64, one

@@ -1,48 +1,53 @@
 #!/usr/bin/env bash
 # CI for the CUDA path, on a machine without a GPU (.ci/run calls it):
 #   1. installs Debian's CUDA toolkit (nvcc 11.8, cuda.h, libcuda) when
-#      missing (docs/GPU.md; about 3.5 minutes, once per machine);
+#      missing (docs/GPU.md; about 3.5 minutes, once per machine), and g++
+#      for the emulator when missing;
 #   2. checks that the committed PTX matches its CUDA sources;
-#   3. vets and builds everything with the CUDA backend (-tags cuda);
-#      nothing that imports gorgonia.org/cu can run here: its init exits the
-#      process when no GPU is present;
-#   4. runs the kernels' CUDA C on the CPU emulator against the Go twins;
-#   5. runs the binding, launcher and GPU-backend tests on the host stand-in
-#      (-tags cuda,sgdsfake: no cgo, kernels replaced by their twins).
-# Apart from the toolkit install it takes well under a minute.
+#   3. vets and builds everything with the CUDA driver (-tags cuda), and
+#      compiles the test binaries the GPU check runs; nothing built with the
+#      tag can run here (gorgonia.org/cu's init exits without a GPU);
+#   4. runs the kernels' CUDA C on the CPU emulator against the references
+#      (the test builds kernels/device/emu with g++);
+#   5. rehearses the GPU check: make gpu-check, then .device/run.sh --host
+#      runs every stage on the host driver under the same deadline, and a
+#      run stopped in the middle of a stage must still leave its summary.
+# The launchers' and the GPU backend's tests themselves run in the plain
+# go test of .ci/run, on the host driver.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
 say() { printf 'cuda.sh: %s\n' "$*" >&2; }
 
-if ! command -v nvcc >/dev/null 2>&1 || [ ! -f /usr/include/cuda.h ]; then
+need=()
+command -v nvcc >/dev/null 2>&1 && [ -f /usr/include/cuda.h ] || need+=(nvidia-cuda-toolkit)
+command -v "${CXX:-g++}" >/dev/null 2>&1 || need+=(g++)
+if [ ${#need[@]} -gt 0 ]; then
 	if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
-		say "nvcc or cuda.h is missing; install Debian's nvidia-cuda-toolkit (non-free) as root"
+		say "missing: ${need[*]}; install them (nvidia-cuda-toolkit is in Debian's non-free) as root"
 		exit 1
 	fi
-	say "installing Debian's nvidia-cuda-toolkit (non-free)"
+	say "installing ${need[*]}"
 	src=/etc/apt/sources.list.d/debian.sources
 	if [ -f "$src" ] && ! grep -q '^Components:.*non-free' "$src"; then
 		sed -i 's/^Components: main$/Components: main contrib non-free non-free-firmware/' "$src"
 	fi
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -q >/dev/null
-	apt-get install -y -q --no-install-recommends nvidia-cuda-toolkit >/dev/null
+	apt-get install -y -q --no-install-recommends "${need[@]}" >/dev/null
 fi
-say "$(nvcc --version | tail -1)"
+say "$(nvcc --version | tail -1); $("${CXX:-g++}" --version | head -1)"
 
 make -s -f kernels/kernels.mk check-ptx
 go vet -tags cuda ./...
 go build -tags cuda ./...
-go vet -tags cuda,sgdsfake ./cuda ./kernels ./engine/gpu
-go vet -tags sgdsemu ./kernels
-# The test binaries the GPU check runs must at least compile.
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-go test -c -tags cuda -o "$tmp/kernels.test" ./kernels
-go test -c -tags cuda -o "$tmp/gpu.test" ./engine/gpu
+for pkg in ./cuda ./kernels/device ./engine/gpu; do
+	go test -c -tags cuda -o "$tmp/$(basename "$pkg").test" "$pkg"
+done
 make -s -f kernels/kernels.mk kernels-emu
-go test -count=1 -tags cuda,sgdsfake ./cuda
-go test -count=1 -tags cuda,sgdsfake -run 'TestDevice' ./kernels
-go test -count=1 -tags cuda,sgdsfake -run 'TestRegistered|TestMatchesCPU|TestMatchesCPULargeBatch|TestBoundMatchesHost' ./engine/gpu
-say "done in $(( $(date +%s) - start )) s"
+make -s -f kernels/kernels.mk gpu-check
+OUT="$tmp/host-run" .device/run.sh --host 480
+bench/gpu/kill_test.sh
+say "done in $(($(date +%s) - start)) s"

@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
-# build.sh: builds the GPU check into .device/ (ignored by git) on a machine
-# with Go and Debian's CUDA toolkit (cuda.h, libcuda; see .ci/cuda.sh) but no
-# GPU. The folder holds everything run.sh needs on the GPU machine, which has
-# an NVIDIA driver and PyTorch but no Go and no network: the test binaries
-# and sgds built with -tags cuda (stripped, gzipped), MNIST, the PyTorch
-# peer and the summary script. It must stay under 64 MiB.
+# build.sh (make gpu-check): builds the GPU check on a machine with Go and
+# Debian's CUDA toolkit (cuda.h, libcuda; see .ci/cuda.sh) but no GPU:
+#
+#   .device/       what run.sh needs on the GPU machine, which has an NVIDIA
+#                  driver and PyTorch but no Go and no network: the test
+#                  binaries and sgds built with -tags cuda (stripped,
+#                  gzipped), MNIST, the scripts, build-info.txt (with the
+#                  newest GLIBC symbol version the binaries need). It must
+#                  stay under 64 MiB.
+#   bin/gpu-host/  the same binaries without the cuda tag, for the rehearsal
+#                  on this machine (.device/run.sh --host): they run every
+#                  stage on the host driver.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 say() { printf 'bench/gpu/build.sh: %s\n' "$*" >&2; }
@@ -18,14 +24,23 @@ if [ ! -f data/mnist/train-images-idx3-ubyte.gz ]; then
 	./build.sh
 fi
 
+# build DIR GOFLAGS...: the four binaries of the check into DIR.
+build() {
+	local dir=$1
+	shift
+	go test -c "$@" -o "$dir/cuda.test" ./cuda
+	go test -c "$@" -o "$dir/device.test" ./kernels/device
+	go test -c "$@" -o "$dir/gpu.test" ./engine/gpu
+	go build "$@" -o "$dir/sgds" ./cmd/sgds
+}
+
 out=.device
-rm -rf "$out"
-mkdir -p "$out/data/mnist"
-flags=(-tags cuda -trimpath -ldflags '-s -w')
-go test -c "${flags[@]}" -o "$out/cuda.test" ./cuda
-go test -c "${flags[@]}" -o "$out/kernels.test" ./kernels
-go test -c "${flags[@]}" -o "$out/gpu.test" ./engine/gpu
-go build "${flags[@]}" -o "$out/sgds" ./cmd/sgds
+host=bin/gpu-host
+rm -rf "$out" "$host"
+mkdir -p "$out/data/mnist" "$host"
+build "$out" -tags cuda -trimpath -ldflags '-s -w'
+build "$host" -trimpath
+glibc_required=$(objdump -T "$out"/*.test "$out/sgds" | grep -o 'GLIBC_[0-9][0-9.]*' | sed 's/^GLIBC_//' | sort -uV | tail -1)
 gzip -9 "$out"/*.test "$out/sgds"
 cp data/mnist/*-ubyte.gz "$out/data/mnist/"
 cp bench/gpu/run.sh bench/gpu/step_torch.py bench/gpu/summary.py "$out/"
@@ -33,8 +48,10 @@ chmod +x "$out/run.sh"
 {
 	echo "built $(date -u +%FT%TZ) from $(git describe --always --dirty 2>/dev/null || echo unknown)"
 	go version
-	nvcc --version 2>/dev/null | tail -1 || true
-	echo "PTX: $(ls kernels/ptx | tr '\n' ' ')"
+	echo "nvcc: $(nvcc --version 2>/dev/null | tail -1 || echo none)"
+	echo "PTX: $(ls kernels/device/ptx | tr '\n' ' ')"
+	echo "glibc_build=$(getconf GNU_LIBC_VERSION | awk '{print $2}')"
+	echo "glibc_required=$glibc_required"
 } >"$out/build-info.txt"
 
 size=$(du -sb "$out" | cut -f1)
@@ -44,4 +61,5 @@ if [ "$size" -ge "$limit" ]; then
 	say "$out is $size bytes, over the 64 MiB limit"
 	exit 1
 fi
-say "run it on a GPU machine from the repository root: .device/run.sh   (logs in \$OUT, default .device/out)"
+say "on a GPU machine, from the repository root: .device/run.sh [SECONDS]   (logs and summary in \$OUT, default .device/out)"
+say "rehearsal here, on the host driver: .device/run.sh --host [SECONDS]"

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""PyTorch eager peer of sgds's GPU step benchmark (bench/gpu, issue 7).
+"""PyTorch eager peer of sgds's GPU step benchmark (bench/gpu).
 
 The same models, optimiser, loss, batches and data placement as sgds's
-TestStepThroughput (engine/gpu) with the training set bound to the device:
+BenchmarkStep (engine/gpu) with the training set on the device
+(input=device):
 
   mlp: Linear 784-256, ReLU, Linear 256-10
   cnn: Conv 1->10 5x5, max-pool 2, ReLU; Conv 10->20 5x5, max-pool 2, ReLU;
@@ -29,26 +30,27 @@ import struct
 import sys
 import time
 
-import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 
 def read_idx(path):
+    """An IDX file of unsigned bytes as a uint8 tensor (no numpy: recent
+    torch wheels do not pull it in)."""
     with gzip.open(path, "rb") as f:
-        raw = f.read()
+        raw = bytearray(f.read())
     magic, = struct.unpack(">I", raw[:4])
     ndim = magic & 0xFF
     dims = struct.unpack(">" + "I" * ndim, raw[4:4 + 4 * ndim])
-    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
+    return torch.frombuffer(raw, dtype=torch.uint8, offset=4 + 4 * ndim).view(*dims)
 
 
 def load_mnist(folder, dev):
-    x = read_idx(os.path.join(folder, "train-images-idx3-ubyte.gz")).astype(np.float32)
-    y = read_idx(os.path.join(folder, "train-labels-idx1-ubyte.gz")).astype(np.int64)
+    x = read_idx(os.path.join(folder, "train-images-idx3-ubyte.gz")).to(torch.float32)
+    y = read_idx(os.path.join(folder, "train-labels-idx1-ubyte.gz")).to(torch.int64)
     x = (x / 255.0 - 0.1307) / 0.3081
-    return torch.from_numpy(x.astype(np.float32)).view(-1, 1, 28, 28).to(dev), torch.from_numpy(y).to(dev)
+    return x.view(-1, 1, 28, 28).to(dev), y.to(dev)
 
 
 class MLP(nn.Module):

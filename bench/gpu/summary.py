@@ -1,33 +1,61 @@
 #!/usr/bin/env python3
-"""Prints the GPU check's summary table (Markdown) from the logs in a folder.
+"""Writes the GPU check's summary table (Markdown) from the logs in a folder.
 
-Usage: summary.py OUT_DIR   (writes OUT_DIR/summary.md too)
+Usage: summary.py [--quiet] [--deadline S] [--elapsed S] OUT_DIR
+Writes OUT_DIR/summary.md and prints it (unless --quiet). run.sh calls it
+after every stage and from its EXIT trap, so it must cope with any subset
+of the logs, including a stage cut off in the middle.
 
-Reads status.txt (stage exit codes), kernels-timing.log (KERNEL lines),
-step-sgds.log and step-torch.log (STEP lines), gpu-test.log (ACCURACY lines)
-and compare.log (COMPARE lines), as bench/gpu/run.sh writes them.
+Reads status.txt (one row per stage: name, exit code or result, seconds,
+note, tab-separated), machine.txt, devices.txt (sgds devices), the go test
+-v logs (cuda-test.log, kernel-test.log, gpu-test.log), the benchmark logs
+(kernel-bench.log, step-sgds.log: standard `go test -bench` lines with
+key=value names and their metrics), step-torch.log (the PyTorch peer's
+key=value STEP lines) and compare/compare.md (sgds compare).
 """
 import os
 import re
 import shlex
 import sys
 
+BENCH = re.compile(r"^(Benchmark\S+?)(?:-\d+)?\s+(\d+)\s+(.*)$")
 
-def kv_lines(path, tag):
+
+def read(out, name):
+    try:
+        with open(os.path.join(out, name), errors="replace") as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def benchmarks(text):
+    """Parses go test -bench lines: name, {key: value} of the name, {unit: value}."""
     out = []
-    if not os.path.exists(path):
-        return out
-    with open(path, errors="replace") as f:
-        for line in f:
-            line = line.strip()
-            if not line.startswith(tag + " "):
-                continue
-            d = {}
-            for tok in shlex.split(line[len(tag) + 1:]):
-                if "=" in tok:
-                    k, v = tok.split("=", 1)
-                    d[k] = v
-            out.append(d)
+    for line in text.splitlines():
+        m = BENCH.match(line.strip())
+        if not m:
+            continue
+        parts = m.group(1).split("/")
+        keys = dict(p.split("=", 1) for p in parts[1:] if "=" in p)
+        toks = m.group(3).split()
+        metrics = {toks[i + 1]: num(toks[i]) for i in range(0, len(toks) - 1, 2)}
+        out.append((parts[0], keys, metrics))
+    return out
+
+
+def kv_lines(text, tag):
+    """The key=value tokens of each line that starts with tag."""
+    out = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line.startswith(tag + " "):
+            continue
+        try:
+            toks = shlex.split(line[len(tag) + 1:])
+        except ValueError:
+            toks = line.split()
+        out.append(dict(t.split("=", 1) for t in toks if "=" in t))
     return out
 
 
@@ -38,120 +66,156 @@ def num(s, default=None):
         return default
 
 
+def fmt(v, spec=",.0f"):
+    return "-" if v is None else format(v, spec)
+
+
+def tests(text):
+    """Top-level go test -v results: counts and failed names."""
+    res = {"PASS": [], "FAIL": [], "SKIP": []}
+    for line in text.splitlines():
+        m = re.match(r"^--- (PASS|FAIL|SKIP): (\S+)", line)
+        if m:
+            res[m.group(1)].append(m.group(2))
+    return res
+
+
 def main():
-    out = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("OUT", ".")
+    args = sys.argv[1:]
+    quiet = "--quiet" in args
+    opts = {}
+    rest = []
+    i = 0
+    while i < len(args):
+        if args[i] in ("--deadline", "--elapsed") and i + 1 < len(args):
+            opts[args[i][2:]] = args[i + 1]
+            i += 2
+            continue
+        if args[i] != "--quiet":
+            rest.append(args[i])
+        i += 1
+    out = rest[0] if rest else os.environ.get("OUT", ".")
     lines = []
     p = lines.append
 
-    dev = kv_lines(os.path.join(out, "kernels-timing.log"), "DEVICE")
-    torch = kv_lines(os.path.join(out, "step-torch.log"), "TORCH")
+    machine = read(out, "machine.txt").splitlines()
     p("# sgds GPU check")
     p("")
-    if dev:
-        d = dev[0]
-        p(f"Device: **{d.get('name', '?')}** (compute {d.get('cc', '?')}, {d.get('sms', '?')} SMs, "
-          f"{d.get('mem_gib', '?')} GiB, peak {d.get('peak_gbps', '?')} GB/s)")
+    devs = [l for l in read(out, "devices.txt").splitlines() if l.startswith("cuda:")]
+    for l in devs:
+        p(f"Device: **{l.split(chr(9), 1)[-1]}**")
+    for l in machine[:4]:
+        if l.strip():
+            p(f"- {l.strip()}")
+    torch = kv_lines(read(out, "step-torch.log"), "TORCH")
     if torch:
         t = torch[0]
-        p(f"PyTorch {t.get('version', '?')} (CUDA {t.get('cuda', '?')}, cuDNN {t.get('cudnn', '?')}) on {t.get('device', '?')}")
+        p(f"- PyTorch {t.get('version', '?')} (CUDA {t.get('cuda', '?')}, cuDNN {t.get('cudnn', '?')}) on {t.get('device', '?')}")
+    if "elapsed" in opts:
+        p(f"- run time {opts['elapsed']} s of a {opts.get('deadline', '?')} s deadline")
     p("")
 
-    st = os.path.join(out, "status.txt")
-    if os.path.exists(st):
+    status = [l.split("\t") for l in read(out, "status.txt").splitlines() if l.strip()]
+    if status:
         p("## Stages")
         p("")
-        p("| stage | result |")
-        p("|---|---|")
-        with open(st) as f:
-            for line in f:
-                parts = line.split()
-                if len(parts) >= 2:
-                    rc = parts[1]
-                    res = "ok" if rc == "0" else ("timed out" if rc in ("124", "137") else f"FAILED (exit {rc})")
-                    p(f"| {parts[0]} | {res} |")
+        p("| stage | result | seconds | note |")
+        p("|---|---|---|---|")
+        for row in status:
+            row += [""] * (4 - len(row))
+            name, rc, secs, note = row[:4]
+            res = {"0": "ok", "124": "timed out", "137": "killed at its limit", "not-run": "not run"}.get(rc)
+            if res is None:
+                res = rc if not rc.lstrip("-").isdigit() else f"FAILED (exit {rc})"
+            log = {"cuda-tests": "cuda-test.log", "kernel-tests": "kernel-test.log", "gpu-tests": "gpu-test.log"}.get(name)
+            if log and rc not in ("skipped", "not-run"):
+                t = tests(read(out, log))
+                res += f": {len(t['PASS'])} passed, {len(t['FAIL'])} failed, {len(t['SKIP'])} skipped"
+                if t["FAIL"]:
+                    note = (note + "; " if note else "") + "failed: " + ", ".join(t["FAIL"][:8])
+            p(f"| {name} | {res} | {secs} | {note} |")
         p("")
 
-    ks = kv_lines(os.path.join(out, "kernels-timing.log"), "KERNEL")
+    ks = benchmarks(read(out, "kernel-bench.log"))
     if ks:
-        p("## Kernels (CUDA events, median of 50 after 5 warm-up; error vs the Go twin on the same random inputs)")
+        p("## Kernels (checked against the float64 references on the same inputs)")
         p("")
-        p("| kernel | size | max rel err | ms | GB/s | GFLOP/s |")
-        p("|---|---|---|---|---|---|")
-        for k in ks:
-            extra = f" ({k['pct_of_copy']}% of copy)" if "pct_of_copy" in k else ""
-            p(f"| {k.get('name')} | {k.get('size')} | {k.get('maxrel')} | {k.get('ms')} | {k.get('GB/s')}{extra} | {k.get('GFLOP/s', '')} |")
-        loss = [k for k in ks if k.get("name") == "softmax_nll" and "pct_of_copy" in k]
+        p("| benchmark | sizes | ms | GB/s | GFLOP/s | max rel err | % of copy |")
+        p("|---|---|---|---|---|---|---|")
+        for name, keys, m in ks:
+            size = ",".join(f"{k}={v}" for k, v in keys.items())
+            ms = m.get("ns/op")
+            p(f"| {name[len('Benchmark'):]} | {size} | {fmt(ms / 1e6 if ms else None, '.4f')} | {fmt(m.get('GB/s'))} | "
+              f"{fmt(m.get('GFLOP/s'))} | {fmt(m.get('maxrel-ppm') / 1e6 if m.get('maxrel-ppm') is not None else None, '.1e')} | "
+              f"{fmt(m.get('%copy'))} |")
+        loss = [m for name, keys, m in ks if name == "BenchmarkSoftmaxNLL" and "%copy" in m]
         if loss:
-            pct = num(loss[0]["pct_of_copy"], 0)
+            pct = loss[0]["%copy"]
             p("")
-            p(f"Target: per-sample loss kernel at B=65,536, C=1,000 >= 70% of copy bandwidth: **{pct:.0f}%** "
+            p(f"Target: the loss kernel at B=65,536, C=1,000 at ≥ 70% of copy bandwidth: **{pct:.0f}%** "
               f"({'met' if pct >= 70 else 'NOT met'})")
         p("")
 
-    steps = kv_lines(os.path.join(out, "step-sgds.log"), "STEP") + kv_lines(os.path.join(out, "step-torch.log"), "STEP")
-    if steps:
-        idx = {}
-        for s in steps:
-            idx[(s.get("engine"), s.get("model"), s.get("batch"), s.get("input"), s.get("norms"))] = num(s.get("samples/s"))
+    steps = benchmarks(read(out, "step-sgds.log"))
+    tsteps = kv_lines(read(out, "step-torch.log"), "STEP")
+    if steps or tsteps:
+        rate = {}
+        for name, k, m in steps:
+            if name == "BenchmarkStep":
+                rate[("sgds", k.get("model"), k.get("batch"), k.get("input"))] = m.get("samples/s")
+            if name == "BenchmarkNormsCost":
+                rate[("cost", k.get("model"), k.get("batch"), "device")] = m.get("norms-cost")
+        for s in tsteps:
+            rate[(s.get("engine"), s.get("model"), s.get("batch"), s.get("input"))] = num(s.get("samples/s"))
         p("## Training step, samples/s (same card, model, batch; losses copied to the host every step)")
         p("")
-        p("| model | batch | sgds (data on device) | sgds (batch from host) | sgds + grad norms | torch eager | torch eager, cudnn.benchmark | sgds / torch | target | norms cost | target |")
-        p("|---|---|---|---|---|---|---|---|---|---|---|")
+        p("| model | batch | sgds (data on device) | sgds (batch from host) | torch eager | torch, cudnn.benchmark | sgds / torch | target | norms cost | target |")
+        p("|---|---|---|---|---|---|---|---|---|---|")
         for model in ("cnn", "mlp"):
             for batch in ("64", "1024"):
-                dev_ = idx.get(("sgds", model, batch, "device", "false"))
-                host = idx.get(("sgds", model, batch, "host", "false"))
-                nrm = idx.get(("sgds", model, batch, "device", "true"))
-                tch = idx.get(("torch", model, batch, "device", "False"))
-                tbm = idx.get(("torch-cudnn-benchmark", model, batch, "device", "False"))
-                if dev_ is None and tch is None:
+                dev = rate.get(("sgds", model, batch, "device"))
+                hostv = rate.get(("sgds", model, batch, "host"))
+                tch = rate.get(("torch", model, batch, "device"))
+                tbm = rate.get(("torch-cudnn-benchmark", model, batch, "device"))
+                cost = rate.get(("cost", model, batch, "device"))
+                if dev is None and tch is None and cost is None:
                     continue
-                ratio = dev_ / tch if dev_ and tch else None
-                best = max([v for v in (tch, tbm) if v] or [0]) or None
+                ratio = dev / tch if dev and tch else None
                 want = {"64": 1.5, "1024": 1.0}[batch] if model == "cnn" else None
-                tgt = ""
-                if want and ratio:
-                    tgt = f">= {want}x: {'met' if ratio >= want else 'NOT met'}"
-                    if best and dev_ / best < want <= ratio:
-                        tgt += f" (vs best torch {dev_ / best:.2f}x)"
-                cost = dev_ / nrm if dev_ and nrm else None
-                ctgt = f"<= 1.3x: {'met' if cost <= 1.3 else 'NOT met'}" if cost else ""
-                f = lambda v: f"{v:,.0f}" if v else "-"
-                p(f"| {model} | {batch} | {f(dev_)} | {f(host)} | {f(nrm)} | {f(tch)} | {f(tbm)} | "
-                  f"{f'{ratio:.2f}x' if ratio else '-'} | {tgt} | {f'{cost:.2f}x' if cost else '-'} | {ctgt} |")
+                tgt = f"≥ {want}x: {'met' if ratio >= want else 'NOT met'}" if want and ratio else ""
+                ctgt = f"≤ 1.3x: {'met' if cost <= 1.3 else 'NOT met'}" if cost else ""
+                p(f"| {model} | {batch} | {fmt(dev)} | {fmt(hostv)} | {fmt(tch)} | {fmt(tbm)} | "
+                  f"{fmt(ratio, '.2f')} | {tgt} | {fmt(cost, '.2f')} | {ctgt} |")
         p("")
 
-    acc = kv_lines(os.path.join(out, "gpu-test.log"), "ACCURACY")
+    acc = [l for l in read(out, "gpu-test.log").splitlines() if "gpu_acc=" in l]
     if acc:
         p("## Short MNIST run, GPU against CPU (same weights and batches)")
         p("")
         p("| model | steps | GPU acc | CPU acc | diff (points) | target |")
         p("|---|---|---|---|---|---|")
-        for a in acc:
+        for l in acc:
+            a = dict(t.split("=", 1) for t in l.split() if "=" in t)
             d = num(a.get("diff_points"), 99)
-            p(f"| {a.get('model')} | {a.get('steps')}x{a.get('batch')} | {a.get('gpu')} | {a.get('cpu')} | {a.get('diff_points')} | "
-              f"{'met' if abs(d) <= 0.3 else 'NOT met'} (<= 0.3) |")
+            p(f"| {a.get('model')} | {a.get('steps')}x{a.get('batch')} | {a.get('gpu_acc')} | {a.get('cpu_acc')} | "
+              f"{a.get('diff_points')} | {'met' if abs(d) <= 0.3 else 'NOT met'} (≤ 0.3) |")
         p("")
 
-    cmp_ = kv_lines(os.path.join(out, "compare.log"), "COMPARE")
+    cmp_ = read(out, os.path.join("compare", "compare.md")).strip()
     if cmp_:
-        p("## SGD-S against uniform on the GPU (CNN, 5 epochs, batch 64)")
+        p("## SGD-S against uniform on the GPU (sgds compare)")
         p("")
-        p("| method | seed | final test acc | train seconds | samples | kept fraction |")
-        p("|---|---|---|---|---|---|")
-        for c in cmp_:
-            p(f"| {c.get('method')} | {c.get('seed')} | {c.get('final_acc')} | {c.get('train_seconds')} | {c.get('samples')} | {c.get('kept')} |")
-        p("")
-        p("Time to target accuracy: see compare.md / compare.log in the logs folder.")
+        p(cmp_)
         p("")
 
     text = "\n".join(lines)
-    print(text)
     try:
         with open(os.path.join(out, "summary.md"), "w") as f:
             f.write(text + "\n")
-    except OSError:
-        pass
+    except OSError as e:
+        print(f"summary.py: {e}", file=sys.stderr)
+    if not quiet:
+        print(text)
 
 
 if __name__ == "__main__":

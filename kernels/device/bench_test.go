@@ -18,7 +18,8 @@ import (
 //
 //	GB/s     the bytes the kernel must read and write once, per second
 //	GFLOP/s  for the GEMMs
-//	maxrel   the largest |device − reference| / magnitude of the check
+//	maxrel-ppm  the largest |device − reference| / magnitude of the check,
+//	            in millionths
 //	%copy    (the loss kernel) its GB/s as a percentage of copy_f32's,
 //	         measured in the same run: the target is ≥ 70 at B=65,536, C=1,000
 //
@@ -49,7 +50,7 @@ func measure(b *testing.B, l *Lib, bytes, flops, maxrel float64, run func() erro
 	if flops > 0 {
 		b.ReportMetric(flops/sec/1e9, "GFLOP/s")
 	}
-	b.ReportMetric(maxrel, "maxrel")
+	b.ReportMetric(maxrel*1e6, "maxrel-ppm")
 	return gbs
 }
 

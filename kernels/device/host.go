@@ -173,7 +173,10 @@ func init() {
 	}, "copy_f32")
 }
 
-// hostSgemm is the host implementation of sgemm_<op>_<tile>.
+// hostSgemm is the host implementation of sgemm_<op>_<tile>: the CPU
+// kernel kernels.Gemm per batch entry (float32 accumulation, as on the
+// device; fast enough for the GPU backend's tests and rehearsals), then the
+// epilogue.
 func hostSgemm(op Op, t Tile, grid, block cuda.Dim3, a params) error {
 	M, N, K, sA, sB, sC, epi := a.int(5), a.int(6), a.int(7), a.int(8), a.int(9), a.int(10), Epilogue(a.int(11))
 	if grid.X*t.N < N || grid.Y*t.M < M || block.X != 16 || block.Y != 16 {
@@ -181,17 +184,47 @@ func hostSgemm(op Op, t Tile, grid, block cuda.Dim3, a params) error {
 	}
 	batch := grid.Z
 	span := func(stride, size int) int { return (batch-1)*stride + size }
+	c, A, B := a.f32(0, span(sC, M*N)), a.f32(1, span(sA, M*K)), a.f32(2, span(sB, K*N))
 	var bias, aux []float32
 	switch epi {
+	case EpiNone:
 	case EpiBiasCol, EpiBiasColReLU:
 		bias = a.f32(3, N)
 	case EpiBiasRow:
 		bias = a.f32(3, M)
 	case EpiReLUMask:
 		aux = a.f32(4, span(sC, M*N))
+	default:
+		return fmt.Errorf("unknown %v", epi)
 	}
-	ref.SgemmBatched(op, batch, a.f32(0, span(sC, M*N)), a.f32(1, span(sA, M*K)), a.f32(2, span(sB, K*N)),
-		M, N, K, sA, sB, sC, epi, bias, aux)
+	lda, ldb := max(K, 1), max(N, 1)
+	if op == TN {
+		lda = max(M, 1)
+	}
+	if op == NT {
+		ldb = max(K, 1)
+	}
+	for z := 0; z < batch; z++ {
+		cz := c[z*sC : z*sC+M*N]
+		kernels.Gemm(cz, N, false, A[z*sA:], lda, op == TN, B[z*sB:], ldb, op == NT, M, N, K)
+		for i, v := range cz {
+			switch epi {
+			case EpiBiasCol:
+				v += bias[i%N]
+			case EpiBiasColReLU:
+				if v += bias[i%N]; !(v > 0) {
+					v = 0
+				}
+			case EpiBiasRow:
+				v += bias[i/N]
+			case EpiReLUMask:
+				if !(aux[z*sC+i] > 0) {
+					v = 0
+				}
+			}
+			cz[i] = v
+		}
+	}
 	return nil
 }
 

@@ -217,19 +217,24 @@ type Stream struct {
 	ok  bool
 }
 
-// NewStream creates a stream that synchronises with the default stream.
-func (c *Context) NewStream() (*Stream, error) {
-	st := &Stream{ctx: c}
-	err := c.do("creating a stream", func() error {
+// create runs the driver call that makes a stream, event or module of c.
+func (c *Context) create(op string, mk func(ctx handle) (handle, error)) (handle, error) {
+	var h handle
+	err := c.do(op, func() error {
 		var e error
-		st.h, e = c.drv.newStream(c.h)
+		h, e = mk(c.h)
 		return e
 	})
+	return h, err
+}
+
+// NewStream creates a stream that synchronises with the default stream.
+func (c *Context) NewStream() (*Stream, error) {
+	h, err := c.create("creating a stream", func(ctx handle) (handle, error) { return c.drv.newStream(ctx) })
 	if err != nil {
 		return nil, err
 	}
-	st.ok = true
-	return st, nil
+	return &Stream{ctx: c, h: h, ok: true}, nil
 }
 
 // handle returns the driver's stream (nil for the default stream).
@@ -278,17 +283,11 @@ type Event struct {
 
 // NewEvent creates an event that records time stamps.
 func (c *Context) NewEvent() (*Event, error) {
-	ev := &Event{ctx: c}
-	err := c.do("creating an event", func() error {
-		var e error
-		ev.h, e = c.drv.newEvent(c.h)
-		return e
-	})
+	h, err := c.create("creating an event", func(ctx handle) (handle, error) { return c.drv.newEvent(ctx) })
 	if err != nil {
 		return nil, err
 	}
-	ev.ok = true
-	return ev, nil
+	return &Event{ctx: c, h: h, ok: true}, nil
 }
 
 // Record enqueues the event on s (nil: the default stream).
@@ -352,17 +351,11 @@ type Module struct {
 // LoadModule JIT-compiles PTX source for the context's device (the host
 // driver ignores it); name is used in errors only.
 func (c *Context) LoadModule(name, ptx string) (*Module, error) {
-	m := &Module{ctx: c, name: name}
-	err := c.do("loading module "+name, func() error {
-		var e error
-		m.h, e = c.drv.loadModule(c.h, ptx)
-		return e
-	})
+	h, err := c.create("loading module "+name, func(ctx handle) (handle, error) { return c.drv.loadModule(ctx, ptx) })
 	if err != nil {
 		return nil, err
 	}
-	m.ok = true
-	return m, nil
+	return &Module{ctx: c, name: name, h: h, ok: true}, nil
 }
 
 // Function returns the kernel called name (an extern "C" __global__).
@@ -370,16 +363,13 @@ func (m *Module) Function(name string) (*Function, error) {
 	if m == nil || !m.ok {
 		return nil, ErrClosed
 	}
-	f := &Function{mod: m, name: name}
-	err := m.ctx.do("module "+m.name+": function "+name, func() error {
-		var e error
-		f.h, e = m.ctx.drv.function(m.ctx.h, m.h, name)
-		return e
+	h, err := m.ctx.create("module "+m.name+": function "+name, func(ctx handle) (handle, error) {
+		return m.ctx.drv.function(ctx, m.h, name)
 	})
 	if err != nil {
 		return nil, err
 	}
-	return f, nil
+	return &Function{mod: m, name: name, h: h}, nil
 }
 
 // Close unloads the module; its Functions must not be used afterwards. It

@@ -2,30 +2,9 @@ package cuda
 
 import (
 	"errors"
-	"flag"
-	"fmt"
 	"math"
-	"os"
 	"testing"
 )
-
-// The tests of the binding run on the driver -driver names: "host" (the
-// default in a build without the cuda tag) or "cuda" (the default with it:
-// such a binary only starts on a machine with an NVIDIA GPU, as
-// gorgonia.org/cu exits at start-up without one).
-var driverFlag = flag.String("driver", "auto", "driver the tests run on: host, cuda or auto (cuda when compiled in)")
-
-func TestMain(m *testing.M) {
-	flag.Parse()
-	restore, err := Use(*driverFlag)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
-	code := m.Run()
-	restore()
-	os.Exit(code)
-}
 
 func newCtx(t *testing.T) *Context {
 	t.Helper()

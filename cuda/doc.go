@@ -9,7 +9,7 @@
 // One set of types (cuda.go, buffer.go) runs over an unexported driver
 // interface (driver.go) with two implementations:
 //
-//   - cgo.go (//go:build cuda): the CUDA driver. It needs cgo, cuda.h and
+//   - cgo.go (build tag cuda): the CUDA driver. It needs cgo, cuda.h and
 //     libcuda at build time and an NVIDIA driver at run time;
 //     gorgonia.org/cu initialises the driver in its package init and exits
 //     the process when no GPU is present, so a binary built with -tags cuda

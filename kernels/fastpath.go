@@ -6,13 +6,13 @@ import (
 	"sync/atomic"
 )
 
-// The kernels added for the native CPU backend (Gemm, ConvForward, the
-// pooled conv gradients, MaxPool2ReLU, Unfold, the row and SGD kernels) have
-// two implementations each, chosen at run time:
+// The kernels of the cpu backend's step (Gemm, ConvPoolReLU and the pooled
+// conv gradients, the row kernels and SGDMomentum) have two implementations
+// each, chosen at run time:
 //
 //   - a portable one in plain Go (files *_generic.go, no build tag, always
 //     compiled), scalar float32 arithmetic with one rounding per operation;
-//   - a vector one (files *_simd.go, //go:build goexperiment.simd && amd64)
+//   - a vector one (files *_simd.go, built with GOEXPERIMENT=simd on amd64)
 //     written with the experimental simd/archsimd package of Go 1.26: AVX2
 //     and FMA, 8 float32 lanes. It is compiled only when the toolchain runs
 //     with GOEXPERIMENT=simd and is used only when the CPU has AVX2 and FMA.

@@ -1,28 +1,12 @@
 package gpu
 
 import (
-	"flag"
-	"fmt"
-	"os"
 	"testing"
 
-	"github.com/sgds/sgds/cuda"
+	"github.com/sgds/sgds/cuda/cudatest"
 )
 
-// The tests and benchmarks run on the driver -driver names: "host" (the
-// default without the cuda tag: the kernels run on their references in
-// host memory) or "cuda" (the default with it; such a binary only starts
-// on a machine with an NVIDIA GPU).
-var driverFlag = flag.String("driver", "auto", "driver the tests run on: host, cuda or auto (cuda when compiled in)")
-
-func TestMain(m *testing.M) {
-	flag.Parse()
-	restore, err := cuda.Use(*driverFlag)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
-	code := m.Run()
-	restore()
-	os.Exit(code)
-}
+// The tests and benchmarks run on the driver -driver names (see cudatest):
+// the host driver by default, the CUDA driver in a binary built with -tags
+// cuda.
+func TestMain(m *testing.M) { cudatest.Main(m) }

@@ -12,7 +12,7 @@ import (
 	"github.com/sgds/sgds/kernels/ref"
 )
 
-// The kernel benchmarks: every kernel at a large size (the loss
+// The kernel benchmarks: every kernel at a large size (the loss at its target
 // size, the CNN's shapes at batch 1024), after checking its result against
 // the reference on the same fresh random inputs. Each reports
 //
@@ -87,7 +87,7 @@ func BenchmarkCopy(b *testing.B) {
 	b.Run("n=64Mi", func(b *testing.B) { copyGBs(b, l, scaled(l, 64<<20)) })
 }
 
-// BenchmarkSoftmaxNLL times the loss at the size, with its
+// BenchmarkSoftmaxNLL times the loss at its target size, with its
 // bandwidth as a share of a copy's measured in the same benchmark.
 func BenchmarkSoftmaxNLL(b *testing.B) {
 	l := testLib(b)

@@ -1,31 +1,16 @@
 package device
 
 import (
-	"flag"
-	"fmt"
-	"os"
 	"sync"
 	"testing"
 
 	"github.com/sgds/sgds/cuda"
+	"github.com/sgds/sgds/cuda/cudatest"
 	kt "github.com/sgds/sgds/kernels/kerneltest"
 )
 
-// The tests and benchmarks run on the driver -driver names: "host" (the
-// default without the cuda tag) or "cuda" (the default with it).
-var driverFlag = flag.String("driver", "auto", "driver the tests run on: host, cuda or auto (cuda when compiled in)")
-
-func TestMain(m *testing.M) {
-	flag.Parse()
-	restore, err := cuda.Use(*driverFlag)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
-	code := m.Run()
-	restore()
-	os.Exit(code)
-}
+// The tests and benchmarks run on the driver -driver names (see cudatest).
+func TestMain(m *testing.M) { cudatest.Main(m) }
 
 var (
 	libOnce sync.Once

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -50,12 +51,80 @@ type EpochMetrics struct {
 	Distinct *int `json:"distinct,omitempty"`
 }
 
-// TargetHit records when an accuracy target was first reached.
+// GridEval is one evaluation on the evaluation grid: a line of
+// evals.jsonl. The grid is the same for every run with the same EvalEvery:
+// the points g = k·EvalEvery of cumulative samples seen, each evaluated at
+// the first step boundary where samples_seen ≥ g.
+type GridEval struct {
+	GridSamples int64 `json:"grid_samples"` // the grid point g = k·EvalEvery
+	SamplesSeen int64 `json:"samples_seen"` // cumulative samples where it was evaluated (≥ g, < g + batch)
+	Epoch       int   `json:"epoch"`        // the epoch in progress
+	// TrainSeconds is cumulative training time at the evaluation, all
+	// evaluation time excluded.
+	TrainSeconds float64 `json:"train_seconds"`
+	// The accuracies and losses evaluated: validation when the trainer has
+	// a validation set, else test.
+	ValAcc      *float64 `json:"val_acc,omitempty"`
+	ValLoss     *float64 `json:"val_loss,omitempty"`
+	TestAcc     *float64 `json:"test_acc,omitempty"`
+	TestLoss    *float64 `json:"test_loss,omitempty"`
+	EvalSeconds float64  `json:"eval_seconds"` // time this evaluation took
+}
+
+// Acc returns the accuracy the grid evaluated (validation if evaluated,
+// else test).
+func (g GridEval) Acc() float64 {
+	if g.ValAcc != nil {
+		return *g.ValAcc
+	}
+	if g.TestAcc != nil {
+		return *g.TestAcc
+	}
+	return math.NaN()
+}
+
+// TargetHit records when an accuracy target was first reached on the
+// evaluation grid: the shape of time-to-target in every result file,
+// {target, reached, epoch, grid_samples, samples_seen, train_seconds}. A
+// target not reached has Epoch 0 and is written {target, reached: false}.
 type TargetHit struct {
 	Target       float64 `json:"target"`
-	Epoch        int     `json:"epoch"`
-	TrainSeconds float64 `json:"train_seconds"`
-	SamplesSeen  int64   `json:"samples_seen"`
+	Epoch        int     `json:"epoch,omitempty"`        // the epoch in progress at the grid point; 0: not reached
+	GridSamples  int64   `json:"grid_samples,omitempty"` // the grid point
+	SamplesSeen  int64   `json:"samples_seen,omitempty"` // cumulative samples at its evaluation
+	TrainSeconds float64 `json:"train_seconds,omitempty"`
+}
+
+// Reached reports whether the target was reached.
+func (h TargetHit) Reached() bool { return h.Epoch > 0 }
+
+// MarshalJSON adds "reached" and writes every field of a reached target
+// (zeros included), only target and reached otherwise.
+func (h TargetHit) MarshalJSON() ([]byte, error) {
+	if !h.Reached() {
+		return json.Marshal(struct {
+			Target  float64 `json:"target"`
+			Reached bool    `json:"reached"`
+		}{h.Target, false})
+	}
+	return json.Marshal(struct {
+		Target       float64 `json:"target"`
+		Reached      bool    `json:"reached"`
+		Epoch        int     `json:"epoch"`
+		GridSamples  int64   `json:"grid_samples"`
+		SamplesSeen  int64   `json:"samples_seen"`
+		TrainSeconds float64 `json:"train_seconds"`
+	}{h.Target, true, h.Epoch, h.GridSamples, h.SamplesSeen, h.TrainSeconds})
+}
+
+// DefaultEvalEvery is the evaluation grid's step when none is set: the
+// largest multiple of the batch B that is at most n/6, so that a uniform
+// epoch over n samples is evaluated at least 6 times (B when n/6 < B).
+func DefaultEvalEvery(n, B int) int {
+	if B < 1 {
+		return max(1, n/6)
+	}
+	return max(B, n/6/B*B)
 }
 
 // StatsReporter is implemented by orders that report kept-set statistics.
@@ -80,8 +149,15 @@ type Trainer struct {
 	// Epochs is the last epoch Run trains; Run may be called again after
 	// raising it (to advance several trainers in lockstep).
 	Epochs int
-	// Targets are accuracies (on Val if set, else Test) whose first epoch,
-	// time and samples are recorded.
+	// EvalEvery is the step of the evaluation grid in samples (0:
+	// DefaultEvalEvery of the training set and the batch). At the first
+	// step boundary where the cumulative samples seen reach a grid point
+	// k·EvalEvery, the Net is evaluated on Val if set, else on Test; the
+	// evaluation is appended to Evals and its time excluded from training
+	// time.
+	EvalEvery int
+	// Targets are accuracies (on Val if set, else Test) whose first grid
+	// point, time and samples are recorded in Hits.
 	Targets  []float64
 	Progress Progress
 	// OnEpoch is called after every epoch with its metrics (for writing
@@ -91,8 +167,9 @@ type Trainer struct {
 	// and losses (for analyses such as the patterns experiment).
 	OnStep func(epoch int, indices []int, losses []float32)
 
-	Hits    []TargetHit
+	Hits    []TargetHit // the targets reached, in the order reached
 	History []EpochMetrics
+	Evals   []GridEval // the evaluations on the grid, in order
 
 	done    int     // epochs completed
 	seconds float64 // cumulative training seconds
@@ -117,6 +194,10 @@ func (e *InterruptedError) Unwrap() error { return e.Err }
 
 // Resume makes the next Run continue after epoch done, with the cumulative
 // training seconds and samples of the epochs before it and their history.
+// The grid
+// needs no state but the samples seen: the next grid point is the first
+// multiple of EvalEvery above them; ResumeEvals restores the evaluations
+// made so far.
 func (t *Trainer) Resume(history []EpochMetrics, hits []TargetHit) {
 	t.History = append([]EpochMetrics(nil), history...)
 	t.Hits = append([]TargetHit(nil), hits...)
@@ -124,6 +205,38 @@ func (t *Trainer) Resume(history []EpochMetrics, hits []TargetHit) {
 	if n := len(history); n > 0 {
 		t.done, t.seconds, t.seen = history[n-1].Epoch, history[n-1].TrainSeconds, history[n-1].SamplesSeen
 	}
+}
+
+// ResumeEvals restores the grid evaluations of a run continued by Resume
+// (those of an interrupted epoch included).
+func (t *Trainer) ResumeEvals(evals []GridEval) {
+	t.Evals = append([]GridEval(nil), evals...)
+}
+
+// GridStep returns the step of the evaluation grid: EvalEvery, or its
+// default for the training set and the Net's batch.
+func (t *Trainer) GridStep() int {
+	if t.EvalEvery > 0 {
+		return t.EvalEvery
+	}
+	B := 1
+	if t.Net != nil {
+		B = t.Net.BatchSize()
+	}
+	n := 0
+	if t.Train != nil {
+		n = t.Train.N
+	}
+	return DefaultEvalEvery(n, B)
+}
+
+// GridSeconds returns the time spent evaluating on the grid.
+func (t *Trainer) GridSeconds() float64 {
+	s := 0.0
+	for _, e := range t.Evals {
+		s += e.EvalSeconds
+	}
+	return s
 }
 
 // Done returns the number of completed epochs.
@@ -134,6 +247,9 @@ func (t *Trainer) Done() int { return t.done }
 func (t *Trainer) Run(ctx context.Context) error {
 	if t.Net == nil || t.Train == nil || t.Test == nil || t.Order == nil {
 		return errors.New("trainer: Net, Train, Test and Order are required")
+	}
+	if t.EvalEvery < 0 {
+		return fmt.Errorf("trainer: EvalEvery is %d, want ≥ 0 (0: the default grid)", t.EvalEvery)
 	}
 	spec := t.Net.Spec()
 	p := spec.InputSize()
@@ -191,11 +307,14 @@ func (t *Trainer) runEpoch(ctx context.Context, epoch int, batch *Batch) error {
 		t.Progress.StartEpoch(epoch, len(plan.Indices))
 		t.Progress.Advance(pos0)
 	}
+	every := int64(t.GridStep())
 	start := time.Now()
+	var evalTime time.Duration // grid evaluations of this epoch, excluded from training time
+	trained := func() float64 { return prior + (time.Since(start) - evalTime).Seconds() }
 	for s, pos := steps0, pos0; pos < len(plan.Indices); s, pos = s+1, pos+B {
 		if err := ctx.Err(); err != nil {
 			return &InterruptedError{Err: err, Partial: PartialEpoch{Epoch: epoch, Plan: plan, Pos: pos, Steps: s,
-				LossSum: lossSum, Seconds: prior + time.Since(start).Seconds(), Stats: stats}}
+				LossSum: lossSum, Seconds: trained(), Stats: stats}}
 		}
 		idx := plan.Indices[pos:min(pos+B, len(plan.Indices))]
 		var w []float64
@@ -227,8 +346,19 @@ func (t *Trainer) runEpoch(ctx context.Context, epoch int, batch *Batch) error {
 		if t.Progress != nil {
 			t.Progress.Advance(len(idx))
 		}
+		before, after := t.seen+int64(pos), t.seen+int64(pos+len(idx))
+		if after/every > before/every {
+			// A step longer than the grid's step crosses several points:
+			// the last one is evaluated.
+			evalStart := time.Now()
+			seconds := t.seconds + trained()
+			if err := t.evalGrid(epoch, after/every*every, after, seconds); err != nil {
+				return err
+			}
+			evalTime += time.Since(evalStart)
+		}
 	}
-	t.seconds += prior + time.Since(start).Seconds()
+	t.seconds += trained()
 	t.seen += int64(len(plan.Indices))
 	seconds, seen := t.seconds, t.seen
 	if t.Progress != nil {
@@ -245,21 +375,14 @@ func (t *Trainer) runEpoch(ctx context.Context, epoch int, batch *Batch) error {
 	if m.TestAcc, m.TestLoss, err = t.Net.Evaluate(t.Test); err != nil {
 		return fmt.Errorf("epoch %d: evaluating on %s: %w", epoch, t.Test.Name, err)
 	}
-	targetAcc := m.TestAcc
 	if t.Val != nil {
 		acc, loss, err := t.Net.Evaluate(t.Val)
 		if err != nil {
 			return fmt.Errorf("epoch %d: evaluating on %s: %w", epoch, t.Val.Name, err)
 		}
 		m.ValAcc, m.ValLoss = &acc, &loss
-		targetAcc = acc
 	}
 	m.EvalSeconds = time.Since(evalStart).Seconds()
-	for _, target := range t.Targets {
-		if targetAcc >= target && !t.hit(target) {
-			t.Hits = append(t.Hits, TargetHit{Target: target, Epoch: epoch, TrainSeconds: seconds, SamplesSeen: seen})
-		}
-	}
 	if err := t.Order.EndEpoch(epoch); err != nil {
 		return fmt.Errorf("epoch %d: %w", epoch, err)
 	}
@@ -268,6 +391,38 @@ func (t *Trainer) runEpoch(ctx context.Context, epoch int, batch *Batch) error {
 	if t.OnEpoch != nil {
 		if err := t.OnEpoch(m); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// evalGrid evaluates grid point g, reached at seen samples after seconds
+// of training in epoch, and records the targets it reaches.
+func (t *Trainer) evalGrid(epoch int, g, seen int64, seconds float64) error {
+	start := time.Now()
+	set := t.Test
+	if t.Val != nil {
+		set = t.Val
+	}
+	acc, loss, err := t.Net.Evaluate(set)
+	if err != nil {
+		if math.IsNaN(loss) || math.IsInf(loss, 0) {
+			return fmt.Errorf("%w at epoch %d after %d samples: the loss on %s is %v; the learning rate (--lr) is the most likely cause, try a smaller one",
+				ErrDiverged, epoch, seen, set.Name, loss)
+		}
+		return fmt.Errorf("epoch %d: evaluating on %s at %d samples: %w", epoch, set.Name, seen, err)
+	}
+	e := GridEval{GridSamples: g, SamplesSeen: seen, Epoch: epoch, TrainSeconds: seconds}
+	if t.Val != nil {
+		e.ValAcc, e.ValLoss = &acc, &loss
+	} else {
+		e.TestAcc, e.TestLoss = &acc, &loss
+	}
+	e.EvalSeconds = time.Since(start).Seconds()
+	t.Evals = append(t.Evals, e)
+	for _, target := range t.Targets {
+		if acc >= target && !t.hit(target) {
+			t.Hits = append(t.Hits, TargetHit{Target: target, Epoch: epoch, GridSamples: g, SamplesSeen: seen, TrainSeconds: seconds})
 		}
 	}
 	return nil
@@ -282,12 +437,23 @@ func (t *Trainer) hit(target float64) bool {
 	return false
 }
 
-// Hit returns the record of the first epoch that reached target, if any.
+// Hit returns the record of the first grid point that reached target, if
+// any.
 func (t *Trainer) Hit(target float64) (TargetHit, bool) {
 	for _, h := range t.Hits {
 		if h.Target == target {
 			return h, true
 		}
 	}
-	return TargetHit{}, false
+	return TargetHit{Target: target}, false
+}
+
+// TargetHits returns one record per target of Targets, in their order:
+// the hit when reached, else {Target} alone.
+func (t *Trainer) TargetHits() []TargetHit {
+	out := make([]TargetHit, len(t.Targets))
+	for i, tg := range t.Targets {
+		out[i], _ = t.Hit(tg)
+	}
+	return out
 }

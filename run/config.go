@@ -30,10 +30,24 @@ type Config struct {
 	Subset int `json:"subset,omitempty"`
 	// Schedule holds the SGD-S knobs (used when Sampler is "sgds").
 	Schedule *sampler.ScheduleConfig `json:"schedule,omitempty"`
+	// Frac is the fraction of the training set RS2 visits per epoch (used
+	// when Sampler is "rs2"), in (0, 1].
+	Frac float64 `json:"frac,omitempty"`
+	// EvalEvery is the step of the evaluation grid in samples
+	// (engine.Trainer.EvalEvery): 0 for the default (the largest multiple
+	// of the batch that is at most a sixth of the training set), else at
+	// least the batch size.
+	EvalEvery int `json:"eval_every,omitempty"`
 }
 
-// Samplers lists the sample orders NewOrder knows.
-var Samplers = []string{"uniform", "sequential", "sgds"}
+// Samplers lists the sample orders NewOrder knows: uniform (a fresh
+// shuffle per epoch, without replacement), uniform-replace (N uniform
+// draws with replacement per epoch), rs2 (a fresh random Frac·N subset per
+// epoch, without replacement), sequential, and sgds.
+var Samplers = []string{"uniform", "uniform-replace", "rs2", "sequential", "sgds"}
+
+// MaxEvalEvery bounds EvalEvery (2^40 samples).
+const MaxEvalEvery = 1 << 40
 
 // Validate reports the first invalid setting, naming its flag. The rules
 // are those of the packages that use the settings (engine.Config for the
@@ -71,8 +85,18 @@ func (c Config) Validate() error {
 	if _, err := engine.PickScore(engine.StepStats{GradNorms: []float32{}}, c.Score); err != nil {
 		return fmt.Errorf("--score: %w", err)
 	}
+	if c.EvalEvery != 0 && (c.EvalEvery < c.Batch || c.EvalEvery > MaxEvalEvery) {
+		return fmt.Errorf("--eval-every must be 0 (the default grid) or in [batch %d, %d] samples, got %d", c.Batch, int64(MaxEvalEvery), c.EvalEvery)
+	}
+	if c.Sampler != "rs2" && c.Frac != 0 {
+		return fmt.Errorf("--frac applies to the rs2 sampler only, not to %q", c.Sampler)
+	}
 	switch c.Sampler {
-	case "uniform", "sequential":
+	case "uniform", "uniform-replace", "sequential":
+	case "rs2":
+		if !(c.Frac > 0 && c.Frac <= 1) {
+			return fmt.Errorf("--frac: the rs2 sampler needs a fraction in (0, 1], got %v", c.Frac)
+		}
 	case "sgds":
 		if c.Schedule == nil {
 			return fmt.Errorf("--sampler sgds needs a schedule configuration")

@@ -156,3 +156,41 @@ func TestLoadData(t *testing.T) {
 		}
 	}
 }
+
+// TestValidateBaselinesAndGrid checks the rs2 fraction, that --frac is
+// refused for other samplers, and the --eval-every range.
+func TestValidateBaselinesAndGrid(t *testing.T) {
+	ok := []func(c *Config){
+		func(c *Config) { c.Sampler, c.Schedule, c.Frac = "rs2", nil, 0.3 },
+		func(c *Config) { c.Sampler, c.Schedule, c.Frac = "rs2", nil, 1 },
+		func(c *Config) { c.Sampler, c.Schedule = "uniform-replace", nil },
+		func(c *Config) { c.EvalEvery = 64 },
+		func(c *Config) { c.EvalEvery = 10000 },
+	}
+	for i, set := range ok {
+		c := validConfig()
+		set(&c)
+		if err := c.Validate(); err != nil {
+			t.Errorf("case %d: %v", i, err)
+		}
+	}
+	bad := []struct {
+		flag string
+		set  func(c *Config)
+	}{
+		{"--frac", func(c *Config) { c.Sampler, c.Schedule = "rs2", nil }},
+		{"--frac", func(c *Config) { c.Sampler, c.Schedule, c.Frac = "rs2", nil, 1.5 }},
+		{"--frac", func(c *Config) { c.Sampler, c.Schedule, c.Frac = "rs2", nil, math.NaN() }},
+		{"--frac", func(c *Config) { c.Sampler, c.Schedule, c.Frac = "uniform", nil, 0.3 }},
+		{"--eval-every", func(c *Config) { c.EvalEvery = 63 }},
+		{"--eval-every", func(c *Config) { c.EvalEvery = -1 }},
+		{"--eval-every", func(c *Config) { c.EvalEvery = MaxEvalEvery + 1 }},
+	}
+	for _, b := range bad {
+		c := validConfig()
+		b.set(&c)
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), b.flag) {
+			t.Errorf("%s: got %v", b.flag, err)
+		}
+	}
+}

@@ -41,6 +41,10 @@ func NewOrder(c Config, n int) (engine.Order, error) {
 	switch c.Sampler {
 	case "uniform":
 		return sampler.NewShuffled(n, seed)
+	case "uniform-replace":
+		return sampler.NewWithReplacement(n, seed)
+	case "rs2":
+		return sampler.NewRS2(n, c.Frac, seed)
 	case "sequential":
 		return sampler.NewSequential(n)
 	case "sgds":
@@ -96,7 +100,7 @@ func NewTrainer(c Config, d *Data, init []engine.Param, h Hooks) (*engine.Traine
 		return nil, err
 	}
 	t := &engine.Trainer{Net: net, Train: d.Train, Test: d.Test, Val: d.Val, Order: order,
-		Score: c.Score, Epochs: c.Epochs, Targets: h.Targets, Progress: h.Progress, OnStep: h.OnStep}
+		Score: c.Score, Epochs: c.Epochs, EvalEvery: c.EvalEvery, Targets: h.Targets, Progress: h.Progress, OnStep: h.OnStep}
 	if h.OnEpoch != nil {
 		t.OnEpoch = func(m engine.EpochMetrics) error { return h.OnEpoch(t, m) }
 	}

@@ -45,7 +45,9 @@ type CheckpointMeta struct {
 	Config  json.RawMessage `json:"config"` // the run's configuration, as the command line recorded it
 	History []EpochMetrics  `json:"history"`
 	Hits    []TargetHit     `json:"hits"`
-	Partial *PartialEpoch   `json:"partial,omitempty"`
+	// Evals are the evaluations on the grid so far (Trainer.Evals).
+	Evals   []GridEval    `json:"evals,omitempty"`
+	Partial *PartialEpoch `json:"partial,omitempty"`
 }
 
 // Checkpoint is everything needed to continue a run: parameters, momentum,
@@ -58,9 +60,15 @@ type Checkpoint struct {
 	OrderState []byte
 }
 
+// CheckpointVersion is the format version this sgds writes and reads.
+// Version 2 records the SGD-S settings of its configuration with
+// snake_case keys and the grid evaluations; a version 1 checkpoint's
+// PascalCase settings would silently read as defaults, so it is refused.
+const CheckpointVersion = 2
+
 const (
-	checkpointMagic   = "SGDSCKPT"
-	checkpointVersion = 1
+	checkpointMagic = "SGDSCKPT"
+	checkpointVersion = CheckpointVersion
 	// MaxCheckpointBytes bounds the checkpoint file that is read. A real one
 	// is a few MB (the parameters and momentum of the MLP are 1.6 MB; the
 	// SGD-S order's state and an interrupted epoch's plan over 60,000
@@ -260,7 +268,10 @@ func checkHead(h []byte) error {
 		return fmt.Errorf("%w: not an sgds checkpoint (wrong magic)", ErrBadCheckpoint)
 	}
 	if v := binary.LittleEndian.Uint32(h[len(checkpointMagic):]); v != checkpointVersion {
-		return fmt.Errorf("%w: version %d, this sgds reads version %d", ErrBadCheckpoint, v, checkpointVersion)
+		if v < checkpointVersion {
+			return fmt.Errorf("%w: format version %d, written by an older sgds whose settings this one would misread; this sgds reads version %d: start the run again (sgds train --force)", ErrBadCheckpoint, v, checkpointVersion)
+		}
+		return fmt.Errorf("%w: format version %d, written by a newer sgds; this sgds reads version %d", ErrBadCheckpoint, v, checkpointVersion)
 	}
 	return nil
 }
@@ -277,7 +288,7 @@ func (t *Trainer) Snapshot(model string, config json.RawMessage, partial *Partia
 		return nil, fmt.Errorf("checkpoint: reading the momentum: %w", err)
 	}
 	c := &Checkpoint{
-		Meta:     CheckpointMeta{Model: model, Config: config, History: t.History, Hits: t.Hits, Partial: partial},
+		Meta:     CheckpointMeta{Model: model, Config: config, History: t.History, Hits: t.Hits, Evals: t.Evals, Partial: partial},
 		Params:   params,
 		Velocity: velocity,
 	}
@@ -313,6 +324,7 @@ func (t *Trainer) Restore(c *Checkpoint) error {
 		}
 	}
 	t.Resume(c.Meta.History, c.Meta.Hits)
+	t.ResumeEvals(c.Meta.Evals)
 	if p := c.Meta.Partial; p != nil {
 		if p.Epoch != t.done+1 || p.Pos < 0 || p.Pos > len(p.Plan.Indices) ||
 			(p.Plan.Weights != nil && len(p.Plan.Weights) != len(p.Plan.Indices)) {
@@ -445,6 +457,43 @@ func (c *Checkpoint) Validate() error {
 		}
 		prevSeconds, prevSeen = e.TrainSeconds, e.SamplesSeen
 	}
+	last := len(h) // the last epoch an evaluation may belong to
+	if c.Meta.Partial != nil {
+		last++
+	}
+	var prev GridEval
+	for i, e := range c.Meta.Evals {
+		f := fmt.Sprintf("evals[%d]", i)
+		switch {
+		case e.GridSamples <= prev.GridSamples:
+			return ckField(f+".grid_samples", "is %d after %d (grid points increase)", e.GridSamples, prev.GridSamples)
+		case e.SamplesSeen < e.GridSamples || e.SamplesSeen < prev.SamplesSeen:
+			return ckField(f+".samples_seen", "is %d at grid point %d after %d", e.SamplesSeen, e.GridSamples, prev.SamplesSeen)
+		case e.Epoch < max(prev.Epoch, 1) || e.Epoch > last:
+			return ckField(f+".epoch", "is %d, want one of epochs %d..%d", e.Epoch, max(prev.Epoch, 1), last)
+		case e.ValAcc == nil && e.TestAcc == nil:
+			return ckField(f, "has no accuracy")
+		}
+		checks := []numField{{".train_seconds", e.TrainSeconds, maxSeconds}, {".eval_seconds", e.EvalSeconds, maxSeconds}}
+		for _, p := range []struct {
+			name string
+			x    *float64
+			max  float64
+		}{{".val_acc", e.ValAcc, 1}, {".val_loss", e.ValLoss, maxLoss}, {".test_acc", e.TestAcc, 1}, {".test_loss", e.TestLoss, maxLoss}} {
+			if p.x != nil {
+				checks = append(checks, numField{p.name, *p.x, p.max})
+			}
+		}
+		for _, k := range checks {
+			if err := checkNumber(f+k.field, k.x, k.max); err != nil {
+				return err
+			}
+		}
+		if e.TrainSeconds < prev.TrainSeconds {
+			return ckField(f+".train_seconds", "is %v, less than the %v before it", e.TrainSeconds, prev.TrainSeconds)
+		}
+		prev = e
+	}
 	for i, hit := range c.Meta.Hits {
 		f := fmt.Sprintf("hits[%d]", i)
 		if !(hit.Target > 0 && hit.Target <= 1) {
@@ -455,12 +504,24 @@ func (c *Checkpoint) Validate() error {
 				return ckField(f+".target", "%v is recorded twice", hit.Target)
 			}
 		}
-		if hit.Epoch < 1 || hit.Epoch > len(h) {
-			return ckField(f+".epoch", "is %d, the history has epochs 1..%d", hit.Epoch, len(h))
+		if hit.Epoch < 1 || hit.Epoch > last {
+			return ckField(f+".epoch", "is %d, the run has epochs 1..%d", hit.Epoch, last)
 		}
-		if e := h[hit.Epoch-1]; hit.TrainSeconds != e.TrainSeconds || hit.SamplesSeen != e.SamplesSeen {
-			return ckField(f, "at epoch %d says %v s and %d samples, the history %v s and %d samples",
-				hit.Epoch, hit.TrainSeconds, hit.SamplesSeen, e.TrainSeconds, e.SamplesSeen)
+		if err := checkNumber(f+".train_seconds", hit.TrainSeconds, maxSeconds); err != nil {
+			return err
+		}
+		if hit.SamplesSeen < 0 || hit.GridSamples < 0 || hit.SamplesSeen < hit.GridSamples {
+			return ckField(f, "at grid point %d says %d samples", hit.GridSamples, hit.SamplesSeen)
+		}
+		found := len(c.Meta.Evals) == 0 // without evaluations there is nothing to match
+		for _, e := range c.Meta.Evals {
+			if e.GridSamples == hit.GridSamples && e.SamplesSeen == hit.SamplesSeen && e.Epoch == hit.Epoch && e.TrainSeconds == hit.TrainSeconds {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return ckField(f, "at epoch %d, grid point %d (%d samples, %v s) matches no evaluation of evals", hit.Epoch, hit.GridSamples, hit.SamplesSeen, hit.TrainSeconds)
 		}
 	}
 	if p := c.Meta.Partial; p != nil {

@@ -26,11 +26,15 @@ func sampleCheckpoint() *engine.Checkpoint { return sampleCheckpointOf("mlp") }
 
 func sampleCheckpointOf(model string) *engine.Checkpoint {
 	m, _ := engine.LookupModel(model)
-	acc := 0.5
+	acc, loss := 0.5, 0.7
 	return &engine.Checkpoint{
 		Meta: engine.CheckpointMeta{Model: model, Config: []byte(`{"x":1}`),
 			History: []engine.EpochMetrics{{Epoch: 1, TrainLoss: 0.3, TestAcc: 0.9, ValAcc: &acc, TrainSeconds: 1.5, SamplesSeen: 100, EpochSamples: 100}},
-			Hits:    []engine.TargetHit{{Target: 0.8, Epoch: 1, TrainSeconds: 1.5, SamplesSeen: 100}},
+			Hits:    []engine.TargetHit{{Target: 0.8, Epoch: 1, GridSamples: 100, TrainSeconds: 1.5, SamplesSeen: 100}},
+			Evals: []engine.GridEval{
+				{GridSamples: 50, SamplesSeen: 50, Epoch: 1, TrainSeconds: 0.7, ValAcc: &acc, ValLoss: &loss},
+				{GridSamples: 100, SamplesSeen: 100, Epoch: 1, TrainSeconds: 1.5, ValAcc: &acc, ValLoss: &loss},
+			},
 			Partial: &engine.PartialEpoch{Epoch: 2, Plan: sampler.Plan{Indices: []int{3, 1, 2}}, Pos: 1, Steps: 1}},
 		Params:     engine.InitParams(m, 1),
 		Velocity:   engine.InitParams(m, 2),
@@ -176,7 +180,16 @@ func TestCheckpointFields(t *testing.T) {
 		{"validation accuracy below 0", func(m *engine.CheckpointMeta) { v := -0.1; m.History[0].ValAcc = &v }, "history[0].val_acc"},
 		{"huge loss", func(m *engine.CheckpointMeta) { m.History[0].TrainLoss = 1e300 }, "history[0].train_loss"},
 		{"negative kept", func(m *engine.CheckpointMeta) { m.History[0].Kept = &neg }, "history[0].kept"},
-		{"hit at an epoch not done", func(m *engine.CheckpointMeta) { m.Hits[0].Epoch = 2 }, "hits[0].epoch"},
+		{"hit at an epoch not begun", func(m *engine.CheckpointMeta) { m.Hits[0].Epoch = 3 }, "hits[0].epoch"},
+		{"hit in the interrupted epoch without one", func(m *engine.CheckpointMeta) { m.Hits[0].Epoch = 2; m.Partial = nil }, "hits[0].epoch"},
+		{"hit matching no evaluation", func(m *engine.CheckpointMeta) { m.Hits[0].GridSamples = 60 }, "hits[0]"},
+		{"evaluation grid not increasing", func(m *engine.CheckpointMeta) { m.Evals[1].GridSamples = 50 }, "evals[1].grid_samples"},
+		{"evaluation before its grid point", func(m *engine.CheckpointMeta) { m.Evals[0].SamplesSeen = 49 }, "evals[0].samples_seen"},
+		{"evaluation accuracy above 1", func(m *engine.CheckpointMeta) { v := 1.5; m.Evals[0].ValAcc = &v }, "evals[0].val_acc"},
+		{"evaluation loss huge", func(m *engine.CheckpointMeta) { v := 1e300; m.Evals[1].ValLoss = &v }, "evals[1].val_loss"},
+		{"evaluation time negative", func(m *engine.CheckpointMeta) { m.Evals[1].TrainSeconds = -1 }, "evals[1].train_seconds"},
+		{"evaluation without accuracy", func(m *engine.CheckpointMeta) { m.Evals[0].ValAcc = nil }, "evals[0]"},
+		{"evaluation in an epoch not begun", func(m *engine.CheckpointMeta) { m.Evals[1].Epoch = 3 }, "evals[1].epoch"},
 		{"hit target 0", func(m *engine.CheckpointMeta) { m.Hits[0].Target = 0 }, "hits[0].target"},
 		{"hit target twice", func(m *engine.CheckpointMeta) { m.Hits = append(m.Hits, m.Hits[0]) }, "hits[1].target"},
 		{"hit time not the epoch's", func(m *engine.CheckpointMeta) { m.Hits[0].TrainSeconds = -5 }, "hits[0]"},
@@ -204,6 +217,27 @@ func TestCheckpointFields(t *testing.T) {
 
 // TestCheckpointRun: a checkpoint is checked against the configuration it
 // was saved with before a run is built for it.
+// TestCheckpointOldVersion refuses a version 1 checkpoint (its SGD-S
+// settings had PascalCase keys that would read as defaults) saying why.
+func TestCheckpointOldVersion(t *testing.T) {
+	b, err := sampleCheckpoint().MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	binary.LittleEndian.PutUint32(b[8:], 1)
+	p := filepath.Join(t.TempDir(), engine.CheckpointFile)
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = engine.LoadCheckpoint(p)
+	if !errors.Is(err, engine.ErrBadCheckpoint) || !strings.Contains(err.Error(), "version 1") || !strings.Contains(err.Error(), "older sgds") {
+		t.Fatalf("err = %v", err)
+	}
+	if _, err := engine.UnmarshalCheckpoint(b); !errors.Is(err, engine.ErrBadCheckpoint) || !strings.Contains(err.Error(), "version 1") {
+		t.Fatalf("UnmarshalCheckpoint: %v", err)
+	}
+}
+
 func TestCheckpointRun(t *testing.T) {
 	t.Setenv(limits.EnvBudget, "")
 	ok := engine.CheckpointRun{Epochs: 3, Batch: 1, TrainN: 10}
@@ -277,7 +311,7 @@ func TestLoadCheckpointSpecialFiles(t *testing.T) {
 		{"directory", func(p string) error { return os.Mkdir(p, 0o755) }, safefile.ErrNotRegular, "a directory"},
 		{"sparse 2 GB", func(p string) error { return os.Truncate(p, 2_000_000_000) }, engine.ErrBadCheckpoint, "wrong magic"},
 		{"sparse 2 GB with a valid head", func(p string) error {
-			head := binary.LittleEndian.AppendUint32([]byte("SGDSCKPT"), 1)
+			head := binary.LittleEndian.AppendUint32([]byte("SGDSCKPT"), engine.CheckpointVersion)
 			if err := os.WriteFile(p, head, 0o644); err != nil {
 				return err
 			}

@@ -21,7 +21,42 @@ type Set struct {
 	Rows    int
 	Cols    int
 	Classes int
+	// Norm is the normalisation the pixels went through (the training
+	// set's, for every part of a data set).
+	Norm Normalisation
 }
+
+// Normalisation is the per-pixel map x' = (x/255 − Mean)/Std of a Set.
+type Normalisation struct {
+	Mean float64 `json:"mean"`
+	Std  float64 `json:"std"`
+	// Source is NormPublished or NormTraining.
+	Source string `json:"source"`
+	// Images is the number of training images Mean and Std were computed
+	// over (0 for published constants).
+	Images int `json:"images,omitempty"`
+}
+
+// The sources of a Normalisation.
+const (
+	// NormPublished: the constants published with the data set (MNIST's
+	// 0.1307/0.3081, Fashion-MNIST's computed once over its 60,000
+	// training images), whatever the subset.
+	NormPublished = "published"
+	// NormTraining: the mean and the (population) standard deviation of
+	// the pixels x/255 of the training images a run trains on, after
+	// --subset and --val, accumulated in float64.
+	NormTraining = "training images"
+)
+
+// Bounds of a Custom data set.
+const (
+	// MinSide and MaxSide bound the rows and the columns of an image (the
+	// cnn needs at least 16×16, engine.ModelFor).
+	MinSide, MaxSide = 8, 4096
+	// MinClasses and MaxClasses bound the number of classes.
+	MinClasses, MaxClasses = 2, 1000
+)
 
 // Pixels is the number of pixels of one image.
 func (s *Set) Pixels() int { return s.Rows * s.Cols }
@@ -40,8 +75,8 @@ func (s *Set) Split(n int) (head, tail *Set, err error) {
 	}
 	p := s.Pixels()
 	k := s.N - n
-	head = &Set{Name: s.Name, Images: s.Images[:k*p], Labels: s.Labels[:k], N: k, Rows: s.Rows, Cols: s.Cols, Classes: s.Classes}
-	tail = &Set{Name: s.Name + "-val", Images: s.Images[k*p:], Labels: s.Labels[k:], N: n, Rows: s.Rows, Cols: s.Cols, Classes: s.Classes}
+	head = &Set{Name: s.Name, Images: s.Images[:k*p], Labels: s.Labels[:k], N: k, Rows: s.Rows, Cols: s.Cols, Classes: s.Classes, Norm: s.Norm}
+	tail = &Set{Name: s.Name + "-val", Images: s.Images[k*p:], Labels: s.Labels[k:], N: n, Rows: s.Rows, Cols: s.Cols, Classes: s.Classes, Norm: s.Norm}
 	return head, tail, nil
 }
 
@@ -51,8 +86,12 @@ type Spec struct {
 	Name                     string
 	TrainImages, TrainLabels string
 	TestImages, TestLabels   string
-	Mean, Std                float64
-	Classes                  int
+	// Custom is true for the "idx" data set: its image shape, classes and
+	// normalisation come from its files (Rows, Cols, Classes, Mean and Std
+	// are 0), and it is only read from an explicit folder.
+	Custom    bool
+	Mean, Std float64
+	Classes   int
 	// Rows×Cols is the shape of every image; MaxTrain and MaxTest bound
 	// the number of samples of each part. Headers are checked against them
 	// before any payload is read.
@@ -81,6 +120,15 @@ var specs = map[string]Spec{
 		Missing: "run ./build.sh (it downloads " + MNISTModule + "@" + MNISTVersion +
 			" through the Go module proxy into data/mnist), or point --data / SGDS_DATA at a folder holding the four MNIST .gz files",
 	},
+	Custom: {
+		Name:        Custom,
+		TrainImages: "train-images-idx3-ubyte.gz", TrainLabels: "train-labels-idx1-ubyte.gz",
+		TestImages: "t10k-images-idx3-ubyte.gz", TestLabels: "t10k-labels-idx1-ubyte.gz",
+		Custom:   true,
+		MaxTrain: maxIDXCount, MaxTest: maxIDXCount,
+		Missing: "--dataset idx reads four gzipped IDX files from the --data folder: train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, " +
+			"t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz (single-channel images of unsigned bytes, 8x8 to 4096x4096; labels 0 … 999)",
+	},
 	"fashion-mnist": {
 		Name:        "fashion-mnist",
 		TrainImages: "train-images-idx3-ubyte.gz", TrainLabels: "train-labels-idx1-ubyte.gz",
@@ -93,8 +141,12 @@ var specs = map[string]Spec{
 	},
 }
 
+// Custom names the data set read from the folder a run names (--dataset
+// idx --data DIR): any single-channel IDX data set (see the package doc).
+const Custom = "idx"
+
 // Names lists the data sets Load knows.
-func Names() []string { return []string{"mnist", "fashion-mnist"} }
+func Names() []string { return []string{"mnist", "fashion-mnist", Custom} }
 
 // Lookup returns the Spec of a data set by name.
 func Lookup(name string) (Spec, error) {
@@ -111,11 +163,15 @@ var ErrMissingData = errors.New("data set not found")
 // Locate returns the folder holding the named data set's files. An explicit
 // dir wins; otherwise MNIST is looked for in data/mnist of the working
 // directory or any parent (where build.sh puts it), then in the Go module
-// cache; Fashion-MNIST in data/fashion-mnist, then FashionDir.
+// cache; Fashion-MNIST in data/fashion-mnist, then FashionDir. The Custom
+// data set needs dir.
 func Locate(name, dir string) (string, error) {
 	spec, err := Lookup(name)
 	if err != nil {
 		return "", err
+	}
+	if spec.Custom && dir == "" {
+		return "", fmt.Errorf("%w: --dataset %s needs --data DIR: %s", ErrMissingData, name, spec.Missing)
 	}
 	if dir != "" {
 		st, err := os.Stat(dir)
@@ -188,7 +244,11 @@ func Load(name, dir string) (train, test *Set, err error) {
 // o.Subset (all but the last o.Val if o.Subset is 0) followed by the last
 // o.Val, so that train.Split(o.Val) gives the subset and the validation
 // split. Every file is validated whole (shape, counts, labels, gzip
-// checksum); the images not kept are decompressed but never stored.
+// checksum); the images not kept are decompressed but never stored. A
+// Custom data set takes its shape and classes from the training files and
+// its normalisation from the training images kept before the validation
+// split (the first o.Subset, or all but the last o.Val); its test set must
+// have the same shape and labels among the same classes.
 func LoadWith(name, dir string, o Options) (train, test *Set, err error) {
 	spec, err := Lookup(name)
 	if err != nil {
@@ -204,15 +264,33 @@ func LoadWith(name, dir string, o Options) (train, test *Set, err error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	train, err = loadPair(spec, "train", filepath.Join(dir, spec.TrainImages), filepath.Join(dir, spec.TrainLabels), spec.MaxTrain, o)
+	w := shape{}
+	if !spec.Custom {
+		w = shape{rows: spec.Rows, cols: spec.Cols, classes: spec.Classes,
+			norm: &Normalisation{Mean: spec.Mean, Std: spec.Std, Source: NormPublished}}
+	}
+	train, err = loadPair(spec, "train", filepath.Join(dir, spec.TrainImages), filepath.Join(dir, spec.TrainLabels), spec.MaxTrain, o, w)
 	if err != nil {
 		return nil, nil, err
 	}
-	test, err = loadPair(spec, "test", filepath.Join(dir, spec.TestImages), filepath.Join(dir, spec.TestLabels), spec.MaxTest, Options{})
+	if spec.Custom {
+		w = shape{rows: train.Rows, cols: train.Cols, classes: train.Classes, norm: &train.Norm, fromTrain: true}
+	}
+	test, err = loadPair(spec, "test", filepath.Join(dir, spec.TestImages), filepath.Join(dir, spec.TestLabels), spec.MaxTest, Options{}, w)
 	if err != nil {
 		return nil, nil, err
 	}
 	return train, test, nil
+}
+
+// shape is what loadPair checks a part against; its zero value takes the
+// shape and the classes from the files and computes the normalisation.
+type shape struct {
+	rows, cols, classes int
+	norm                *Normalisation
+	// fromTrain: rows, cols and classes are the training set's (a Custom
+	// data set's test part), which the errors say.
+	fromTrain bool
 }
 
 // loadPair reads a label file and its image file. Everything that sizes an
@@ -220,25 +298,56 @@ func LoadWith(name, dir string, o Options) (train, test *Set, err error) {
 // max), the image shape, the image count (the label count), the selection
 // o and the memory budget; then the image payload is streamed one image at
 // a time and only the selected images are normalised.
-func loadPair(spec Spec, part, imagesPath, labelsPath string, max int, o Options) (*Set, error) {
-	ls, err := openIDX(labelsPath, magicLabels)
+func loadPair(spec Spec, part, imagesPath, labelsPath string, max int, o Options, w shape) (*Set, error) {
+	ls, err := openIDX(labelsPath, labelMagics(spec)...)
 	if err != nil {
 		return nil, missingHint(spec, err)
 	}
-	labels, err := ls.labels(spec.Classes, max, fmt.Sprintf("the %s %s set", spec.Name, part))
+	what := fmt.Sprintf("the %s %s set", spec.Name, part)
+	var labels []int32
+	switch {
+	case w.classes == 0:
+		labels, err = ls.labels(max, what, func(v int64, i int) error {
+			if v >= MaxClasses {
+				return unsupported(labelsPath, "label %d at index %d: sgds trains at most %d classes (labels 0 … %d)", v, i, MaxClasses, MaxClasses-1)
+			}
+			return nil
+		})
+	case w.fromTrain:
+		labels, err = ls.labels(max, what, below(labelsPath, w.classes, " (the classes of the training labels)"))
+	default:
+		labels, err = ls.labels(max, what, below(labelsPath, w.classes, ""))
+	}
 	ls.Close()
 	if err != nil {
 		return nil, err
 	}
-	is, err := openIDX(imagesPath, magicImages)
+	classes := w.classes
+	if classes == 0 {
+		if classes, err = countClasses(labelsPath, labels); err != nil {
+			return nil, err
+		}
+	}
+	is, err := openIDX(imagesPath, imageMagics(spec)...)
 	if err != nil {
 		return nil, missingHint(spec, err)
 	}
 	defer is.Close()
-	n, rows, cols := is.dims[0], is.dims[1], is.dims[2]
+	is.images = true
+	n := is.dims[0]
+	rows, cols, err := imageShape(is)
+	if err != nil {
+		return nil, err
+	}
 	switch {
-	case rows != spec.Rows || cols != spec.Cols:
-		return nil, corrupt(imagesPath, "images are %dx%d, want %dx%d", rows, cols, spec.Rows, spec.Cols)
+	case w.rows > 0 && (rows != w.rows || cols != w.cols):
+		if w.fromTrain {
+			return nil, corrupt(imagesPath, "images are %dx%d, the training images %dx%d", rows, cols, w.rows, w.cols)
+		}
+		return nil, corrupt(imagesPath, "images are %dx%d, want %dx%d", rows, cols, w.rows, w.cols)
+	case rows < MinSide || cols < MinSide || rows > MaxSide || cols > MaxSide:
+		return nil, unsupported(imagesPath, "images are %dx%d: sgds trains on images of %dx%d to %dx%d (the cnn needs at least 16x16)",
+			rows, cols, MinSide, MinSide, MaxSide, MaxSide)
 	case n > max:
 		return nil, corrupt(imagesPath, "header announces %d images, the %s %s set has at most %d", n, spec.Name, part, max)
 	case n != len(labels):
@@ -257,22 +366,52 @@ func loadPair(spec Spec, part, imagesPath, labelsPath string, max int, o Options
 	if err := limits.Check(imagesPath+": images kept", int64(keep), int64(pixels)*4+4); err != nil {
 		return nil, err
 	}
-	lut := normTable(spec.Mean, spec.Std)
 	images := make([]float32, keep*pixels)
 	kept := make([]int32, 0, keep)
+	var lut *[256]float32
+	if w.norm != nil {
+		lut = normTable(w.norm.Mean, w.norm.Std)
+	}
+	var hist [256]int64 // of the first head images, when lut is nil
 	err = is.stream(pixels, func(i int, img []byte) error {
 		if i >= head && i < n-o.Val {
 			return nil
 		}
 		out := images[len(kept)*pixels:][:pixels]
-		for j, b := range img {
-			out[j] = lut[b]
+		switch {
+		case lut != nil:
+			for j, b := range img {
+				out[j] = lut[b]
+			}
+		case i < head:
+			for j, b := range img {
+				out[j] = float32(b)
+				hist[b]++
+			}
+		default:
+			for j, b := range img {
+				out[j] = float32(b)
+			}
 		}
 		kept = append(kept, labels[i])
 		return nil
 	})
 	if err != nil {
 		return nil, err
+	}
+	norm := Normalisation{}
+	if w.norm != nil {
+		norm = *w.norm
+	} else {
+		norm.Mean, norm.Std = histStats(&hist)
+		norm.Source, norm.Images = NormTraining, head
+		if !(norm.Std >= 1e-6) {
+			return nil, unsupported(imagesPath, "every pixel of the %d training images kept is %g: nothing to normalise or learn", head, norm.Mean*255)
+		}
+		lut = normTable(norm.Mean, norm.Std)
+		for j, v := range images {
+			images[j] = lut[int(v)]
+		}
 	}
 	return &Set{
 		Name:    spec.Name + "-" + part,
@@ -281,8 +420,61 @@ func loadPair(spec Spec, part, imagesPath, labelsPath string, max int, o Options
 		N:       keep,
 		Rows:    rows,
 		Cols:    cols,
-		Classes: spec.Classes,
+		Classes: classes,
+		Norm:    norm,
 	}, nil
+}
+
+// labelMagics and imageMagics are the IDX magic numbers a data set's
+// label and image files may have.
+func labelMagics(spec Spec) []uint32 {
+	if spec.Custom {
+		return []uint32{magicLabels, magicLabels16, magicLabels32}
+	}
+	return []uint32{magicLabels}
+}
+
+func imageMagics(spec Spec) []uint32 {
+	if spec.Custom {
+		return []uint32{magicImages, magicImages4}
+	}
+	return []uint32{magicImages}
+}
+
+// imageShape returns the rows and columns of the images of s: (N, rows,
+// cols), or (N, 1, rows, cols) or (N, rows, cols, 1) for an IDX4 file; any
+// other IDX4 shape has more than one channel.
+func imageShape(s *idxStream) (rows, cols int, err error) {
+	d := s.dims
+	switch {
+	case len(d) == 3:
+		return d[1], d[2], nil
+	case d[1] == 1:
+		return d[2], d[3], nil
+	case d[3] == 1:
+		return d[1], d[2], nil
+	}
+	return 0, 0, unsupported(s.path, "4-D images %v have more than one channel (neither dimension 1 nor 3 is 1): sgds reads single-channel images, "+
+		"(N, rows, cols), (N, 1, rows, cols) or (N, rows, cols, 1); convert them to grayscale", d)
+}
+
+// countClasses returns the number of classes of a Custom data set's
+// training labels: the largest label plus one, when at least MinClasses
+// distinct labels occur.
+func countClasses(path string, labels []int32) (int, error) {
+	var seen [MaxClasses]bool
+	top, distinct := int32(-1), 0
+	for _, l := range labels {
+		if !seen[l] {
+			seen[l] = true
+			distinct++
+		}
+		top = max(top, l)
+	}
+	if distinct < MinClasses {
+		return 0, unsupported(path, "the %d training labels hold %d distinct class(es), a classifier needs at least %d", len(labels), distinct, MinClasses)
+	}
+	return int(top) + 1, nil
 }
 
 func missingHint(spec Spec, err error) error {
@@ -311,20 +503,27 @@ func Normalise(pix []byte, mean, std float64) []float32 {
 	return out
 }
 
-// PixelStats returns the mean and standard deviation of pixels scaled to
-// [0, 1], accumulated in float64.
+// PixelStats returns the mean and (population) standard deviation of
+// pixels scaled to [0, 1], accumulated in float64: the normalisation a
+// Custom data set computes over its training images.
 func PixelStats(pix []byte) (mean, std float64) {
 	var hist [256]int64
 	for _, b := range pix {
 		hist[b]++
 	}
-	var s, ss float64
+	return histStats(&hist)
+}
+
+// histStats returns the mean and standard deviation of x/255 over the
+// pixels x counted in hist.
+func histStats(hist *[256]int64) (mean, std float64) {
+	var s, ss, n float64
 	for v, c := range hist {
 		x := float64(v) / 255
 		s += float64(c) * x
 		ss += float64(c) * x * x
+		n += float64(c)
 	}
-	n := float64(len(pix))
 	mean = s / n
 	return mean, math.Sqrt(ss/n - mean*mean)
 }

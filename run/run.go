@@ -58,13 +58,20 @@ func NewOrder(c Config, n int) (engine.Order, error) {
 	return nil, fmt.Errorf("--sampler: unknown sampler %q (known: %s)", c.Sampler, strings.Join(Samplers, ", "))
 }
 
-// NewNet builds the Net of c on its device with initial parameters init
-// (engine.InitParams of c.Seed when nil).
+// NewNet builds the Net of c's model for MNIST-sized data (28×28 images,
+// 10 classes: engine.LookupModel) on its device with initial parameters
+// init (engine.InitParams of c.Seed when nil). NewNetFor sizes the model
+// from the data set.
 func NewNet(c Config, init []engine.Param) (engine.Net, error) {
 	m, err := engine.LookupModel(c.Model)
 	if err != nil {
 		return nil, err
 	}
+	return newNet(c, m, init)
+}
+
+// newNet builds model m on c's device.
+func newNet(c Config, m engine.ModelSpec, init []engine.Param) (engine.Net, error) {
 	b, err := engine.LookupBackend(c.Device)
 	if err != nil {
 		return nil, err
@@ -83,14 +90,14 @@ type Hooks struct {
 	Targets  []float64
 }
 
-// NewTrainer validates c, builds its Net (from init, or from c.Seed when
-// init is nil) and its Order, and returns a Trainer over d with the hooks;
-// the caller must Close the trainer's Net.
+// NewTrainer validates c, builds its Net sized for d (NewNetFor: from
+// init, or from c.Seed when init is nil) and its Order, and returns a
+// Trainer over d with the hooks; the caller must Close the trainer's Net.
 func NewTrainer(c Config, d *Data, init []engine.Param, h Hooks) (*engine.Trainer, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	net, err := NewNet(c, init)
+	net, err := NewNetFor(c, d, init)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -15,6 +16,8 @@ import (
 
 	"github.com/sgds/sgds/engine"
 	"github.com/sgds/sgds/internal/atomicfile"
+	"github.com/sgds/sgds/internal/limits"
+	"github.com/sgds/sgds/internal/provenance"
 	"github.com/sgds/sgds/run"
 )
 
@@ -26,15 +29,15 @@ type Range struct{ First, Last int }
 
 func (r Range) String() string { return fmt.Sprintf("%d-%d", r.First, r.Last) }
 
-// PatternRanges returns the ranges of docs/METHOD.md §2 for a run of n epochs:
-// all epochs, epochs 2…n, and the last two.
+// PatternRanges returns the ranges of docs/METHOD.md §2 for a run of n ≥ 2
+// epochs: all epochs, epochs 2…n, and the last two, each once (for n = 2
+// they are all epochs 1-2; for n = 3, epochs 2-3 are also the last two).
 func PatternRanges(n int) []Range {
-	rs := []Range{{1, n}}
-	if n >= 3 {
-		rs = append(rs, Range{2, n})
-	}
-	if n >= 2 && n-1 != 2 {
-		rs = append(rs, Range{n - 1, n})
+	var rs []Range
+	for _, r := range []Range{{1, n}, {2, n}, {n - 1, n}} {
+		if r.First >= 1 && r.First < r.Last && !slices.Contains(rs, r) {
+			rs = append(rs, r)
+		}
 	}
 	return rs
 }
@@ -51,6 +54,8 @@ type PatternsResult struct {
 	Chance map[string]float64 `json:"chance"`
 	// FinalTestAcc[shuffle] is the test accuracy after the last epoch.
 	FinalTestAcc map[string]float64 `json:"final_test_acc"`
+	// Provenance records what produced the result (set by the caller).
+	Provenance *provenance.Provenance `json:"provenance,omitempty"`
 }
 
 // DecileBins returns, for each sample, its bin when losses are sorted in
@@ -102,6 +107,10 @@ func StayPercent(bins [][]uint8, r Range) []float64 {
 func Patterns(ctx context.Context, c run.Config, d *run.Data, log io.Writer) (*PatternsResult, error) {
 	if c.Epochs < 2 {
 		return nil, fmt.Errorf("--epochs must be ≥ 2 for patterns, got %d", c.Epochs)
+	}
+	// Every epoch keeps a loss (float32) and a bin (uint8) per sample.
+	if err := limits.Check("--epochs", int64(c.Epochs), 5*int64(d.Train.N)); err != nil {
+		return nil, err
 	}
 	res := &PatternsResult{Config: c, Stay: map[string]map[string][]float64{}, Chance: map[string]float64{}, FinalTestAcc: map[string]float64{}}
 	ranges := PatternRanges(c.Epochs)

@@ -1,6 +1,12 @@
 package bench
 
-import "testing"
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/sgds/sgds/run"
+)
 
 func TestDecileBinsAndStay(t *testing.T) {
 	loss := make([]float32, 100)
@@ -34,5 +40,28 @@ func TestDecileBinsAndStay(t *testing.T) {
 	}
 	if rs := PatternRanges(5); len(rs) != 3 || rs[1] != (Range{2, 5}) || rs[2] != (Range{4, 5}) {
 		t.Fatalf("ranges %v", rs)
+	}
+}
+
+// TestPatternRangesDistinct lists every range once: with 2 epochs all
+// three ranges are epochs 1-2, and the table had each column twice.
+func TestPatternRangesDistinct(t *testing.T) {
+	want := map[int][]Range{
+		2: {{1, 2}},
+		3: {{1, 3}, {2, 3}},
+		4: {{1, 4}, {2, 4}, {3, 4}},
+		5: {{1, 5}, {2, 5}, {4, 5}},
+	}
+	for n, w := range want {
+		if got := PatternRanges(n); !slices.Equal(got, w) {
+			t.Errorf("PatternRanges(%d) = %v, want %v", n, got, w)
+		}
+	}
+	res := &PatternsResult{Config: run.Config{Epochs: 2}, Stay: map[string]map[string][]float64{
+		"off": {"1-2": make([]float64, Bins)}, "on": {"1-2": make([]float64, Bins)}},
+		Chance: map[string]float64{"1-2": 10}, FinalTestAcc: map[string]float64{}}
+	header := strings.SplitN(PatternsTable(res), "\n", 3)[1]
+	if strings.Count(header, "shufoff 1-2") != 1 || strings.Count(header, "shufon 1-2") != 1 {
+		t.Fatalf("table header %q", header)
 	}
 }

@@ -31,18 +31,9 @@ const FastPathBuilt = simdBuilt
 var fastOff atomic.Bool // set: use the portable path even where the vector one works
 
 // FastPath reports whether the kernels currently run their vector path: it
-// is built in, the CPU supports it, and SetFastPath(false) is not in force.
+// is built in, the CPU supports it, and UsePath has not selected the portable
+// path.
 func FastPath() bool { return simdBuilt && simdCPU && !fastOff.Load() }
-
-// SetFastPath turns the vector path on or off (where it is built and
-// supported) and returns the previous setting of FastPath. It exists for tests
-// and benchmarks that compare the two paths in one binary; flipping it while
-// kernels run on other goroutines makes their results mix the two paths.
-func SetFastPath(on bool) (was bool) {
-	was = FastPath()
-	fastOff.Store(!on)
-	return was
-}
 
 // The kernel paths Paths lists and UsePath selects.
 const (
@@ -66,9 +57,9 @@ func Paths() []string {
 
 // UsePath makes the kernels run path p (one of Paths) and returns the
 // function that restores the previous setting, for tests and benchmarks
-// that compare the paths in one binary: defer kernels.UsePath(p)(). Like
-// SetFastPath it must not be called while kernels run on other goroutines.
-// It panics on a path this binary does not run.
+// that compare the paths in one binary: defer kernels.UsePath(p)(). It
+// must not be called while kernels run on other goroutines (their results
+// would mix the paths), and it panics on a path this binary does not run.
 func UsePath(p string) (restore func()) {
 	if !slices.Contains(Paths(), p) {
 		panic(fmt.Sprintf("kernels: path %q is not available (have %v)", p, Paths()))

@@ -120,11 +120,3 @@ func ColumnSums(dst []float32, accumulate bool, src []float32, ld, rows, cols in
 		}
 	}
 }
-
-// SumRows is ColumnSums under its former name.
-//
-// Deprecated: use ColumnSums, whose name says that it returns one sum per
-// column.
-func SumRows(dst []float32, accumulate bool, src []float32, ld, rows, cols int) {
-	ColumnSums(dst, accumulate, src, ld, rows, cols)
-}

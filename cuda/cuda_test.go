@@ -6,13 +6,20 @@ import (
 	"testing"
 )
 
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 func newCtx(t *testing.T) *Context {
 	t.Helper()
 	c, err := NewContext(0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { c.Close() })
+	t.Cleanup(func() { must(t, c.Close()) })
 	return c
 }
 
@@ -42,7 +49,7 @@ func TestBuffers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	t.Cleanup(func() { must(t, s.Close()) })
 	for _, n := range []int{0, 1, 31, 32, 33, 1 << 20} {
 		b, err := Alloc[float32](c, n)
 		if err != nil {
@@ -103,7 +110,7 @@ func TestBuffers(t *testing.T) {
 			if err := d.CopyTo(s, got); err != nil || got[8] != -1 || got[30] != src[30] {
 				t.Fatalf("device copy: %v, %v", got[:32], err)
 			}
-			d.Free()
+			must(t, d.Free())
 		}
 		if err := b.Free(); err != nil {
 			t.Fatal(err)
@@ -121,7 +128,7 @@ func TestBuffers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ib.Free()
+	t.Cleanup(func() { must(t, ib.Free()) })
 	if err := ib.Fill(nil, -7); err != nil {
 		t.Fatal(err)
 	}
@@ -156,8 +163,8 @@ func TestEventsAndModules(t *testing.T) {
 	if ms, err := Elapsed(a, b); err != nil || ms < 0 {
 		t.Errorf("Elapsed = %v, %v", ms, err)
 	}
-	a.Close()
-	b.Close()
+	must(t, a.Close())
+	must(t, b.Close())
 	if err := a.Record(nil); !errors.Is(err, ErrClosed) {
 		t.Errorf("Record after Close: %v", err)
 	}
@@ -259,7 +266,7 @@ func TestSlice(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer b.Free()
+	t.Cleanup(func() { must(t, b.Free()) })
 	v, err := b.Slice(2, 5)
 	if err != nil || v.DevicePtr() != b.DevicePtr()+8 || v.Len() != 5 || !v.view {
 		t.Fatalf("Slice(2, 5) = %+v, %v", v, err)
@@ -290,7 +297,7 @@ func TestPinned(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer b.Free()
+	t.Cleanup(func() { must(t, b.Free()) })
 	if err := b.CopyFrom(nil, src); err != nil {
 		t.Fatal(err)
 	}
@@ -337,7 +344,7 @@ func TestHostKernels(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer m.Close()
+	t.Cleanup(func() { must(t, m.Close()) })
 	if _, err := m.Function("no_such_kernel"); err == nil {
 		t.Error("an unregistered kernel was found")
 	}
@@ -349,7 +356,7 @@ func TestHostKernels(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer b.Free()
+	t.Cleanup(func() { must(t, b.Free()) })
 	if err := b.CopyFrom(nil, []float32{1, 2, 3, 4}); err != nil {
 		t.Fatal(err)
 	}

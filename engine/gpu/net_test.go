@@ -39,8 +39,7 @@ func (b boundBackend) New(m engine.ModelSpec, init []engine.Param, cfg engine.Co
 		return nil, err
 	}
 	if err := n.BindTrain(b.train); err != nil {
-		n.Close()
-		return nil, err
+		return nil, errors.Join(err, n.Close())
 	}
 	return n, nil
 }

@@ -2,6 +2,7 @@ package device
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"flag"
 	"fmt"
@@ -223,12 +224,11 @@ type emuRec struct {
 // emuRead parses the emulator's records: 'R' name, then 'I' name int64,
 // 'F' name count float32s, 'N' name count int32s, 'E' (strings end in 0).
 func emuRead(path string) ([]emuRec, error) {
-	fh, err := os.Open(path)
+	raw, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	defer fh.Close()
-	r := bufio.NewReader(fh)
+	r := bufio.NewReader(bytes.NewReader(raw))
 	str := func() (string, error) {
 		s, err := r.ReadString(0)
 		if err != nil {

@@ -305,3 +305,42 @@ func TestMNISTAccuracy(t *testing.T) {
 		}
 	}
 }
+
+// TestSetsShared checks that the Nets of a process share one upload of a
+// data set, also one after the other (as a comparison builds them), and
+// that a set is re-uploaded once it has shrunk.
+func TestSetsShared(t *testing.T) {
+	train, test := enginetest.MNIST(t)
+	cfg := engine.Config{Batch: 16, LR: 0.01, Momentum: 0.5}
+	a := enginetest.NewNet(t, Backend{}, "mlp", cfg, 1).(*Net)
+	b := enginetest.NewNet(t, Backend{}, "mlp", cfg, 2).(*Net)
+	for _, n := range []*Net{a, b} {
+		if err := n.BindTrain(train); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if a.bound != b.bound {
+		t.Fatal("two nets bound to one set hold two uploads")
+	}
+	first := a.bound
+	if err := errors.Join(a.Close(), b.Close()); err != nil {
+		t.Fatal(err)
+	}
+	c := enginetest.NewNet(t, Backend{}, "mlp", cfg, 3).(*Net)
+	if err := c.BindTrain(train); err != nil {
+		t.Fatal(err)
+	}
+	if c.bound != first {
+		t.Error("a net built after the others closed uploaded the set again")
+	}
+	small, _, err := test.Split(test.N - 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := c.Evaluate(small); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.sets) != 2 {
+		t.Errorf("the net holds %d sets, want 2", len(c.sets))
+	}
+}

@@ -13,13 +13,8 @@ import (
 
 func init() { engine.Register(Backend{}) }
 
-// Backend builds Nets on a CUDA device; it is registered as "cuda" in every
-// build. The device is device 0, or the one SGDS_CUDA_DEVICE names. The
-// driver is the build's own (the CUDA driver with the cuda tag, none
-// without), or the host driver when SGDS_CUDA_DRIVER=host (or when a test
-// selected it with cuda.UseHost): then the kernels run on their references
-// in host memory, which rehearses everything above the kernels without a
-// GPU.
+// Backend builds Nets on device 0 (or the one SGDS_CUDA_DEVICE names) of
+// the driver in use; see the package comment.
 type Backend struct{}
 
 // Name implements engine.Backend.

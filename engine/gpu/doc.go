@@ -8,8 +8,10 @@
 // It needs no build tag: a build without the cuda tag registers it too,
 // and its Available (engine.Availability) then reports cuda.ErrNotCompiled,
 // so that --device cuda fails with a clear message and --device auto
-// falls back to cpu. On the host driver of package cuda (cuda.UseHost in
-// tests, SGDS_CUDA_DRIVER=host in the sgds binary) it runs every kernel on
+// falls back to cpu. The driver is the build's own (the CUDA driver with the
+// cuda tag, none without) unless SGDS_CUDA_DRIVER names one (host, cuda or
+// auto) or a test selected one (cuda.UseHost, cudatest). On the host
+// driver of package cuda it runs every kernel on
 // its reference in host memory: the tests of this package run the shared
 // engine suite that way in a plain go test, and bench/gpu/run.sh --host
 // rehearses the GPU check.

@@ -172,7 +172,7 @@ func TestBadInput(t *testing.T) {
 		{name: "unknown device", args: []string{"--device", "tpu"}, want: "unknown device \"tpu\""},
 		{name: "cuda not built", args: []string{"--device", "cuda"}, want: "not compiled"},
 		{name: "unknown sampler", args: []string{"--sampler", "greedy"}, want: "unknown sampler \"greedy\""},
-		{name: "unknown score", args: []string{"--score", "entropy"}, want: "unknown score \"entropy\""},
+		{name: "unknown score", args: []string{"--sampler", "sgds", "--score", "entropy"}, want: "unknown score \"entropy\""},
 		{name: "target 0", args: []string{"--target-acc", "0"}, want: "--target-acc"},
 		{name: "target above 1", args: []string{"--target-acc", "1.5"}, want: "--target-acc"},
 		{name: "validation too large", args: []string{"--val", "60000"}, want: "--val"},

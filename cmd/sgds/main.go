@@ -6,9 +6,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -17,10 +20,14 @@ import (
 	_ "github.com/sgds/sgds/engine/cpu"      // registers the "cpu" backend (our kernels)
 	_ "github.com/sgds/sgds/engine/gorgonia" // registers the "gorgonia" backend (autodiff oracle)
 	_ "github.com/sgds/sgds/engine/gpu"      // registers the "cuda" backend (GPU builds; the host driver otherwise)
+	"github.com/sgds/sgds/internal/provenance"
 )
 
 // version is set by build.sh through -ldflags.
 var version = "dev"
+
+// started is when this process started (the provenance's start time).
+var started = time.Now()
 
 func main() {
 	os.Exit(sgds(os.Args))
@@ -28,16 +35,20 @@ func main() {
 
 // sgds executes the command line and returns the process exit code.
 func sgds(args []string) int {
+	provenance.Version = version
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() {
-		// A second signal exits at once; files are written atomically, so the
-		// last finished checkpoint and results survive.
+		// The first signal cancels ctx: every loop and every wait checks it
+		// and stops, saying what it saved. A second signal exits at once;
+		// files are written atomically, so the last finished checkpoint and
+		// results survive.
 		<-ctx.Done()
 		stop()
 	}()
 	app := newApp()
 	if err := app.RunContext(ctx, args); err != nil {
+		endLine(os.Stderr)
 		fmt.Fprintf(os.Stderr, "sgds: %v\n", err)
 		if errors.Is(err, context.Canceled) {
 			return 130
@@ -47,14 +58,27 @@ func sgds(args []string) int {
 	return 0
 }
 
+func init() {
+	cli.FlagStringer = flagString(cli.FlagStringer)
+}
+
 func newApp() *cli.App {
-	return &cli.App{
+	app := &cli.App{
 		Name:    "sgds",
 		Usage:   "train neural networks faster by learning what to learn and when",
 		Version: version,
 		Description: "Every flag can also be set by an SGDS_* environment variable " +
-			"(the flag's name in capitals, dashes as underscores: --target-acc ↔ SGDS_TARGET_ACC).",
-		HideHelpCommand: true,
+			"(the flag's name in capitals, dashes as underscores: --target-acc ↔ SGDS_TARGET_ACC), " +
+			"or by a --config FILE; the command line wins over the variables, which win over the file. " +
+			"Integers are decimal everywhere (010 is an error, not eight).\n\n" +
+			"Shell completion (bash): source <(sgds completion bash)",
+		UsageText: "sgds COMMAND [flags]\n" +
+			"sgds help COMMAND\n\n" +
+			"Examples:\n" +
+			"  sgds train --model mlp --epochs 3\n" +
+			"  sgds compare --quick\n" +
+			"  sgds devices",
+		EnableBashCompletion: true,
 		// --method specs contain commas: repeat the flag instead.
 		DisableSliceFlagSeparator: true,
 		Commands: []*cli.Command{
@@ -63,8 +87,71 @@ func newApp() *cli.App {
 			compareCommand(),
 			patternsCommand(),
 			devicesCommand(),
+			completionCommand(),
+		},
+		Action: func(c *cli.Context) error {
+			if c.Args().Present() {
+				return fmt.Errorf("unknown command %q (commands: %s; see sgds help)", c.Args().First(), strings.Join(commandNames(c.App), ", "))
+			}
+			return cli.ShowAppHelp(c)
 		},
 	}
+	for _, cmd := range app.Commands {
+		setupCommand(cmd)
+	}
+	return app
+}
+
+// commandNames lists the visible commands of app.
+func commandNames(app *cli.App) []string {
+	var names []string
+	for _, c := range app.VisibleCommands() {
+		names = append(names, c.Name)
+	}
+	return names
+}
+
+// setupCommand gives every command the same conventions: flags in help
+// categories, examples in its help, a --config FILE for commands with
+// flags, usage errors without the help dump, and no positional argument.
+func setupCommand(cmd *cli.Command) {
+	if len(cmd.Flags) > 0 {
+		cmd.Flags = append(cmd.Flags, configFlag())
+	}
+	categorise(cmd.Flags)
+	if ex := examples[cmd.Name]; ex != "" && cmd.UsageText == "" {
+		cmd.UsageText = ex
+	}
+	cmd.OnUsageError = func(c *cli.Context, err error, _ bool) error {
+		return fmt.Errorf("%w (see sgds %s --help)", err, cmd.Name)
+	}
+	before := cmd.Before
+	cmd.Before = func(c *cli.Context) error {
+		if err := noArguments(c, cmd); err != nil {
+			return err
+		}
+		if err := applyConfig(c, cmd); err != nil {
+			return err
+		}
+		if before != nil {
+			return before(c)
+		}
+		return nil
+	}
+}
+
+// noArguments refuses positional arguments: urfave stops reading flags at
+// the first one, so every flag after it would be silently ignored.
+func noArguments(c *cli.Context, cmd *cli.Command) error {
+	if !c.Args().Present() || cmd.ArgsUsage != "" {
+		return nil
+	}
+	rest := c.Args().Slice()
+	msg := fmt.Sprintf("unexpected argument %q: sgds %s takes flags only", rest[0], cmd.Name)
+	if len(rest) > 1 {
+		msg += fmt.Sprintf(" (the %d words after it, flags included, were not read)", len(rest)-1)
+	}
+	return errors.New(msg + "; see sgds " + cmd.Name + " --help")
 }
 
 func devicesCommand() *cli.Command {
@@ -72,8 +159,11 @@ func devicesCommand() *cli.Command {
 		Name:  "devices",
 		Usage: "list the backends built into this binary",
 		Action: func(c *cli.Context) error {
-			for _, name := range engine.Backends() {
-				fmt.Fprintf(c.App.Writer, "%s\tbuilt in\n", name)
+			ok, _ := builtInBackends()
+			for _, name := range ok {
+				if name != "cuda" {
+					fmt.Fprintf(c.App.Writer, "%s\tbuilt in\n", name)
+				}
 			}
 			if _, err := engine.LookupBackend("cuda"); err != nil {
 				fmt.Fprintf(c.App.Writer, "cuda\tnot built in (make cuda builds bin/sgds-cuda with -tags cuda)\n")
@@ -90,4 +180,12 @@ func devicesCommand() *cli.Command {
 			return nil
 		},
 	}
+}
+
+// logTo returns w, or io.Discard with --quiet.
+func logTo(c *cli.Context, w io.Writer) io.Writer {
+	if c.Bool("quiet") {
+		return io.Discard
+	}
+	return w
 }

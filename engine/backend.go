@@ -27,7 +27,8 @@ type Batch struct {
 	N       int       // real rows
 }
 
-// StepStats is what one training step returns.
+// StepStats is what one training step, or a forward pass alone
+// (Net.Forward), returns.
 type StepStats struct {
 	// Losses holds L_i for the N real rows, from this step's forward pass
 	// (before the update). It is owned by the Net and valid until its next
@@ -39,7 +40,8 @@ type StepStats struct {
 	// GradNorms holds ||∇θ L_i||, the exact per-sample gradient norm over
 	// all parameters, when Config.GradNorms is set (else nil).
 	GradNorms []float32
-	// Cost is the batch cost Σ w_i·L_i that was differentiated.
+	// Cost is the batch cost Σ w_i·L_i that was differentiated (by
+	// Forward: that a Step would differentiate).
 	Cost float64
 }
 
@@ -74,6 +76,13 @@ type Net interface {
 	// Step runs forward and backward on b, applies one SGD-momentum update
 	// of the cost Σ w_i·L_i, and returns the per-sample losses.
 	Step(b *Batch) (StepStats, error)
+	// Forward runs the forward pass alone on b and returns the per-sample
+	// losses L_i and last-layer norms ||softmax_i − onehot_i|| of its N
+	// real rows, and Cost = Σ w_i·L_i; GradNorms is nil. There is no
+	// backward pass: the parameters, the momentum buffers and the gradients
+	// are unchanged, so the losses are those a Step on b would return now.
+	// The slices are owned by the Net and valid until its next call.
+	Forward(b *Batch) (StepStats, error)
 	// Gradients returns ∇θ Σ w_i·L_i and the per-sample losses of b
 	// without changing the parameters or the optimiser state.
 	Gradients(b *Batch) (grads []Param, losses []float32, err error)
@@ -98,7 +107,8 @@ type Net interface {
 
 // Scorer is implemented by Nets that can return every per-sample score of
 // a batch (loss, last-layer norm, exact gradient norm) from one forward and
-// one backward pass without changing the parameters.
+// one backward pass without changing the parameters. Net.Forward gives the
+// first two without the backward pass.
 type Scorer interface {
 	Score(b *Batch) (StepStats, error)
 }

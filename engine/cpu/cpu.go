@@ -15,6 +15,8 @@
 //     weight and bias gradients (sums over the batch in row order) and the
 //     SGD-momentum update of the block.
 //
+// Forward and Evaluate run phase 1 alone, stopping after the losses.
+//
 // Every output element is computed by exactly one goroutine in a fixed order
 // and no kernel result depends on how rows are split, so runs are
 // bit-for-bit reproducible and independent of the number of goroutines. With
@@ -224,6 +226,18 @@ func (n *Net) Step(b *engine.Batch) (engine.StepStats, error) {
 		st.GradNorms = n.finishNorms(b.N)
 	}
 	return st, nil
+}
+
+// Forward implements engine.Net: phase 1 in evaluation mode (the same
+// layer program and loss kernel as Step's, without the output gradients)
+// and no phase 2, so the losses and last-layer norms are bit-identical to
+// those a Step on b would return, and nothing is allocated.
+func (n *Net) Forward(b *engine.Batch) (engine.StepStats, error) {
+	if err := n.load(b); err != nil {
+		return engine.StepStats{}, err
+	}
+	n.pass(modeEval, false, false, false)
+	return engine.StepStats{Losses: n.loss[:b.N], LastNorms: n.last[:b.N], Cost: n.cost()}, nil
 }
 
 // Gradients implements engine.Net.

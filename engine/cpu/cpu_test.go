@@ -12,7 +12,8 @@ import (
 func TestSuite(t *testing.T) { enginetest.RunAll(t, cpu.Backend{}) }
 
 // TestStepDoesNotAllocate checks that a training step, with and without
-// gradient norms, allocates nothing in the steady state.
+// gradient norms, and a forward pass (Forward) allocate nothing in the
+// steady state.
 func TestStepDoesNotAllocate(t *testing.T) {
 	if raceEnabled {
 		t.Skip("allocation counts are not meaningful under the race detector")
@@ -31,6 +32,14 @@ func TestStepDoesNotAllocate(t *testing.T) {
 			})
 			if allocs != 0 {
 				t.Errorf("%s norms=%v: %v allocations per step", model, norms, allocs)
+			}
+			allocs = testing.AllocsPerRun(20, func() {
+				if _, err := n.Forward(b); err != nil {
+					t.Fatal(err)
+				}
+			})
+			if allocs != 0 {
+				t.Errorf("%s norms=%v: %v allocations per Forward", model, norms, allocs)
 			}
 		}
 	}
@@ -116,6 +125,33 @@ func TestScoreMatchesStep(t *testing.T) {
 	for i := range sc.Losses {
 		if sc.Losses[i] != st.Losses[i] || sc.LastNorms[i] != st.LastNorms[i] || sc.GradNorms[i] != st.GradNorms[i] {
 			t.Fatalf("row %d: score %v/%v/%v, step %v/%v/%v", i, sc.Losses[i], sc.LastNorms[i], sc.GradNorms[i], st.Losses[i], st.LastNorms[i], st.GradNorms[i])
+		}
+	}
+}
+
+// TestForwardMatchesStepExactly checks that Forward, which runs Step's
+// layer program and loss kernel, returns bit-identical losses, last-layer
+// norms and cost to the Step that follows it on the same batch, with 1 and
+// with 3 goroutines.
+func TestForwardMatchesStepExactly(t *testing.T) {
+	train, _ := enginetest.MNIST(t)
+	for _, model := range engine.Models() {
+		for _, workers := range []int{1, 3} {
+			n := enginetest.NewNet(t, cpu.Backend{Workers: workers}, model, cfg64, 4)
+			for s := 0; s < 3; s++ {
+				b := enginetest.BatchOf(train, enginetest.Seq(64*s, 64), 64)
+				fw := enginetest.MustForward(t, n, b)
+				losses, lasts, cost := append([]float32(nil), fw.Losses...), append([]float32(nil), fw.LastNorms...), fw.Cost
+				st := enginetest.MustStep(t, n, b)
+				if cost != st.Cost {
+					t.Fatalf("%s workers=%d step %d: Forward's cost %v, Step's %v", model, workers, s, cost, st.Cost)
+				}
+				for i := range st.Losses {
+					if losses[i] != st.Losses[i] || lasts[i] != st.LastNorms[i] {
+						t.Fatalf("%s workers=%d step %d row %d: Forward %v/%v, Step %v/%v", model, workers, s, i, losses[i], lasts[i], st.Losses[i], st.LastNorms[i])
+					}
+				}
+			}
 		}
 	}
 }

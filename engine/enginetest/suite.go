@@ -27,6 +27,7 @@ func Checks() []Check {
 		{"GradientsDoNotAccumulate", GradientsDoNotAccumulate},
 		{"GradientMatchesFiniteDifferences", GradientMatchesFiniteDifferences},
 		{"GradNormsMatchBruteForce", GradNormsMatchBruteForce},
+		{"ForwardMatchesStep", ForwardMatchesStep},
 		{"SameSeedSameRun", SameSeedSameRun},
 		{"ShortTrainingLearns", ShortTrainingLearns},
 		{"ParamsRoundTrip", ParamsRoundTrip},
@@ -168,6 +169,16 @@ func MustStep(t testing.TB, n engine.Net, b *engine.Batch) engine.StepStats {
 	st, err := n.Step(b)
 	if err != nil {
 		t.Fatalf("Step: %v", err)
+	}
+	return st
+}
+
+// MustForward runs Forward or fails the test.
+func MustForward(t testing.TB, n engine.Net, b *engine.Batch) engine.StepStats {
+	t.Helper()
+	st, err := n.Forward(b)
+	if err != nil {
+		t.Fatalf("Forward: %v", err)
 	}
 	return st
 }
@@ -355,6 +366,112 @@ func GradNormsMatchBruteForce(t testing.TB, be engine.Backend) {
 			b.Weights[i] = float32(i+1) / 100
 		}
 		check("Step", MustStep(t, n, b).GradNorms)
+	}
+}
+
+// closeScores fails the test unless got and want have the same length and
+// |got_i − want_i| ≤ tol·|want_i| for every i (tol 0: bit-identical).
+func closeScores(t testing.TB, what string, got, want []float32, tol float64) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d values, want %d", what, len(got), len(want))
+	}
+	for i := range want {
+		g, w := float64(got[i]), float64(want[i])
+		if !(math.Abs(g-w) <= tol*math.Abs(w)) {
+			t.Fatalf("%s: row %d is %v, want %v (relative difference %g, tolerance %g)", what, i, got[i], want[i], math.Abs(g-w)/math.Abs(w), tol)
+		}
+	}
+}
+
+// forwardTol is the relative difference allowed between Forward's scores
+// and Step's; backends that share the code path match exactly.
+const forwardTol = 1e-6
+
+// ForwardMatchesStep checks Net.Forward on both models after three steps
+// (so that the velocity is not zero), on a Net built with gradient norms:
+//   - on a 64-row batch of 40 real rows with unequal weights, Forward
+//     returns 40 losses and last-layer norms, no gradient norms, and the
+//     cost Σ w_i·L_i of its losses;
+//   - it leaves the parameters and the velocity exactly as they were;
+//   - other samples in the padding rows change none of the real rows'
+//     scores;
+//   - the Step that follows on the same batch returns the same losses,
+//     last-layer norms and cost (computed before its update; relative
+//     difference ≤ 1e-6), and ends at exactly the parameters and velocity
+//     of a twin Net that took the same steps without the Forward calls (no
+//     gradient or other state carries over from Forward);
+//
+// then that a malformed batch is an error and that Forward after Close
+// returns engine.ErrClosed.
+func ForwardMatchesStep(t testing.TB, be engine.Backend) {
+	train, _ := MNIST(t)
+	cfg := cfg64
+	cfg.GradNorms = true
+	for _, model := range engine.Models() {
+		n := NewNet(t, be, model, cfg, 13)
+		twin := NewNet(t, be, model, cfg, 13)
+		for s := 0; s < 3; s++ {
+			b := BatchOf(train, Seq(64*s, 64), 64)
+			MustStep(t, n, b)
+			MustStep(t, twin, b)
+		}
+		const N = 40
+		b := BatchOf(train, Seq(3000, N), 64)
+		for i := range N {
+			b.Weights[i] = float32(i+1) / 1000
+		}
+		padded := BatchOf(train, append(Seq(3000, N), Seq(7000, 64-N)...), 64)
+		padded.N, padded.Indices = N, padded.Indices[:N]
+		copy(padded.Weights, b.Weights)
+
+		p0, v0 := Params(t, n), Velocity(t, n)
+		fw := MustForward(t, n, b)
+		losses, lasts, cost := append([]float32(nil), fw.Losses...), append([]float32(nil), fw.LastNorms...), fw.Cost
+		if len(losses) != N || len(lasts) != N || fw.GradNorms != nil {
+			t.Fatalf("%s: Forward returned %d losses, %d last-layer norms and gradient norms %v for %d real rows; want %d, %d and nil",
+				model, len(losses), len(lasts), fw.GradNorms, N, N, N)
+		}
+		var sum float64
+		for i, l := range losses {
+			sum += float64(b.Weights[i]) * float64(l)
+		}
+		if math.Abs(cost-sum) > 1e-5*math.Abs(sum) {
+			t.Errorf("%s: Forward's cost %v, Σ w_i·L_i of its losses %v", model, cost, sum)
+		}
+		if d := MaxRelDiff(Params(t, n), p0); d != 0 {
+			t.Fatalf("%s: Forward changed the parameters by %g", model, d)
+		}
+		if d := MaxRelDiff(Velocity(t, n), v0); d != 0 {
+			t.Fatalf("%s: Forward changed the velocity by %g", model, d)
+		}
+		fp := MustForward(t, n, padded)
+		closeScores(t, model+": losses with other padding", fp.Losses, losses, forwardTol)
+		closeScores(t, model+": last-layer norms with other padding", fp.LastNorms, lasts, forwardTol)
+
+		st := MustStep(t, n, b)
+		closeScores(t, model+": Forward's losses against Step's", losses, st.Losses, forwardTol)
+		closeScores(t, model+": Forward's last-layer norms against Step's", lasts, st.LastNorms, forwardTol)
+		if math.Abs(cost-st.Cost) > forwardTol*math.Abs(st.Cost) {
+			t.Errorf("%s: Forward's cost %v, Step's %v", model, cost, st.Cost)
+		}
+		MustStep(t, twin, b)
+		if d := MaxRelDiff(Params(t, n), Params(t, twin)); d != 0 {
+			t.Fatalf("%s: a Step after Forward ends %g from the same Step without Forward (parameters)", model, d)
+		}
+		if d := MaxRelDiff(Velocity(t, n), Velocity(t, twin)); d != 0 {
+			t.Fatalf("%s: a Step after Forward ends %g from the same Step without Forward (velocity)", model, d)
+		}
+	}
+	n := NewNet(t, be, "mlp", cfg64, 1)
+	if _, err := n.Forward(&engine.Batch{Labels: make([]int32, 3)}); err == nil {
+		t.Error("Forward accepted a short batch")
+	}
+	if err := n.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if _, err := n.Forward(BatchOf(train, Seq(0, 64), 64)); !errors.Is(err, engine.ErrClosed) {
+		t.Errorf("Forward after Close: got %v, want engine.ErrClosed", err)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 
@@ -95,7 +96,7 @@ func TestSuiteFailsABrokenBackend(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains several nets on real MNIST")
 	}
-	mustFail := map[string]bool{"GradNormsMatchBruteForce": true, "SameSeedSameRun": true, "ShortTrainingLearns": true, "ParamsRoundTrip": true}
+	mustFail := map[string]bool{"GradNormsMatchBruteForce": true, "ForwardMatchesStep": true, "SameSeedSameRun": true, "ShortTrainingLearns": true, "ParamsRoundTrip": true}
 	anyFailed := false
 	for _, c := range enginetest.Checks() {
 		failed, msgs := runCheck(t, c, brokenBackend{})
@@ -109,5 +110,80 @@ func TestSuiteFailsABrokenBackend(t *testing.T) {
 	}
 	if !anyFailed {
 		t.Fatal("the suite passed a backend whose Step always errors")
+	}
+}
+
+// postUpdateBackend builds cpu Nets whose Forward takes a Step on the batch
+// and returns the losses of a forward pass after that update; with restore
+// it then puts the parameters and velocity back, so that only the losses
+// give it away.
+type postUpdateBackend struct {
+	cpu.Backend
+	restore bool
+}
+
+func (postUpdateBackend) Name() string { return "post-update" }
+func (b postUpdateBackend) New(m engine.ModelSpec, init []engine.Param, cfg engine.Config) (engine.Net, error) {
+	n, err := b.Backend.New(m, init, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return postUpdateNet{n, b.restore}, nil
+}
+
+type postUpdateNet struct {
+	engine.Net
+	restore bool
+}
+
+func (n postUpdateNet) Forward(b *engine.Batch) (engine.StepStats, error) {
+	ps, err := n.Params()
+	if err != nil {
+		return engine.StepStats{}, err
+	}
+	vs, err := n.Velocity()
+	if err != nil {
+		return engine.StepStats{}, err
+	}
+	if _, err := n.Step(b); err != nil {
+		return engine.StepStats{}, err
+	}
+	st, err := n.Net.Forward(b)
+	if err != nil || !n.restore {
+		return st, err
+	}
+	return st, errors.Join(n.SetParams(ps), n.SetVelocity(vs))
+}
+
+// TestForwardCheckFailsPostUpdateLosses runs ForwardMatchesStep against
+// backends whose Forward returns the losses after a Step's update: one that
+// keeps the update must fail on the parameters, one that undoes it on the
+// losses.
+func TestForwardCheckFailsPostUpdateLosses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains several nets on real MNIST")
+	}
+	var check enginetest.Check
+	for _, c := range enginetest.Checks() {
+		if c.Name == "ForwardMatchesStep" {
+			check = c
+		}
+	}
+	if check.Run == nil {
+		t.Fatal("the suite has no ForwardMatchesStep check")
+	}
+	for _, c := range []struct {
+		restore bool
+		want    string
+	}{{false, "Forward changed the parameters"}, {true, "Forward's losses against Step's"}} {
+		failed, msgs := runCheck(t, check, postUpdateBackend{restore: c.restore})
+		switch {
+		case !failed:
+			t.Errorf("restore=%v: ForwardMatchesStep passed a Forward that returns post-update losses", c.restore)
+		case !strings.Contains(msgs[0], c.want):
+			t.Errorf("restore=%v: failed with %q, want a failure about %q", c.restore, msgs[0], c.want)
+		default:
+			t.Logf("restore=%v failed as it should: %s", c.restore, msgs[0])
+		}
 	}
 }

@@ -40,6 +40,9 @@ type Net struct {
 	// gradient norms need.
 	normVM G.VM
 	norms  *normState
+	// fwdVM runs the training graph's forward subgraph alone (losses,
+	// logits and cost): no gradient node is in its program.
+	fwdVM G.VM
 
 	eval   *graph
 	evalVM G.VM
@@ -95,6 +98,11 @@ func NewNet(m engine.ModelSpec, init []engine.Param, cfg engine.Config) (*Net, e
 		return nil, fmt.Errorf("gorgonia: compiling %s step with gradient norms: %w", m.Name, err)
 	}
 	n.normVM = G.NewTapeMachine(tr.g, G.WithPrecompiled(prog, locs))
+	prog, locs, err = G.CompileFunction(tr.g, inputs, G.Nodes{tr.readNLL, tr.readLogits, tr.cost})
+	if err != nil {
+		return nil, fmt.Errorf("gorgonia: compiling %s forward pass: %w", m.Name, err)
+	}
+	n.fwdVM = G.NewTapeMachine(tr.g, G.WithPrecompiled(prog, locs))
 	if n.norms, err = newNormState(m, cfg.Batch); err != nil {
 		return nil, fmt.Errorf("gorgonia: %w", err)
 	}
@@ -139,8 +147,9 @@ func load(gr *graph, classes int, images []float32, labels []int32, weights []fl
 	return nil
 }
 
-// run loads b, runs forward and backward, and copies the per-sample losses
-// into n.losses. The caller reads the gradient nodes and then resets the VM.
+// run loads b, runs vm's program (forward and backward, or forward alone
+// for fwdVM), and copies the per-sample losses into n.losses. The caller
+// reads the gradient nodes and then resets the VM.
 func (n *Net) run(vm G.VM, b *engine.Batch) (cost float64, err error) {
 	if n.closed {
 		return 0, engine.ErrClosed
@@ -197,6 +206,19 @@ func (n *Net) Step(b *engine.Batch) (engine.StepStats, error) {
 		}
 	}
 	return st, nil
+}
+
+// Forward implements engine.Net: the forward subgraph of the training
+// graph alone (a program compiled from the losses, logits and cost, so no
+// gradient is computed or accumulated), then the last-layer norms from the
+// logits as Step computes them.
+func (n *Net) Forward(b *engine.Batch) (engine.StepStats, error) {
+	defer n.fwdVM.Reset()
+	cost, err := n.run(n.fwdVM, b)
+	if err != nil {
+		return engine.StepStats{}, err
+	}
+	return engine.StepStats{Losses: n.losses[:b.N], LastNorms: n.norms.lastLayer(n.train, b), Cost: cost}, nil
 }
 
 // Gradients returns ∇θ Σ w_i·L_i and the per-sample losses of b without
@@ -306,6 +328,11 @@ func (n *Net) Close() error {
 	}
 	if n.normVM != nil {
 		if e := n.normVM.Close(); err == nil {
+			err = e
+		}
+	}
+	if n.fwdVM != nil {
+		if e := n.fwdVM.Close(); err == nil {
 			err = e
 		}
 	}

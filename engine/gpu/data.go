@@ -29,10 +29,10 @@ func (n *Net) useSet(set *data.Set) (*devSet, error) {
 }
 
 // BindTrain puts set on the device (once per process: every Net on it
-// shares the upload) and makes every later batch of Step, Gradients,
-// GradNorms and Score be gathered there from its Indices: the batch's
-// Images are then not read, and only the indices and weights cross to the
-// device (B int32 and B float32). A batch is taken to come from set: its
+// shares the upload) and makes every later batch of Step, Forward,
+// Gradients, GradNorms and Score be gathered there from its Indices: the
+// batch's Images are then not read, and only the indices and weights cross
+// to the device (B int32 and B float32). A batch is taken to come from set: its
 // Indices must list its N real rows and their Labels must match set's, else
 // the call fails. Padding rows (beyond N) become zero images, which their
 // zero weight keeps out of the gradient. BindTrain(nil) goes back to

@@ -27,5 +27,6 @@
 // Files: backend.go (the backend, the device and the driver choice),
 // net.go (the Net and its lifetime), buffers.go (per-layer and per-batch
 // buffers), data.go (data sets and batch loading), forward.go, backward.go,
-// step.go (Step, Gradients, GradNorms, Score), evaluate.go and params.go.
+// step.go (Step, Forward, Gradients, GradNorms, Score), evaluate.go and
+// params.go.
 package gpu

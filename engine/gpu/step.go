@@ -46,6 +46,13 @@ func (n *Net) Step(b *engine.Batch) (engine.StepStats, error) {
 	if err := n.lib.SGDMomentum(n.s, n.w, n.v, n.g, n.np, float32(n.cfg.LR), float32(n.cfg.Momentum)); err != nil {
 		return engine.StepStats{}, err
 	}
+	return n.stats(b, norms)
+}
+
+// stats copies back the scores of the pass just run on b (losses,
+// last-layer norms and, with norms, gradient norms) and returns them with
+// the cost Σ w_i·L_i.
+func (n *Net) stats(b *engine.Batch, norms bool) (engine.StepStats, error) {
 	k := 2
 	if norms {
 		k = 3
@@ -63,6 +70,25 @@ func (n *Net) Step(b *engine.Batch) (engine.StepStats, error) {
 		out.Cost += float64(b.Weights[i]) * float64(st[i])
 	}
 	return out, nil
+}
+
+// Forward implements engine.Net: the forward pass and the loss kernel
+// without the logits' gradient, in the training pass's buffers; no backward
+// pass runs, so the parameters, the velocity and the gradients in n.g are
+// unchanged. One copy comes back: the losses and last-layer norms (2·B
+// floats), which the returned slices hold until the next call.
+func (n *Net) Forward(b *engine.Batch) (engine.StepStats, error) {
+	if err := n.load(b, b.Weights); err != nil {
+		return engine.StepStats{}, err
+	}
+	p := n.train
+	if err := n.forward(p); err != nil {
+		return engine.StepStats{}, err
+	}
+	if err := n.lib.SoftmaxNLL(n.s, p.loss, nil, p.last, p.h[len(n.layers)-1], p.labels, nil, p.B, n.spec.Classes); err != nil {
+		return engine.StepStats{}, err
+	}
+	return n.stats(b, false)
 }
 
 // Gradients implements engine.Net.

@@ -61,6 +61,23 @@ func BenchmarkStep(b *testing.B) {
 	}
 }
 
+// BenchmarkForward measures a forward pass alone (Forward: per-sample
+// losses and last-layer norms, no backward pass) at batch 64 on real MNIST,
+// on the cpu backend and, in the same run, on the gorgonia one, alternated
+// with a training step on the same batch and Net, and reports forward/step,
+// the ratio of their times (see enginetest.BenchForward).
+func BenchmarkForward(b *testing.B) {
+	train, _ := enginetest.MNIST(b)
+	bs := enginetest.Batches(train, 32, 64)
+	for _, model := range engine.Models() {
+		for _, dev := range stepBackends {
+			b.Run(fmt.Sprintf("model=%s/device=%s/batch=64", model, dev.name), func(b *testing.B) {
+				enginetest.BenchForward(b, dev.be, model, cfg64, bs)
+			})
+		}
+	}
+}
+
 // BenchmarkEpoch trains one epoch of the 60,000 MNIST training images in a
 // shuffled order at batch 64 (the last batch padded with zero-weight rows),
 // gathering each batch from the data set, and reports its wall-clock.

@@ -42,6 +42,23 @@ func BenchmarkStep(b *testing.B) {
 	}
 }
 
+// BenchmarkForward measures a forward pass alone (Forward: the forward
+// kernels and the loss kernel without dlogits, the losses and last-layer
+// norms back on the host) with the training set on the device, alternated
+// with a training step on the same batch and Net, and reports forward/step,
+// the ratio of their times in the same run (see enginetest.BenchForward).
+func BenchmarkForward(b *testing.B) {
+	train, _ := enginetest.MNIST(b)
+	for _, model := range []string{"cnn", "mlp"} {
+		for _, B := range []int{64, 1024} {
+			b.Run(fmt.Sprintf("model=%s/device=cuda/batch=%d/input=device", model, B), func(b *testing.B) {
+				cfg := engine.Config{Batch: B, LR: 0.01, Momentum: 0.5}
+				enginetest.BenchForward(b, boundBackend{train}, model, cfg, benchBatches(b, B))
+			})
+		}
+	}
+}
+
 // BenchmarkNormsCost alternates steps with and without per-sample gradient
 // norms on the same batches (training set on the device) and reports the
 // ratio of their times, measured in the same run: the target is ≤ 1.3.

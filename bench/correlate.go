@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
 
 	"github.com/sgds/sgds/engine"
@@ -272,12 +273,12 @@ func hasNonFinite(v []float64) bool {
 func timeNorms(ctx context.Context, c CorrelateConfig, d *run.Data, params []engine.Param, idx []int) (CorrelateTiming, error) {
 	plainCfg, normCfg := c.Run, c.Run
 	plainCfg.Score, normCfg.Score = "loss", "gradnorm"
-	plain, err := run.NewNet(plainCfg, params)
+	plain, err := run.NewNetFor(plainCfg, d, params)
 	if err != nil {
 		return CorrelateTiming{}, err
 	}
 	defer plain.Close()
-	withNorms, err := run.NewNet(normCfg, params)
+	withNorms, err := run.NewNetFor(normCfg, d, params)
 	if err != nil {
 		return CorrelateTiming{}, err
 	}
@@ -334,20 +335,47 @@ func WriteCorrelate(res *CorrelateResult, dir string) error {
 		return err
 	}
 	rank := Ranks(res.GradNorm)
-	p, err := scatterPlot(fmt.Sprintf("%s after %d epoch(s): loss by gradient-norm rank (Spearman %.3f)", res.Config.Run.Model, res.Config.Run.Epochs, res.Spearman),
-		"rank of the per-sample gradient norm (ascending)", "loss L_i", rank, res.Loss, false, true)
+	if err := plotSafely(filepath.Join(dir, "loss_by_gradnorm_rank.png"), 7*vg.Inch, 4.5*vg.Inch, func() (*plot.Plot, error) {
+		return scatterPlot(fmt.Sprintf("%s after %d epoch(s): loss by gradient-norm rank (Spearman %.3f)", res.Config.Run.Model, res.Config.Run.Epochs, res.Spearman),
+			"rank of the per-sample gradient norm (ascending)", "loss L_i", rank, res.Loss, false, logScalable(res.Loss))
+	}); err != nil {
+		return err
+	}
+	return plotSafely(filepath.Join(dir, "loss_vs_gradnorm.png"), 6*vg.Inch, 5*vg.Inch, func() (*plot.Plot, error) {
+		return scatterPlot(fmt.Sprintf("loss against gradient norm (Pearson of logs %.3f)", res.PearsonLog),
+			"per-sample gradient norm", "loss L_i", res.GradNorm, res.Loss, logScalable(res.GradNorm), logScalable(res.Loss))
+	})
+}
+
+// logScalable reports whether v can be drawn on a log axis: at least two
+// distinct finite positive values (gonum's log ticks panic otherwise).
+func logScalable(v []float64) bool {
+	first := math.NaN()
+	for _, x := range v {
+		if x > 0 && !math.IsInf(x, 0) {
+			if math.IsNaN(first) {
+				first = x
+			} else if x != first {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// plotSafely draws the plot make returns into path; a panic of the
+// plotting library on degenerate data becomes an error naming the file.
+func plotSafely(path string, w, h vg.Length, make func() (*plot.Plot, error)) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("plotting %s: %v", path, r)
+		}
+	}()
+	p, err := make()
 	if err != nil {
-		return err
+		return fmt.Errorf("plotting %s: %w", path, err)
 	}
-	if err := savePNG(p, filepath.Join(dir, "loss_by_gradnorm_rank.png"), 7*vg.Inch, 4.5*vg.Inch); err != nil {
-		return err
-	}
-	p, err = scatterPlot(fmt.Sprintf("loss against gradient norm (Pearson of logs %.3f)", res.PearsonLog),
-		"per-sample gradient norm", "loss L_i", res.GradNorm, res.Loss, true, true)
-	if err != nil {
-		return err
-	}
-	return savePNG(p, filepath.Join(dir, "loss_vs_gradnorm.png"), 6*vg.Inch, 5*vg.Inch)
+	return savePNG(p, path, w, h)
 }
 
 // CorrelateTable is the printed summary; an undefined statistic is

@@ -15,7 +15,6 @@ import (
 	"github.com/urfave/cli/v2/altsrc"
 
 	"github.com/sgds/sgds/engine"
-	"github.com/sgds/sgds/engine/data"
 	"github.com/sgds/sgds/internal/atomicfile"
 	"github.com/sgds/sgds/internal/limits"
 	"github.com/sgds/sgds/internal/lock"
@@ -65,9 +64,7 @@ func describeData(cfg run.Config, d *run.Data) *dataInfo {
 	if d.Val != nil {
 		info.Val = d.Val.N
 	}
-	if spec, err := data.Lookup(cfg.Dataset); err == nil {
-		info.Mean, info.Std = spec.Mean, spec.Std
-	}
+	info.Mean, info.Std = d.Train.Norm.Mean, d.Train.Norm.Std
 	return info
 }
 
@@ -262,7 +259,7 @@ func resume(c *cli.Context, dir string) error {
 	if err := json.Unmarshal(ck.Meta.Config, &rc); err != nil {
 		return fmt.Errorf("--resume %s: %w: configuration: %v", dir, engine.ErrBadCheckpoint, err)
 	}
-	if rc.Run.Model != ck.Meta.Model {
+	if rc.Run.Model != engine.BaseModel(ck.Meta.Model) {
 		return fmt.Errorf("--resume %s: %w: configuration names model %s, parameters are of %s", dir, engine.ErrBadCheckpoint, rc.Run.Model, ck.Meta.Model)
 	}
 	if err := ck.CheckRun(engine.CheckpointRun{Epochs: rc.Run.Epochs, Batch: rc.Run.Batch}); err != nil {
@@ -402,7 +399,7 @@ func train(c *cli.Context, rc trainConfig, out string, ck *engine.Checkpoint) er
 		if err := printEpoch(t, e); err != nil {
 			return err
 		}
-		ck, err := t.Snapshot(cfg.Model, configJSON, nil)
+		ck, err := t.Snapshot(t.Net.Spec().Name, configJSON, nil)
 		if err != nil {
 			return err
 		}
@@ -439,7 +436,7 @@ func train(c *cli.Context, rc trainConfig, out string, ck *engine.Checkpoint) er
 	if err := t.Run(c.Context); err != nil {
 		var ie *engine.InterruptedError
 		if errors.As(err, &ie) {
-			ck, serr := t.Snapshot(cfg.Model, configJSON, &ie.Partial)
+			ck, serr := t.Snapshot(t.Net.Spec().Name, configJSON, &ie.Partial)
 			if serr == nil {
 				serr = engine.SaveCheckpoint(ckPath, ck)
 			}

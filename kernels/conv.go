@@ -3,7 +3,6 @@ package kernels
 import (
 	"fmt"
 	"math"
-	"sync"
 )
 
 // Layouts of the direct convolution kernels (valid padding, stride 1), for B
@@ -352,12 +351,12 @@ func (e *poolEntries) bucket(delta []float32, arg []int32, F, PQ, W, OH int) {
 	st[0] = 0
 }
 
-var entriesPool sync.Pool // of *poolEntries
+var entriesPool freeList[poolEntries]
 
 // getEntries returns pooled entry buffers for up to n entries (plus the
-// junk slot) and OH rows; give them back with entriesPool.Put.
+// junk slot) and OH rows; give them back with entriesPool.give.
 func getEntries(n, OH int) *poolEntries {
-	e, _ := entriesPool.Get().(*poolEntries)
+	e := entriesPool.take(func(e *poolEntries) bool { return cap(e.d) >= n+1 && cap(e.start) >= OH+1 })
 	if e == nil {
 		e = new(poolEntries)
 	}

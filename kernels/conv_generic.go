@@ -148,7 +148,7 @@ func convPoolWeightGradGeneric(dw, db []float32, sq []float64, src, delta []floa
 func convPoolInputGradGeneric(dsrc []float32, delta []float32, arg []int32, w []float32, B, C, H, W, F, KH, KW, OH, PQ int) {
 	K := C * KH * KW
 	e := getEntries(F*PQ, OH)
-	defer entriesPool.Put(e)
+	defer entriesPool.give(e)
 	for i := 0; i < B; i++ {
 		e.bucket(delta[i*F*PQ:(i+1)*F*PQ], arg[i*F*PQ:(i+1)*F*PQ], F, PQ, W, OH)
 		img := dsrc[i*C*H*W : (i+1)*C*H*W]

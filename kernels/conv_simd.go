@@ -392,7 +392,7 @@ func convPoolInputGradSIMD(dsrc []float32, delta []float32, arg []int32, w []flo
 		}
 	}
 	e := getEntries(F*PQ, OH)
-	defer entriesPool.Put(e)
+	defer entriesPool.give(e)
 	// Per entry: the table offset of its filter's row 0, shifted by ox.
 	ob := intPool.get(F * PQ)
 	defer intPool.put(ob)

@@ -2,236 +2,181 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
-	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
-
-	"gonum.org/v1/gonum/stat"
-	"gonum.org/v1/plot/vg"
+	"time"
 
 	"github.com/sgds/sgds/engine"
-	"github.com/sgds/sgds/internal/atomicfile"
+	"github.com/sgds/sgds/internal/provenance"
 	"github.com/sgds/sgds/run"
-	"github.com/sgds/sgds/sampler"
 )
 
-// Method is one way of choosing samples that compare runs.
-type Method struct {
-	Name     string                  `json:"name"`
-	Sampler  string                  `json:"sampler"`
-	Score    string                  `json:"score,omitempty"`
-	Schedule *sampler.ScheduleConfig `json:"schedule,omitempty"`
-}
+// The compare experiment (docs/METHOD.md §3 and §7): every method trains
+// on every seed from the seed's initial weights, all on one evaluation
+// grid (the same cumulative sample counts for every method), and
+// time-to-target is the training time (evaluation excluded) at the first
+// grid point whose accuracy reaches the target. Speedups are paired by
+// seed against each named baseline, with 95% t intervals.
 
-// Methods returns uniform and SGD-S with the given schedule, and with
-// variants also SGD-S unbiased and SGD-S mixed with uniform (λ = 0.2 unless
-// the schedule already mixes).
-func Methods(sc sampler.ScheduleConfig, score string, variants bool) []Method {
-	ms := []Method{{Name: "uniform", Sampler: "uniform"}, {Name: "sgds", Sampler: "sgds", Score: score, Schedule: &sc}}
+// DefaultMethods returns uniform and SGD-S (the base's schedule and
+// score), and with variants also SGD-S unbiased and SGD-S mixed with
+// uniform (λ = 0.2 unless the schedule already mixes).
+func DefaultMethods(base run.Config, variants bool) ([]run.Method, error) {
+	specs := []string{"uniform", "sgds"}
 	if variants {
-		ub := sc
-		ub.Unbiased = true
-		mix := sc
-		if mix.Mix == 0 {
-			mix.Mix = 0.2
+		mix := 0.2
+		if base.Schedule != nil && base.Schedule.Mix != 0 {
+			mix = base.Schedule.Mix
 		}
-		ms = append(ms, Method{Name: "sgds-unbiased", Sampler: "sgds", Score: score, Schedule: &ub},
-			Method{Name: fmt.Sprintf("sgds-mix%.2g", mix.Mix), Sampler: "sgds", Score: score, Schedule: &mix})
+		specs = append(specs, "sgds-unbiased:unbiased=true", fmt.Sprintf("sgds-mix%.2g:mix=%g", mix, mix))
 	}
-	return ms
+	var ms []run.Method
+	for _, s := range specs {
+		m, err := run.ParseMethod(s, base, nil)
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, m)
+	}
+	return ms, nil
 }
 
-// CompareConfig configures the compare experiment (docs/METHOD.md §3 and §5).
+// CompareConfig configures the compare experiment.
 type CompareConfig struct {
-	Base    run.Config `json:"base"` // model, data, optimiser, epochs; Sampler and Seed are set per run
-	Seeds   []uint64   `json:"seeds"`
-	Targets []float64  `json:"targets"`
-	Methods []Method   `json:"methods"`
+	// Base holds the data set, model, device, epochs, splits and the
+	// evaluation grid (EvalEvery, resolved before training); each run
+	// takes its sampler and optimiser from its method and its seed from
+	// Seeds.
+	Base    run.Config   `json:"base"`
+	Seeds   []uint64     `json:"seeds"`
+	Targets []float64    `json:"targets"`
+	Methods []run.Method `json:"methods"`
+	// Baselines name the methods speedups are measured against (default:
+	// the first method).
+	Baselines []string `json:"baselines"`
 	// Parallel is how many seeds train at once (default 1). The methods of
 	// a seed always share their goroutine and alternate epoch by epoch.
 	Parallel int `json:"parallel,omitempty"`
+	// Tuned is the tuning file's choice per method (--tuned), and
+	// TunedFrom the file, when one was given.
+	Tuned     map[string]run.Choice `json:"tuned,omitempty"`
+	TunedFrom string                `json:"tuned_from,omitempty"`
+	// Data is the folder of the data set's files ("" for the default
+	// search, see data.Locate).
+	Data string `json:"data,omitempty"`
+}
+
+// Validate checks the comparison: seeds, targets in (0, 1], methods with
+// distinct names whose configurations validate, and baselines among them.
+func (c CompareConfig) Validate() error {
+	if len(c.Seeds) == 0 {
+		return errors.New("compare needs at least one seed")
+	}
+	seen := map[uint64]bool{}
+	for _, s := range c.Seeds {
+		if seen[s] {
+			return fmt.Errorf("--seeds: seed %d is listed twice", s)
+		}
+		seen[s] = true
+	}
+	for _, t := range c.Targets {
+		if !(t > 0 && t <= 1) {
+			return fmt.Errorf("--targets: accuracy target %v must be in (0, 1]", t)
+		}
+	}
+	if len(c.Methods) == 0 {
+		return errors.New("compare needs at least one method")
+	}
+	names := map[string]bool{}
+	for _, m := range c.Methods {
+		if names[m.Name] {
+			return fmt.Errorf("--method: name %q used twice", m.Name)
+		}
+		names[m.Name] = true
+		if err := m.Config(c.Base).Validate(); err != nil {
+			return fmt.Errorf("method %s: %w", m.Name, err)
+		}
+	}
+	for _, b := range c.Baselines {
+		if !names[b] {
+			return fmt.Errorf("--baseline %s: no method of that name", b)
+		}
+	}
+	if c.Parallel < 0 {
+		return fmt.Errorf("--parallel must be ≥ 1, got %d", c.Parallel)
+	}
+	return nil
 }
 
 // RunResult is one method on one seed.
 type RunResult struct {
-	Method       string                `json:"method"`
-	Seed         uint64                `json:"seed"`
-	TestAcc      []float64             `json:"test_acc"`
-	ValAcc       []float64             `json:"val_acc,omitempty"`
-	TrainSeconds []float64             `json:"train_seconds"` // cumulative, per epoch
-	SamplesSeen  []int64               `json:"samples_seen"`  // cumulative, per epoch
-	KeptFraction []float64             `json:"kept_fraction"` // per epoch
-	Targets      map[string]*TargetRec `json:"targets"`       // by target; null if not reached
-	Epochs       []engine.EpochMetrics `json:"epochs"`
+	Method string `json:"method"`
+	Seed   uint64 `json:"seed"`
+	// Done: every epoch trained (or the run diverged). An unfinished run
+	// is restarted from its beginning by compare --resume.
+	Done     bool   `json:"done"`
+	Diverged string `json:"diverged,omitempty"` // the error, when the run diverged
+	// Targets are the time-to-target records, one per target.
+	Targets []engine.TargetHit `json:"targets"`
+	// TestAcc (and ValAcc, with a validation split) per epoch, from Epochs.
+	TestAcc []float64             `json:"test_acc"`
+	ValAcc  []float64             `json:"val_acc,omitempty"`
+	Epochs  []engine.EpochMetrics `json:"epochs"`
+	Evals   []engine.GridEval     `json:"evals"`
 }
 
-// TargetRec records when a run first reached a target accuracy.
-type TargetRec struct {
-	Epoch           int     `json:"epoch"`
-	TimeToTarget    float64 `json:"time_to_target"`
-	SamplesToTarget int64   `json:"samples_to_target"`
-}
-
-// Stat is a mean and sample standard deviation over N values.
-type Stat struct {
-	Mean float64 `json:"mean"`
-	SD   float64 `json:"sd"`
-	N    int     `json:"n"`
-}
-
-func statOf(xs []float64) Stat {
-	s := Stat{N: len(xs), Mean: math.NaN(), SD: math.NaN()}
-	if len(xs) > 0 {
-		s.Mean = stat.Mean(xs, nil)
+func (r *RunResult) last() (engine.EpochMetrics, bool) {
+	if len(r.Epochs) == 0 {
+		return engine.EpochMetrics{}, false
 	}
-	if len(xs) > 1 {
-		s.SD = stat.StdDev(xs, nil)
+	return r.Epochs[len(r.Epochs)-1], true
+}
+
+// trained returns the run's total training seconds and samples.
+func (r *RunResult) trained() (float64, int64) {
+	secs, seen := 0.0, int64(0)
+	if e, ok := r.last(); ok {
+		secs, seen = e.TrainSeconds, e.SamplesSeen
 	}
-	return s
+	if n := len(r.Evals); n > 0 && r.Evals[n-1].TrainSeconds > secs {
+		secs, seen = r.Evals[n-1].TrainSeconds, max(seen, r.Evals[n-1].SamplesSeen)
+	}
+	return secs, seen
 }
 
-// MethodSummary aggregates a method over seeds.
-type MethodSummary struct {
-	FinalTestAcc    Stat            `json:"final_test_acc"`
-	BestTestAcc     Stat            `json:"best_test_acc"`
-	TrainSeconds    Stat            `json:"train_seconds"`
-	SamplesSeen     Stat            `json:"samples_seen"`
-	KeptFraction    Stat            `json:"kept_fraction_final"`
-	MaxDipBelowUnif Stat            `json:"max_dip_below_uniform"` // max over epochs of uniform's minus this method's accuracy
-	TimeToTarget    map[string]Stat `json:"time_to_target"`
-	SamplesToTarget map[string]Stat `json:"samples_to_target"`
-	Reached         map[string]int  `json:"reached"`
-}
-
-// Speedup of a method over uniform for one target, paired by seed over the
-// seeds where both reached it.
-type Speedup struct {
-	SpeedupTime    Stat `json:"speedup_time"`
-	SpeedupSamples Stat `json:"speedup_samples"`
+func (r *RunResult) hit(target float64) (engine.TargetHit, bool) {
+	for _, h := range r.Targets {
+		if h.Target == target {
+			return h, h.Reached()
+		}
+	}
+	return engine.TargetHit{Target: target}, false
 }
 
 // CompareResult is compare.json.
 type CompareResult struct {
-	Config    CompareConfig                 `json:"config"`
-	TargetOn  string                        `json:"target_on"` // "val" or "test"
-	Runs      []*RunResult                  `json:"runs"`
-	PerMethod map[string]*MethodSummary     `json:"per_method"`
-	PerTarget map[string]map[string]Speedup `json:"per_target"`
+	Provenance provenance.Provenance `json:"provenance"`
+	Config     CompareConfig         `json:"config"`
+	// TrainSamples is the size of the training set (after the validation
+	// split and --subset).
+	TrainSamples int `json:"train_samples"`
+	// TargetOn is the accuracy the grid evaluates and targets use: "val"
+	// with a validation split, else "test".
+	TargetOn string `json:"target_on"`
+	// Complete is false while runs remain (a partial result).
+	Complete bool             `json:"complete"`
+	Runs     []*RunResult     `json:"runs"`
+	Summary  []*MethodSummary `json:"summary"` // over the finished runs
 }
 
-// TargetKey formats a target as a map key ("0.985").
-func TargetKey(t float64) string { return strconv.FormatFloat(t, 'f', -1, 64) }
-
-// Compare trains every method on every seed from the same initial weights
-// per seed. The methods of a seed advance in lockstep, one epoch each in a
-// rotating order, so that machine noise hits them alike.
-func Compare(ctx context.Context, c CompareConfig, d *run.Data, log io.Writer) (*CompareResult, error) {
-	if len(c.Seeds) == 0 || len(c.Methods) == 0 {
-		return nil, fmt.Errorf("compare needs at least one seed and one method")
-	}
-	res := &CompareResult{Config: c, TargetOn: "test"}
-	if d.Val != nil {
-		res.TargetOn = "val"
-	}
-	m, err := engine.LookupModel(c.Base.Model)
-	if err != nil {
-		return nil, err
-	}
-	par := max(1, min(c.Parallel, len(c.Seeds)))
-	perSeed := make([][]*RunResult, len(c.Seeds))
-	errs := make([]error, len(c.Seeds))
-	var logMu sync.Mutex
-	logf := func(format string, args ...any) {
-		logMu.Lock()
-		defer logMu.Unlock()
-		fmt.Fprintf(log, format, args...)
-	}
-	sem := make(chan struct{}, par)
-	var wg sync.WaitGroup
-	for k, seed := range c.Seeds {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			perSeed[k], errs[k] = compareSeed(ctx, c, d, engine.InitParams(m, seed), seed, logf)
-		}()
-	}
-	wg.Wait()
-	for k := range c.Seeds {
-		if errs[k] != nil {
-			return nil, errs[k]
-		}
-		res.Runs = append(res.Runs, perSeed[k]...)
-	}
-	res.summarise()
-	return res, nil
-}
-
-// compareSeed trains every method from the same initial weights, in
-// lockstep: one epoch each, in an order that rotates every epoch.
-func compareSeed(ctx context.Context, c CompareConfig, d *run.Data, init []engine.Param, seed uint64, logf func(string, ...any)) ([]*RunResult, error) {
-	trainers := make([]*engine.Trainer, len(c.Methods))
-	runs := make([]*RunResult, len(c.Methods))
-	for i, meth := range c.Methods {
-		rc := c.Base
-		rc.Seed, rc.Sampler, rc.Score, rc.Schedule = seed, meth.Sampler, meth.Score, meth.Schedule
-		t, err := run.NewTrainer(rc, d, init, run.Hooks{Targets: c.Targets})
-		if err != nil {
-			return nil, fmt.Errorf("method %s: %w", meth.Name, err)
-		}
-		defer t.Net.Close()
-		trainers[i] = t
-		runs[i] = &RunResult{Method: meth.Name, Seed: seed}
-	}
-	for epoch := 1; epoch <= c.Base.Epochs; epoch++ {
-		for k := range c.Methods {
-			i := (k + epoch - 1) % len(c.Methods)
-			t := trainers[i]
-			t.Epochs = epoch
-			if err := t.Run(ctx); err != nil {
-				return nil, fmt.Errorf("seed %d, method %s: %w", seed, c.Methods[i].Name, err)
-			}
-			e := t.History[len(t.History)-1]
-			logf("seed %d  %-14s %s\n", seed, c.Methods[i].Name, run.EpochLine(e, c.Base.Epochs))
-		}
-	}
-	for i, t := range trainers {
-		runs[i].fill(t, d.Train.N, c.Targets)
-	}
-	return runs, nil
-}
-
-func (r *RunResult) fill(t *engine.Trainer, n int, targets []float64) {
-	r.Epochs = t.History
-	for _, e := range t.History {
-		r.TestAcc = append(r.TestAcc, e.TestAcc)
-		if e.ValAcc != nil {
-			r.ValAcc = append(r.ValAcc, *e.ValAcc)
-		}
-		r.TrainSeconds = append(r.TrainSeconds, e.TrainSeconds)
-		r.SamplesSeen = append(r.SamplesSeen, e.SamplesSeen)
-		kept := float64(n)
-		if e.Kept != nil {
-			kept = float64(*e.Kept)
-		}
-		r.KeptFraction = append(r.KeptFraction, kept/float64(n))
-	}
-	r.Targets = map[string]*TargetRec{}
-	for _, tg := range targets {
-		r.Targets[TargetKey(tg)] = nil
-		if h, ok := t.Hit(tg); ok {
-			r.Targets[TargetKey(tg)] = &TargetRec{Epoch: h.Epoch, TimeToTarget: h.TrainSeconds, SamplesToTarget: h.SamplesSeen}
-		}
-	}
-}
-
-func (res *CompareResult) run(method string, seed uint64) *RunResult {
+// Run returns the run of method on seed, or nil.
+func (res *CompareResult) Run(method string, seed uint64) *RunResult {
 	for _, r := range res.Runs {
 		if r.Method == method && r.Seed == seed {
 			return r
@@ -240,200 +185,574 @@ func (res *CompareResult) run(method string, seed uint64) *RunResult {
 	return nil
 }
 
-// summarise fills PerMethod and PerTarget.
-func (res *CompareResult) summarise() {
+// Summary of one method.
+func (res *CompareResult) Method(name string) *MethodSummary {
+	for _, s := range res.Summary {
+		if s.Method == name {
+			return s
+		}
+	}
+	return nil
+}
+
+// CompareOptions are the optional parts of a comparison.
+type CompareOptions struct {
+	// Log receives one line per epoch of every run (nil: none).
+	Log io.Writer
+	// Progress is called after every epoch of every run.
+	Progress func(ProgressEvent)
+	// Save is called after every epoch of every run with the result so far
+	// (runs unfinished included), e.g. to write compare.json; an error
+	// stops the comparison.
+	Save func(*CompareResult) error
+	// Previous is the partial result of an earlier invocation (compare
+	// --resume): its finished runs are kept, the others restarted.
+	Previous *CompareResult
+	// Provenance is recorded in the result.
+	Provenance provenance.Provenance
+}
+
+// ProgressEvent describes the comparison after an epoch of one run.
+type ProgressEvent struct {
+	Run, Runs      int // the run (1-based, seed-major) and the number of runs
+	Method         string
+	Seed           uint64
+	Epoch, Epochs  int
+	EpochsDone     int // epochs trained over all runs (finished runs of a resumed comparison included)
+	EpochsTotal    int
+	ETA            time.Duration // estimated from each method's mean epoch time so far
+	EpochLine      string
+	FinishedRuns   int
+	DivergedMethod bool // the run just diverged
+}
+
+// Compare trains every method on every seed. The methods of a seed start
+// from the seed's initial weights and advance in lockstep, one epoch each
+// in an order that rotates every epoch, so that machine noise hits them
+// alike. A run that diverges is recorded as such (its targets not
+// reached); any other error stops the comparison, as does ctx (the result
+// saved so far stays readable).
+func Compare(ctx context.Context, c CompareConfig, d *run.Data, o CompareOptions) (*CompareResult, error) {
+	if len(c.Baselines) == 0 && len(c.Methods) > 0 {
+		c.Baselines = []string{c.Methods[0].Name}
+	}
+	if c.Base.EvalEvery == 0 {
+		c.Base.EvalEvery = engine.DefaultEvalEvery(d.Train.N, c.Base.Batch)
+	}
+	c.Base.Sampler, c.Base.Schedule, c.Base.Score, c.Base.Frac = "", nil, "", 0
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	res := &CompareResult{Provenance: o.Provenance, Config: c, TrainSamples: d.Train.N, TargetOn: "test"}
+	if d.Val != nil {
+		res.TargetOn = "val"
+	}
+	for _, seed := range c.Seeds {
+		for _, m := range c.Methods {
+			r := &RunResult{Method: m.Name, Seed: seed}
+			if o.Previous != nil {
+				if p := o.Previous.Run(m.Name, seed); p != nil && p.Done {
+					r = p
+				}
+			}
+			res.Runs = append(res.Runs, r)
+		}
+	}
+	s := &compareState{res: res, c: c, d: d, o: o, epochSecs: map[string][]float64{}}
+	s.summarise()
+	if o.Save != nil {
+		if err := o.Save(res); err != nil {
+			return nil, err
+		}
+	}
+	par := max(1, min(c.Parallel, len(c.Seeds)))
+	errs := make([]error, len(c.Seeds))
+	next := make(chan int, len(c.Seeds)) // seeds in their order
+	for k := range c.Seeds {
+		next <- k
+	}
+	close(next)
+	var wg sync.WaitGroup
+	for range par {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := range next {
+				if errs[k] = s.seed(ctx, k); errs[k] != nil && ctx.Err() != nil {
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.summarise()
+	if err := errors.Join(errs...); err != nil {
+		if o.Save != nil {
+			o.Save(res)
+		}
+		return res, err
+	}
+	if o.Save != nil {
+		if err := o.Save(res); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+// compareState is a comparison in progress.
+type compareState struct {
+	c   CompareConfig
+	d   *run.Data
+	o   CompareOptions
+	mu  sync.Mutex // guards res, epochSecs and the log
+	res *CompareResult
+	// epochSecs are the wall seconds of each method's epochs so far
+	// (training and evaluation), for the ETA.
+	epochSecs map[string][]float64
+}
+
+// seed trains the unfinished runs of seed number k in lockstep.
+func (s *compareState) seed(ctx context.Context, k int) error {
+	seed := s.c.Seeds[k]
+	type active struct {
+		i   int // method index
+		run *RunResult
+		t   *engine.Trainer
+	}
+	var runs []*active
+	defer func() {
+		for _, a := range runs {
+			if a.t != nil {
+				a.t.Net.Close()
+			}
+		}
+	}()
+	for i, m := range s.c.Methods {
+		r := s.res.Runs[k*len(s.c.Methods)+i]
+		if r.Done {
+			continue
+		}
+		rc := m.Config(s.c.Base)
+		rc.Seed = seed
+		t, err := run.NewTrainer(rc, s.d, nil, run.Hooks{Targets: s.c.Targets})
+		if err != nil {
+			return fmt.Errorf("method %s, seed %d: %w", m.Name, seed, err)
+		}
+		runs = append(runs, &active{i: i, run: r, t: t})
+	}
+	E := s.c.Base.Epochs
+	for epoch := 1; epoch <= E; epoch++ {
+		for j := range runs {
+			a := runs[(j+epoch-1)%len(runs)]
+			if a.run.Done {
+				continue
+			}
+			name := s.c.Methods[a.i].Name
+			a.t.Epochs = epoch
+			start := time.Now()
+			err := a.t.Run(ctx)
+			wall := time.Since(start).Seconds()
+			diverged := errors.Is(err, engine.ErrDiverged)
+			if err != nil && !diverged {
+				return fmt.Errorf("seed %d, method %s: %w", seed, name, err)
+			}
+			s.mu.Lock()
+			r := a.run
+			r.Epochs = slices.Clone(a.t.History)
+			r.Evals = slices.Clone(a.t.Evals)
+			r.Targets = a.t.TargetHits()
+			r.TestAcc, r.ValAcc = nil, nil
+			for _, e := range r.Epochs {
+				r.TestAcc = append(r.TestAcc, e.TestAcc)
+				if e.ValAcc != nil {
+					r.ValAcc = append(r.ValAcc, *e.ValAcc)
+				}
+			}
+			r.Done = epoch == E || diverged
+			line := ""
+			if diverged {
+				r.Diverged = err.Error()
+				line = "diverged: " + err.Error()
+			} else {
+				s.epochSecs[name] = append(s.epochSecs[name], wall)
+				line = run.EpochLine(r.Epochs[len(r.Epochs)-1], E)
+			}
+			if s.o.Log != nil {
+				fmt.Fprintf(s.o.Log, "seed %d  %-16s %s\n", seed, name, line)
+			}
+			s.summarise()
+			var serr error
+			if s.o.Save != nil {
+				serr = s.o.Save(s.res)
+			}
+			ev := s.progress(k*len(s.c.Methods)+a.i, name, seed, epoch, line, diverged)
+			s.mu.Unlock()
+			if serr != nil {
+				return serr
+			}
+			if s.o.Progress != nil {
+				s.o.Progress(ev)
+			}
+		}
+	}
+	return nil
+}
+
+// progress describes the comparison after an epoch of run i; s.mu is held.
+func (s *compareState) progress(i int, method string, seed uint64, epoch int, line string, diverged bool) ProgressEvent {
+	E := s.c.Base.Epochs
+	ev := ProgressEvent{Run: i + 1, Runs: len(s.res.Runs), Method: method, Seed: seed, Epoch: epoch, Epochs: E,
+		EpochsTotal: E * len(s.res.Runs), EpochLine: line, DivergedMethod: diverged}
+	var all []float64
+	for _, xs := range s.epochSecs {
+		all = append(all, xs...)
+	}
+	remaining := 0.0
+	for _, r := range s.res.Runs {
+		done := len(r.Epochs)
+		if r.Done {
+			done = E
+			ev.FinishedRuns++
+		}
+		ev.EpochsDone += done
+		per := meanOr(s.epochSecs[r.Method], meanOr(all, 0))
+		remaining += float64(E-done) * per
+	}
+	par := max(1, min(s.c.Parallel, len(s.c.Seeds)))
+	ev.ETA = time.Duration(remaining / float64(par) * float64(time.Second))
+	return ev
+}
+
+func meanOr(xs []float64, or float64) float64 {
+	if len(xs) == 0 {
+		return or
+	}
+	s := 0.0
+	for _, x := range xs {
+		s += x
+	}
+	return s / float64(len(xs))
+}
+
+// summarise fills res.Summary and res.Complete; s.mu is held.
+func (s *compareState) summarise() { s.res.Summarise() }
+
+// MethodSummary aggregates a method over its finished runs.
+type MethodSummary struct {
+	Method   string `json:"method"`
+	Finished int    `json:"finished"` // runs finished (diverged included)
+	Diverged int    `json:"diverged"`
+	// Over the finished runs that did not diverge:
+	FinalTestAcc Interval `json:"final_test_acc"`
+	BestTestAcc  Interval `json:"best_test_acc"`
+	TrainSeconds Interval `json:"train_seconds"`
+	SamplesSeen  Interval `json:"samples_seen"`
+	// EpochFraction is the last epoch's samples over the training set: 1
+	// for uniform, F for RS2, the kept fraction for SGD-S.
+	EpochFraction Interval `json:"epoch_fraction_final"`
+	// GridEvalShare is the grid evaluations' time over the training time.
+	GridEvalShare Interval         `json:"grid_eval_share"`
+	Targets       []*TargetSummary `json:"targets"`
+}
+
+// TargetSummary is one method and one target over the finished runs.
+type TargetSummary struct {
+	Target  float64 `json:"target"`
+	Reached int     `json:"reached"` // runs that reached it
+	Of      int     `json:"of"`      // finished runs
+	// TrainSeconds and GridSamples at the first grid point reaching the
+	// target, over the runs that reached it.
+	TrainSeconds Interval   `json:"train_seconds"`
+	GridSamples  Interval   `json:"grid_samples"`
+	Speedups     []*Speedup `json:"speedups"`
+}
+
+// Speedup of a method over one baseline for one target, paired by seed.
+type Speedup struct {
+	Baseline string `json:"baseline"`
+	Time     Ratio  `json:"time"`    // baseline's training seconds over the method's
+	Samples  Ratio  `json:"samples"` // baseline's grid samples over the method's
+}
+
+// Ratio is a speedup over the seeds where both runs finished. Exact is the
+// mean with its 95% interval over the seeds where both reached the target.
+// A seed where only the baseline reached it gives an upper bound (the
+// method would need more than all its training: speedup < baseline's time
+// / the method's total), a seed where only the method reached it a lower
+// bound (speedup > the baseline's total / the method's time). When bounds
+// of one direction occur, Bound is "<" or ">" and BoundMean is the mean
+// over seeds of the exact ratios and the bounds, itself a bound on the
+// mean speedup; "?" when both directions occur.
+type Ratio struct {
+	Exact     Interval    `json:"exact"`
+	Bound     string      `json:"bound,omitempty"`
+	BoundMean float64     `json:"bound_mean,omitempty"`
+	PerSeed   []SeedRatio `json:"per_seed"`
+}
+
+// SeedRatio is the speedup on one seed: Kind "=" (both reached), ">" or
+// "<" (a bound), or "none" (neither reached).
+type SeedRatio struct {
+	Seed  uint64  `json:"seed"`
+	Kind  string  `json:"kind"`
+	Value float64 `json:"value,omitempty"`
+}
+
+// Summarise fills Summary (over the finished runs) and Complete.
+func (res *CompareResult) Summarise() {
 	c := res.Config
-	res.PerMethod = map[string]*MethodSummary{}
-	res.PerTarget = map[string]map[string]Speedup{}
-	for _, meth := range c.Methods {
-		ms := &MethodSummary{TimeToTarget: map[string]Stat{}, SamplesToTarget: map[string]Stat{}, Reached: map[string]int{}}
-		var final, best, secs, seen, kept, dip []float64
+	res.Complete = true
+	for _, r := range res.Runs {
+		if !r.Done {
+			res.Complete = false
+		}
+	}
+	res.Summary = nil
+	for _, m := range c.Methods {
+		ms := &MethodSummary{Method: m.Name}
+		var final, best, secs, seen, frac, share []float64
 		for _, seed := range c.Seeds {
-			r := res.run(meth.Name, seed)
-			u := res.run("uniform", seed)
-			last := len(r.TestAcc) - 1
-			final = append(final, r.TestAcc[last])
+			r := res.Run(m.Name, seed)
+			if r == nil || !r.Done {
+				continue
+			}
+			ms.Finished++
+			if r.Diverged != "" {
+				ms.Diverged++
+				continue
+			}
+			e, ok := r.last()
+			if !ok {
+				continue
+			}
+			final = append(final, e.TestAcc)
 			b := 0.0
-			for _, a := range r.TestAcc {
-				b = math.Max(b, a)
+			for _, x := range r.Epochs {
+				b = math.Max(b, x.TestAcc)
 			}
 			best = append(best, b)
-			secs = append(secs, r.TrainSeconds[last])
-			seen = append(seen, float64(r.SamplesSeen[last]))
-			kept = append(kept, r.KeptFraction[last])
-			if u != nil {
-				worst := math.Inf(-1)
-				for e := range r.TestAcc {
-					worst = math.Max(worst, u.TestAcc[e]-r.TestAcc[e])
-				}
-				dip = append(dip, worst)
+			secs = append(secs, e.TrainSeconds)
+			seen = append(seen, float64(e.SamplesSeen))
+			if res.TrainSamples > 0 {
+				frac = append(frac, float64(e.EpochSamples)/float64(res.TrainSamples))
+			}
+			g := 0.0
+			for _, ev := range r.Evals {
+				g += ev.EvalSeconds
+			}
+			if e.TrainSeconds > 0 {
+				share = append(share, g/e.TrainSeconds)
 			}
 		}
-		ms.FinalTestAcc, ms.BestTestAcc, ms.TrainSeconds = statOf(final), statOf(best), statOf(secs)
-		ms.SamplesSeen, ms.KeptFraction, ms.MaxDipBelowUnif = statOf(seen), statOf(kept), statOf(dip)
+		ms.FinalTestAcc, ms.BestTestAcc, ms.TrainSeconds = MeanCI(final), MeanCI(best), MeanCI(secs)
+		ms.SamplesSeen, ms.EpochFraction, ms.GridEvalShare = MeanCI(seen), MeanCI(frac), MeanCI(share)
 		for _, tg := range c.Targets {
-			key := TargetKey(tg)
-			var tt, ss, st, sp []float64
+			ts := &TargetSummary{Target: tg}
+			var tt, gs []float64
 			for _, seed := range c.Seeds {
-				r := res.run(meth.Name, seed)
-				h := r.Targets[key]
-				if h == nil {
+				r := res.Run(m.Name, seed)
+				if r == nil || !r.Done {
 					continue
 				}
-				ms.Reached[key]++
-				tt = append(tt, h.TimeToTarget)
-				ss = append(ss, float64(h.SamplesToTarget))
-				if u := res.run("uniform", seed); u != nil && u.Targets[key] != nil {
-					st = append(st, u.Targets[key].TimeToTarget/h.TimeToTarget)
-					sp = append(sp, float64(u.Targets[key].SamplesToTarget)/float64(h.SamplesToTarget))
+				ts.Of++
+				if h, ok := r.hit(tg); ok {
+					ts.Reached++
+					tt = append(tt, h.TrainSeconds)
+					gs = append(gs, float64(h.GridSamples))
 				}
 			}
-			ms.TimeToTarget[key], ms.SamplesToTarget[key] = statOf(tt), statOf(ss)
-			if res.PerTarget[key] == nil {
-				res.PerTarget[key] = map[string]Speedup{}
+			ts.TrainSeconds, ts.GridSamples = MeanCI(tt), MeanCI(gs)
+			for _, b := range c.Baselines {
+				ts.Speedups = append(ts.Speedups, res.speedup(m.Name, b, tg))
 			}
-			res.PerTarget[key][meth.Name] = Speedup{SpeedupTime: statOf(st), SpeedupSamples: statOf(sp)}
+			ms.Targets = append(ms.Targets, ts)
 		}
-		res.PerMethod[meth.Name] = ms
+		res.Summary = append(res.Summary, ms)
 	}
 }
 
-func fmtStat(s Stat, format string) string {
-	if s.N == 0 || math.IsNaN(s.Mean) {
+// speedup pairs method with baseline seed by seed for target tg.
+func (res *CompareResult) speedup(method, baseline string, tg float64) *Speedup {
+	sp := &Speedup{Baseline: baseline}
+	var exT, exS, allT, allS []float64
+	lower, upper := false, false
+	for _, seed := range res.Config.Seeds {
+		m, b := res.Run(method, seed), res.Run(baseline, seed)
+		if m == nil || b == nil || !m.Done || !b.Done {
+			continue
+		}
+		hm, okM := m.hit(tg)
+		hb, okB := b.hit(tg)
+		mSecs, mSeen := m.trained()
+		bSecs, bSeen := b.trained()
+		var rt, rs SeedRatio
+		switch {
+		case okM && okB:
+			rt = SeedRatio{seed, "=", hb.TrainSeconds / hm.TrainSeconds}
+			rs = SeedRatio{seed, "=", float64(hb.GridSamples) / float64(hm.GridSamples)}
+			exT, exS = append(exT, rt.Value), append(exS, rs.Value)
+		case okB: // the method needs more than all its training
+			rt = SeedRatio{seed, "<", hb.TrainSeconds / mSecs}
+			rs = SeedRatio{seed, "<", float64(hb.GridSamples) / float64(mSeen)}
+			upper = true
+		case okM: // the baseline needs more than all its training
+			rt = SeedRatio{seed, ">", bSecs / hm.TrainSeconds}
+			rs = SeedRatio{seed, ">", float64(bSeen) / float64(hm.GridSamples)}
+			lower = true
+		default:
+			rt, rs = SeedRatio{Seed: seed, Kind: "none"}, SeedRatio{Seed: seed, Kind: "none"}
+		}
+		if rt.Kind != "none" {
+			allT, allS = append(allT, rt.Value), append(allS, rs.Value)
+		}
+		sp.Time.PerSeed = append(sp.Time.PerSeed, rt)
+		sp.Samples.PerSeed = append(sp.Samples.PerSeed, rs)
+	}
+	sp.Time.Exact, sp.Samples.Exact = MeanCI(exT), MeanCI(exS)
+	bound := ""
+	switch {
+	case lower && upper:
+		bound = "?"
+	case lower:
+		bound = ">"
+	case upper:
+		bound = "<"
+	}
+	if bound != "" {
+		sp.Time.Bound, sp.Samples.Bound = bound, bound
+		if bound != "?" {
+			sp.Time.BoundMean, sp.Samples.BoundMean = meanOr(allT, 0), meanOr(allS, 0)
+		}
+	}
+	return sp
+}
+
+// TargetKey formats a target ("0.985").
+func TargetKey(t float64) string { return strconv.FormatFloat(t, 'f', -1, 64) }
+
+// fmtInterval formats a mean with its interval: "12.3 [10.1, 14.5]".
+func fmtInterval(iv Interval, format string) string {
+	if iv.N == 0 || math.IsNaN(iv.Mean) {
 		return "—"
 	}
-	if s.N == 1 || math.IsNaN(s.SD) {
-		return fmt.Sprintf(format, s.Mean)
+	if iv.N == 1 || math.IsNaN(iv.Lo) {
+		return fmt.Sprintf(format, iv.Mean)
 	}
-	return fmt.Sprintf(format+" ± "+format, s.Mean, s.SD)
+	return fmt.Sprintf(format+" ["+format+", "+format+"]", iv.Mean, iv.Lo, iv.Hi)
 }
 
-// CompareMarkdown renders compare.md: the table a person reads.
+// fmtRatio formats a speedup cell; E is the number of epochs.
+func fmtRatio(r Ratio, E int) string {
+	var notM, notB, none int
+	for _, p := range r.PerSeed {
+		switch p.Kind {
+		case "<":
+			notM++
+		case ">":
+			notB++
+		case "none":
+			none++
+		}
+	}
+	switch {
+	case len(r.PerSeed) == 0:
+		return "no finished pair"
+	case r.Exact.N == 0 && r.Bound == "":
+		return fmt.Sprintf("neither reached in %d epochs", E)
+	}
+	var s string
+	switch r.Bound {
+	case "":
+		s = fmtInterval(r.Exact, "%.2f") + "×"
+	case ">":
+		s = fmt.Sprintf("> %.2f× (baseline not reached in %d epochs on %d of %d seeds)", r.BoundMean, E, notB, len(r.PerSeed))
+	case "<":
+		s = fmt.Sprintf("< %.2f× (not reached in %d epochs on %d of %d seeds)", r.BoundMean, E, notM, len(r.PerSeed))
+	default:
+		s = fmt.Sprintf("%s on %d seeds; method not reached on %d, baseline on %d", fmtInterval(r.Exact, "%.2f")+"×", r.Exact.N, notM, notB)
+	}
+	if none > 0 {
+		s += fmt.Sprintf("; neither reached on %d", none)
+	}
+	return s
+}
+
+// CompareMarkdown renders compare.md: the tables a person reads.
 func CompareMarkdown(res *CompareResult) string {
+	if len(res.Summary) != len(res.Config.Methods) {
+		res.Summarise()
+	}
 	c := res.Config
 	var b strings.Builder
 	seeds := make([]string, len(c.Seeds))
 	for i, s := range c.Seeds {
 		seeds[i] = strconv.FormatUint(s, 10)
 	}
-	fmt.Fprintf(&b, "# compare: %s on %s, %d epochs, seeds %s, device %s\n\n", c.Base.Model, c.Base.Dataset, c.Base.Epochs, strings.Join(seeds, ","), c.Base.Device)
-	fmt.Fprintf(&b, "Batch %d, lr %g, momentum %g. Targets are on **%s** accuracy; mean ± sd over seeds; speedups are uniform's time (samples) over the method's, paired by seed.\n\n",
-		c.Base.Batch, c.Base.LR, c.Base.Momentum, res.TargetOn)
-	b.WriteString("| method | final test acc | best test acc | train s | samples seen | kept at end | worst dip below uniform |\n|---|---|---|---|---|---|---|\n")
-	for _, m := range c.Methods {
-		s := res.PerMethod[m.Name]
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", m.Name, fmtStat(s.FinalTestAcc, "%.4f"), fmtStat(s.BestTestAcc, "%.4f"),
-			fmtStat(s.TrainSeconds, "%.1f"), fmtStat(s.SamplesSeen, "%.0f"), fmtStat(s.KeptFraction, "%.3f"), fmtStat(s.MaxDipBelowUnif, "%.4f"))
+	E := c.Base.Epochs
+	fmt.Fprintf(&b, "# compare: %s on %s, %d epochs, seeds %s, device %s\n\n", c.Base.Model, c.Base.Dataset, E, strings.Join(seeds, ","), c.Base.Device)
+	if !res.Complete {
+		done := 0
+		for _, r := range res.Runs {
+			if r.Done {
+				done++
+			}
+		}
+		fmt.Fprintf(&b, "**Partial result: %d of %d runs finished** (continue with `sgds compare --resume DIR`).\n\n", done, len(res.Runs))
 	}
-	targets := append([]float64(nil), c.Targets...)
-	sort.Float64s(targets)
-	for _, tg := range targets {
-		key := TargetKey(tg)
-		fmt.Fprintf(&b, "\n**Target %s** (%s accuracy)\n\n| method | reached | time to target s | samples to target | speedup (time) | speedup (samples) |\n|---|---|---|---|---|---|\n", key, res.TargetOn)
+	fmt.Fprintf(&b, "Training set %d images; evaluation grid every %d samples on **%s** accuracy, the same points for every method. "+
+		"Time to target = training seconds (evaluation excluded) at the first grid point reaching the target; samples = that grid point. "+
+		"Means over seeds with 95%% t intervals [lo, hi]; speedups are the baseline's time (samples) over the method's, per seed, then averaged.\n\n",
+		res.TrainSamples, c.Base.EvalEvery, res.TargetOn)
+	b.WriteString("| method | sampler | lr | momentum | batch | final test acc | best test acc | train s | samples seen | data per epoch at end | grid eval / train time |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
+	for _, m := range c.Methods {
+		s := res.Method(m.Name)
+		sampler := m.Sampler
+		switch {
+		case m.Sampler == "rs2":
+			sampler = fmt.Sprintf("rs2 (frac %g)", m.Frac)
+		case m.Schedule != nil:
+			sc := m.Schedule
+			sampler = fmt.Sprintf("sgds (drop %g, readd %g, floor %g, mix %g, transient %d)", sc.DropFrac, sc.ReaddFrac, sc.KeptFloor, sc.Mix, sc.TransientEpochs)
+		}
+		lr := fmt.Sprintf("%g", m.LR)
+		if m.Tuned != "" {
+			lr += " (tuned)"
+		}
+		runs := fmt.Sprintf("%s (%d/%d runs", m.Name, s.Finished, len(c.Seeds))
+		if s.Diverged > 0 {
+			runs += fmt.Sprintf(", %d diverged", s.Diverged)
+		}
+		fmt.Fprintf(&b, "| %s) | %s | %s | %g | %d | %s | %s | %s | %s | %s | %s |\n", runs, sampler, lr, m.Momentum, m.Batch,
+			fmtInterval(s.FinalTestAcc, "%.4f"), fmtInterval(s.BestTestAcc, "%.4f"), fmtInterval(s.TrainSeconds, "%.1f"),
+			fmtInterval(s.SamplesSeen, "%.0f"), fmtInterval(s.EpochFraction, "%.3f"), fmtInterval(s.GridEvalShare, "%.2f"))
+	}
+	for ti, tg := range c.Targets {
+		fmt.Fprintf(&b, "\n### Target %s (%s accuracy)\n\n| method | reached | time to target s | samples to target |", TargetKey(tg), res.TargetOn)
+		for _, bl := range c.Baselines {
+			fmt.Fprintf(&b, " speedup over %s (time) | (samples) |", bl)
+		}
+		b.WriteString("\n|---|---|---|---|" + strings.Repeat("---|---|", len(c.Baselines)) + "\n")
 		for _, m := range c.Methods {
-			s := res.PerMethod[m.Name]
-			sp := res.PerTarget[key][m.Name]
-			fmt.Fprintf(&b, "| %s | %d/%d | %s | %s | %s | %s |\n", m.Name, s.Reached[key], len(c.Seeds),
-				fmtStat(s.TimeToTarget[key], "%.1f"), fmtStat(s.SamplesToTarget[key], "%.0f"),
-				fmtStat(sp.SpeedupTime, "%.2f×"), fmtStat(sp.SpeedupSamples, "%.2f×"))
+			ts := res.Method(m.Name).Targets[ti]
+			tt, gs := fmtInterval(ts.TrainSeconds, "%.1f"), fmtInterval(ts.GridSamples, "%.0f")
+			if ts.Reached == 0 {
+				tt, gs = fmt.Sprintf("not reached in %d epochs", E), "—"
+			} else if ts.Reached < ts.Of {
+				tt += fmt.Sprintf(" (reached on %d; not in %d epochs on %d)", ts.Reached, E, ts.Of-ts.Reached)
+			}
+			fmt.Fprintf(&b, "| %s | %d/%d | %s | %s |", m.Name, ts.Reached, ts.Of, tt, gs)
+			for _, sp := range ts.Speedups {
+				if sp.Baseline == m.Name {
+					b.WriteString(" (baseline) | |")
+					continue
+				}
+				fmt.Fprintf(&b, " %s | %s |", fmtRatio(sp.Time, E), fmtRatio(sp.Samples, E))
+			}
+			b.WriteString("\n")
 		}
 	}
 	return b.String()
-}
-
-// WriteCompare writes compare.json, compare.md and the plots into dir.
-func WriteCompare(res *CompareResult, dir string) error {
-	if err := atomicfile.WriteJSON(filepath.Join(dir, "compare.json"), res); err != nil {
-		return err
-	}
-	if err := atomicfile.Write(filepath.Join(dir, "compare.md"), []byte(CompareMarkdown(res))); err != nil {
-		return err
-	}
-	var bySec, bySamples, kept []Series
-	for _, r := range res.Runs {
-		name := fmt.Sprintf("%s s%d", r.Method, r.Seed)
-		var x1, x2, ep []float64
-		for i := range r.TestAcc {
-			x1 = append(x1, r.TrainSeconds[i])
-			x2 = append(x2, float64(r.SamplesSeen[i]))
-			ep = append(ep, float64(i+1))
-		}
-		bySec = append(bySec, Series{name, x1, r.TestAcc})
-		bySamples = append(bySamples, Series{name, x2, r.TestAcc})
-		kept = append(kept, Series{name, ep, r.KeptFraction})
-	}
-	c := res.Config
-	title := fmt.Sprintf("%s on %s", c.Base.Model, c.Base.Dataset)
-	plots := []struct {
-		file, title, x, y string
-		s                 []Series
-	}{
-		{"acc_vs_seconds.png", title + ": test accuracy against training time", "training seconds (evaluation excluded)", "test accuracy", bySec},
-		{"acc_vs_samples.png", title + ": test accuracy against samples seen", "samples seen", "test accuracy", bySamples},
-		{"kept_fraction.png", title + ": kept fraction of the data set", "epoch", "kept fraction", kept},
-	}
-	for _, p := range plots {
-		pl, err := linePlot(p.title, p.x, p.y, p.s)
-		if err != nil {
-			return err
-		}
-		if p.y == "test accuracy" {
-			lo := 1.0
-			for _, s := range p.s {
-				for _, v := range s.Y[min(1, len(s.Y)-1):] {
-					lo = math.Min(lo, v)
-				}
-			}
-			pl.Y.Min, pl.Y.Max = math.Max(0, lo-0.005), 1
-		}
-		if err := savePNG(pl, filepath.Join(dir, p.file), 8*vg.Inch, 5*vg.Inch); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// MarshalJSON writes NaN (no value) as null.
-func (s Stat) MarshalJSON() ([]byte, error) {
-	num := func(v float64) string {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return "null"
-		}
-		return strconv.FormatFloat(v, 'g', -1, 64)
-	}
-	return []byte(fmt.Sprintf(`{"mean":%s,"sd":%s,"n":%d}`, num(s.Mean), num(s.SD), s.N)), nil
-}
-
-// ParseMethod parses a method spec "name:key=value,key=value" whose keys
-// are the SGD-S settings (run.Knobs: transient, drop, readd, kept-floor,
-// mix, readd-score, unbiased) and score, applied on top of base; "uniform"
-// alone is uniform sampling.
-func ParseMethod(spec string, base sampler.ScheduleConfig, baseScore string) (Method, error) {
-	name, rest, _ := strings.Cut(spec, ":")
-	name = strings.TrimSpace(name)
-	if name == "" {
-		return Method{}, fmt.Errorf("method %q: empty name", spec)
-	}
-	if name == "uniform" && rest == "" {
-		return Method{Name: "uniform", Sampler: "uniform"}, nil
-	}
-	sc, score := base, baseScore
-	if strings.TrimSpace(rest) != "" {
-		for _, kv := range strings.Split(rest, ",") {
-			k, v, ok := strings.Cut(kv, "=")
-			k, v = strings.TrimSpace(k), strings.TrimSpace(v)
-			if !ok {
-				return Method{}, fmt.Errorf("method %q: %q is not key=value", spec, kv)
-			}
-			if k == "score" {
-				score = v
-			} else if err := run.SetKnob(&sc, k, v); err != nil {
-				return Method{}, fmt.Errorf("method %q: %w", spec, err)
-			}
-		}
-	}
-	if err := run.ValidateSchedule(sc); err != nil {
-		return Method{}, fmt.Errorf("method %q: %w", spec, err)
-	}
-	return Method{Name: name, Sampler: "sgds", Score: score, Schedule: &sc}, nil
 }

@@ -1,10 +1,14 @@
 package bench
 
 import (
+	"encoding/json"
+	"fmt"
 	"math"
 	"sort"
+	"strconv"
 
 	"gonum.org/v1/gonum/stat"
+	"gonum.org/v1/gonum/stat/distuv"
 )
 
 // Ranks returns the 1-based ranks of x in ascending order, ties sharing the
@@ -89,4 +93,68 @@ func TopOverlap(x, y []float64, frac float64) float64 {
 		}
 	}
 	return float64(n) / float64(k)
+}
+
+// Interval is a mean over N values with the 95% confidence interval of the
+// mean from the t distribution with N−1 degrees of freedom:
+// mean ± t(0.975, N−1)·sd/√N. Lo and Hi are NaN (null in JSON) for N < 2,
+// Mean for N = 0.
+type Interval struct {
+	Mean float64 `json:"mean"`
+	Lo   float64 `json:"ci95_lo"`
+	Hi   float64 `json:"ci95_hi"`
+	SD   float64 `json:"sd"`
+	N    int     `json:"n"`
+}
+
+// MeanCI returns the mean of xs with its 95% confidence interval.
+func MeanCI(xs []float64) Interval {
+	iv := Interval{N: len(xs), Mean: math.NaN(), Lo: math.NaN(), Hi: math.NaN(), SD: math.NaN()}
+	if len(xs) == 0 {
+		return iv
+	}
+	iv.Mean = stat.Mean(xs, nil)
+	if len(xs) < 2 {
+		return iv
+	}
+	iv.SD = stat.StdDev(xs, nil)
+	half := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(len(xs) - 1)}.Quantile(0.975) * iv.SD / math.Sqrt(float64(len(xs)))
+	iv.Lo, iv.Hi = iv.Mean-half, iv.Mean+half
+	return iv
+}
+
+// MarshalJSON writes NaN and infinities as null.
+func (iv Interval) MarshalJSON() ([]byte, error) {
+	return []byte(fmt.Sprintf(`{"mean":%s,"ci95_lo":%s,"ci95_hi":%s,"sd":%s,"n":%d}`,
+		jsonNum(iv.Mean), jsonNum(iv.Lo), jsonNum(iv.Hi), jsonNum(iv.SD), iv.N)), nil
+}
+
+// UnmarshalJSON reads null as NaN.
+func (iv *Interval) UnmarshalJSON(b []byte) error {
+	var raw struct {
+		Mean *float64 `json:"mean"`
+		Lo   *float64 `json:"ci95_lo"`
+		Hi   *float64 `json:"ci95_hi"`
+		SD   *float64 `json:"sd"`
+		N    int      `json:"n"`
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	num := func(p *float64) float64 {
+		if p == nil {
+			return math.NaN()
+		}
+		return *p
+	}
+	*iv = Interval{Mean: num(raw.Mean), Lo: num(raw.Lo), Hi: num(raw.Hi), SD: num(raw.SD), N: raw.N}
+	return nil
+}
+
+// jsonNum formats a number for JSON, null when not finite.
+func jsonNum(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return "null"
+	}
+	return strconv.FormatFloat(v, 'g', -1, 64)
 }

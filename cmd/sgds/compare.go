@@ -2,12 +2,20 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"os"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
 
 	"github.com/sgds/sgds/bench"
+	"github.com/sgds/sgds/internal/provenance"
+	"github.com/sgds/sgds/run"
 )
 
 // quickCompare are the settings --quick uses for flags the user did not set.
@@ -15,27 +23,63 @@ var quickCompare = map[string]string{
 	"model": "mlp", "epochs": "5", "seeds": "1,2", "targets": "0.95,0.96,0.97",
 }
 
-func compareCommand() *cli.Command {
-	flags := commonFlags()
-	for _, f := range samplerFlags() {
-		if f.Names()[0] != "sampler" {
+// resumeCompareFlags may be given with --resume; every other setting
+// comes from the comparison's compare.json.
+var resumeCompareFlags = []string{"resume", "parallel", "quiet", "data"}
+
+// trainFlags are commonFlags and the sampler's knobs without --seed and
+// --sampler (the methods set their sampler, --seeds the seeds).
+func trainFlags() []cli.Flag {
+	var flags []cli.Flag
+	for _, f := range append(commonFlags(), samplerFlags()...) {
+		if n := f.Names()[0]; n != "seed" && n != "sampler" {
 			flags = append(flags, f)
 		}
 	}
-	flags = append(flags,
-		stringFlag("seeds", "1,2,3", "comma-separated seeds; every method starts from the same weights per seed"),
+	return append(flags,
+		intFlag("subset", 0, "train on the first N training images only (0: all)"),
+		intFlag("eval-every", 0, "evaluate every N samples, the same grid for every method (0: the largest multiple of the batch ≤ a sixth of the training set)"),
+	)
+}
+
+func compareCommand() *cli.Command {
+	flags := append(trainFlags(),
+		stringFlag("seeds", "1,2,3,4,5", "comma-separated seeds; every method starts from the same weights per seed"),
 		stringFlag("targets", "0.98,0.985,0.99", "comma-separated accuracy targets in (0, 1]"),
 		intFlag("parallel", 1, "seeds trained at once (each seed's methods still alternate epoch by epoch on one goroutine)"),
 		boolFlag("variants", "also run SGD-S unbiased and SGD-S mixed with uniform"),
-		&cli.StringSliceFlag{Name: "method", EnvVars: env("method"), Usage: "run this method instead of the default SGD-S (repeatable): name:key=value,… with the SGD-S knobs as keys, e.g. drop30:drop=0.3,mix=0.1; uniform always runs"},
+		&cli.StringSliceFlag{Name: "method", EnvVars: env("method"), Usage: "a method to run (repeatable): name[:key=value,…] with keys sampler (uniform, uniform-replace, rs2, sequential, sgds; default the name if it is a sampler, else sgds), lr, momentum, batch, tuned=NAME (lr and momentum from --tuned), frac (rs2), score and the SGD-S knobs (sgds), e.g. uniform, u-tuned:sampler=uniform,tuned=uniform, rs2:frac=0.3, d30:drop=0.3,mix=0.1; uniform at the base settings is added first unless a method samples uniformly"},
+		&cli.StringSliceFlag{Name: "baseline", EnvVars: env("baseline"), Usage: "speedups are measured against this method (repeatable; default the first method)"},
+		stringFlag("tuned", "", "tune.json of `sgds tune`: methods may take its learning rate and momentum with tuned=NAME"),
+		stringFlag("resume", "", "continue the comparison in this folder (its compare.json): finished runs are kept, unfinished runs restart from their first epoch"),
 		boolFlag("quick", "a reduced run in a few minutes: the MLP, 5 epochs, seeds 1,2, targets 0.95,0.96,0.97 (flags you set win)"),
 		stringFlag("out", "runs/compare", "output folder for compare.json, compare.md and the plots"),
 	)
 	return &cli.Command{
 		Name:  "compare",
-		Usage: "train uniform SGD and SGD-S from the same weights on several seeds and measure time and samples to target accuracy",
+		Usage: "train several methods from the same weights on several seeds and measure time and samples to target accuracy on one evaluation grid",
 		Flags: flags,
 		Action: func(c *cli.Context) error {
+			start := time.Now()
+			if dir := c.String("resume"); dir != "" {
+				for _, name := range c.LocalFlagNames() {
+					if !slices.Contains(resumeCompareFlags, name) && c.IsSet(name) {
+						return fmt.Errorf("--resume continues the comparison recorded in %s/compare.json; --%s cannot be changed", dir, name)
+					}
+				}
+				prev, err := bench.ReadCompare(dir)
+				if err != nil {
+					return fmt.Errorf("--resume: %w", err)
+				}
+				cfg := prev.Config
+				if c.IsSet("parallel") {
+					cfg.Parallel = c.Int("parallel")
+				}
+				if c.IsSet("data") {
+					cfg.Data = c.String("data")
+				}
+				return runCompare(c, cfg, dir, prev, start)
+			}
 			if c.Bool("quick") {
 				for name, v := range quickCompare {
 					if !c.IsSet(name) {
@@ -45,51 +89,192 @@ func compareCommand() *cli.Command {
 					}
 				}
 			}
-			base, err := runConfigFrom(c, "sgds")
+			cfg, err := compareConfigFrom(c)
 			if err != nil {
 				return err
 			}
-			seeds, err := parseSeeds(c.String("seeds"))
-			if err != nil {
-				return err
-			}
-			targets, err := parseTargets(c.String("targets"))
-			if err != nil {
-				return fmt.Errorf("--targets: %w", err)
-			}
-			if c.Int("parallel") < 1 {
-				return fmt.Errorf("--parallel must be ≥ 1, got %d", c.Int("parallel"))
-			}
-			cfg := bench.CompareConfig{Base: base, Seeds: seeds, Targets: targets, Parallel: c.Int("parallel"),
-				Methods: bench.Methods(*base.Schedule, base.Score, c.Bool("variants"))}
-			if specs := c.StringSlice("method"); len(specs) > 0 {
-				cfg.Methods = cfg.Methods[:1] // uniform
-				names := map[string]bool{"uniform": true}
-				for _, spec := range specs {
-					m, err := bench.ParseMethod(spec, *base.Schedule, base.Score)
-					if err != nil {
-						return fmt.Errorf("--method: %w", err)
-					}
-					if names[m.Name] {
-						return fmt.Errorf("--method: name %q used twice", m.Name)
-					}
-					names[m.Name] = true
-					cfg.Methods = append(cfg.Methods, m)
-				}
-			}
-			cfg.Base.Sampler, cfg.Base.Schedule, cfg.Base.Score = "", nil, ""
-			d, err := loadRun(base, c.String("data"), c.String("out"))
-			if err != nil {
-				return err
-			}
-			log := logTo(c, c.App.ErrWriter)
-			fmt.Fprintf(log, "compare: %s on %s, %d epochs, seeds %v, methods %d, targets %v\n",
-				base.Model, base.Dataset, base.Epochs, seeds, len(cfg.Methods), targets)
-			res, err := bench.Compare(c.Context, cfg, d, log)
-			return report(c, res, err, bench.WriteCompare, bench.CompareMarkdown,
-				"compare.json", "compare.md", "acc_vs_seconds.png", "acc_vs_samples.png", "kept_fraction.png")
+			return runCompare(c, cfg, c.String("out"), nil, start)
 		},
 	}
+}
+
+// compareConfigFrom reads the flags of a new comparison.
+func compareConfigFrom(c *cli.Context) (bench.CompareConfig, error) {
+	base, err := runConfigFrom(c, "sgds")
+	if err != nil {
+		return bench.CompareConfig{}, err
+	}
+	base.EvalEvery = c.Int("eval-every")
+	if err := base.Validate(); err != nil {
+		return bench.CompareConfig{}, err
+	}
+	seeds, err := parseSeeds(c.String("seeds"))
+	if err != nil {
+		return bench.CompareConfig{}, err
+	}
+	targets, err := parseTargets(c.String("targets"))
+	if err != nil {
+		return bench.CompareConfig{}, fmt.Errorf("--targets: %w", err)
+	}
+	if c.Int("parallel") < 1 {
+		return bench.CompareConfig{}, fmt.Errorf("--parallel must be ≥ 1, got %d", c.Int("parallel"))
+	}
+	cfg := bench.CompareConfig{Base: base, Seeds: seeds, Targets: targets, Parallel: c.Int("parallel"),
+		Baselines: c.StringSlice("baseline"), Data: c.String("data")}
+	if path := c.String("tuned"); path != "" {
+		t, err := bench.ReadTune(path)
+		if err != nil {
+			return cfg, fmt.Errorf("--tuned: %w", err)
+		}
+		cfg.Tuned, cfg.TunedFrom = t.Choices(), path
+	}
+	cfg.Methods, err = methodsFrom(c.StringSlice("method"), base, cfg.Tuned, c.Bool("variants"))
+	if err != nil {
+		return cfg, err
+	}
+	cfg.Base.Sampler, cfg.Base.Schedule, cfg.Base.Score = "", nil, ""
+	return cfg, cfg.Validate()
+}
+
+// methodsFrom parses the --method specs; uniform at the base settings comes
+// first unless a method samples uniformly. Without specs: uniform and
+// SGD-S (and its variants).
+func methodsFrom(specs []string, base run.Config, tuned map[string]run.Choice, variants bool) ([]run.Method, error) {
+	if len(specs) == 0 {
+		return bench.DefaultMethods(base, variants)
+	}
+	var ms []run.Method
+	hasUniform := false
+	for _, spec := range specs {
+		m, err := run.ParseMethod(spec, base, tuned)
+		if err != nil {
+			return nil, fmt.Errorf("--method: %w", err)
+		}
+		hasUniform = hasUniform || m.Sampler == "uniform"
+		ms = append(ms, m)
+	}
+	if !hasUniform {
+		u, err := run.ParseMethod("uniform", base, nil)
+		if err != nil {
+			return nil, err
+		}
+		ms = append([]run.Method{u}, ms...)
+	}
+	return ms, nil
+}
+
+// runCompare runs (or continues) the comparison cfg into out.
+func runCompare(c *cli.Context, cfg bench.CompareConfig, out string, prev *bench.CompareResult, start time.Time) error {
+	d, err := loadRun(cfg.Base, cfg.Data, out)
+	if err != nil {
+		return err
+	}
+	quiet := c.Bool("quiet")
+	bar := newCompareBar(quiet)
+	var log io.Writer = c.App.ErrWriter
+	if quiet {
+		log = nil
+	} else if bar != nil {
+		log = bar
+	}
+	fmt.Fprintf(logOr(log), "compare: %s on %s (%d training images), %d epochs, seeds %v, methods %s, baselines %v, targets %v\n",
+		cfg.Base.Model, cfg.Base.Dataset, d.Train.N, cfg.Base.Epochs, cfg.Seeds, methodNames(cfg.Methods), cfg.Baselines, cfg.Targets)
+	opts := bench.CompareOptions{Log: log, Previous: prev,
+		Provenance: provenance.Collect(cfg.Base.Device, os.Args, start),
+		Save:       func(r *bench.CompareResult) error { return bench.SaveCompare(r, out) }}
+	if bar != nil {
+		opts.Progress = bar.update
+	}
+	res, err := bench.Compare(c.Context, cfg, d, opts)
+	if bar != nil {
+		bar.finish()
+	}
+	if err != nil {
+		if res != nil {
+			done := 0
+			for _, r := range res.Runs {
+				if r.Done {
+					done++
+				}
+			}
+			fmt.Fprintf(c.App.ErrWriter, "sgds: partial result in %s (%d of %d runs finished); continue with: sgds compare --resume %s\n", out, done, len(res.Runs), out)
+		}
+		return err
+	}
+	if err := bench.WriteCompare(res, out); err != nil {
+		return err
+	}
+	fmt.Fprint(c.App.Writer, bench.CompareMarkdown(res))
+	fmt.Fprintf(c.App.Writer, "wrote %s in %s\n", strings.Join(bench.CompareFiles, ", "), out)
+	return nil
+}
+
+func logOr(w io.Writer) io.Writer {
+	if w == nil {
+		return io.Discard
+	}
+	return w
+}
+
+func methodNames(ms []run.Method) string {
+	names := make([]string, len(ms))
+	for i, m := range ms {
+		names[i] = m.Name
+	}
+	return strings.Join(names, ",")
+}
+
+// compareBar draws one progress line over the whole comparison on a
+// terminal, and prints the per-epoch lines above it.
+type compareBar struct {
+	mu   sync.Mutex
+	w    io.Writer
+	line string
+}
+
+// newCompareBar returns a bar on stderr, or nil when quiet or when stderr
+// is not a terminal.
+func newCompareBar(quiet bool) *compareBar {
+	if quiet || !term.IsTerminal(int(os.Stderr.Fd())) {
+		return nil
+	}
+	return &compareBar{w: os.Stderr}
+}
+
+// Write prints log lines above the bar.
+func (b *compareBar) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	fmt.Fprint(b.w, "\r\033[K")
+	n, err := b.w.Write(p)
+	fmt.Fprint(b.w, b.line)
+	return n, err
+}
+
+func (b *compareBar) update(ev bench.ProgressEvent) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.line = barLine(ev, 24)
+	fmt.Fprint(b.w, "\r\033[K"+b.line)
+}
+
+func (b *compareBar) finish() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	fmt.Fprint(b.w, "\r\033[K")
+	b.line = ""
+}
+
+// barLine renders the comparison's progress with a bar of width cells.
+func barLine(ev bench.ProgressEvent, width int) string {
+	frac := 0.0
+	if ev.EpochsTotal > 0 {
+		frac = float64(ev.EpochsDone) / float64(ev.EpochsTotal)
+	}
+	full := int(frac * float64(width))
+	return fmt.Sprintf("[%s%s] %3.0f%%  run %d/%d  %s  seed %d  epoch %d/%d  ETA %s",
+		strings.Repeat("█", full), strings.Repeat("░", width-full), 100*frac,
+		ev.Run, ev.Runs, ev.Method, ev.Seed, ev.Epoch, ev.Epochs, ev.ETA.Round(time.Second))
 }
 
 // parseSeeds parses a comma-separated list of distinct seeds.
@@ -97,9 +282,13 @@ func parseSeeds(s string) ([]uint64, error) {
 	var out []uint64
 	seen := map[uint64]bool{}
 	for _, f := range strings.Split(s, ",") {
-		v, err := strconv.ParseUint(strings.TrimSpace(f), 10, 64)
+		f = strings.TrimSpace(f)
+		if f == "" || strings.TrimLeft(f, "0123456789") != "" {
+			return nil, fmt.Errorf("--seeds: %q is not a seed (a non-negative decimal integer)", f)
+		}
+		v, err := strconv.ParseUint(f, 10, 64)
 		if err != nil {
-			return nil, fmt.Errorf("--seeds: %q is not a seed (a non-negative integer)", f)
+			return nil, fmt.Errorf("--seeds: %q is not a seed (a non-negative decimal integer)", f)
 		}
 		if seen[v] {
 			return nil, fmt.Errorf("--seeds: seed %d is listed twice", v)

@@ -1,0 +1,198 @@
+package bench
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"path/filepath"
+	"slices"
+
+	"gonum.org/v1/plot/vg"
+
+	"github.com/sgds/sgds/internal/atomicfile"
+	"github.com/sgds/sgds/internal/safefile"
+)
+
+// CompareFiles are the files WriteCompare writes: the result, its tables,
+// and each plot as PNG and SVG.
+var CompareFiles = []string{"compare.json", "compare.md",
+	"acc_vs_seconds.png", "acc_vs_seconds.svg", "acc_vs_samples.png", "acc_vs_samples.svg", "epoch_fraction.png", "epoch_fraction.svg"}
+
+// SaveCompare writes compare.json and compare.md into dir (atomically): the
+// result so far, after every epoch of every run.
+func SaveCompare(res *CompareResult, dir string) error {
+	if err := atomicfile.WriteJSON(filepath.Join(dir, "compare.json"), res); err != nil {
+		return err
+	}
+	return atomicfile.Write(filepath.Join(dir, "compare.md"), []byte(CompareMarkdown(res)))
+}
+
+// WriteCompare writes compare.json, compare.md and the plots into dir.
+func WriteCompare(res *CompareResult, dir string) error {
+	if err := SaveCompare(res, dir); err != nil {
+		return err
+	}
+	return PlotCompare(res, dir)
+}
+
+// MaxCompareBytes bounds the compare.json that ReadCompare reads.
+const MaxCompareBytes = 256 << 20
+
+// ReadCompare reads dir/compare.json and checks it: a configuration that
+// validates, and exactly one run per method and seed.
+func ReadCompare(dir string) (*CompareResult, error) {
+	path := filepath.Join(dir, "compare.json")
+	b, err := safefile.ReadAll(path, MaxCompareBytes)
+	if err != nil {
+		return nil, err
+	}
+	res := &CompareResult{}
+	if err := json.Unmarshal(b, res); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if err := res.Config.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if res.Config.Base.EvalEvery <= 0 {
+		return nil, fmt.Errorf("%s: the evaluation grid (config.base.eval_every) is %d", path, res.Config.Base.EvalEvery)
+	}
+	want := len(res.Config.Methods) * len(res.Config.Seeds)
+	if len(res.Runs) != want {
+		return nil, fmt.Errorf("%s: %d runs for %d methods × %d seeds", path, len(res.Runs), len(res.Config.Methods), len(res.Config.Seeds))
+	}
+	for i, r := range res.Runs {
+		m, s := res.Config.Methods[i%len(res.Config.Methods)], res.Config.Seeds[i/len(res.Config.Methods)]
+		if r == nil || r.Method != m.Name || r.Seed != s {
+			return nil, fmt.Errorf("%s: run %d is not method %s on seed %d", path, i, m.Name, s)
+		}
+		if r.Done && r.Diverged == "" && len(r.Epochs) != res.Config.Base.Epochs {
+			return nil, fmt.Errorf("%s: run %s seed %d is done after %d of %d epochs", path, r.Method, r.Seed, len(r.Epochs), res.Config.Base.Epochs)
+		}
+	}
+	res.Summarise()
+	return res, nil
+}
+
+// gridBands returns, per method, the mean over its finished runs of the
+// grid accuracy and its 95% interval, against the mean training seconds
+// (bySeconds) or the grid point.
+func gridBands(res *CompareResult, bySeconds bool) []Band {
+	var out []Band
+	for _, m := range res.Config.Methods {
+		var runs []*RunResult
+		for _, s := range res.Config.Seeds {
+			if r := res.Run(m.Name, s); r != nil && r.Done && r.Diverged == "" && len(r.Evals) > 0 {
+				runs = append(runs, r)
+			}
+		}
+		if len(runs) == 0 {
+			continue
+		}
+		K := len(runs[0].Evals)
+		for _, r := range runs {
+			K = min(K, len(r.Evals))
+		}
+		b := Band{Name: m.Name, Runs: len(runs)}
+		for k := 0; k < K; k++ {
+			var acc, secs []float64
+			for _, r := range runs {
+				acc = append(acc, r.Evals[k].Acc())
+				secs = append(secs, r.Evals[k].TrainSeconds)
+			}
+			iv := MeanCI(acc)
+			x := float64(runs[0].Evals[k].GridSamples)
+			if bySeconds {
+				x = meanOr(secs, 0)
+			}
+			b.X, b.Y, b.Lo, b.Hi = append(b.X, x), append(b.Y, iv.Mean), append(b.Lo, iv.Lo), append(b.Hi, iv.Hi)
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
+// fractionBands returns, per method, the mean share of the training set
+// each epoch visits, with its interval.
+func fractionBands(res *CompareResult) []Band {
+	var out []Band
+	for _, m := range res.Config.Methods {
+		b := Band{Name: m.Name}
+		for e := 0; e < res.Config.Base.Epochs; e++ {
+			var fr []float64
+			for _, s := range res.Config.Seeds {
+				if r := res.Run(m.Name, s); r != nil && r.Done && r.Diverged == "" && e < len(r.Epochs) && res.TrainSamples > 0 {
+					fr = append(fr, float64(r.Epochs[e].EpochSamples)/float64(res.TrainSamples))
+				}
+			}
+			if len(fr) == 0 {
+				break
+			}
+			iv := MeanCI(fr)
+			b.X, b.Y, b.Lo, b.Hi = append(b.X, float64(e+1)), append(b.Y, iv.Mean), append(b.Lo, iv.Lo), append(b.Hi, iv.Hi)
+			b.Runs = max(b.Runs, len(fr))
+		}
+		if len(b.X) > 0 {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// PlotCompare draws the comparison's plots into dir, each as PNG and SVG:
+// accuracy on the grid against training seconds and against samples seen
+// (per method the mean over seeds with a shaded 95% interval, the targets
+// as dotted lines), and the share of the data each epoch visits.
+func PlotCompare(res *CompareResult, dir string) error {
+	c := res.Config
+	title := fmt.Sprintf("%s on %s, %d seeds", c.Base.Model, c.Base.Dataset, len(c.Seeds))
+	acc := res.TargetOn + " accuracy (mean, 95% CI)"
+	plots := []struct {
+		file, title, x, y string
+		bands             []Band
+		targets           bool
+	}{
+		{"acc_vs_seconds", title + ": accuracy against training time", "training seconds (evaluation excluded; mean over seeds at each grid point)", acc, gridBands(res, true), true},
+		{"acc_vs_samples", title + ": accuracy against samples seen", fmt.Sprintf("samples seen (grid every %d)", c.Base.EvalEvery), acc, gridBands(res, false), true},
+		{"epoch_fraction", title + ": share of the training set per epoch", "epoch", "samples per epoch / training set", fractionBands(res), false},
+	}
+	for _, pl := range plots {
+		p, leg, err := bandPlot(pl.title, pl.x, pl.y, pl.bands)
+		if err != nil {
+			return err
+		}
+		if pl.targets && len(pl.bands) > 0 {
+			x0, x1, hi := math.Inf(1), math.Inf(-1), 0.0
+			for _, b := range pl.bands {
+				x0, x1 = math.Min(x0, slices.Min(b.X)), math.Max(x1, slices.Max(b.X))
+				for j := range b.Y {
+					hi = math.Max(hi, b.Y[j])
+					if !math.IsNaN(b.Hi[j]) {
+						hi = math.Max(hi, b.Hi[j])
+					}
+				}
+			}
+			lo := hi - 0.1
+			for _, tg := range c.Targets {
+				lo = math.Min(lo, tg-0.03)
+				l, err := hline(tg, x0, x1)
+				if err != nil {
+					return err
+				}
+				p.Add(l)
+			}
+			p.Y.Min, p.Y.Max = math.Max(0, lo), math.Min(1, hi+0.003)
+		}
+		if pl.file == "acc_vs_samples" {
+			p.X.Tick.Marker = countTicks{}
+		}
+		if pl.file == "epoch_fraction" {
+			p.Y.Min, p.Y.Max = 0, 1.05
+		}
+		if err := saveOutside(p, leg, filepath.Join(dir, pl.file), 9*vg.Inch, 5*vg.Inch); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

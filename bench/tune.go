@@ -1,0 +1,282 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"path/filepath"
+
+	"github.com/sgds/sgds/engine"
+	"github.com/sgds/sgds/internal/atomicfile"
+	"github.com/sgds/sgds/internal/provenance"
+	"github.com/sgds/sgds/internal/safefile"
+	"github.com/sgds/sgds/run"
+)
+
+// Tuning picks each method's learning rate and momentum from a small grid
+// by validation accuracy after a short budget. The test set is never
+// used: the trainers evaluate the validation split only.
+
+// DefaultLRs and DefaultMomenta are the grid of sgds tune.
+var (
+	DefaultLRs     = []float64{0.005, 0.01, 0.02, 0.05, 0.1}
+	DefaultMomenta = []float64{0.5, 0.9}
+)
+
+// TuneConfig configures a tuning run.
+type TuneConfig struct {
+	// Base holds data, model, device, the budget (Epochs) and the
+	// validation split (Val > 0, required).
+	Base    run.Config   `json:"base"`
+	Methods []run.Method `json:"methods"`
+	LRs     []float64    `json:"lrs"`
+	Momenta []float64    `json:"momenta"`
+	Seeds   []uint64     `json:"seeds"`
+}
+
+// TuneTrial is one method at one setting on one seed.
+type TuneTrial struct {
+	Method       string  `json:"method"`
+	LR           float64 `json:"lr"`
+	Momentum     float64 `json:"momentum"`
+	Seed         uint64  `json:"seed"`
+	ValAcc       float64 `json:"val_acc"` // after the budget; 0 when diverged
+	ValLoss      float64 `json:"val_loss,omitempty"`
+	TrainSeconds float64 `json:"train_seconds"`
+	Diverged     string  `json:"diverged,omitempty"`
+}
+
+// TuneChoice is the setting chosen for a method: the highest mean
+// validation accuracy over the seeds (the first in grid order on a tie).
+type TuneChoice struct {
+	Method   string  `json:"method"`
+	LR       float64 `json:"lr"`
+	Momentum float64 `json:"momentum"`
+	ValAcc   float64 `json:"val_acc"` // mean over the seeds
+}
+
+// TuneResult is tune.json.
+type TuneResult struct {
+	Provenance provenance.Provenance `json:"provenance"`
+	Config     TuneConfig            `json:"config"`
+	Complete   bool                  `json:"complete"`
+	Trials     []TuneTrial           `json:"trials"`
+	Chosen     []TuneChoice          `json:"chosen"`
+}
+
+// Choices returns the chosen settings by method name, as compare --tuned
+// takes them.
+func (t *TuneResult) Choices() map[string]run.Choice {
+	m := map[string]run.Choice{}
+	for _, c := range t.Chosen {
+		m[c.Method] = run.Choice{LR: c.LR, Momentum: c.Momentum}
+	}
+	return m
+}
+
+// Validate checks a tuning configuration.
+func (c TuneConfig) Validate() error {
+	if c.Base.Val <= 0 {
+		return errors.New("tune chooses on validation accuracy: --val must be > 0")
+	}
+	if len(c.Methods) == 0 || len(c.LRs) == 0 || len(c.Momenta) == 0 || len(c.Seeds) == 0 {
+		return errors.New("tune needs methods, learning rates, momenta and seeds")
+	}
+	names := map[string]bool{}
+	for _, m := range c.Methods {
+		if names[m.Name] {
+			return fmt.Errorf("--method: name %q used twice", m.Name)
+		}
+		names[m.Name] = true
+		for _, lr := range c.LRs {
+			for _, mom := range c.Momenta {
+				m.LR, m.Momentum = lr, mom
+				if err := m.Config(c.Base).Validate(); err != nil {
+					return fmt.Errorf("method %s at lr %g, momentum %g: %w", m.Name, lr, mom, err)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// Tune trains every method at every grid setting on every seed for
+// c.Base.Epochs on d.Train, evaluating on d.Val only, and chooses per
+// method. save, when set, is called after every trial with the result so
+// far.
+func Tune(ctx context.Context, c TuneConfig, d *run.Data, prov provenance.Provenance, log io.Writer, save func(*TuneResult) error) (*TuneResult, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	if d.Val == nil {
+		return nil, errors.New("tune: the data has no validation split")
+	}
+	res := &TuneResult{Provenance: prov, Config: c}
+	// The trainer's "test" set is the validation split: the test set is
+	// never evaluated. No grid: only the accuracy after the budget counts.
+	vd := &run.Data{Train: d.Train, Test: d.Val}
+	base := c.Base
+	base.EvalEvery = run.MaxEvalEvery
+	total := len(c.Methods) * len(c.LRs) * len(c.Momenta) * len(c.Seeds)
+	for _, m := range c.Methods {
+		for _, lr := range c.LRs {
+			for _, mom := range c.Momenta {
+				for _, seed := range c.Seeds {
+					m.LR, m.Momentum = lr, mom
+					rc := m.Config(base)
+					rc.Seed = seed
+					tr := TuneTrial{Method: m.Name, LR: lr, Momentum: mom, Seed: seed}
+					t, err := run.NewTrainer(rc, vd, nil, run.Hooks{})
+					if err != nil {
+						return res, err
+					}
+					err = t.Run(ctx)
+					t.Net.Close()
+					switch {
+					case errors.Is(err, engine.ErrDiverged):
+						tr.Diverged = err.Error()
+					case err != nil:
+						return res, err
+					default:
+						e := t.History[len(t.History)-1]
+						tr.ValAcc, tr.ValLoss, tr.TrainSeconds = e.TestAcc, e.TestLoss, e.TrainSeconds
+					}
+					res.Trials = append(res.Trials, tr)
+					if log != nil {
+						status := fmt.Sprintf("val_acc %.4f  train %.1fs", tr.ValAcc, tr.TrainSeconds)
+						if tr.Diverged != "" {
+							status = "diverged"
+						}
+						fmt.Fprintf(log, "tune %d/%d  %-16s lr %-6g momentum %-4g seed %d  %s\n", len(res.Trials), total, m.Name, lr, mom, seed, status)
+					}
+					res.choose()
+					if save != nil {
+						if err := save(res); err != nil {
+							return res, err
+						}
+					}
+				}
+			}
+		}
+	}
+	res.Complete = true
+	res.choose()
+	if save != nil {
+		return res, save(res)
+	}
+	return res, nil
+}
+
+// choose fills Chosen from the trials so far.
+func (res *TuneResult) choose() {
+	res.Chosen = nil
+	for _, m := range res.Config.Methods {
+		best := TuneChoice{Method: m.Name, ValAcc: math.Inf(-1)}
+		for _, lr := range res.Config.LRs {
+			for _, mom := range res.Config.Momenta {
+				var accs []float64
+				for _, t := range res.Trials {
+					if t.Method == m.Name && t.LR == lr && t.Momentum == mom {
+						accs = append(accs, t.ValAcc)
+					}
+				}
+				if len(accs) == 0 {
+					continue
+				}
+				if a := meanOr(accs, 0); a > best.ValAcc {
+					best.LR, best.Momentum, best.ValAcc = lr, mom, a
+				}
+			}
+		}
+		if !math.IsInf(best.ValAcc, -1) {
+			res.Chosen = append(res.Chosen, best)
+		}
+	}
+}
+
+// TuneMarkdown renders the grid of mean validation accuracies per method.
+func TuneMarkdown(res *TuneResult) string {
+	var s string
+	c := res.Config
+	s += fmt.Sprintf("# tune: %s on %s, %d epochs, validation %d images, seeds %v\n\n", c.Base.Model, c.Base.Dataset, c.Base.Epochs, c.Base.Val, c.Seeds)
+	s += "Mean validation accuracy after the budget (the test set is never evaluated); **bold** is chosen.\n"
+	for _, m := range c.Methods {
+		ch := TuneChoice{}
+		for _, x := range res.Chosen {
+			if x.Method == m.Name {
+				ch = x
+			}
+		}
+		s += fmt.Sprintf("\n### %s\n\n| lr \\ momentum |", m.Name)
+		for _, mom := range c.Momenta {
+			s += fmt.Sprintf(" %g |", mom)
+		}
+		s += "\n|---|"
+		for range c.Momenta {
+			s += "---|"
+		}
+		s += "\n"
+		for _, lr := range c.LRs {
+			s += fmt.Sprintf("| %g |", lr)
+			for _, mom := range c.Momenta {
+				var accs []float64
+				div := 0
+				for _, t := range res.Trials {
+					if t.Method == m.Name && t.LR == lr && t.Momentum == mom {
+						accs = append(accs, t.ValAcc)
+						if t.Diverged != "" {
+							div++
+						}
+					}
+				}
+				cell := "—"
+				if len(accs) > 0 {
+					cell = fmt.Sprintf("%.4f", meanOr(accs, 0))
+					if div > 0 {
+						cell += fmt.Sprintf(" (%d diverged)", div)
+					}
+					if lr == ch.LR && mom == ch.Momentum {
+						cell = "**" + cell + "**"
+					}
+				}
+				s += " " + cell + " |"
+			}
+			s += "\n"
+		}
+	}
+	return s
+}
+
+// WriteTune writes tune.json and tune.md into dir (atomically).
+func WriteTune(res *TuneResult, dir string) error {
+	if err := atomicfile.WriteJSON(filepath.Join(dir, "tune.json"), res); err != nil {
+		return err
+	}
+	return atomicfile.Write(filepath.Join(dir, "tune.md"), []byte(TuneMarkdown(res)))
+}
+
+// ReadTune reads a tune.json (a complete one: every trial done).
+func ReadTune(path string) (*TuneResult, error) {
+	b, err := safefile.ReadAll(path, MaxCompareBytes)
+	if err != nil {
+		return nil, err
+	}
+	res := &TuneResult{}
+	if err := jsonUnmarshal(b, res); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if !res.Complete {
+		return nil, fmt.Errorf("%s: the tuning run did not finish", path)
+	}
+	if len(res.Chosen) == 0 {
+		return nil, fmt.Errorf("%s: no method was chosen", path)
+	}
+	for _, ch := range res.Chosen {
+		if !(ch.LR > 0 && ch.LR <= 1e6) || !(ch.Momentum >= 0 && ch.Momentum < 1) {
+			return nil, fmt.Errorf("%s: method %s: lr %v, momentum %v out of range", path, ch.Method, ch.LR, ch.Momentum)
+		}
+	}
+	return res, nil
+}

@@ -67,7 +67,7 @@ type Checkpoint struct {
 const CheckpointVersion = 2
 
 const (
-	checkpointMagic = "SGDSCKPT"
+	checkpointMagic   = "SGDSCKPT"
 	checkpointVersion = CheckpointVersion
 	// MaxCheckpointBytes bounds the checkpoint file that is read. A real one
 	// is a few MB (the parameters and momentum of the MLP are 1.6 MB; the

@@ -206,14 +206,14 @@ func moreBadInputs() []badCase {
 		{name: "checkpoint data folder holds a FIFO", args: []string{"train", "--resume", "{dir}/run", "--epochs", "2", "--data", "{dir}/data"}, setup: func(t *testing.T, dir string) {
 			craftCheckpoint(t, filepath.Join(dir, "run"), nil)
 			os.MkdirAll(filepath.Join(dir, "data"), 0o755)
-			fifo("data/" + trainImages)(t, dir)
-			fifo("data/" + trainLabels)(t, dir)
+			fifo("data/"+trainImages)(t, dir)
+			fifo("data/"+trainLabels)(t, dir)
 		}, want: "named pipe"},
 		// Data files that are not regular files, or whose headers are bombs.
 		{name: "data images FIFO", args: trainArgs("--data", "{dir}/data"), setup: func(t *testing.T, dir string) {
 			copyMNIST(t, filepath.Join(dir, "data"))
 			os.Remove(filepath.Join(dir, "data", trainImages))
-			fifo("data/" + trainImages)(t, dir)
+			fifo("data/"+trainImages)(t, dir)
 		}, want: "named pipe"},
 		{name: "data images link to /dev/zero", args: trainArgs("--data", "{dir}/data"), setup: func(t *testing.T, dir string) {
 			copyMNIST(t, filepath.Join(dir, "data"))

@@ -38,6 +38,7 @@ var flagCategory = map[string]string{
 	"readd": catSampler, "frac": catSampler, "kept-floor": catSampler, "mix": catSampler, "readd-score": catSampler, "unbiased": catSampler,
 	"out": catOutput, "quiet": catOutput, "force": catOutput, "target-acc": catOutput, "eval-every": catOutput,
 	"resume": catRun, "config": catRun,
+	"baseline": catExperiment, "lrs": catExperiment, "momenta": catExperiment, "tuned": catExperiment,
 	"samples": catExperiment, "timing-steps": catExperiment, "seeds": catExperiment, "targets": catExperiment,
 	"parallel": catExperiment, "variants": catExperiment, "method": catExperiment, "quick": catExperiment,
 }
@@ -50,7 +51,13 @@ var flagPlaceholder = map[string]string{
 	"transient": "EPOCHS", "frac": "FRAC", "drop": "FRAC", "readd": "FRAC", "kept-floor": "FRAC", "mix": "LAMBDA",
 	"readd-score": "last|mean", "out": "DIR", "target-acc": "ACC", "eval-every": "N", "resume": "DIR",
 	"config": "FILE", "samples": "N", "timing-steps": "N", "seeds": "LIST", "targets": "LIST",
-	"parallel": "N", "method": "SPEC",
+	"parallel": "N", "method": "SPEC", "baseline": "NAME", "lrs": "LIST", "momenta": "LIST", "tuned": "FILE",
+}
+
+// flagDefaultText is the default the help shows for a flag whose value is
+// empty, where its usage does not set one.
+var flagDefaultText = map[string]string{
+	"resume": "none: start afresh", "tuned": "none: every method at its own --lr and --momentum",
 }
 
 // flagString renders a flag's help line: urfave's own rendering, with the
@@ -66,12 +73,25 @@ func flagString(orig cli.FlagStringFunc) cli.FlagStringFunc {
 	}
 }
 
-// categorise sets the help category of every flag of fs that has none.
+// categorise sets the help category of every flag of fs that has none,
+// and the default text of flagDefaultText where none is set.
 func categorise(fs []cli.Flag) {
 	for _, f := range fs {
 		cat := flagCategory[f.Names()[0]]
 		if cat == "" {
 			cat = catRun
+		}
+		if d := flagDefaultText[f.Names()[0]]; d != "" {
+			switch f := f.(type) {
+			case *altsrc.StringFlag:
+				if f.Value == "" && f.DefaultText == "" {
+					f.DefaultText = d
+				}
+			case *cli.StringFlag:
+				if f.Value == "" && f.DefaultText == "" {
+					f.DefaultText = d
+				}
+			}
 		}
 		switch f := f.(type) {
 		case *altsrc.StringFlag:

@@ -40,6 +40,14 @@ Examples:
 Examples:
   sgds patterns --model mlp                              # 5 epochs with shuffling off and on
   sgds patterns --model mlp --epochs 3 --subset 10000 --out runs/patterns-small`,
+	"plot": `sgds plot DIR
+
+Examples:
+  sgds plot runs/compare                                 # redraw the plots and tables of runs/compare/compare.json`,
+	"tune": `sgds tune [flags]
+
+Examples:
+  sgds tune --model mlp --subset 10000                   # writes runs/tune/tune.json for compare --tuned`,
 	"devices": `sgds devices
 
 Example:

@@ -16,7 +16,7 @@ import (
 // TestHelpExitsZero: sgds help, sgds help COMMAND and COMMAND --help all
 // exit 0 (sgds help exited 3, "No help topic") and show examples.
 func TestHelpExitsZero(t *testing.T) {
-	cmds := []string{"train", "correlate", "compare", "patterns", "devices", "completion"}
+	cmds := []string{"train", "correlate", "compare", "patterns", "plot", "tune", "devices", "completion"}
 	runs := [][]string{{"help"}, {"--help"}}
 	for _, c := range cmds {
 		runs = append(runs, []string{"help", c}, []string{c, "--help"})

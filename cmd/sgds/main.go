@@ -86,6 +86,8 @@ func newApp() *cli.App {
 			correlateCommand(),
 			compareCommand(),
 			patternsCommand(),
+			plotCommand(),
+			tuneCommand(),
 			devicesCommand(),
 			completionCommand(),
 		},

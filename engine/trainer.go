@@ -34,8 +34,11 @@ type Progress interface {
 
 // EpochMetrics is one line of metrics.jsonl.
 type EpochMetrics struct {
-	Epoch     int      `json:"epoch"`
-	TrainLoss float64  `json:"train_loss"` // mean L_i over this epoch's drawn samples, from their forward passes
+	Epoch int `json:"epoch"`
+	// TrainLoss is the mean L_i over this epoch's drawn samples, from
+	// their forward passes (for a SelectiveOrder or KFOrder: over the
+	// epoch's candidates, each forwarded once).
+	TrainLoss float64  `json:"train_loss"`
 	TestAcc   float64  `json:"test_acc"`
 	TestLoss  float64  `json:"test_loss"`
 	ValAcc    *float64 `json:"val_acc,omitempty"`
@@ -44,6 +47,15 @@ type EpochMetrics struct {
 	// time is excluded.
 	TrainSeconds float64 `json:"train_seconds"`
 	SamplesSeen  int64   `json:"samples_seen"`
+	// ForwardSamples and BackwardSamples are cumulative over the run:
+	// the samples through a forward pass (every step's, and those of the
+	// forward-only passes of Selective-Backprop's and KF's candidates
+	// and of KAKURENBO's refresh) and through a backward pass (the
+	// samples trained on: SamplesSeen). See Trainer.
+	ForwardSamples  int64 `json:"forward_samples"`
+	BackwardSamples int64 `json:"backward_samples"`
+	// EpochSamples are this epoch's samples trained on (with a backward
+	// pass).
 	EpochSamples int     `json:"epoch_samples"`
 	EvalSeconds  float64 `json:"eval_seconds"`
 	// Order statistics, when the order reports them.
@@ -62,6 +74,10 @@ type GridEval struct {
 	// TrainSeconds is cumulative training time at the evaluation, all
 	// evaluation time excluded.
 	TrainSeconds float64 `json:"train_seconds"`
+	// ForwardSamples and BackwardSamples are cumulative at the evaluation
+	// (see EpochMetrics); BackwardSamples = SamplesSeen.
+	ForwardSamples  int64 `json:"forward_samples"`
+	BackwardSamples int64 `json:"backward_samples"`
 	// The accuracies and losses evaluated: validation when the trainer has
 	// a validation set, else test.
 	ValAcc      *float64 `json:"val_acc,omitempty"`
@@ -137,6 +153,37 @@ var ErrDiverged = errors.New("training diverged")
 
 // Trainer runs epochs of a Net over a training set in the order an Order
 // chooses, evaluating after every epoch.
+//
+// An ordinary Order's plan is trained in steps of B consecutive plan
+// positions. Three kinds of order run differently (selection.go), all
+// through the Net interface, so on every backend:
+//
+//   - a Refresher (KAKURENBO): its plan is trained as any other; after the
+//     epoch's steps its hidden samples go through Net.Forward in batches
+//     of B and their losses are recorded, then EndEpoch;
+//   - a SelectiveOrder (Selective-Backprop): candidate batches are
+//     forwarded and only the selected samples are trained on, B at a time;
+//   - a KFOrder (Katharopoulos & Fleuret): each step forwards k·B
+//     candidates and trains on B drawn from them, with weights.
+//
+// Counting: samples_seen (SamplesSeen, EpochSamples) are the samples trained
+// on with a backward pass, and the evaluation grid stays on them, so that
+// every method is evaluated at the same numbers of samples trained on.
+// forward_samples counts every sample through a forward pass (those of the
+// steps and of the forward-only passes), backward_samples the samples
+// through a backward pass (= samples_seen). The forward-only passes are
+// training time: a method that forwards more than it backpropagates pays
+// for it in train_seconds, and so in time to target.
+//
+// Interrupts: an ordinary order's epoch (KAKURENBO's included) stops
+// between two steps with an InterruptedError that a checkpoint resumes
+// exactly (for a Refresher, the hidden set is recomputed as the samples
+// the saved plan leaves out; the refresh itself is not interrupted). A
+// SelectiveOrder's or KFOrder's epoch cannot be resumed inside (candidates
+// forwarded, selections pending): cancelled, it is abandoned and rolled
+// back to its start (parameters, momentum and the order's state as they
+// were after the epoch before), and Run returns an AbandonedError; a
+// checkpoint then resumes from the end of the previous epoch.
 type Trainer struct {
 	Net   Net
 	Train *data.Set
@@ -173,7 +220,9 @@ type Trainer struct {
 
 	done    int     // epochs completed
 	seconds float64 // cumulative training seconds
-	seen    int64   // cumulative samples
+	seen    int64   // cumulative samples (backward passes)
+	fwd     int64   // cumulative samples through a forward pass
+	broken  error   // an abandoned epoch could not be rolled back: Run refuses
 	batch   *Batch
 	partial *PartialEpoch // an interrupted epoch to finish first
 	bound   bool          // the training set was handed to the Net
@@ -201,9 +250,15 @@ func (e *InterruptedError) Unwrap() error { return e.Err }
 func (t *Trainer) Resume(history []EpochMetrics, hits []TargetHit) {
 	t.History = append([]EpochMetrics(nil), history...)
 	t.Hits = append([]TargetHit(nil), hits...)
-	t.done, t.seconds, t.seen = 0, 0, 0
+	t.done, t.seconds, t.seen, t.fwd, t.broken = 0, 0, 0, 0, nil
 	if n := len(history); n > 0 {
 		t.done, t.seconds, t.seen = history[n-1].Epoch, history[n-1].TrainSeconds, history[n-1].SamplesSeen
+		t.fwd = history[n-1].ForwardSamples
+		if t.fwd == 0 {
+			// A history written before forward_samples existed: every
+			// order then forwarded exactly what it trained on.
+			t.fwd = t.seen
+		}
 	}
 }
 
@@ -251,6 +306,9 @@ func (t *Trainer) Run(ctx context.Context) error {
 	if t.EvalEvery < 0 {
 		return fmt.Errorf("trainer: EvalEvery is %d, want ≥ 0 (0: the default grid)", t.EvalEvery)
 	}
+	if t.broken != nil {
+		return fmt.Errorf("trainer: %w; restore a checkpoint before training on", t.broken)
+	}
 	spec := t.Net.Spec()
 	p := spec.InputSize()
 	if t.Train.Pixels() != p {
@@ -278,6 +336,12 @@ func (t *Trainer) Run(ctx context.Context) error {
 
 // runEpoch trains, evaluates and reports one epoch.
 func (t *Trainer) runEpoch(ctx context.Context, epoch int, batch *Batch) error {
+	switch o := t.Order.(type) {
+	case *SelectiveOrder:
+		return t.runSelective(ctx, epoch, batch, o)
+	case *KFOrder:
+		return t.runKF(ctx, epoch, batch, o)
+	}
 	B := len(batch.Labels)
 	var (
 		plan    sampler.Plan
@@ -288,9 +352,16 @@ func (t *Trainer) runEpoch(ctx context.Context, epoch int, batch *Batch) error {
 		prior   float64
 	)
 	var stats *sampler.Stats // the order's statistics of this epoch's plan
+	refresher, refreshing := t.Order.(Refresher)
+	var hidden []int // a Refresher's hidden samples, scored after the steps
 	if p := t.partial; p != nil && p.Epoch == epoch {
 		plan, pos0, steps0, lossSum, prior, stats = p.Plan, p.Pos, p.Steps, p.LossSum, p.Seconds, p.Stats
 		t.partial = nil
+		if refreshing {
+			if hidden, err = t.leftOut(plan); err != nil {
+				return fmt.Errorf("epoch %d: %w", epoch, err)
+			}
+		}
 	} else {
 		if plan, err = t.Order.Plan(epoch); err != nil {
 			return fmt.Errorf("epoch %d: %w", epoch, err)
@@ -298,6 +369,11 @@ func (t *Trainer) runEpoch(ctx context.Context, epoch int, batch *Batch) error {
 		if sr, ok := t.Order.(StatsReporter); ok {
 			st := sr.Stats()
 			stats = &st
+		}
+		if refreshing {
+			if hidden, err = t.checkHidden(plan, refresher.Hidden()); err != nil {
+				return fmt.Errorf("epoch %d: %w", epoch, err)
+			}
 		}
 	}
 	if plan.Weights != nil && len(plan.Weights) != len(plan.Indices) {
@@ -352,25 +428,42 @@ func (t *Trainer) runEpoch(ctx context.Context, epoch int, batch *Batch) error {
 			// the last one is evaluated.
 			evalStart := time.Now()
 			seconds := t.seconds + trained()
-			if err := t.evalGrid(epoch, after/every*every, after, seconds); err != nil {
+			if err := t.evalGrid(epoch, after/every*every, after, t.fwd+int64(pos+len(idx)), seconds); err != nil {
 				return err
 			}
 			evalTime += time.Since(evalStart)
 		}
 	}
+	fwd := int64(len(plan.Indices))
+	if len(hidden) > 0 {
+		if err := t.refresh(epoch, batch, hidden); err != nil {
+			return err
+		}
+		fwd += int64(len(hidden))
+	}
 	t.seconds += trained()
 	t.seen += int64(len(plan.Indices))
+	t.fwd += fwd
+	return t.endEpoch(epoch, len(plan.Indices), lossSum, len(plan.Indices), stats)
+}
+
+// endEpoch reports an epoch whose training time and samples were added to
+// the totals: its metrics, the evaluation, the order's EndEpoch, the
+// history and OnEpoch. Its train loss is lossSum/lossN.
+func (t *Trainer) endEpoch(epoch, samples int, lossSum float64, lossN int, stats *sampler.Stats) error {
 	seconds, seen := t.seconds, t.seen
 	if t.Progress != nil {
 		t.Progress.EndEpoch()
 	}
-	m := EpochMetrics{Epoch: epoch, TrainSeconds: seconds, SamplesSeen: seen, EpochSamples: len(plan.Indices)}
-	if len(plan.Indices) > 0 {
-		m.TrainLoss = lossSum / float64(len(plan.Indices))
+	m := EpochMetrics{Epoch: epoch, TrainSeconds: seconds, SamplesSeen: seen, EpochSamples: samples,
+		ForwardSamples: t.fwd, BackwardSamples: seen}
+	if lossN > 0 {
+		m.TrainLoss = lossSum / float64(lossN)
 	}
 	if stats != nil {
 		m.Kept, m.Distinct = &stats.Kept, &stats.Distinct
 	}
+	var err error
 	evalStart := time.Now()
 	if m.TestAcc, m.TestLoss, err = t.Net.Evaluate(t.Test); err != nil {
 		return fmt.Errorf("epoch %d: evaluating on %s: %w", epoch, t.Test.Name, err)
@@ -396,9 +489,10 @@ func (t *Trainer) runEpoch(ctx context.Context, epoch int, batch *Batch) error {
 	return nil
 }
 
-// evalGrid evaluates grid point g, reached at seen samples after seconds
-// of training in epoch, and records the targets it reaches.
-func (t *Trainer) evalGrid(epoch int, g, seen int64, seconds float64) error {
+// evalGrid evaluates grid point g, reached at seen samples (forwarded
+// through a forward pass) after seconds of training in epoch, and records
+// the targets it reaches.
+func (t *Trainer) evalGrid(epoch int, g, seen, forwarded int64, seconds float64) error {
 	start := time.Now()
 	set := t.Test
 	if t.Val != nil {
@@ -412,7 +506,8 @@ func (t *Trainer) evalGrid(epoch int, g, seen int64, seconds float64) error {
 		}
 		return fmt.Errorf("epoch %d: evaluating on %s at %d samples: %w", epoch, set.Name, seen, err)
 	}
-	e := GridEval{GridSamples: g, SamplesSeen: seen, Epoch: epoch, TrainSeconds: seconds}
+	e := GridEval{GridSamples: g, SamplesSeen: seen, Epoch: epoch, TrainSeconds: seconds,
+		ForwardSamples: forwarded, BackwardSamples: seen}
 	if t.Val != nil {
 		e.ValAcc, e.ValLoss = &acc, &loss
 	} else {

@@ -1,0 +1,252 @@
+package engine
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/sgds/sgds/sampler"
+)
+
+// The peer methods that need more of a step than a plan of indices
+// (docs/METHOD.md §8) are Orders of their own kinds, which the Trainer
+// recognises and runs with Net.Forward beside Net.Step, on every backend:
+//
+//   - a [Refresher] (sampler.Kakurenbo) is an ordinary order whose plan
+//     hides samples; after the epoch's steps the trainer scores the hidden
+//     ones with a forward pass and records their losses before EndEpoch;
+//   - a [SelectiveOrder] (Selective-Backprop) forwards candidate batches
+//     taken from its candidates' plan and backpropagates only the samples
+//     its selector picks, B at a time;
+//   - a [KFOrder] (Katharopoulos & Fleuret) forwards k·B candidates from its
+//     candidates' plan per step and trains on the B it draws from their
+//     last-layer norms, with importance weights.
+//
+// Their forward passes count as training time and in the forward_samples of
+// the metrics; see [Trainer].
+
+// Refresher is an Order whose plan leaves out (hides) samples whose scores
+// must be refreshed with a forward pass at the end of the epoch, as
+// sampler.Kakurenbo's. Hidden lists, after Plan, the dataset indices the
+// plan hides: exactly those of 0 … N−1 that the plan does not visit (the
+// Trainer checks this, and relies on it to resume an interrupted epoch,
+// whose hidden set it recomputes from the plan).
+type Refresher interface {
+	Order
+	Hidden() []int
+}
+
+var (
+	_ Order    = (*SelectiveOrder)(nil)
+	_ Stateful = (*SelectiveOrder)(nil)
+	_ Order    = (*KFOrder)(nil)
+	_ Stateful = (*KFOrder)(nil)
+)
+
+// SelectiveOrder is Selective-Backprop (Jiang et al., 2019) as an Order.
+// Each epoch the trainer walks the candidates' plan in candidate batches of
+// B (the Net's batch), forwards each batch (Net.Forward), lets the
+// selector choose from their losses, and accumulates the chosen dataset
+// indices until B are collected; it then gathers them into a batch with
+// the plain weights 1/B and steps. The epoch ends when the plan's
+// candidates are exhausted; the chosen samples left over (fewer than B)
+// make a last, padded step. The plan's weights are ignored.
+type SelectiveOrder struct {
+	// Candidates plans the candidates of each epoch: every sample once in
+	// a fresh shuffled order (sampler.Shuffled) for the paper's method.
+	// Every candidate's forward-pass score, and every step's, is recorded
+	// into it by dataset index.
+	Candidates Order
+	// Selector chooses the samples to backpropagate.
+	Selector *sampler.SelectiveBackprop
+}
+
+// NewSelectiveOrder returns Selective-Backprop over cands with selector sel.
+func NewSelectiveOrder(cands Order, sel *sampler.SelectiveBackprop) (*SelectiveOrder, error) {
+	if cands == nil || sel == nil {
+		return nil, errors.New("selective-backprop: candidates and selector are required")
+	}
+	return &SelectiveOrder{Candidates: cands, Selector: sel}, nil
+}
+
+// Plan returns the candidates of epoch.
+func (o *SelectiveOrder) Plan(epoch int) (sampler.Plan, error) { return o.Candidates.Plan(epoch) }
+
+// Record stores scores into the candidates' order.
+func (o *SelectiveOrder) Record(indices []int, scores []float32) {
+	o.Candidates.Record(indices, scores)
+}
+
+// EndEpoch closes epoch of the candidates' order.
+func (o *SelectiveOrder) EndEpoch(epoch int) error { return o.Candidates.EndEpoch(epoch) }
+
+// Stats are the candidates' order's statistics, if it reports them.
+func (o *SelectiveOrder) Stats() sampler.Stats { return candidateStats(o.Candidates) }
+
+// State saves the candidates' order and the selector (its history and the
+// number of selections so far), so that a run resumed at an epoch boundary
+// selects as the uninterrupted one.
+func (o *SelectiveOrder) State() ([]byte, error) {
+	s, err := o.Selector.State()
+	if err != nil {
+		return nil, err
+	}
+	return encodePeerState(peerSelective, o.Candidates, s)
+}
+
+// Restore resumes an order saved by State; on error the selector is
+// unchanged.
+func (o *SelectiveOrder) Restore(data []byte) error {
+	sel, err := sampler.NewSelectiveBackprop(0, 1, 0) // replaced by the saved β, W and seed
+	if err != nil {
+		return err
+	}
+	if err := decodePeerState(peerSelective, data, o.Candidates, sel.Restore); err != nil {
+		return err
+	}
+	o.Selector = sel
+	return nil
+}
+
+// KFOrder is the importance sampling of Katharopoulos & Fleuret (ICML 2018)
+// as an Order. Each step the trainer takes the next k·B candidates of the
+// candidates' plan (k = Sampler.Config().Presample, B the Net's batch),
+// forwards them (k forward passes of B rows), scores them by their
+// last-layer norms ||softmax − onehot||, lets the sampler choose B
+// positions (with repeats) and weights, and steps on the chosen samples
+// with those weights. An epoch is one pass over the plan: it forwards
+// every candidate once and trains on about N/k samples. A last group of
+// n < k·B candidates gives min(B, n) draws, whose weights are scaled by
+// min(B, n)/B as the rows of any short last batch (1/B each when off). The
+// plan's weights are ignored.
+type KFOrder struct {
+	// Candidates plans the candidates of each epoch (sampler.Shuffled:
+	// uniform draws without replacement within an epoch). Every step's
+	// and every candidate's score is recorded into it by dataset index.
+	Candidates Order
+	// Sampler chooses each step's batch from the candidates' scores.
+	Sampler *sampler.KF
+}
+
+// NewKFOrder returns KF importance sampling over cands with sampler kf.
+func NewKFOrder(cands Order, kf *sampler.KF) (*KFOrder, error) {
+	if cands == nil || kf == nil {
+		return nil, errors.New("kf-is: candidates and sampler are required")
+	}
+	return &KFOrder{Candidates: cands, Sampler: kf}, nil
+}
+
+// Plan returns the candidates of epoch.
+func (o *KFOrder) Plan(epoch int) (sampler.Plan, error) { return o.Candidates.Plan(epoch) }
+
+// Record stores scores into the candidates' order.
+func (o *KFOrder) Record(indices []int, scores []float32) { o.Candidates.Record(indices, scores) }
+
+// EndEpoch closes epoch of the candidates' order.
+func (o *KFOrder) EndEpoch(epoch int) error { return o.Candidates.EndEpoch(epoch) }
+
+// Stats are the candidates' order's statistics, if it reports them.
+func (o *KFOrder) Stats() sampler.Stats { return candidateStats(o.Candidates) }
+
+// State saves the candidates' order and the sampler (its draws so far and
+// the moving average of τ).
+func (o *KFOrder) State() ([]byte, error) {
+	s, err := o.Sampler.State()
+	if err != nil {
+		return nil, err
+	}
+	return encodePeerState(peerKF, o.Candidates, s)
+}
+
+// Restore resumes an order saved by State; on error the sampler is
+// unchanged.
+func (o *KFOrder) Restore(data []byte) error {
+	kf, err := sampler.NewKF(sampler.DefaultKFConfig(), 0) // replaced by the saved configuration and seed
+	if err != nil {
+		return err
+	}
+	if err := decodePeerState(peerKF, data, o.Candidates, kf.Restore); err != nil {
+		return err
+	}
+	o.Sampler = kf
+	return nil
+}
+
+func candidateStats(o Order) sampler.Stats {
+	if sr, ok := o.(StatsReporter); ok {
+		return sr.Stats()
+	}
+	return sampler.Stats{}
+}
+
+// The state of a SelectiveOrder or KFOrder: magic, kind, then the
+// candidates' state and the selector's, each prefixed by its length
+// (uint32, little-endian).
+const peerMagic = "SGDSPEER"
+
+const (
+	peerSelective byte = 1
+	peerKF        byte = 2
+)
+
+var peerNames = map[byte]string{peerSelective: "selective-backprop", peerKF: "kf-is"}
+
+func encodePeerState(kind byte, cands Order, sel []byte) ([]byte, error) {
+	var cs []byte
+	if s, ok := cands.(Stateful); ok {
+		var err error
+		if cs, err = s.State(); err != nil {
+			return nil, err
+		}
+	}
+	b := make([]byte, 0, len(peerMagic)+1+8+len(cs)+len(sel))
+	b = append(b, peerMagic...)
+	b = append(b, kind)
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(cs)))
+	b = append(b, cs...)
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(sel)))
+	return append(b, sel...), nil
+}
+
+// decodePeerState restores the candidates from data and hands the
+// selector's part to restoreSel, which runs first so that a bad selector
+// state leaves the candidates unchanged.
+func decodePeerState(kind byte, data []byte, cands Order, restoreSel func([]byte) error) error {
+	name := peerNames[kind]
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: %s state: %s", sampler.ErrCorruptState, name, fmt.Sprintf(format, args...))
+	}
+	if len(data) < len(peerMagic)+1 || string(data[:len(peerMagic)]) != peerMagic {
+		return bad("not a peer method's state")
+	}
+	if k := data[len(peerMagic)]; k != kind {
+		return fmt.Errorf("%w: the state is of %s, this order is %s", sampler.ErrStateMismatch, peerNames[k], name)
+	}
+	rest := data[len(peerMagic)+1:]
+	take := func() ([]byte, bool) {
+		if len(rest) < 4 {
+			return nil, false
+		}
+		n := binary.LittleEndian.Uint32(rest)
+		if uint64(n) > uint64(len(rest)-4) {
+			return nil, false
+		}
+		part := rest[4 : 4+n]
+		rest = rest[4+n:]
+		return part, true
+	}
+	cs, ok1 := take()
+	ss, ok2 := take()
+	if !ok1 || !ok2 || len(rest) != 0 {
+		return bad("truncated or trailing bytes")
+	}
+	if err := restoreSel(ss); err != nil {
+		return err
+	}
+	if s, ok := cands.(Stateful); ok {
+		return s.Restore(cs)
+	} else if len(cs) != 0 {
+		return bad("candidates' state given for an order without one")
+	}
+	return nil
+}

@@ -240,6 +240,7 @@ func Compare(ctx context.Context, c CompareConfig, d *run.Data, o CompareOptions
 		c.Base.EvalEvery = engine.DefaultEvalEvery(d.Train.N, c.Base.Batch)
 	}
 	c.Base.Sampler, c.Base.Schedule, c.Base.Score, c.Base.Frac = "", nil, "", 0
+	c.Base.InfoBatch, c.Base.Selective, c.Base.KF, c.Base.Kakurenbo = nil, nil, nil, nil
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
@@ -450,6 +451,10 @@ type MethodSummary struct {
 	BestTestAcc  Interval `json:"best_test_acc"`
 	TrainSeconds Interval `json:"train_seconds"`
 	SamplesSeen  Interval `json:"samples_seen"`
+	// ForwardSamples and BackwardSamples are the run's samples through a
+	// forward pass and through a backward pass (engine.EpochMetrics).
+	ForwardSamples  Interval `json:"forward_samples"`
+	BackwardSamples Interval `json:"backward_samples"`
 	// EpochFraction is the last epoch's samples over the training set: 1
 	// for uniform, F for RS2, the kept fraction for SGD-S.
 	EpochFraction Interval `json:"epoch_fraction_final"`
@@ -513,7 +518,7 @@ func (res *CompareResult) Summarise() {
 	res.Summary = nil
 	for _, m := range c.Methods {
 		ms := &MethodSummary{Method: m.Name}
-		var final, best, secs, seen, frac, share []float64
+		var final, best, secs, seen, frac, share, fwd, bwd []float64
 		for _, seed := range c.Seeds {
 			r := res.Run(m.Name, seed)
 			if r == nil || !r.Done {
@@ -536,6 +541,7 @@ func (res *CompareResult) Summarise() {
 			best = append(best, b)
 			secs = append(secs, e.TrainSeconds)
 			seen = append(seen, float64(e.SamplesSeen))
+			fwd, bwd = append(fwd, float64(e.ForwardSamples)), append(bwd, float64(e.BackwardSamples))
 			if res.TrainSamples > 0 {
 				frac = append(frac, float64(e.EpochSamples)/float64(res.TrainSamples))
 			}
@@ -549,6 +555,7 @@ func (res *CompareResult) Summarise() {
 		}
 		ms.FinalTestAcc, ms.BestTestAcc, ms.TrainSeconds = MeanCI(final), MeanCI(best), MeanCI(secs)
 		ms.SamplesSeen, ms.EpochFraction, ms.GridEvalShare = MeanCI(seen), MeanCI(frac), MeanCI(share)
+		ms.ForwardSamples, ms.BackwardSamples = MeanCI(fwd), MeanCI(bwd)
 		for _, tg := range c.Targets {
 			ts := &TargetSummary{Target: tg}
 			var tt, gs []float64
@@ -706,17 +713,10 @@ func CompareMarkdown(res *CompareResult) string {
 		"Time to target = training seconds (evaluation excluded) at the first grid point reaching the target; samples = that grid point. "+
 		"Means over seeds with 95%% t intervals [lo, hi]; speedups are the baseline's time (samples) over the method's, per seed, then averaged.\n\n",
 		res.TrainSamples, c.Base.EvalEvery, res.TargetOn)
-	b.WriteString("| method | sampler | lr | momentum | batch | final test acc | best test acc | train s | samples seen | data per epoch at end | grid eval / train time |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("| method | sampler | lr | momentum | batch | final test acc | best test acc | train s | samples seen | forward samples | data per epoch at end | grid eval / train time |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, m := range c.Methods {
 		s := res.Method(m.Name)
-		sampler := m.Sampler
-		switch {
-		case m.Sampler == "rs2":
-			sampler = fmt.Sprintf("rs2 (frac %g)", m.Frac)
-		case m.Schedule != nil:
-			sc := m.Schedule
-			sampler = fmt.Sprintf("sgds (drop %g, readd %g, floor %g, mix %g, transient %d)", sc.DropFrac, sc.ReaddFrac, sc.KeptFloor, sc.Mix, sc.TransientEpochs)
-		}
+		sampler := m.Describe()
 		lr := fmt.Sprintf("%g", m.LR)
 		if m.Tuned != "" {
 			lr += " (tuned)"
@@ -725,9 +725,9 @@ func CompareMarkdown(res *CompareResult) string {
 		if s.Diverged > 0 {
 			runs += fmt.Sprintf(", %d diverged", s.Diverged)
 		}
-		fmt.Fprintf(&b, "| %s) | %s | %s | %g | %d | %s | %s | %s | %s | %s | %s |\n", runs, sampler, lr, m.Momentum, m.Batch,
+		fmt.Fprintf(&b, "| %s) | %s | %s | %g | %d | %s | %s | %s | %s | %s | %s | %s |\n", runs, sampler, lr, m.Momentum, m.Batch,
 			fmtInterval(s.FinalTestAcc, "%.4f"), fmtInterval(s.BestTestAcc, "%.4f"), fmtInterval(s.TrainSeconds, "%.1f"),
-			fmtInterval(s.SamplesSeen, "%.0f"), fmtInterval(s.EpochFraction, "%.3f"), fmtInterval(s.GridEvalShare, "%.2f"))
+			fmtInterval(s.SamplesSeen, "%.0f"), fmtInterval(s.ForwardSamples, "%.0f"), fmtInterval(s.EpochFraction, "%.3f"), fmtInterval(s.GridEvalShare, "%.2f"))
 	}
 	for ti, tg := range c.Targets {
 		fmt.Fprintf(&b, "\n### Target %s (%s accuracy)\n\n| method | reached | time to target s | samples to target |", TargetKey(tg), res.TargetOn)

@@ -25,6 +25,12 @@ type Method struct {
 	Frac     float64 `json:"frac,omitempty"` // rs2 only
 	// Schedule holds the SGD-S knobs (sgds only).
 	Schedule *sampler.ScheduleConfig `json:"schedule,omitempty"`
+	// The settings of a peer sampler (that sampler only; ParseMethod sets
+	// them to its defaults and the keys below).
+	InfoBatch *InfoBatchSettings `json:"infobatch,omitempty"`
+	Selective *SelectiveSettings `json:"selective_backprop,omitempty"`
+	KF        *KFSettings        `json:"kf_is,omitempty"`
+	Kakurenbo *KakurenboSettings `json:"kakurenbo,omitempty"`
 	// Tuned names the entry of the tuning file whose learning rate and
 	// momentum the method took (tuned=NAME), if any.
 	Tuned string `json:"tuned,omitempty"`
@@ -41,7 +47,41 @@ func (m Method) Config(base Config) Config {
 		sc.BatchSize = m.Batch
 		c.Schedule = &sc
 	}
+	c.InfoBatch, c.Selective, c.KF, c.Kakurenbo = clone(m.InfoBatch), clone(m.Selective), clone(m.KF), clone(m.Kakurenbo)
 	return c
+}
+
+// clone returns a copy of *p, or nil.
+func clone[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
+}
+
+// Describe names the method's sampler with its settings, for tables.
+func (m Method) Describe() string {
+	switch {
+	case m.Sampler == "rs2":
+		return fmt.Sprintf("rs2 (frac %g)", m.Frac)
+	case m.Schedule != nil:
+		sc := m.Schedule
+		return fmt.Sprintf("sgds (drop %g, readd %g, floor %g, mix %g, transient %d)", sc.DropFrac, sc.ReaddFrac, sc.KeptFloor, sc.Mix, sc.TransientEpochs)
+	case m.InfoBatch != nil:
+		return fmt.Sprintf("infobatch (r %g, anneal %g)", m.InfoBatch.Prune, m.InfoBatch.Anneal)
+	case m.Selective != nil:
+		return fmt.Sprintf("selective-backprop (β %g, window %d)", m.Selective.Beta, m.Selective.Window)
+	case m.KF != nil:
+		th := "break-even"
+		if m.KF.Threshold != 0 {
+			th = fmt.Sprintf("%g", m.KF.Threshold)
+		}
+		return fmt.Sprintf("kf-is (k %d, τ_th %s, a_τ %g)", m.KF.Presample, th, m.KF.Momentum)
+	case m.Kakurenbo != nil:
+		return fmt.Sprintf("kakurenbo (hide %g, τ %g)", m.Kakurenbo.Hide, m.Kakurenbo.Confidence)
+	}
+	return m.Sampler
 }
 
 // Choice is a tuned optimiser setting: what tune.json records per method.
@@ -160,6 +200,24 @@ var methodKeys = []methodKey{
 		m.Schedule.Unbiased = v == "true"
 		return nil
 	}},
+	// The peers' settings (run.Config's *Settings).
+	floatKey("r", []string{"infobatch"}, unit(true, false), "[0, 1)", func(m *Method) *float64 { return &m.InfoBatch.Prune }),
+	floatKey("anneal", []string{"infobatch"}, unit(true, true), "[0, 1]", func(m *Method) *float64 { return &m.InfoBatch.Anneal }),
+	floatKey("beta", []string{"selective-backprop"}, func(x float64) bool { return x >= 0 }, "[0, ∞)", func(m *Method) *float64 { return &m.Selective.Beta }),
+	{"window", []string{"selective-backprop"}, func(m *Method, v string) error {
+		n, err := parseIntIn("window", v, 1, 1<<24)
+		m.Selective.Window = int(n)
+		return err
+	}},
+	{"k", []string{"kf-is"}, func(m *Method, v string) error {
+		n, err := parseIntIn("k", v, 1, 1<<20)
+		m.KF.Presample = int(n)
+		return err
+	}},
+	floatKey("threshold", []string{"kf-is"}, func(x float64) bool { return x >= 0 }, "[0, ∞) (0: the break-even (k+3)/3)", func(m *Method) *float64 { return &m.KF.Threshold }),
+	floatKey("tau-momentum", []string{"kf-is"}, unit(true, false), "[0, 1)", func(m *Method) *float64 { return &m.KF.Momentum }),
+	floatKey("hide", []string{"kakurenbo"}, unit(true, false), "[0, 1)", func(m *Method) *float64 { return &m.Kakurenbo.Hide }),
+	floatKey("tau", []string{"kakurenbo"}, unit(false, true), "(0, 1]", func(m *Method) *float64 { return &m.Kakurenbo.Confidence }),
 }
 
 // MethodKeys lists the keys a method spec may set for sampler s.
@@ -171,6 +229,21 @@ func MethodKeys(s string) []string {
 		}
 	}
 	return out
+}
+
+// knownKeys lists the keys of every sampler, for errors.
+func knownKeys() string {
+	s := strings.Join(MethodKeys(""), ", ") + ", and for sgds " + strings.Join(Knobs(), ", ") + ", score"
+	for _, p := range []string{"rs2", "infobatch", "selective-backprop", "kf-is", "kakurenbo"} {
+		var own []string
+		for _, k := range methodKeys {
+			if slices.Equal(k.samplers, []string{p}) {
+				own = append(own, k.name)
+			}
+		}
+		s += "; for " + p + " " + strings.Join(own, ", ")
+	}
+	return s
 }
 
 func lookupKey(name string) (methodKey, bool) {
@@ -193,6 +266,18 @@ func lookupKey(name string) (methodKey, bool) {
 //	frac=F                               (rs2: the fraction per epoch, required)
 //	score=, transient=, drop=, readd=, kept-floor=, mix=, readd-score=,
 //	unbiased=                            (sgds: on top of the base schedule)
+//	r=R, anneal=D                        (infobatch: skip probability in
+//	                                     [0, 1), 0.5; full data after
+//	                                     round(D·epochs), D in [0, 1], 0.875)
+//	beta=B, window=W                     (selective-backprop: β ≥ 0, 2; W
+//	                                     in [1, 2^24], 1024)
+//	k=K, threshold=T, tau-momentum=A     (kf-is: K in [1, 2^20], 3; T ≥ 0,
+//	                                     0 = (K+3)/3; A in [0, 1), 0.9)
+//	hide=F, tau=C                        (kakurenbo: F in [0, 1), 0.3; C in
+//	                                     (0, 1], 0.7)
+//
+// The sampler= values also include infobatch, selective-backprop, kf-is
+// and kakurenbo (run.Samplers).
 //
 // Parsing is strict: names are 1–64 characters of [A-Za-z0-9._-]; integers
 // are decimal without sign or leading zeros, numbers decimal (no
@@ -215,7 +300,7 @@ func ParseMethod(spec string, base Config, tuned map[string]Choice) (Method, err
 				return Method{}, fmt.Errorf("method %q: %q is not key=value", spec, pair)
 			}
 			if _, known := lookupKey(k); !known {
-				return Method{}, fmt.Errorf("method %q: unknown key %q (known: %s)", spec, k, strings.Join(MethodKeys(""), ", ")+", and for sgds "+strings.Join(Knobs(), ", ")+", score")
+				return Method{}, fmt.Errorf("method %q: unknown key %q (known: %s)", spec, k, knownKeys())
 			}
 			if _, dup := kv[k]; dup {
 				return Method{}, fmt.Errorf("method %q: %s is given twice", spec, k)
@@ -240,6 +325,20 @@ func ParseMethod(spec string, base Config, tuned map[string]Choice) (Method, err
 			sc = *base.Schedule
 		}
 		m.Schedule, m.Score = &sc, base.Score
+	}
+	switch m.Sampler {
+	case "infobatch":
+		d := DefaultInfoBatch()
+		m.InfoBatch = &d
+	case "selective-backprop":
+		d := DefaultSelective()
+		m.Selective = &d
+	case "kf-is":
+		d := DefaultKF()
+		m.KF = &d
+	case "kakurenbo":
+		d := DefaultKakurenbo()
+		m.Kakurenbo = &d
 	}
 	if m.Sampler == "rs2" {
 		if _, ok := kv["frac"]; !ok {

@@ -110,7 +110,8 @@ func TestParseMethodErrors(t *testing.T) {
 // gives a configuration that validates, with a well-formed name.
 func FuzzParseMethod(f *testing.F) {
 	for _, s := range []string{"uniform", "rs2:frac=0.3", "d:drop=0.3,mix=0.1,kept-floor=0.2", "u:sampler=uniform,lr=0.05,momentum=0.9",
-		"x:transient=2", "x:batch=32,score=gradnorm", "t:tuned=uniform,sampler=uniform", "x:unbiased=true,readd-score=mean", "x:lr=1e-3"} {
+		"x:transient=2", "x:batch=32,score=gradnorm", "t:tuned=uniform,sampler=uniform", "x:unbiased=true,readd-score=mean", "x:lr=1e-3",
+		"infobatch:r=0.3,anneal=1", "sb:sampler=selective-backprop,beta=0,window=8", "kf-is:k=2,threshold=0,tau-momentum=0.5", "kakurenbo:hide=0.2,tau=0.9"} {
 		f.Add(s)
 	}
 	tuned := map[string]Choice{"uniform": {LR: 0.05, Momentum: 0.9}, "bad": {LR: -1, Momentum: 2}}

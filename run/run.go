@@ -35,7 +35,12 @@ func LoadData(c Config, dir string) (*Data, error) {
 
 // NewOrder builds the sample order of c over n training samples. Its seed
 // is derived from c.Seed so that the order and the weights are independent
-// streams of the same seed.
+// streams of the same seed. The peer samplers take their settings from c
+// (their defaults where nil): infobatch anneals over c.Epochs;
+// selective-backprop and kf-is are engine.SelectiveOrder and
+// engine.KFOrder over a fresh shuffle per epoch (the same shuffles as
+// uniform's for the same seed); kakurenbo is a sampler.Kakurenbo, which
+// the trainer refreshes (engine.Refresher).
 func NewOrder(c Config, n int) (engine.Order, error) {
 	seed := c.Seed ^ 0x9e3779b97f4a7c15
 	switch c.Sampler {
@@ -54,6 +59,36 @@ func NewOrder(c Config, n int) (engine.Order, error) {
 		sc := *c.Schedule
 		sc.BatchSize = c.Batch
 		return sampler.NewSchedule(n, sc, seed)
+	}
+	c.PeerDefaults()
+	// The peers' own draws (selections, importance draws) use a stream of
+	// the seed apart from the shuffles of their candidates.
+	drawSeed := c.Seed ^ 0x6a09e667f3bcc909
+	switch c.Sampler {
+	case "infobatch":
+		return sampler.NewInfoBatch(n, c.infoBatchConfig(), seed)
+	case "kakurenbo":
+		return sampler.NewKakurenbo(n, c.kakurenboConfig(), seed)
+	case "selective-backprop":
+		cands, err := sampler.NewShuffled(n, seed)
+		if err != nil {
+			return nil, err
+		}
+		sel, err := sampler.NewSelectiveBackprop(c.Selective.Beta, c.Selective.Window, drawSeed)
+		if err != nil {
+			return nil, err
+		}
+		return engine.NewSelectiveOrder(cands, sel)
+	case "kf-is":
+		cands, err := sampler.NewShuffled(n, seed)
+		if err != nil {
+			return nil, err
+		}
+		kf, err := sampler.NewKF(c.kfConfig(), drawSeed)
+		if err != nil {
+			return nil, err
+		}
+		return engine.NewKFOrder(cands, kf)
 	}
 	return nil, fmt.Errorf("--sampler: unknown sampler %q (known: %s)", c.Sampler, strings.Join(Samplers, ", "))
 }
@@ -138,5 +173,9 @@ func EpochLine(e engine.EpochMetrics, epochs int) string {
 	if e.Kept != nil {
 		s += fmt.Sprintf("  kept %5d", *e.Kept)
 	}
-	return s + fmt.Sprintf("  train %6.1fs  samples %d", e.TrainSeconds, e.SamplesSeen)
+	s += fmt.Sprintf("  train %6.1fs  samples %d", e.TrainSeconds, e.SamplesSeen)
+	if e.ForwardSamples > e.SamplesSeen {
+		s += fmt.Sprintf("  forward %d", e.ForwardSamples)
+	}
+	return s
 }

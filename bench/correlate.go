@@ -151,7 +151,13 @@ func Correlate(ctx context.Context, c CorrelateConfig, d *run.Data, h run.Hooks,
 	if err := c.Validate(d.Train.N); err != nil {
 		return nil, err
 	}
-	t, net, err := run.Train(ctx, c.Run, d, nil, h)
+	rc := c.Run
+	if rc.EvalEvery == 0 {
+		// The training before the correlation needs no time-to-accuracy
+		// curve: evaluate at epoch ends only (the grid's one point is the end).
+		rc.EvalEvery = rc.Epochs * d.Train.N
+	}
+	t, net, err := run.Train(ctx, rc, d, nil, h)
 	if err != nil {
 		return nil, err
 	}

@@ -124,6 +124,11 @@ func Patterns(ctx context.Context, c run.Config, d *run.Data, log io.Writer) (*P
 	for _, shuffle := range []string{"off", "on"} {
 		rc := c
 		rc.Sampler = map[string]string{"off": "sequential", "on": "uniform"}[shuffle]
+		if rc.EvalEvery == 0 {
+			// Patterns reads training losses, not a time-to-accuracy curve:
+			// evaluate at epoch ends only (the grid's one point is the end).
+			rc.EvalEvery = c.Epochs * d.Train.N
+		}
 		losses := make([][]float32, c.Epochs)
 		for e := range losses {
 			losses[e] = make([]float32, d.Train.N)

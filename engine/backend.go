@@ -60,7 +60,7 @@ func (c Config) Validate() error {
 	case c.Batch <= 0:
 		return fmt.Errorf("batch size must be > 0, got %d", c.Batch)
 	case !(c.LR > 0) || c.LR > 1e6:
-		return fmt.Errorf("learning rate must be a positive number, got %v", c.LR)
+		return fmt.Errorf("learning rate must be in (0, 1e6], got %v", c.LR)
 	case !(c.Momentum >= 0 && c.Momentum < 1):
 		return fmt.Errorf("momentum must be in [0, 1), got %v", c.Momentum)
 	}

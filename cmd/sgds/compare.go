@@ -50,7 +50,7 @@ func compareCommand() *cli.Command {
 		boolFlag("variants", "also run SGD-S unbiased and SGD-S mixed with uniform"),
 		&cli.StringSliceFlag{Name: "method", EnvVars: env("method"), Usage: "a method to run (repeatable): name[:key=value,…] with keys sampler (uniform, uniform-replace, rs2, sequential, sgds; default the name if it is a sampler, else sgds), lr, momentum, batch, tuned=NAME (lr and momentum from --tuned), frac (rs2), score and the SGD-S knobs (sgds), e.g. uniform, u-tuned:sampler=uniform,tuned=uniform, rs2:frac=0.3, d30:drop=0.3,mix=0.1; uniform at the base settings is added first unless a method samples uniformly"},
 		&cli.StringSliceFlag{Name: "baseline", EnvVars: env("baseline"), Usage: "speedups are measured against this method (repeatable; default the first method)"},
-		stringFlag("tuned", "", "tune.json of `sgds tune`: methods may take its learning rate and momentum with tuned=NAME"),
+		stringFlag("tuned", "", "the tune.json `FILE` written by sgds tune: methods may take its learning rate and momentum with tuned=NAME"),
 		stringFlag("resume", "", "continue the comparison in this folder (its compare.json): finished runs are kept, unfinished runs restart from their first epoch"),
 		boolFlag("quick", "a reduced run in a few minutes: the MLP, 5 epochs, seeds 1,2, targets 0.95,0.96,0.97 (flags you set win)"),
 		stringFlag("out", "runs/compare", "output folder for compare.json, compare.md and the plots"),

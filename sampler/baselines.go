@@ -151,26 +151,22 @@ func (o *RS2) Restore(data []byte) error {
 
 // seededState saves an order defined by N, a seed and one parameter.
 func seededState(kind byte, n int, seed uint64, param float64) ([]byte, error) {
-	e := newEncoder(kind, 24)
-	e.u64(uint64(n))
-	e.u64(seed)
+	e := newSeededEncoder(kind, n, seed, 8)
 	e.f64(param)
 	return e.finish(), nil
 }
 
 // restoreSeeded reads what seededState saved and checks N.
 func restoreSeeded(data []byte, kind byte, have int) (seed uint64, param float64, err error) {
-	d, err := openState(data, kind)
+	d, _, seed, err := openSeeded(data, kind, have)
 	if err != nil {
 		return 0, 0, err
 	}
-	n := d.count("N", math.MaxInt32)
-	seed = d.u64()
 	param = d.f64()
 	if err := d.close(); err != nil {
 		return 0, 0, err
 	}
-	return seed, param, checkN(kind, n, have)
+	return seed, param, nil
 }
 
 // distinct counts the distinct values of idx, all in [0, n).

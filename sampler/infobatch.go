@@ -191,9 +191,7 @@ func (o *InfoBatch) EndEpoch(epoch int) error {
 // the scores. Save at an epoch boundary for a resumed run to continue with
 // the same plans.
 func (o *InfoBatch) State() ([]byte, error) {
-	e := newEncoder(kindInfoBatch, 56+o.book.size())
-	e.u64(uint64(o.n))
-	e.u64(o.seed)
+	e := newSeededEncoder(kindInfoBatch, o.n, o.seed, 40+o.book.size())
 	e.u64(uint64(o.cfg.BatchSize))
 	e.f64(o.cfg.Prune)
 	e.u64(uint64(o.cfg.Epochs))
@@ -207,28 +205,17 @@ func (o *InfoBatch) State() ([]byte, error) {
 // and configuration replace the receiver's. On error (wrapping
 // [ErrCorruptState] or [ErrStateMismatch]) the receiver is unchanged.
 func (o *InfoBatch) Restore(data []byte) error {
-	d, err := openState(data, kindInfoBatch)
+	d, _, seed, err := openSeeded(data, kindInfoBatch, o.n)
 	if err != nil {
 		return err
 	}
-	n := d.count("N", math.MaxInt32)
-	if d.err == nil {
-		if err := checkN(kindInfoBatch, n, o.n); err != nil {
-			return err
-		}
-	}
-	seed := d.u64()
 	var c InfoBatchConfig
 	c.BatchSize = d.count("BatchSize", math.MaxInt32)
 	c.Prune = d.f64()
 	c.Epochs = d.count("Epochs", math.MaxInt32)
 	c.Anneal = d.f64()
 	ended := d.count("epoch", math.MaxInt32-1)
-	if d.err == nil {
-		if err := c.Validate(); err != nil {
-			d.err = fmt.Errorf("%w: %w", ErrCorruptState, err)
-		}
-	}
+	d.check(c.Validate())
 	raw, bits := o.book.decode(d)
 	if err := d.close(); err != nil {
 		return err

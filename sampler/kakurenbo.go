@@ -261,9 +261,7 @@ func (o *Kakurenbo) EndEpoch(epoch int) error {
 // the losses, so save at an epoch boundary, after the hidden samples'
 // losses were refreshed.
 func (o *Kakurenbo) State() ([]byte, error) {
-	e := newEncoder(kindKakurenbo, 48+o.book.size())
-	e.u64(uint64(o.n))
-	e.u64(o.seed)
+	e := newSeededEncoder(kindKakurenbo, o.n, o.seed, 32+o.book.size())
 	e.u64(uint64(o.cfg.BatchSize))
 	e.f64(o.cfg.MaxHide)
 	e.f64(o.cfg.Confidence)
@@ -276,27 +274,16 @@ func (o *Kakurenbo) State() ([]byte, error) {
 // and configuration replace the receiver's. On error (wrapping
 // [ErrCorruptState] or [ErrStateMismatch]) the receiver is unchanged.
 func (o *Kakurenbo) Restore(data []byte) error {
-	d, err := openState(data, kindKakurenbo)
+	d, _, seed, err := openSeeded(data, kindKakurenbo, o.n)
 	if err != nil {
 		return err
 	}
-	n := d.count("N", math.MaxInt32)
-	if d.err == nil {
-		if err := checkN(kindKakurenbo, n, o.n); err != nil {
-			return err
-		}
-	}
-	seed := d.u64()
 	var c KakurenboConfig
 	c.BatchSize = d.count("BatchSize", math.MaxInt32)
 	c.MaxHide = d.f64()
 	c.Confidence = d.f64()
 	ended := d.count("epoch", math.MaxInt32-1)
-	if d.err == nil {
-		if err := c.Validate(); err != nil {
-			d.err = fmt.Errorf("%w: %w", ErrCorruptState, err)
-		}
-	}
+	d.check(c.Validate())
 	raw, bits := o.book.decode(d)
 	if err := d.close(); err != nil {
 		return err

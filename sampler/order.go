@@ -186,25 +186,17 @@ func (o *Shuffled) Stats() Stats { return o.stats }
 // State saves N and the seed, which with the epoch number determine every
 // plan (each epoch's generator is derived from them).
 func (o *Shuffled) State() ([]byte, error) {
-	e := newEncoder(kindShuffled, 16)
-	e.u64(uint64(o.n))
-	e.u64(o.seed)
-	return e.finish(), nil
+	return newSeededEncoder(kindShuffled, o.n, o.seed, 0).finish(), nil
 }
 
 // Restore resumes a Shuffled saved over the same N; the saved seed replaces
 // the receiver's.
 func (o *Shuffled) Restore(data []byte) error {
-	d, err := openState(data, kindShuffled)
+	d, _, seed, err := openSeeded(data, kindShuffled, o.n)
 	if err != nil {
 		return err
 	}
-	n := d.count("N", math.MaxInt32)
-	seed := d.u64()
 	if err := d.close(); err != nil {
-		return err
-	}
-	if err := checkN(kindShuffled, n, o.n); err != nil {
 		return err
 	}
 	o.seed = seed

@@ -446,9 +446,7 @@ func resize[T any](buf []T, n int) []T {
 // boundary (after EndEpoch) for a resumed run to continue with the same
 // draws.
 func (s *Schedule) State() ([]byte, error) {
-	e := newEncoder(kindSchedule, 96+4*s.n+(s.n+7)/8+4*len(s.kept))
-	e.u64(uint64(s.n))
-	e.u64(s.seed)
+	e := newSeededEncoder(kindSchedule, s.n, s.seed, 80+4*s.n+(s.n+7)/8+4*len(s.kept))
 	c := s.cfg
 	e.u64(uint64(c.BatchSize))
 	e.u64(uint64(c.TransientEpochs))
@@ -490,17 +488,10 @@ func (s *Schedule) State() ([]byte, error) {
 // [ErrCorruptState] or [ErrStateMismatch], leaving the receiver unchanged, if
 // data is not a valid state of a Schedule over N samples.
 func (s *Schedule) Restore(data []byte) error {
-	d, err := openState(data, kindSchedule)
+	d, n, seed, err := openSeeded(data, kindSchedule, s.n)
 	if err != nil {
 		return err
 	}
-	n := d.count("N", math.MaxInt32)
-	if d.err == nil {
-		if err := checkN(kindSchedule, n, s.n); err != nil {
-			return err
-		}
-	}
-	seed := d.u64()
 	var c ScheduleConfig
 	c.BatchSize = d.count("BatchSize", math.MaxInt32)
 	c.TransientEpochs = d.count("TransientEpochs", math.MaxInt32)
@@ -518,11 +509,7 @@ func (s *Schedule) Restore(data []byte) error {
 	if d.err == nil && flags > 3 {
 		d.err = fmt.Errorf("%w: unknown flags %#x", ErrCorruptState, flags)
 	}
-	if d.err == nil {
-		if err := c.Validate(); err != nil {
-			d.err = fmt.Errorf("%w: %w", ErrCorruptState, err)
-		}
-	}
+	d.check(c.Validate())
 	if d.err != nil {
 		return d.err
 	}

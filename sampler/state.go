@@ -158,6 +158,40 @@ func (d *decoder) close() error {
 	return d.err
 }
 
+// newSeededEncoder starts the state of an order over n samples drawn from
+// seed: the envelope, N and the seed.
+func newSeededEncoder(kind byte, n int, seed uint64, sizeHint int) *encoder {
+	e := newEncoder(kind, 16+sizeHint)
+	e.u64(uint64(n))
+	e.u64(seed)
+	return e
+}
+
+// openSeeded opens a state written by newSeededEncoder, checks that it was
+// saved over have samples, and returns its decoder (positioned after the
+// seed), N and the seed.
+func openSeeded(data []byte, kind byte, have int) (d *decoder, n int, seed uint64, err error) {
+	d, err = openState(data, kind)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	n = d.count("N", math.MaxInt32)
+	if d.err == nil {
+		if err := checkN(kind, n, have); err != nil {
+			return nil, 0, 0, err
+		}
+	}
+	return d, n, d.u64(), nil
+}
+
+// check records, as the decoder's first error, a decoded configuration
+// that does not validate.
+func (d *decoder) check(err error) {
+	if d.err == nil && err != nil {
+		d.err = fmt.Errorf("%w: %w", ErrCorruptState, err)
+	}
+}
+
 // checkN reports a saved data set size that differs from the receiver's.
 func checkN(kind byte, saved, have int) error {
 	if saved != have {

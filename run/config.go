@@ -178,10 +178,12 @@ func (c Config) Validate() error {
 	if c.Sampler != "rs2" && c.Frac != 0 {
 		return fmt.Errorf("--frac applies to the rs2 sampler only, not to %q", c.Sampler)
 	}
-	for name, set := range map[string]bool{"infobatch": c.InfoBatch != nil, "selective-backprop": c.Selective != nil,
-		"kf-is": c.KF != nil, "kakurenbo": c.Kakurenbo != nil} {
-		if set && c.Sampler != name {
-			return fmt.Errorf("%s apply to the %s sampler only, not to %q", peerFlags[name], name, c.Sampler)
+	for _, p := range []struct {
+		name string
+		set  bool
+	}{{"infobatch", c.InfoBatch != nil}, {"selective-backprop", c.Selective != nil}, {"kf-is", c.KF != nil}, {"kakurenbo", c.Kakurenbo != nil}} {
+		if p.set && c.Sampler != p.name {
+			return fmt.Errorf("%s apply to the %s sampler only, not to %q", peerFlags[p.name], p.name, c.Sampler)
 		}
 	}
 	if err := c.validatePeer(); err != nil {
@@ -250,8 +252,8 @@ func (c *Config) PeerDefaults() {
 
 // validatePeer checks the settings of a peer sampler (its defaults when
 // nil) by the sampler package's rules, one setting at a time so that the
-// error names its flag, and its score: infobatch and kakurenbo rank samples
-// by loss.
+// error names its flag, and its score: the peers work from losses (kf-is
+// from last-layer norms), whatever --score says, so only loss is accepted.
 func (c Config) validatePeer() error {
 	r := c
 	r.PeerDefaults()
@@ -313,8 +315,12 @@ func (c Config) validatePeer() error {
 			return fmt.Errorf("%s: the %s sampler needs %s, got %v", k.flag, c.Sampler, k.want, v)
 		}
 	}
-	if (c.Sampler == "infobatch" || c.Sampler == "kakurenbo") && c.Score != "" && c.Score != "loss" {
-		return fmt.Errorf("--score: the %s sampler ranks samples by their loss, not by %s", c.Sampler, c.Score)
+	if _, peer := peerFlags[c.Sampler]; peer && c.Score != "" && c.Score != "loss" {
+		what := "works from per-sample losses"
+		if c.Sampler == "kf-is" {
+			what = "scores its candidates by their last-layer norms"
+		}
+		return fmt.Errorf("--score %s: the %s sampler %s; --score is the sgds sampler's", c.Score, c.Sampler, what)
 	}
 	// The sampler package's own rules (selective-backprop's are those
 	// above, checked without allocating its window).

@@ -19,7 +19,7 @@ func peerConfig(s string) Config {
 // TestPeerSettingsValidate: every peer runs with its defaults (nil
 // settings) and at the ends of its ranges; a value out of range is refused
 // naming its flag, as are settings given to another sampler and a score
-// other than the loss for the samplers that rank by loss.
+// other than the loss.
 func TestPeerSettingsValidate(t *testing.T) {
 	ok := []func(c *Config){
 		func(c *Config) { *c = peerConfig("infobatch") },
@@ -52,7 +52,6 @@ func TestPeerSettingsValidate(t *testing.T) {
 			*c = peerConfig("kakurenbo")
 			c.Kakurenbo = &KakurenboSettings{Hide: 0.9, Confidence: 1e-9}
 		},
-		func(c *Config) { *c = peerConfig("selective-backprop"); c.Score = "lastlayer" },
 	}
 	for i, set := range ok {
 		var c Config
@@ -115,6 +114,8 @@ func TestPeerSettingsValidate(t *testing.T) {
 		{"--kakurenbo-hide", func(c *Config) { *c = peerConfig("sgds"); d := DefaultKakurenbo(); c.Kakurenbo = &d }},
 		{"--score", func(c *Config) { *c = peerConfig("kakurenbo"); c.Score = "gradnorm" }},
 		{"--score", func(c *Config) { *c = peerConfig("infobatch"); c.Score = "lastlayer" }},
+		{"--score", func(c *Config) { *c = peerConfig("selective-backprop"); c.Score = "gradnorm" }},
+		{"--score", func(c *Config) { *c = peerConfig("kf-is"); c.Score = "lastlayer" }},
 	}
 	for _, b := range bad {
 		var c Config

@@ -73,7 +73,7 @@ func (a *Alias) Reset(weights []float64) error {
 	}
 	// Pass 1: validate, find the maximum m and the sum S = Σ w_i
 	// (Neumaier's compensated sum).
-	m, sum, comp := 0.0, 0.0, 0.0
+	m, sum := 0.0, kahan{}
 	for i, w := range weights {
 		if !(w >= 0 && w <= math.MaxFloat64) { // NaN, negative, ±Inf
 			return fmt.Errorf("%w: weight %d is %v", ErrBadWeights, i, w)
@@ -81,13 +81,7 @@ func (a *Alias) Reset(weights []float64) error {
 		if w > m {
 			m = w
 		}
-		t := sum + w
-		if sum >= w {
-			comp += (sum - t) + w
-		} else {
-			comp += (w - t) + sum
-		}
-		sum = t
+		sum.add(w)
 	}
 	if m == 0 {
 		return fmt.Errorf("%w: all %d weights are zero", ErrBadWeights, n)
@@ -99,19 +93,12 @@ func (a *Alias) Reset(weights []float64) error {
 	if m < 0x1p-960 || m > 0x1p960 {
 		_, e := math.Frexp(m)
 		c1, c2 = math.Ldexp(1, -e/2), math.Ldexp(1, -e-(-e/2))
-		sum, comp = 0, 0
+		sum = kahan{}
 		for _, w := range weights {
-			v := w * c1 * c2
-			t := sum + v
-			if sum >= v {
-				comp += (sum - t) + v
-			} else {
-				comp += (v - t) + sum
-			}
-			sum = t
+			sum.add(w * c1 * c2)
 		}
 	}
-	k := float64(n) / (sum + comp)
+	k := float64(n) / sum.sum()
 
 	nw := (n + 63) / 64
 	if cap(a.cols) < n {

@@ -223,36 +223,44 @@ func drawCounts(a *Alias, d int, r *rand.Rand) []int {
 
 // chiCases are the goodness-of-fit cases: weights and number of draws (at
 // least 15 expected draws in every bin of non-zero weight).
-func chiCases() []struct {
-	n     int
-	w     []float64
-	draws int
-} {
+func chiCases() []chiCase {
 	r := newRand(7)
-	return []struct {
-		n     int
-		w     []float64
-		draws int
-	}{
+	return []chiCase{
 		{10, []float64{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, 200_000},
 		{1000, fill(1000, func(int) float64 { return 0.1 + 9.9*r.Float64() }), 1_000_000},
 		{100_000, fill(100_000, func(int) float64 { return 0.5 + r.Float64() }), 3_000_000},
 	}
 }
 
+// chiCase is a goodness-of-fit case: draws from a table over n weights w.
+type chiCase struct {
+	n     int
+	w     []float64
+	draws int
+}
+
+// fit draws c.draws times from a table built on table (c.w or a perturbed
+// copy) and returns the χ² statistic and p-value of the counts against
+// the probabilities of c.w.
+func (c chiCase) fit(t *testing.T, table []float64) (stat, p float64) {
+	t.Helper()
+	a, err := NewAlias(table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := drawCounts(a, c.draws, newRand(uint64(c.n)))
+	stat, p, err = chiSquare(counts, refProbs(c.w))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("χ² = %.1f, p = %.3g", stat, p)
+	return stat, p
+}
+
 func TestAliasChiSquare(t *testing.T) {
 	for _, c := range chiCases() {
 		t.Run(fmt.Sprintf("n=%d", c.n), func(t *testing.T) {
-			a, err := NewAlias(c.w)
-			if err != nil {
-				t.Fatal(err)
-			}
-			counts := drawCounts(a, c.draws, newRand(uint64(c.n)))
-			stat, p, err := chiSquare(counts, refProbs(c.w))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Logf("χ² = %.1f, p = %.3g", stat, p)
+			stat, p := c.fit(t, c.w)
 			if p < 1e-4 {
 				t.Errorf("draws do not fit the weights: χ² = %.1f, p = %.3g", stat, p)
 			}
@@ -269,16 +277,7 @@ func TestChiSquareDetectsWrongTable(t *testing.T) {
 			for i, v := range c.w {
 				wrong[i] = v * (1 + 0.05*float64(1-2*(i%2)))
 			}
-			a, err := NewAlias(wrong)
-			if err != nil {
-				t.Fatal(err)
-			}
-			counts := drawCounts(a, c.draws, newRand(uint64(c.n)))
-			stat, p, err := chiSquare(counts, refProbs(c.w))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Logf("χ² = %.1f, p = %.3g", stat, p)
+			stat, p := c.fit(t, wrong)
 			if p > 1e-6 {
 				t.Errorf("perturbed table passed: χ² = %.1f, p = %.3g", stat, p)
 			}

@@ -2,6 +2,7 @@ package sampler
 
 import (
 	"errors"
+	"slices"
 	"testing"
 )
 
@@ -33,7 +34,7 @@ func TestRS2SubsetsAreDistinctFreshAndUniform(t *testing.T) {
 			seen[i] = true
 			counts[i]++
 		}
-		if prev != nil && equalInts(prev, p.Indices) {
+		if prev != nil && slices.Equal(prev, p.Indices) {
 			same++
 		}
 		prev = p.Indices
@@ -103,7 +104,7 @@ func TestBaselinesAreDeterministicAndResume(t *testing.T) {
 	}
 	pa, _ := a.Plan(5)
 	pb, _ := b.Plan(5)
-	if !equalInts(pa.Indices, pb.Indices) {
+	if !slices.Equal(pa.Indices, pb.Indices) {
 		t.Error("a restored RS2 draws another subset")
 	}
 	other, _ := NewRS2(1000, 0.5, 11)
@@ -114,7 +115,7 @@ func TestBaselinesAreDeterministicAndResume(t *testing.T) {
 	w2, _ := NewWithReplacement(500, 4)
 	p1, _ := w1.Plan(2)
 	p2, _ := w2.Plan(2)
-	if !equalInts(p1.Indices, p2.Indices) {
+	if !slices.Equal(p1.Indices, p2.Indices) {
 		t.Error("same seed, different draws")
 	}
 	if st, _ := w1.State(); a.Restore(st) == nil {
@@ -125,16 +126,4 @@ func TestBaselinesAreDeterministicAndResume(t *testing.T) {
 			t.Errorf("fraction %v: %v", f, err)
 		}
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

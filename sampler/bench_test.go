@@ -61,6 +61,17 @@ func benchWeights(n int) []float64 {
 	return fill(n, func(int) float64 { return r.ExpFloat64() })
 }
 
+// benchTables returns benchWeights(n) with its alias table and cumulative
+// sums.
+func benchTables(b *testing.B, n int) ([]float64, *Alias, *cumSum) {
+	w := benchWeights(n)
+	a, err := NewAlias(w)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return w, a, newCumSum(w)
+}
+
 var sink int
 
 func BenchmarkAliasBuild(b *testing.B) {
@@ -118,12 +129,7 @@ func reportDraws(b *testing.B) {
 // same number of draws, measured in the same run (see pairedSpeedup).
 func BenchmarkDraw(b *testing.B) {
 	for _, n := range []int{60_000, 1_000_000} {
-		w := benchWeights(n)
-		a, err := NewAlias(w)
-		if err != nil {
-			b.Fatal(err)
-		}
-		cs := newCumSum(w)
+		w, a, cs := benchTables(b, n)
 		b.Run(fmt.Sprintf("n=%d/sampler=alias", n), func(b *testing.B) {
 			b.ReportAllocs()
 			r := newRand(1)
@@ -211,12 +217,7 @@ func speedup(a *Alias, cs *cumSum, r *rand.Rand) float64 {
 // pairedSpeedup).
 func BenchmarkFill(b *testing.B) {
 	for _, n := range []int{60_000, 1_000_000} {
-		w := benchWeights(n)
-		a, err := NewAlias(w)
-		if err != nil {
-			b.Fatal(err)
-		}
-		cs := newCumSum(w)
+		_, a, cs := benchTables(b, n)
 		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
 			b.ReportAllocs()
 			r := newRand(1)

@@ -9,15 +9,6 @@ import (
 	"gonum.org/v1/gonum/stat/distuv"
 )
 
-func mustInfoBatch(t testing.TB, n int, cfg InfoBatchConfig, seed uint64) *InfoBatch {
-	t.Helper()
-	o, err := NewInfoBatch(n, cfg, seed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return o
-}
-
 // planEnd plans an epoch and closes it without recording anything.
 func planEnd(t testing.TB, o Order, epoch int) Plan {
 	t.Helper()
@@ -83,7 +74,7 @@ func TestInfoBatchConfigValidate(t *testing.T) {
 func TestInfoBatchKeptCountsAreBinomial(t *testing.T) {
 	const n, epochs, b, r = 1000, 300, 10, 0.3
 	cfg := InfoBatchConfig{BatchSize: b, Prune: r, Epochs: 10 * epochs, Anneal: 1}
-	o := mustInfoBatch(t, n, cfg, 5)
+	o := mustNew(t, NewInfoBatch, n, cfg, 5)
 	recordAll(o, n, func(i int) float32 { return float32(i) })
 	counts := make([]int, n/2)
 	total := 0
@@ -140,7 +131,7 @@ func TestInfoBatchIsUnbiased(t *testing.T) {
 	for i := range n {
 		target += float64(loss(i)) / b
 	}
-	o := mustInfoBatch(t, n, InfoBatchConfig{BatchSize: b, Prune: 0.5, Epochs: 2 * epochs, Anneal: 1}, 9)
+	o := mustNew(t, NewInfoBatch, n, InfoBatchConfig{BatchSize: b, Prune: 0.5, Epochs: 2 * epochs, Anneal: 1}, 9)
 	recordAll(o, n, loss)
 	var sw, sw2, sb, sb2 float64
 	for e := 1; e <= epochs; e++ {
@@ -170,7 +161,7 @@ func TestInfoBatchIsUnbiased(t *testing.T) {
 
 func TestInfoBatchAnnealsToFullData(t *testing.T) {
 	const n = 200
-	o := mustInfoBatch(t, n, InfoBatchConfig{BatchSize: 16, Prune: 0.5, Epochs: 8, Anneal: 0.875}, 3)
+	o := mustNew(t, NewInfoBatch, n, InfoBatchConfig{BatchSize: 16, Prune: 0.5, Epochs: 8, Anneal: 0.875}, 3)
 	full := func(e int, p Plan) {
 		t.Helper()
 		if p.Weights != nil || !slices.Equal(slices.Sorted(slices.Values(p.Indices)), seq(n)) {
@@ -202,7 +193,7 @@ func TestInfoBatchAnnealsToFullData(t *testing.T) {
 		t.Fatal("full-data epoch differs from the Shuffled order")
 	}
 	// δ = 0: never prunes.
-	z := mustInfoBatch(t, n, InfoBatchConfig{BatchSize: 16, Prune: 0.5, Epochs: 8, Anneal: 0}, 3)
+	z := mustNew(t, NewInfoBatch, n, InfoBatchConfig{BatchSize: 16, Prune: 0.5, Epochs: 8, Anneal: 0}, 3)
 	for e := 1; e <= 3; e++ {
 		full(e, runEpoch(t, z, e, 16, func(i int) float32 { return scoreOf(i, e) }))
 	}
@@ -220,7 +211,7 @@ func seq(n int) []int {
 // prunes index 3, not index 6, and leaves unscored samples alone.
 func TestInfoBatchBookkeepsByDatasetIndex(t *testing.T) {
 	const n, b = 12, 4
-	o := mustInfoBatch(t, n, InfoBatchConfig{BatchSize: b, Prune: 0.5, Epochs: 1000, Anneal: 1}, 1)
+	o := mustNew(t, NewInfoBatch, n, InfoBatchConfig{BatchSize: b, Prune: 0.5, Epochs: 1000, Anneal: 1}, 1)
 	idx := []int{9, 8, 7, 6, 5, 4, 3, 2, 1, 0} // 10, 11 never scored
 	sc := make([]float32, len(idx))
 	for k, i := range idx {
@@ -269,13 +260,13 @@ func TestInfoBatchBookkeepsByDatasetIndex(t *testing.T) {
 
 func TestInfoBatchErrors(t *testing.T) {
 	for _, bad := range []float32{float32(math.NaN()), float32(math.Inf(1)), -1} {
-		o := mustInfoBatch(t, 5, DefaultInfoBatchConfig(10), 1)
+		o := mustNew(t, NewInfoBatch, 5, DefaultInfoBatchConfig(10), 1)
 		o.Record([]int{0, 2}, []float32{1, bad})
 		if _, err := o.Plan(1); !errors.Is(err, ErrBadScore) {
 			t.Errorf("score %v: Plan = %v", bad, err)
 		}
 	}
-	o := mustInfoBatch(t, 5, DefaultInfoBatchConfig(10), 1)
+	o := mustNew(t, NewInfoBatch, 5, DefaultInfoBatchConfig(10), 1)
 	if _, err := o.Plan(2); !errors.Is(err, ErrEpoch) {
 		t.Errorf("Plan(2) first: %v", err)
 	}
@@ -287,8 +278,8 @@ func TestInfoBatchErrors(t *testing.T) {
 func TestInfoBatchDeterministicAndResumes(t *testing.T) {
 	const n = 500
 	cfg := InfoBatchConfig{BatchSize: 32, Prune: 0.5, Epochs: 10, Anneal: 0.875}
-	a := mustInfoBatch(t, n, cfg, 21)
-	b := mustInfoBatch(t, n, cfg, 21)
+	a := mustNew(t, NewInfoBatch, n, cfg, 21)
+	b := mustNew(t, NewInfoBatch, n, cfg, 21)
 	for e := 1; e <= 3; e++ {
 		pa := runEpoch(t, a, e, 32, func(i int) float32 { return scoreOf(i, e) })
 		pb := runEpoch(t, b, e, 32, func(i int) float32 { return scoreOf(i, e) })
@@ -300,7 +291,7 @@ func TestInfoBatchDeterministicAndResumes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := mustInfoBatch(t, n, DefaultInfoBatchConfig(99), 77)
+	c := mustNew(t, NewInfoBatch, n, DefaultInfoBatchConfig(99), 77)
 	if err := c.Restore(st); err != nil {
 		t.Fatal(err)
 	}
@@ -317,7 +308,7 @@ func TestInfoBatchDeterministicAndResumes(t *testing.T) {
 			t.Fatalf("Restore of %d bytes: %v", l, err)
 		}
 	}
-	if err := mustInfoBatch(t, n+1, cfg, 1).Restore(st); !errors.Is(err, ErrStateMismatch) {
+	if err := mustNew(t, NewInfoBatch, n+1, cfg, 1).Restore(st); !errors.Is(err, ErrStateMismatch) {
 		t.Errorf("Restore into another N: %v", err)
 	}
 	if sh, _ := (&Shuffled{n: n}).State(); !errors.Is(c.Restore(sh), ErrStateMismatch) {
@@ -328,9 +319,9 @@ func TestInfoBatchDeterministicAndResumes(t *testing.T) {
 // FuzzPeerRestore feeds arbitrary bytes to the peers' Restore: each either
 // fails with a sentinel or leaves an order or selector that works.
 func FuzzPeerRestore(f *testing.F) {
-	ib := mustInfoBatch(f, 9, DefaultInfoBatchConfig(4), 1)
+	ib := mustNew(f, NewInfoBatch, 9, DefaultInfoBatchConfig(4), 1)
 	recordAll(ib, 9, func(i int) float32 { return float32(i) })
-	kk := mustKakurenbo(f, 9, DefaultKakurenboConfig(), 1)
+	kk := mustNew(f, NewKakurenbo, 9, DefaultKakurenboConfig(), 1)
 	recordAll(kk, 9, func(i int) float32 { return float32(i) / 20 })
 	sb := mustSelective(f, 2, 4, 1)
 	sb.Select([]float32{1, 2, 3, 4, 5}, make([]bool, 5))
@@ -346,10 +337,10 @@ func FuzzPeerRestore(f *testing.F) {
 			}
 			return err == nil
 		}
-		if o := mustInfoBatch(t, 9, DefaultInfoBatchConfig(4), 2); ok(o.Restore(data)) {
+		if o := mustNew(t, NewInfoBatch, 9, DefaultInfoBatchConfig(4), 2); ok(o.Restore(data)) {
 			o.Plan(o.ended + 1)
 		}
-		if o := mustKakurenbo(t, 9, DefaultKakurenboConfig(), 2); ok(o.Restore(data)) {
+		if o := mustNew(t, NewKakurenbo, 9, DefaultKakurenboConfig(), 2); ok(o.Restore(data)) {
 			o.Plan(o.ended + 1)
 		}
 		if s := mustSelective(t, 1, 8, 2); ok(s.Restore(data)) {

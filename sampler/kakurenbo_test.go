@@ -7,15 +7,6 @@ import (
 	"testing"
 )
 
-func mustKakurenbo(t testing.TB, n int, cfg KakurenboConfig, seed uint64) *Kakurenbo {
-	t.Helper()
-	o, err := NewKakurenbo(n, cfg, seed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return o
-}
-
 // checkVisible checks that p visits every sample not in hidden once, with
 // the weight N/((N−H)·B).
 func checkVisible(t *testing.T, p Plan, n, b int, hidden []int) {
@@ -64,7 +55,7 @@ func TestKakurenboConfigValidate(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
-	o := mustKakurenbo(t, 5, DefaultKakurenboConfig(), 1)
+	o := mustNew(t, NewKakurenbo, 5, DefaultKakurenboConfig(), 1)
 	if err := o.SetMaxHide(1); !errors.Is(err, ErrBadConfig) || o.Config().MaxHide != 0.3 {
 		t.Errorf("SetMaxHide(1): %v, F = %v", err, o.Config().MaxHide)
 	}
@@ -74,7 +65,7 @@ func TestKakurenboConfigValidate(t *testing.T) {
 func TestKakurenboHidesLowestConfident(t *testing.T) {
 	const n, b = 10, 2
 	cfg := KakurenboConfig{BatchSize: b, MaxHide: 0.3, Confidence: 0.7}
-	o := mustKakurenbo(t, n, cfg, 4)
+	o := mustNew(t, NewKakurenbo, n, cfg, 4)
 	// Index 7 is never scored; 0, 3, 8 are above the threshold; 9 and 1
 	// tie for the third place among the confident 6, 2, 9, 1, 5, 4.
 	loss := map[int]float32{0: 0.5, 1: 0.1, 2: 0.05, 3: 2, 4: 0.3, 5: 0.2, 6: 0.01, 8: 0.36, 9: 0.1}
@@ -98,7 +89,7 @@ func TestKakurenboHidesLowestConfident(t *testing.T) {
 		t.Errorf("tie at the boundary broken %v times, want about 100 each", ties)
 	}
 	// Fewer confident than ⌊F·N⌋: only those are hidden.
-	few := mustKakurenbo(t, n, cfg, 4)
+	few := mustNew(t, NewKakurenbo, n, cfg, 4)
 	recordAll(few, n, func(i int) float32 { return []float32{0.01, 5, 5, 0.2, 5, 5, 5, 5, 5, 5}[i] })
 	planEnd(t, few, 1)
 	if h := few.Hidden(); !slices.Equal(h, []int{0, 3}) {
@@ -109,7 +100,7 @@ func TestKakurenboHidesLowestConfident(t *testing.T) {
 func TestKakurenboHidesAtMostFloorFN(t *testing.T) {
 	for _, n := range []int{1, 3, 9, 103} {
 		cfg := KakurenboConfig{BatchSize: 8, MaxHide: 0.3, Confidence: 0.5}
-		o := mustKakurenbo(t, n, cfg, 2)
+		o := mustNew(t, NewKakurenbo, n, cfg, 2)
 		// Before any score: nothing hidden, a plain shuffled epoch.
 		p := planEnd(t, o, 1)
 		checkVisible(t, p, n, 8, nil)
@@ -132,7 +123,7 @@ func TestKakurenboRefreshMovesBack(t *testing.T) {
 	const n, b = 20, 4
 	cfg := KakurenboConfig{BatchSize: b, MaxHide: 0.25, Confidence: 0.7}
 	thr := float32(cfg.LossThreshold())
-	o := mustKakurenbo(t, n, cfg, 8)
+	o := mustNew(t, NewKakurenbo, n, cfg, 8)
 	low := func(i int) float32 { return float32(i) * 0.01 } // 0 … 19 all confident
 	recordAll(o, n, low)
 	planEnd(t, o, 1)
@@ -170,12 +161,12 @@ func TestKakurenboRefreshMovesBack(t *testing.T) {
 }
 
 func TestKakurenboErrorsDeterminismResume(t *testing.T) {
-	o := mustKakurenbo(t, 5, DefaultKakurenboConfig(), 1)
+	o := mustNew(t, NewKakurenbo, 5, DefaultKakurenboConfig(), 1)
 	o.Record([]int{3}, []float32{float32(math.NaN())})
 	if _, err := o.Plan(1); !errors.Is(err, ErrBadScore) {
 		t.Errorf("NaN loss: Plan = %v", err)
 	}
-	if _, err := mustKakurenbo(t, 5, DefaultKakurenboConfig(), 1).Plan(3); !errors.Is(err, ErrEpoch) {
+	if _, err := mustNew(t, NewKakurenbo, 5, DefaultKakurenboConfig(), 1).Plan(3); !errors.Is(err, ErrEpoch) {
 		t.Errorf("Plan(3) first: %v", err)
 	}
 
@@ -184,8 +175,8 @@ func TestKakurenboErrorsDeterminismResume(t *testing.T) {
 	loss := func(e int) func(int) float32 {
 		return func(i int) float32 { return scoreOf(i, e) / 10 } // [0, 1): about 30% confident
 	}
-	a := mustKakurenbo(t, n, cfg, 13)
-	b := mustKakurenbo(t, n, cfg, 13)
+	a := mustNew(t, NewKakurenbo, n, cfg, 13)
+	b := mustNew(t, NewKakurenbo, n, cfg, 13)
 	for e := 1; e <= 3; e++ {
 		pa := runEpoch(t, a, e, 16, loss(e))
 		pb := runEpoch(t, b, e, 16, loss(e))
@@ -194,7 +185,7 @@ func TestKakurenboErrorsDeterminismResume(t *testing.T) {
 		}
 	}
 	st, _ := a.State()
-	c := mustKakurenbo(t, n, KakurenboConfig{BatchSize: 1, MaxHide: 0, Confidence: 1}, 5)
+	c := mustNew(t, NewKakurenbo, n, KakurenboConfig{BatchSize: 1, MaxHide: 0, Confidence: 1}, 5)
 	if err := c.Restore(st); err != nil {
 		t.Fatal(err)
 	}
@@ -211,10 +202,10 @@ func TestKakurenboErrorsDeterminismResume(t *testing.T) {
 			t.Fatalf("Restore of %d bytes: %v", l, err)
 		}
 	}
-	if err := mustKakurenbo(t, n-1, cfg, 1).Restore(st); !errors.Is(err, ErrStateMismatch) {
+	if err := mustNew(t, NewKakurenbo, n-1, cfg, 1).Restore(st); !errors.Is(err, ErrStateMismatch) {
 		t.Errorf("Restore into another N: %v", err)
 	}
-	ib, _ := mustInfoBatch(t, n, DefaultInfoBatchConfig(5), 1).State()
+	ib, _ := mustNew(t, NewInfoBatch, n, DefaultInfoBatchConfig(5), 1).State()
 	if err := c.Restore(ib); !errors.Is(err, ErrStateMismatch) {
 		t.Errorf("Restore of an InfoBatch state: %v", err)
 	}

@@ -37,13 +37,14 @@ func runEpoch(t testing.TB, o Order, epoch, b int, score func(i int) float32) Pl
 	return p
 }
 
-func mustSchedule(t testing.TB, n int, cfg ScheduleConfig, seed uint64) *Schedule {
+// mustNew returns newOrder(n, cfg, seed), failing the test on an error.
+func mustNew[C any, O Order](t testing.TB, newOrder func(int, C, uint64) (O, error), n int, cfg C, seed uint64) O {
 	t.Helper()
-	s, err := NewSchedule(n, cfg, seed)
+	o, err := newOrder(n, cfg, seed)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s
+	return o
 }
 
 func TestScheduleConfigValidate(t *testing.T) {
@@ -112,7 +113,7 @@ func TestScheduleKeptSizes(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := DefaultScheduleConfig()
 			cfg.KeptFloor, cfg.DropFrac, cfg.ReaddFrac = tc.floor, tc.drop, tc.readd
-			s := mustSchedule(t, n, cfg, 42)
+			s := mustNew(t, NewSchedule, n, cfg, 42)
 			k := n
 			floor := max(1, int(math.Round(tc.floor*n)))
 			for epoch := 1; epoch <= 15; epoch++ {
@@ -210,7 +211,7 @@ func TestScheduleDroppedSet(t *testing.T) {
 	const n = 1000
 	cfg := DefaultScheduleConfig()
 	cfg.DropFrac, cfg.ReaddFrac = 0.2, 0.05
-	s := mustSchedule(t, n, cfg, 3)
+	s := mustNew(t, NewSchedule, n, cfg, 3)
 	score := func(i int) float32 { return float32(i + 1) }
 	runEpoch(t, s, 1, 32, score) // transient: every index scored
 	runEpoch(t, s, 2, 32, score) // drop 200 lowest = 0…199, re-add 50 of them
@@ -248,7 +249,7 @@ func TestScheduleScoresByDatasetIndex(t *testing.T) {
 	const n, b = 1000, 32
 	cfg := DefaultScheduleConfig()
 	cfg.DropFrac, cfg.ReaddFrac = 0.1, 0
-	s := mustSchedule(t, n, cfg, 11)
+	s := mustNew(t, NewSchedule, n, cfg, 11)
 	score := func(i int) float32 { return float32(i + 1) }
 	p := runEpoch(t, s, 1, b, score)
 
@@ -308,7 +309,7 @@ func TestScheduleUnbiased(t *testing.T) {
 	cfg := DefaultScheduleConfig()
 	cfg.TransientEpochs, cfg.DropFrac, cfg.ReaddFrac = 0, 0, 0
 	cfg.Mix, cfg.BatchSize, cfg.Unbiased = 0.2, b, true
-	s := mustSchedule(t, n, cfg, 5)
+	s := mustNew(t, NewSchedule, n, cfg, 5)
 	all := make([]int, n)
 	scores := make([]float32, n)
 	x := make([]float64, n)
@@ -383,7 +384,7 @@ func TestScheduleStateRoundTrip(t *testing.T) {
 		}
 		return ps
 	}
-	a := mustSchedule(t, n, cfg, 99)
+	a := mustNew(t, NewSchedule, n, cfg, 99)
 	run(a, 1, 4)
 	st, err := a.State()
 	if err != nil {
@@ -391,7 +392,7 @@ func TestScheduleStateRoundTrip(t *testing.T) {
 	}
 	want := run(a, 5, 9)
 
-	b := mustSchedule(t, n, DefaultScheduleConfig(), 1) // other seed and config
+	b := mustNew(t, NewSchedule, n, DefaultScheduleConfig(), 1) // other seed and config
 	if err := b.Restore(st); err != nil {
 		t.Fatal(err)
 	}
@@ -416,12 +417,12 @@ func TestScheduleStateRoundTrip(t *testing.T) {
 
 func TestScheduleRestoreErrors(t *testing.T) {
 	cfg := DefaultScheduleConfig()
-	s := mustSchedule(t, 37, cfg, 1)
+	s := mustNew(t, NewSchedule, 37, cfg, 1)
 	runEpoch(t, s, 1, 8, func(i int) float32 { return scoreOf(i, 1) })
 	runEpoch(t, s, 2, 8, func(i int) float32 { return scoreOf(i, 2) })
 	st, _ := s.State()
 
-	target := mustSchedule(t, 37, cfg, 1)
+	target := mustNew(t, NewSchedule, 37, cfg, 1)
 	orig, _ := target.State()
 	unchanged := func() {
 		t.Helper()
@@ -450,7 +451,7 @@ func TestScheduleRestoreErrors(t *testing.T) {
 		t.Fatalf("Restore with a trailing byte: %v", err)
 	}
 
-	other := mustSchedule(t, 38, cfg, 1)
+	other := mustNew(t, NewSchedule, 38, cfg, 1)
 	if err := other.Restore(st); !errors.Is(err, ErrStateMismatch) {
 		t.Fatalf("Restore into another N: %v", err)
 	}
@@ -486,7 +487,7 @@ func TestScheduleRestoreErrors(t *testing.T) {
 			e.u32(i)
 		}
 	}
-	four := mustSchedule(t, 4, cfg, 1)
+	four := mustNew(t, NewSchedule, 4, cfg, 1)
 	if err := four.Restore(forge(func(e *encoder) { body(e, 0.1, []uint32{0, 1, 3}, 0) })); err != nil {
 		t.Fatalf("forged valid state: %v", err)
 	}
@@ -515,14 +516,14 @@ func TestScheduleRestoreErrors(t *testing.T) {
 }
 
 func FuzzScheduleRestore(f *testing.F) {
-	s := mustSchedule(f, 20, DefaultScheduleConfig(), 1)
+	s := mustNew(f, NewSchedule, 20, DefaultScheduleConfig(), 1)
 	runEpoch(f, s, 1, 4, func(i int) float32 { return scoreOf(i, 1) })
 	runEpoch(f, s, 2, 4, func(i int) float32 { return scoreOf(i, 2) })
 	st, _ := s.State()
 	f.Add(st)
 	f.Add([]byte("SGDS"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		s := mustSchedule(t, 20, DefaultScheduleConfig(), 1)
+		s := mustNew(t, NewSchedule, 20, DefaultScheduleConfig(), 1)
 		if err := s.Restore(data); err != nil {
 			if !errors.Is(err, ErrCorruptState) && !errors.Is(err, ErrStateMismatch) {
 				t.Fatalf("Restore error %v wraps neither sentinel", err)
@@ -541,7 +542,7 @@ func TestScheduleDeterministic(t *testing.T) {
 	cfg := DefaultScheduleConfig()
 	cfg.Mix, cfg.Unbiased = 0.05, true
 	plans := func(seed uint64) []Plan {
-		s := mustSchedule(t, n, cfg, seed)
+		s := mustNew(t, NewSchedule, n, cfg, seed)
 		var ps []Plan
 		for e := 1; e <= 5; e++ {
 			ps = append(ps, runEpoch(t, s, e, 50, func(i int) float32 { return scoreOf(i, e) }))
@@ -567,7 +568,7 @@ func TestScheduleDeterministic(t *testing.T) {
 
 func TestScheduleBadScores(t *testing.T) {
 	for _, bad := range []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), -1} {
-		s := mustSchedule(t, 10, DefaultScheduleConfig(), 1)
+		s := mustNew(t, NewSchedule, 10, DefaultScheduleConfig(), 1)
 		s.Record([]int{3, 7, 8}, []float32{1, bad, -2})
 		_, err := s.Plan(1)
 		if !errors.Is(err, ErrBadScore) || !strings.Contains(err.Error(), "index 7") ||
@@ -600,7 +601,7 @@ func TestScheduleUniformFallbacks(t *testing.T) {
 	const n, b = 200, 10
 	cfg := DefaultScheduleConfig()
 	cfg.TransientEpochs, cfg.DropFrac, cfg.ReaddFrac, cfg.BatchSize, cfg.Unbiased = 0, 0, 0, b, true
-	s := mustSchedule(t, n, cfg, 1)
+	s := mustNew(t, NewSchedule, n, cfg, 1)
 
 	// No score recorded: uniform.
 	p, err := s.Plan(1)
@@ -641,7 +642,7 @@ func TestScheduleUniformFallbacks(t *testing.T) {
 	}
 
 	// Some scores recorded: the others count as their mean.
-	s2 := mustSchedule(t, 4, cfg, 1)
+	s2 := mustNew(t, NewSchedule, 4, cfg, 1)
 	s2.Record([]int{0, 2}, []float32{1, 3})
 	if _, err := s2.Plan(1); err != nil {
 		t.Fatal(err)
@@ -657,7 +658,7 @@ func TestScheduleUniformFallbacks(t *testing.T) {
 }
 
 func TestScheduleEpochOrder(t *testing.T) {
-	s := mustSchedule(t, 50, DefaultScheduleConfig(), 1)
+	s := mustNew(t, NewSchedule, 50, DefaultScheduleConfig(), 1)
 	for _, e := range []int{0, -1, 2} {
 		if _, err := s.Plan(e); !errors.Is(err, ErrEpoch) {
 			t.Errorf("Plan(%d) first: %v", e, err)
@@ -690,7 +691,7 @@ func TestScheduleReaddScore(t *testing.T) {
 	for _, mode := range []ReaddScore{ReaddLast, ReaddMean} {
 		cfg := DefaultScheduleConfig()
 		cfg.DropFrac, cfg.ReaddFrac, cfg.ReaddScore = 0.5, 0.1, mode
-		s := mustSchedule(t, n, cfg, 4)
+		s := mustNew(t, NewSchedule, n, cfg, 4)
 		score := func(i int) float32 { return float32(i + 1) }
 		runEpoch(t, s, 1, 50, score)
 		runEpoch(t, s, 2, 50, score) // drops 0…499, re-adds 100 of them
@@ -721,7 +722,7 @@ func TestScheduleReaddScore(t *testing.T) {
 }
 
 func TestScheduleRecordNoAlloc(t *testing.T) {
-	s := mustSchedule(t, 1000, DefaultScheduleConfig(), 1)
+	s := mustNew(t, NewSchedule, 1000, DefaultScheduleConfig(), 1)
 	idx := []int{5, 999, 0, 5}
 	sc := []float32{1, 2, 3, 4}
 	if n := testing.AllocsPerRun(100, func() { s.Record(idx, sc) }); n != 0 {

@@ -10,15 +10,14 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"runtime"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/sgds/sgds/engine"
 	"github.com/sgds/sgds/internal/limits"
 	"github.com/sgds/sgds/internal/safefile"
+	"github.com/sgds/sgds/internal/testfs"
 	"github.com/sgds/sgds/sampler"
 )
 
@@ -283,62 +282,46 @@ func TestCheckpointRun(t *testing.T) {
 	}
 }
 
-// within runs f and fails the test if it has not returned after d.
-func within(t *testing.T, d time.Duration, f func()) {
-	t.Helper()
-	done := make(chan struct{})
-	go func() { defer close(done); f() }()
-	select {
-	case <-done:
-	case <-time.After(d):
-		t.Fatalf("still running after %v", d)
-	}
-}
-
 // TestLoadCheckpointSpecialFiles: a checkpoint.bin that is a FIFO, a link
 // to /dev/zero or a folder is refused at once; a sparse 2 GB file is
 // refused after its first bytes (bound: 1 MiB allocated) or, with a valid
 // head, by its size, before it is read.
 func TestLoadCheckpointSpecialFiles(t *testing.T) {
-	cases := []struct {
-		name string
-		make func(p string) error
+	type special struct {
+		testfs.Special
 		want error
-		msg  string
-	}{
-		{"fifo", func(p string) error { return syscall.Mkfifo(p, 0o644) }, safefile.ErrNotRegular, "named pipe (FIFO)"},
-		{"link to /dev/zero", func(p string) error { return os.Symlink("/dev/zero", p) }, safefile.ErrNotRegular, "symbolic link to /dev/zero"},
-		{"directory", func(p string) error { return os.Mkdir(p, 0o755) }, safefile.ErrNotRegular, "a directory"},
-		{"sparse 2 GB", func(p string) error { return os.Truncate(p, 2_000_000_000) }, engine.ErrBadCheckpoint, "wrong magic"},
-		{"sparse 2 GB with a valid head", func(p string) error {
+	}
+	var cases []special
+	for _, s := range testfs.NotRegular() {
+		cases = append(cases, special{s, safefile.ErrNotRegular})
+	}
+	cases = append(cases,
+		special{testfs.Special{Name: "sparse 2 GB", Make: func(p string) error {
+			return testfs.Sparse(p, 2_000_000_000)
+		}, Want: []string{"wrong magic"}}, engine.ErrBadCheckpoint},
+		special{testfs.Special{Name: "sparse 2 GB with a valid head", Make: func(p string) error {
 			head := binary.LittleEndian.AppendUint32([]byte("SGDSCKPT"), engine.CheckpointVersion)
 			if err := os.WriteFile(p, head, 0o644); err != nil {
 				return err
 			}
-			return os.Truncate(p, 2_000_000_000)
-		}, safefile.ErrTooLarge, "limit"},
-	}
+			return testfs.Sparse(p, 2_000_000_000)
+		}, Want: []string{"limit"}}, safefile.ErrTooLarge},
+	)
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
+		t.Run(c.Name, func(t *testing.T) {
 			p := filepath.Join(t.TempDir(), engine.CheckpointFile)
-			os.WriteFile(p, nil, 0o644)
-			if c.name == "fifo" || c.name == "link to /dev/zero" || c.name == "directory" {
-				os.Remove(p)
-			}
-			if err := c.make(p); err != nil {
+			if err := c.Make(p); err != nil {
 				t.Skip(err)
 			}
 			var err error
-			var before, after runtime.MemStats
-			within(t, 5*time.Second, func() {
-				runtime.ReadMemStats(&before)
-				_, err = engine.LoadCheckpoint(p)
-				runtime.ReadMemStats(&after)
+			var n uint64
+			testfs.Within(t, 5*time.Second, func() {
+				n = testfs.Allocated(func() { _, err = engine.LoadCheckpoint(p) })
 			})
-			if !errors.Is(err, c.want) || !errors.Is(err, engine.ErrBadCheckpoint) || !strings.Contains(err.Error(), c.msg) || !strings.Contains(err.Error(), p) {
-				t.Fatalf("err = %v, want ErrBadCheckpoint and %v naming %s and %q", err, c.want, p, c.msg)
+			if !errors.Is(err, c.want) || !errors.Is(err, engine.ErrBadCheckpoint) || !c.Named(err) || !strings.Contains(err.Error(), p) {
+				t.Fatalf("err = %v, want ErrBadCheckpoint and %v naming %s and %q", err, c.want, p, c.Want)
 			}
-			if n := after.TotalAlloc - before.TotalAlloc; n > 1<<20 {
+			if n > 1<<20 {
 				t.Fatalf("allocated %d bytes to refuse it", n)
 			}
 		})

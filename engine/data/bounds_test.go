@@ -5,38 +5,15 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"runtime"
+	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/sgds/sgds/internal/limits"
 	"github.com/sgds/sgds/internal/safefile"
+	"github.com/sgds/sgds/internal/testfs"
 )
-
-// within runs f and fails the test if it has not returned after d.
-func within(t *testing.T, d time.Duration, f func()) {
-	t.Helper()
-	done := make(chan struct{})
-	go func() { defer close(done); f() }()
-	select {
-	case <-done:
-	case <-time.After(d):
-		t.Fatalf("still running after %v", d)
-	}
-}
-
-// allocated returns the bytes f allocates (runtime.MemStats.TotalAlloc
-// before and after: every allocation counts, even one freed at once).
-func allocated(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
-}
 
 // bombHeader is a gzipped IDX file with MNIST's header layout (magic,
 // big-endian dimensions) whose header announces dims but whose payload is
@@ -79,8 +56,8 @@ func TestDecompressionBombs(t *testing.T) {
 			must(t, os.WriteFile(filepath.Join(dir, "train-labels-idx1-ubyte.gz"),
 				gz(t, idxBytes(magicLabels, []uint32{uint32(c.labelCount)}, lab)), 0o644))
 			var err error
-			within(t, 10*time.Second, func() {
-				if n := allocated(func() { _, _, err = Load("mnist", dir) }); n > 2<<20 {
+			testfs.Within(t, 10*time.Second, func() {
+				if n := testfs.Allocated(func() { _, _, err = Load("mnist", dir) }); n > 2<<20 {
 					t.Errorf("allocated %d bytes to refuse the file", n)
 				}
 			})
@@ -132,7 +109,7 @@ func TestOptionsKeepSubsetAndVal(t *testing.T) {
 			t.Fatalf("%+v: N %d, want %d", o, train.N, len(want))
 		}
 		for k, i := range want {
-			if train.Labels[k] != full.Labels[i] || !equal(train.Image(k), full.Image(i)) {
+			if train.Labels[k] != full.Labels[i] || !slices.Equal(train.Image(k), full.Image(i)) {
 				t.Fatalf("%+v: kept image %d is not image %d", o, k, i)
 			}
 		}
@@ -169,18 +146,6 @@ func seq(a, b int) []int {
 	return s
 }
 
-func equal(a, b []float32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // TestSubsetValidatesTheWholeFile: images that are not kept are still
 // read, so a corrupted gzip checksum is caught with a subset too.
 func TestSubsetValidatesTheWholeFile(t *testing.T) {
@@ -209,7 +174,7 @@ func TestSubsetOfRealMNIST(t *testing.T) {
 	}
 	var train, test *Set
 	var err error
-	n := allocated(func() { train, test, err = LoadWith("mnist", "", Options{Subset: 200}) })
+	n := testfs.Allocated(func() { train, test, err = LoadWith("mnist", "", Options{Subset: 200}) })
 	must(t, err)
 	if train.N != 200 || test.N != 10000 || train.Labels[0] != 5 {
 		t.Fatalf("sizes %d/%d, first label %d", train.N, test.N, train.Labels[0])
@@ -224,29 +189,20 @@ func TestSubsetOfRealMNIST(t *testing.T) {
 // TestNotRegularDataFiles: a FIFO, a directory or a link to /dev/zero in
 // place of a data file is refused at once, naming the file.
 func TestNotRegularDataFiles(t *testing.T) {
-	cases := []struct {
-		name string
-		make func(p string) error
-		want string
-	}{
-		{"fifo", func(p string) error { return syscall.Mkfifo(p, 0o644) }, "named pipe (FIFO)"},
-		{"dev zero", func(p string) error { return os.Symlink("/dev/zero", p) }, "a character device"},
-		{"directory", func(p string) error { return os.Mkdir(p, 0o755) }, "a directory"},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
+	for _, c := range testfs.NotRegular() {
+		t.Run(c.Name, func(t *testing.T) {
 			dir := t.TempDir()
 			writeSet(t, dir, "train", 3)
 			writeSet(t, dir, "t10k", 3)
 			p := filepath.Join(dir, "t10k-images-idx3-ubyte.gz")
 			os.Remove(p)
-			if err := c.make(p); err != nil {
+			if err := c.Make(p); err != nil {
 				t.Skip(err)
 			}
 			var err error
-			within(t, 5*time.Second, func() { _, _, err = Load("mnist", dir) })
-			if !errors.Is(err, safefile.ErrNotRegular) || !strings.Contains(err.Error(), p) || !strings.Contains(err.Error(), c.want) {
-				t.Fatalf("err = %v, want ErrNotRegular naming %s as %s", err, p, c.want)
+			testfs.Within(t, 5*time.Second, func() { _, _, err = Load("mnist", dir) })
+			if !errors.Is(err, safefile.ErrNotRegular) || !strings.Contains(err.Error(), p) || !c.Named(err) {
+				t.Fatalf("err = %v, want ErrNotRegular naming %s as %q", err, p, c.Want)
 			}
 		})
 	}
@@ -259,11 +215,11 @@ func TestOversizedFile(t *testing.T) {
 	writeSet(t, dir, "train", 3)
 	writeSet(t, dir, "t10k", 3)
 	p := filepath.Join(dir, "train-labels-idx1-ubyte.gz")
-	if err := os.Truncate(p, MaxFileBytes+1); err != nil {
+	if err := testfs.Sparse(p, MaxFileBytes+1); err != nil {
 		t.Skip(err)
 	}
 	var err error
-	within(t, 5*time.Second, func() { _, _, err = Load("mnist", dir) })
+	testfs.Within(t, 5*time.Second, func() { _, _, err = Load("mnist", dir) })
 	if !errors.Is(err, safefile.ErrTooLarge) || !strings.Contains(err.Error(), p) {
 		t.Fatalf("err = %v, want ErrTooLarge naming %s", err, p)
 	}

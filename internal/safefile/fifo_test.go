@@ -7,9 +7,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sgds/sgds/internal/testfs"
 )
 
 // TestFIFO: a named pipe with no writer is refused at once (a plain open
@@ -17,7 +18,7 @@ import (
 func TestFIFO(t *testing.T) {
 	dir := t.TempDir()
 	fifo := filepath.Join(dir, "train-images-idx3-ubyte.gz")
-	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+	if err := testfs.FIFO(fifo); err != nil {
 		t.Skipf("mkfifo: %v", err)
 	}
 	link := filepath.Join(dir, "checkpoint.bin")
@@ -25,7 +26,7 @@ func TestFIFO(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, p := range []string{fifo, link} {
-		within(t, 5*time.Second, func() {
+		testfs.Within(t, 5*time.Second, func() {
 			_, err := ReadAll(p, 1<<20)
 			if !errors.Is(err, ErrNotRegular) || !strings.Contains(err.Error(), "named pipe (FIFO)") || !strings.Contains(err.Error(), p) {
 				t.Errorf("err = %v, want ErrNotRegular naming %s as a FIFO", err, p)
@@ -34,7 +35,7 @@ func TestFIFO(t *testing.T) {
 	}
 	// The non-blocking open itself: even past the Stat check (a FIFO
 	// swapped in after it), opening does not block.
-	within(t, 5*time.Second, func() {
+	testfs.Within(t, 5*time.Second, func() {
 		f, err := openNonblock(fifo)
 		if err != nil {
 			t.Errorf("non-blocking open: %v", err)

@@ -5,24 +5,12 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
-)
 
-// within runs f and fails the test if it has not returned after d: a read
-// that blocks (a FIFO, a device) must be caught, not hang the suite.
-func within(t *testing.T, d time.Duration, f func()) {
-	t.Helper()
-	done := make(chan struct{})
-	go func() { defer close(done); f() }()
-	select {
-	case <-done:
-	case <-time.After(d):
-		t.Fatalf("still running after %v", d)
-	}
-}
+	"github.com/sgds/sgds/internal/testfs"
+)
 
 func TestReadAllRegular(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "f")
@@ -67,7 +55,7 @@ func TestNotRegular(t *testing.T) {
 			t.Logf("skipping %s: %v", c.path, err)
 			continue
 		}
-		within(t, 5*time.Second, func() {
+		testfs.Within(t, 5*time.Second, func() {
 			_, err := ReadAll(c.path, 1<<30)
 			if !errors.Is(err, ErrNotRegular) || !strings.Contains(err.Error(), c.want) {
 				t.Errorf("%s: err = %v, want ErrNotRegular naming %q", c.path, err, c.want)
@@ -81,31 +69,25 @@ func TestNotRegular(t *testing.T) {
 // more memory than the head.
 func TestSparseFileRejectedByItsHead(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "sparse")
-	f, err := os.Create(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Truncate(2_000_000_000); err != nil {
-		f.Close()
+	if err := testfs.Sparse(p, 2_000_000_000); err != nil {
 		t.Skipf("no sparse files here: %v", err)
 	}
-	f.Close()
 	bad := errors.New("wrong magic")
-	within(t, 5*time.Second, func() {
-		var before, after runtime.MemStats
-		runtime.ReadMemStats(&before)
-		_, err := ReadHead(p, 1<<31, make([]byte, 8), func(h []byte) error {
-			if string(h) != "SGDSCKPT" {
-				return bad
-			}
-			return nil
+	testfs.Within(t, 5*time.Second, func() {
+		var err error
+		d := testfs.Allocated(func() {
+			_, err = ReadHead(p, 1<<31, make([]byte, 8), func(h []byte) error {
+				if string(h) != "SGDSCKPT" {
+					return bad
+				}
+				return nil
+			})
 		})
-		runtime.ReadMemStats(&after)
 		if !errors.Is(err, bad) {
 			t.Errorf("err = %v, want the head check's error", err)
 		}
 		// Bound: 1 MiB, against the 2 GB a whole read would allocate.
-		if d := after.TotalAlloc - before.TotalAlloc; d > 1<<20 {
+		if d > 1<<20 {
 			t.Errorf("allocated %d bytes to reject a file by its head", d)
 		}
 	})

@@ -202,8 +202,10 @@ func (o *InfoBatch) State() ([]byte, error) {
 }
 
 // Restore resumes an order saved by State over the same N; the saved seed
-// and configuration replace the receiver's. On error (wrapping
-// [ErrCorruptState] or [ErrStateMismatch]) the receiver is unchanged.
+// and configuration replace the receiver's, but for Epochs, the run's
+// planned length, which stays the receiver's (a resumed run may be longer).
+// On error (wrapping [ErrCorruptState] or [ErrStateMismatch]) the receiver
+// is unchanged.
 func (o *InfoBatch) Restore(data []byte) error {
 	d, _, seed, err := openSeeded(data, kindInfoBatch, o.n)
 	if err != nil {
@@ -223,6 +225,9 @@ func (o *InfoBatch) Restore(data []byte) error {
 	if err := o.book.commit(raw, bits); err != nil {
 		return err
 	}
+	// The run's planned length is the receiver's, not the saved one: a
+	// resumed run may train for more epochs, and the annealing follows it.
+	c.Epochs = o.cfg.Epochs
 	o.seed, o.cfg, o.ended, o.stats = seed, c, ended, Stats{}
 	return nil
 }

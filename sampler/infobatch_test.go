@@ -355,3 +355,21 @@ func FuzzPeerRestore(f *testing.F) {
 		}
 	})
 }
+
+func TestInfoBatchResumeKeepsTheRunLength(t *testing.T) {
+	cfg := DefaultInfoBatchConfig(8)
+	a := mustInfoBatch(t, 100, cfg, 3)
+	st, err := a.State()
+	if err != nil {
+		t.Fatal(err)
+	}
+	longer := cfg
+	longer.Epochs = 16
+	b := mustInfoBatch(t, 100, longer, 9)
+	if err := b.Restore(st); err != nil {
+		t.Fatal(err)
+	}
+	if b.Config().Epochs != 16 {
+		t.Errorf("after Restore the run anneals at epoch count %d, want the resumed run's 16", b.Config().Epochs)
+	}
+}

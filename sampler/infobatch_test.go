@@ -291,7 +291,7 @@ func TestInfoBatchDeterministicAndResumes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := mustNew(t, NewInfoBatch, n, DefaultInfoBatchConfig(99), 77)
+	c := mustNew(t, NewInfoBatch, n, DefaultInfoBatchConfig(10), 77) // the same run length: Restore keeps the receiver's Epochs
 	if err := c.Restore(st); err != nil {
 		t.Fatal(err)
 	}
@@ -358,14 +358,14 @@ func FuzzPeerRestore(f *testing.F) {
 
 func TestInfoBatchResumeKeepsTheRunLength(t *testing.T) {
 	cfg := DefaultInfoBatchConfig(8)
-	a := mustInfoBatch(t, 100, cfg, 3)
+	a := mustNew(t, NewInfoBatch, 100, cfg, 3)
 	st, err := a.State()
 	if err != nil {
 		t.Fatal(err)
 	}
 	longer := cfg
 	longer.Epochs = 16
-	b := mustInfoBatch(t, 100, longer, 9)
+	b := mustNew(t, NewInfoBatch, 100, longer, 9)
 	if err := b.Restore(st); err != nil {
 		t.Fatal(err)
 	}

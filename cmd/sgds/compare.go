@@ -28,18 +28,26 @@ var quickCompare = map[string]string{
 var resumeCompareFlags = []string{"resume", "parallel", "quiet", "data"}
 
 // trainFlags are commonFlags and the sampler's knobs without --seed and
-// --sampler (the methods set their sampler, --seeds the seeds).
+// --sampler (the methods set their sampler, --seeds the seeds), with
+// --subset and --eval-every (unless the shared lists already have them).
 func trainFlags() []cli.Flag {
 	var flags []cli.Flag
+	have := map[string]bool{}
 	for _, f := range append(commonFlags(), samplerFlags()...) {
 		if n := f.Names()[0]; n != "seed" && n != "sampler" {
 			flags = append(flags, f)
+			have[n] = true
 		}
 	}
-	return append(flags,
+	for _, f := range []cli.Flag{
 		intFlag("subset", 0, "train on the first N training images only (0: all)"),
 		intFlag("eval-every", 0, "evaluate every N samples, the same grid for every method (0: the largest multiple of the batch ≤ a sixth of the training set)"),
-	)
+	} {
+		if !have[f.Names()[0]] {
+			flags = append(flags, f)
+		}
+	}
+	return flags
 }
 
 func compareCommand() *cli.Command {

@@ -1,20 +1,19 @@
 package main
 
 import (
-	"context"
 	"encoding/binary"
 	"encoding/json"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/sgds/sgds/engine"
 	"github.com/sgds/sgds/internal/lock"
+	"github.com/sgds/sgds/internal/testfs"
 )
 
 // maxBadInputRSS bounds the peak resident memory of the binary on any bad
@@ -24,36 +23,6 @@ const maxBadInputRSS = 1 << 30
 
 // badInputTimeout bounds each bad-input run: none may hang.
 const badInputTimeout = 60 * time.Second
-
-// result is the outcome of one run of the binary.
-type result struct {
-	code   int
-	out    string
-	maxRSS int64 // peak resident set size in bytes (ru_maxrss)
-	hung   bool
-}
-
-// runBounded runs the binary with args and extra environment variables
-// under a timeout, and reports its exit code, combined output and peak
-// memory.
-func runBounded(t *testing.T, timeout time.Duration, env []string, args ...string) result {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, sgdsBin, args...)
-	cmd.Env = append(append(os.Environ(), "SGDS_QUIET=1"), env...)
-	out, err := cmd.CombinedOutput()
-	r := result{out: string(out), hung: ctx.Err() != nil}
-	if ee, ok := err.(*exec.ExitError); ok {
-		r.code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		r.maxRSS = ru.Maxrss * 1024 // kilobytes on Linux
-	}
-	return r
-}
 
 // badCase is one kind of bad input: a command line (after setup has
 // prepared dir, a fresh folder), extra environment, and a text the error
@@ -91,7 +60,7 @@ func moreBadInputs() []badCase {
 	fifo := func(name string) func(t *testing.T, dir string) {
 		return func(t *testing.T, dir string) {
 			os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755)
-			if err := syscall.Mkfifo(filepath.Join(dir, name), 0o644); err != nil {
+			if err := testfs.FIFO(filepath.Join(dir, name)); err != nil {
 				t.Skip(err)
 			}
 		}
@@ -154,7 +123,7 @@ func moreBadInputs() []badCase {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { l.Release() })
-		}, want: "in use by another sgds run (process " + itoa(os.Getpid())},
+		}, want: "in use by another sgds run (process " + strconv.Itoa(os.Getpid())},
 		{name: "lock file is a FIFO", args: trainArgs(), setup: fifo("out/" + lock.File), want: "named pipe"},
 		{name: "lock file is a link", args: trainArgs(), setup: func(t *testing.T, dir string) {
 			os.MkdirAll(filepath.Join(dir, "out"), 0o755)
@@ -243,8 +212,6 @@ func moreBadInputs() []badCase {
 func ckDirAt(name string) func(t *testing.T, dir string) {
 	return func(t *testing.T, dir string) { craftCheckpoint(t, filepath.Join(dir, name), nil) }
 }
-
-func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
 
 // goodCheckpoint is the checkpoint of a real one-epoch run of the MLP on
 // 640 samples, made once.

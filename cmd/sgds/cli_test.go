@@ -33,21 +33,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// runSGDS runs the binary and returns its exit code and combined output.
-func runSGDS(t *testing.T, args ...string) (int, string) {
-	t.Helper()
-	cmd := exec.Command(sgdsBin, args...)
-	cmd.Env = append(os.Environ(), "SGDS_QUIET=1")
-	out, err := cmd.CombinedOutput()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return code, string(out)
-}
-
 // realMNISTCopy copies the four real MNIST files into a fresh folder.
 func realMNISTCopy(t *testing.T) string {
 	t.Helper()

@@ -1,14 +1,12 @@
 package main
 
 import (
-	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -38,43 +36,6 @@ func readJSONMap(t *testing.T, path string) map[string]any {
 	return m
 }
 
-// startSGDS starts the binary and returns it with a reader of its stderr.
-func startSGDS(t *testing.T, args ...string) (*exec.Cmd, *bufio.Reader) {
-	t.Helper()
-	cmd := exec.Command(sgdsBin, args...)
-	cmd.Env = append(os.Environ(), "SGDS_QUIET=1")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	return cmd, bufio.NewReader(stderr)
-}
-
-// waitExit waits at most d for cmd to exit and returns its exit code.
-func waitExit(t *testing.T, cmd *exec.Cmd, d time.Duration) int {
-	t.Helper()
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		if ee, ok := err.(*exec.ExitError); ok {
-			return ee.ExitCode()
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		return 0
-	case <-time.After(d):
-		cmd.Process.Kill()
-		t.Fatalf("still running %v after the signal", d)
-		return -1
-	}
-}
-
 // TestInterruptStops is defect 3: the first Ctrl-C stops every loop
 // within a second, saying what was saved, on a line of its own. The
 // timing loop of correlate ignored it; a training run saves its
@@ -94,14 +55,9 @@ func TestInterruptStops(t *testing.T) {
 			}
 		}
 		time.Sleep(200 * time.Millisecond)
-		start := time.Now()
-		cmd.Process.Signal(syscall.SIGINT)
-		rest := make(chan string, 1)
-		go func() { b, _ := io_ReadAll(stderr); rest <- b }()
-		code := waitExit(t, cmd, 2*time.Second)
-		msg := <-rest
-		if code != 130 || time.Since(start) > 2*time.Second {
-			t.Fatalf("exit %d after %v:\n%s", code, time.Since(start), msg)
+		code, msg, took := interrupt(t, cmd, stderr)
+		if code != 130 || took > 2*time.Second {
+			t.Fatalf("exit %d after %v:\n%s", code, took, msg)
 		}
 		if !strings.Contains(msg, "interrupted while timing") || !strings.Contains(msg, "nothing was written to "+out) {
 			t.Fatalf("message does not say what was saved:\n%s", msg)
@@ -114,26 +70,14 @@ func TestInterruptStops(t *testing.T) {
 		out := t.TempDir()
 		cmd, stderr := startSGDS(t, "train", "--model", "mlp", "--subset", "6400", "--epochs", "200", "--out", out)
 		waitForFile(t, filepath.Join(out, "checkpoint.bin"), time.Minute)
-		start := time.Now()
-		cmd.Process.Signal(syscall.SIGINT)
-		rest := make(chan string, 1)
-		go func() { b, _ := io_ReadAll(stderr); rest <- b }()
-		code := waitExit(t, cmd, 2*time.Second)
-		msg := <-rest
+		code, msg, took := interrupt(t, cmd, stderr)
 		if code != 130 {
-			t.Fatalf("exit %d after %v:\n%s", code, time.Since(start), msg)
+			t.Fatalf("exit %d after %v:\n%s", code, took, msg)
 		}
 		if !strings.HasPrefix(msg, "sgds: interrupted") || !strings.Contains(msg, "saved: "+filepath.Join(out, "checkpoint.bin")) || !strings.Contains(msg, "--resume "+out) {
 			t.Fatalf("message does not start its line or say what was saved:\n%q", msg)
 		}
 	})
-}
-
-// io_ReadAll reads r to its end as a string.
-func io_ReadAll(r *bufio.Reader) (string, error) {
-	var b strings.Builder
-	_, err := r.WriteTo(&b)
-	return b.String(), err
 }
 
 // TestResumeFinishedRun is defect 4: resuming a finished run prints its
@@ -203,7 +147,7 @@ func TestOutputFolderLocked(t *testing.T) {
 		t.Fatalf("the second run took %v to fail", d)
 	}
 	checkBad(t, []string{"train", "--resume", dir}, nil, fmt.Sprintf("process %d", first.Process.Pid))
-	first.Process.Signal(syscall.SIGKILL)
+	first.Process.Kill()
 	first.Wait()
 
 	ck, _ := os.ReadFile(filepath.Join(dir, "checkpoint.bin"))
@@ -219,8 +163,8 @@ func TestOutputFolderLocked(t *testing.T) {
 	wd := t.TempDir()
 	data := realMNISTCopy(t)
 	for _, s := range []string{"uniform", "sgds"} {
-		cmd := exec.Command(sgdsBin, append([]string{"train", "--sampler", s, "--data", data}, quick...)...)
-		cmd.Dir, cmd.Env = wd, append(os.Environ(), "SGDS_QUIET=1")
+		cmd := sgdsCommand(context.Background(), nil, append([]string{"train", "--sampler", s, "--data", data}, quick...)...)
+		cmd.Dir = wd
 		if b, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("%s: %v\n%s", s, err, b)
 		}

@@ -2,9 +2,9 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -38,19 +38,6 @@ func metricsCore(t *testing.T, dir string) []string {
 	return out
 }
 
-// waitForFile polls until path exists.
-func waitForFile(t *testing.T, path string, timeout time.Duration) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		if _, err := os.Stat(path); err == nil {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("%s did not appear within %v", path, timeout)
-}
-
 // TestKillAndResume kills a run with SIGKILL and another with SIGINT in
 // their second epoch, resumes both, and expects the same metrics.jsonl as
 // an uninterrupted run with the same seed; the interrupted runs' finished
@@ -65,8 +52,7 @@ func TestKillAndResume(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGKILL, syscall.SIGINT} {
 		t.Run(sig.String(), func(t *testing.T) {
 			dir := t.TempDir()
-			cmd := exec.Command(sgdsBin, append(args, "--out", dir)...)
-			cmd.Env = append(os.Environ(), "SGDS_QUIET=1")
+			cmd := sgdsCommand(context.Background(), nil, append(args, "--out", dir)...)
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -72,7 +73,7 @@ func NotRegular() []Special {
 }
 
 // FIFO makes a named pipe at p.
-func FIFO(p string) error { return mkfifo(p) }
+func FIFO(p string) error { return syscall.Mkfifo(p, 0o644) }
 
 // DevZeroLink makes p a symbolic link to /dev/zero, an endless file.
 func DevZeroLink(p string) error { return os.Symlink("/dev/zero", p) }

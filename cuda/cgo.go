@@ -59,6 +59,17 @@ func (cgoDriver) do(ctx handle, f func() error) error {
 	return check(f())
 }
 
+// in runs f like do and returns its result.
+func in[T any](d cgoDriver, ctx handle, f func() (T, error)) (T, error) {
+	var v T
+	err := d.do(ctx, func() error {
+		var e error
+		v, e = f()
+		return e
+	})
+	return v, err
+}
+
 func stream(s handle) cu.Stream {
 	if s == nil {
 		return cu.Stream{}
@@ -151,13 +162,7 @@ func (d cgoDriver) memInfo(ctx handle) (free, total int64, err error) {
 }
 
 func (d cgoDriver) newStream(ctx handle) (handle, error) {
-	var s cu.Stream
-	err := d.do(ctx, func() error {
-		var e error
-		s, e = cu.MakeStream(cu.DefaultStream)
-		return e
-	})
-	return s, err
+	return in(d, ctx, func() (cu.Stream, error) { return cu.MakeStream(cu.DefaultStream) })
 }
 
 func (d cgoDriver) destroyStream(ctx, s handle) error {
@@ -166,13 +171,7 @@ func (d cgoDriver) destroyStream(ctx, s handle) error {
 }
 
 func (d cgoDriver) newEvent(ctx handle) (handle, error) {
-	var ev cu.Event
-	err := d.do(ctx, func() error {
-		var e error
-		ev, e = cu.MakeEvent(cu.DefaultEvent)
-		return e
-	})
-	return ev, err
+	return in(d, ctx, func() (cu.Event, error) { return cu.MakeEvent(cu.DefaultEvent) })
 }
 
 func (d cgoDriver) record(ctx, e, s handle) error {
@@ -187,34 +186,17 @@ func (d cgoDriver) destroyEvent(ctx, e handle) error {
 }
 
 func (d cgoDriver) elapsed(ctx, start, end handle) (ms float64, err error) {
-	err = d.do(ctx, func() error {
-		var e error
-		ms, e = start.(cu.Event).Elapsed(end.(cu.Event))
-		return e
-	})
-	return ms, err
+	return in(d, ctx, func() (float64, error) { return start.(cu.Event).Elapsed(end.(cu.Event)) })
 }
 
 func (d cgoDriver) loadModule(ctx handle, ptx string) (handle, error) {
-	var m cu.Module
-	err := d.do(ctx, func() error {
-		var e error
-		m, e = cu.LoadData(ptx)
-		return e
-	})
-	return m, err
+	return in(d, ctx, func() (cu.Module, error) { return cu.LoadData(ptx) })
 }
 
 func (d cgoDriver) unloadModule(ctx, m handle) error { return d.do(ctx, m.(cu.Module).Unload) }
 
 func (d cgoDriver) function(ctx, m handle, name string) (handle, error) {
-	var f cu.Function
-	err := d.do(ctx, func() error {
-		var e error
-		f, e = m.(cu.Module).Function(name)
-		return e
-	})
-	return f, err
+	return in(d, ctx, func() (cu.Function, error) { return m.(cu.Module).Function(name) })
 }
 
 func (d cgoDriver) launch(ctx, f handle, grid, block Dim3, sharedBytes int, s handle, args []Arg) error {

@@ -105,18 +105,27 @@ func DriverVersion() (int, error) {
 
 // Devices lists the devices the driver sees, or ErrNoDevice.
 func Devices() ([]DeviceInfo, error) {
-	d, err := current()
+	_, devs, err := listDevices()
 	if err != nil {
 		return nil, err
-	}
-	devs, err := d.devices()
-	if err != nil {
-		return nil, wrap("listing devices", err)
 	}
 	if len(devs) == 0 {
 		return nil, ErrNoDevice
 	}
 	return devs, nil
+}
+
+// listDevices returns the driver in use and the devices it sees.
+func listDevices() (driver, []DeviceInfo, error) {
+	d, err := current()
+	if err != nil {
+		return nil, nil, err
+	}
+	devs, err := d.devices()
+	if err != nil {
+		return nil, nil, wrap("listing devices", err)
+	}
+	return d, devs, nil
 }
 
 // Context is the primary context of one device, retained for the life of
@@ -132,13 +141,9 @@ type Context struct {
 
 // NewContext retains the primary context of device ordinal.
 func NewContext(ordinal int) (*Context, error) {
-	d, err := current()
+	d, devs, err := listDevices()
 	if err != nil {
 		return nil, err
-	}
-	devs, err := d.devices()
-	if err != nil {
-		return nil, wrap("listing devices", err)
 	}
 	if ordinal < 0 || ordinal >= len(devs) {
 		return nil, fmt.Errorf("cuda: device %d: %w (the driver sees %d)", ordinal, ErrNoDevice, len(devs))

@@ -27,31 +27,24 @@ func bombHeader(t *testing.T, magic uint32, dims []uint32, body []byte) []byte {
 // hold are refused before any payload is read, with a few hundred KiB
 // allocated (bound: 2 MiB; reading them would allocate 640 MB and 625 MB).
 func TestDecompressionBombs(t *testing.T) {
-	img := make([]byte, 28*28)
 	cases := []struct {
 		name         string
-		images       []byte
+		dims         []uint32 // announced by the images' header, over one blank image
 		labelCount   int
 		want, wantIn string
 	}{
-		{"816,326 blank images for 60,000 labels",
-			bombHeader(t, magicImages, []uint32{816_326, 28, 28}, img), 60000,
+		{"816,326 blank images for 60,000 labels", []uint32{816_326, 28, 28}, 60000,
 			"header announces 816326 images, the mnist train set has at most 60000", "train-images"},
-		{"1×25000×25000 image",
-			bombHeader(t, magicImages, []uint32{1, 25000, 25000}, img), 1,
-			"images are 25000x25000, want 28x28", "train-images"},
-		{"images beyond the label count",
-			bombHeader(t, magicImages, []uint32{50_000, 28, 28}, img), 3,
-			"3 labels for 50000 images", "train-labels"},
-		{"816,326 labels",
-			bombHeader(t, magicImages, []uint32{3, 28, 28}, img), 816_326,
+		{"1×25000×25000 image", []uint32{1, 25000, 25000}, 1, "images are 25000x25000, want 28x28", "train-images"},
+		{"images beyond the label count", []uint32{50_000, 28, 28}, 3, "3 labels for 50000 images", "train-labels"},
+		{"816,326 labels", []uint32{3, 28, 28}, 816_326,
 			"header announces 816326 labels, the mnist train set has at most 60000", "train-labels"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
 			writeSet(t, dir, "t10k", 3)
-			must(t, os.WriteFile(filepath.Join(dir, "train-images-idx3-ubyte.gz"), c.images, 0o644))
+			must(t, os.WriteFile(filepath.Join(dir, "train-images-idx3-ubyte.gz"), bombHeader(t, magicImages, c.dims, make([]byte, 28*28)), 0o644))
 			lab := make([]byte, min(c.labelCount, 60000))
 			must(t, os.WriteFile(filepath.Join(dir, "train-labels-idx1-ubyte.gz"),
 				gz(t, idxBytes(magicLabels, []uint32{uint32(c.labelCount)}, lab)), 0o644))
@@ -71,9 +64,7 @@ func TestDecompressionBombs(t *testing.T) {
 // TestMemoryBudget: images that do not fit SGDS_MEMORY_BUDGET are refused
 // before they are read, naming the file and the variable.
 func TestMemoryBudget(t *testing.T) {
-	dir := t.TempDir()
-	writeSet(t, dir, "train", 30)
-	writeSet(t, dir, "t10k", 5)
+	dir := mnistDir(t, 30, 5)
 	t.Setenv(limits.EnvBudget, "64KiB") // 20 images of 784 float32 fit, 30 do not
 	_, _, err := Load("mnist", dir)
 	if !errors.Is(err, limits.ErrOverBudget) || !strings.Contains(err.Error(), "train-images") || !strings.Contains(err.Error(), limits.EnvBudget) {
@@ -92,9 +83,7 @@ func TestMemoryBudget(t *testing.T) {
 // the last Val, in that order, so that Split(Val) gives both; the images
 // are the same values Load gives.
 func TestOptionsKeepSubsetAndVal(t *testing.T) {
-	dir := t.TempDir()
-	writeSet(t, dir, "train", 50)
-	writeSet(t, dir, "t10k", 4)
+	dir := mnistDir(t, 50, 4)
 	full, fullTest, err := Load("mnist", dir)
 	must(t, err)
 	for _, o := range []Options{{}, {Subset: 10}, {Val: 5}, {Subset: 10, Val: 5}, {Subset: 45, Val: 5}, {Subset: 1, Val: 49}} {
@@ -149,9 +138,7 @@ func seq(a, b int) []int {
 // TestSubsetValidatesTheWholeFile: images that are not kept are still
 // read, so a corrupted gzip checksum is caught with a subset too.
 func TestSubsetValidatesTheWholeFile(t *testing.T) {
-	dir := t.TempDir()
-	writeSet(t, dir, "train", 20)
-	writeSet(t, dir, "t10k", 2)
+	dir := mnistDir(t, 20, 2)
 	p := filepath.Join(dir, "train-images-idx3-ubyte.gz")
 	b, err := os.ReadFile(p)
 	must(t, err)
@@ -191,9 +178,7 @@ func TestSubsetOfRealMNIST(t *testing.T) {
 func TestNotRegularDataFiles(t *testing.T) {
 	for _, c := range testfs.NotRegular() {
 		t.Run(c.Name, func(t *testing.T) {
-			dir := t.TempDir()
-			writeSet(t, dir, "train", 3)
-			writeSet(t, dir, "t10k", 3)
+			dir := mnistDir(t, 3, 3)
 			p := filepath.Join(dir, "t10k-images-idx3-ubyte.gz")
 			os.Remove(p)
 			if err := c.Make(p); err != nil {
@@ -211,9 +196,7 @@ func TestNotRegularDataFiles(t *testing.T) {
 // TestOversizedFile: a data file larger than MaxFileBytes (a sparse file
 // here) is refused before it is read.
 func TestOversizedFile(t *testing.T) {
-	dir := t.TempDir()
-	writeSet(t, dir, "train", 3)
-	writeSet(t, dir, "t10k", 3)
+	dir := mnistDir(t, 3, 3)
 	p := filepath.Join(dir, "train-labels-idx1-ubyte.gz")
 	if err := testfs.Sparse(p, MaxFileBytes+1); err != nil {
 		t.Skip(err)

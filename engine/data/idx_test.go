@@ -48,6 +48,16 @@ func writeSet(t testing.TB, dir, prefix string, n int) {
 	must(t, os.WriteFile(filepath.Join(dir, prefix+"-labels-idx1-ubyte.gz"), gz(t, idxBytes(magicLabels, []uint32{uint32(n)}, lab)), 0o644))
 }
 
+// mnistDir returns a fresh folder holding a small MNIST: train training
+// and test test images and labels (see writeSet).
+func mnistDir(t testing.TB, train, test int) string {
+	t.Helper()
+	dir := t.TempDir()
+	writeSet(t, dir, "train", train)
+	writeSet(t, dir, "t10k", test)
+	return dir
+}
+
 func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
@@ -56,9 +66,7 @@ func must(t testing.TB, err error) {
 }
 
 func TestLoadValidSmallSet(t *testing.T) {
-	dir := t.TempDir()
-	writeSet(t, dir, "train", 20)
-	writeSet(t, dir, "t10k", 5)
+	dir := mnistDir(t, 20, 5)
 	train, test, err := Load("mnist", dir)
 	must(t, err)
 	if train.N != 20 || test.N != 5 || len(train.Images) != 20*784 || train.Labels[13] != 3 {
@@ -95,9 +103,7 @@ func TestCorruptFiles(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			dir := t.TempDir()
-			writeSet(t, dir, "train", 3)
-			writeSet(t, dir, "t10k", 3)
+			dir := mnistDir(t, 3, 3)
 			must(t, os.WriteFile(filepath.Join(dir, c.file), c.content, 0o644))
 			_, _, err := Load("mnist", dir)
 			if !errors.Is(err, ErrCorruptData) {
@@ -111,9 +117,7 @@ func TestCorruptFiles(t *testing.T) {
 }
 
 func TestTruncatedGzipStream(t *testing.T) {
-	dir := t.TempDir()
-	writeSet(t, dir, "train", 50)
-	writeSet(t, dir, "t10k", 3)
+	dir := mnistDir(t, 50, 3)
 	p := filepath.Join(dir, "train-images-idx3-ubyte.gz")
 	b, err := os.ReadFile(p)
 	must(t, err)
@@ -138,9 +142,7 @@ func TestMissingFolderAndFiles(t *testing.T) {
 }
 
 func TestSplit(t *testing.T) {
-	dir := t.TempDir()
-	writeSet(t, dir, "train", 10)
-	writeSet(t, dir, "t10k", 2)
+	dir := mnistDir(t, 10, 2)
 	train, _, err := Load("mnist", dir)
 	must(t, err)
 	a, b, err := train.Split(3)

@@ -143,44 +143,42 @@ func MaxRelDiff(a, b []engine.Param) float64 {
 	return worst
 }
 
+// must returns v, failing the test with err, after the name of the call
+// that returned it, if err is not nil.
+func must[T any](t testing.TB, call string, v T, err error) T {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("%s: %v", call, err)
+	}
+	return v
+}
+
 // Params returns n's parameters or fails the test.
 func Params(t testing.TB, n engine.Net) []engine.Param {
 	t.Helper()
 	ps, err := n.Params()
-	if err != nil {
-		t.Fatalf("Params: %v", err)
-	}
-	return ps
+	return must(t, "Params", ps, err)
 }
 
 // Velocity returns n's momentum buffers or fails the test.
 func Velocity(t testing.TB, n engine.Net) []engine.Param {
 	t.Helper()
 	vs, err := n.Velocity()
-	if err != nil {
-		t.Fatalf("Velocity: %v", err)
-	}
-	return vs
+	return must(t, "Velocity", vs, err)
 }
 
 // MustStep runs one Step or fails the test.
 func MustStep(t testing.TB, n engine.Net, b *engine.Batch) engine.StepStats {
 	t.Helper()
 	st, err := n.Step(b)
-	if err != nil {
-		t.Fatalf("Step: %v", err)
-	}
-	return st
+	return must(t, "Step", st, err)
 }
 
 // MustForward runs Forward or fails the test.
 func MustForward(t testing.TB, n engine.Net, b *engine.Batch) engine.StepStats {
 	t.Helper()
 	st, err := n.Forward(b)
-	if err != nil {
-		t.Fatalf("Forward: %v", err)
-	}
-	return st
+	return must(t, "Forward", st, err)
 }
 
 // MustGradients returns n's gradients and per-sample losses on b or fails
@@ -199,10 +197,7 @@ func MustGradients(t testing.TB, n engine.Net, b *engine.Batch) ([]engine.Param,
 func MustGradNorms(t testing.TB, n engine.Net, b *engine.Batch) []float32 {
 	t.Helper()
 	g, err := n.GradNorms(b)
-	if err != nil {
-		t.Fatalf("GradNorms: %v", err)
-	}
-	return g
+	return must(t, "GradNorms", g, err)
 }
 
 // MustEvaluate returns n's accuracy and mean loss on set or fails the test.

@@ -19,6 +19,19 @@ func benchBatches(b *testing.B, B int) []*engine.Batch {
 	return bs
 }
 
+// forSizes runs bench, as the sub-benchmark model=M/device=cuda/batch=B,
+// for each model and batch size of the GPU benchmarks, with their
+// configuration at that batch size.
+func forSizes(b *testing.B, bench func(b *testing.B, model string, cfg engine.Config)) {
+	for _, model := range []string{"cnn", "mlp"} {
+		for _, B := range []int{64, 1024} {
+			b.Run(fmt.Sprintf("model=%s/device=cuda/batch=%d", model, B), func(b *testing.B) {
+				bench(b, model, engine.Config{Batch: B, LR: 0.01, Momentum: 0.5})
+			})
+		}
+	}
+}
+
 // BenchmarkStep measures training steps (forward, backward, per-sample
 // losses back on the host, SGD-momentum update) in samples/s, with the
 // training set on the device (input=device: only indices and weights cross
@@ -27,19 +40,16 @@ func benchBatches(b *testing.B, B int) []*engine.Batch {
 // losses are copied back), so the wall clock measures the device.
 func BenchmarkStep(b *testing.B) {
 	train, _ := enginetest.MNIST(b)
-	for _, model := range []string{"cnn", "mlp"} {
-		for _, B := range []int{64, 1024} {
-			for _, in := range []struct {
-				name string
-				be   engine.Backend
-			}{{"device", boundBackend{train}}, {"host", Backend{}}} {
-				b.Run(fmt.Sprintf("model=%s/device=cuda/batch=%d/input=%s", model, B, in.name), func(b *testing.B) {
-					cfg := engine.Config{Batch: B, LR: 0.01, Momentum: 0.5}
-					enginetest.BenchStep(b, in.be, model, cfg, benchBatches(b, B))
-				})
-			}
+	forSizes(b, func(b *testing.B, model string, cfg engine.Config) {
+		for _, in := range []struct {
+			name string
+			be   engine.Backend
+		}{{"device", boundBackend{train}}, {"host", Backend{}}} {
+			b.Run("input="+in.name, func(b *testing.B) {
+				enginetest.BenchStep(b, in.be, model, cfg, benchBatches(b, cfg.Batch))
+			})
 		}
-	}
+	})
 }
 
 // BenchmarkForward measures a forward pass alone (Forward: the forward
@@ -49,14 +59,11 @@ func BenchmarkStep(b *testing.B) {
 // the ratio of their times in the same run (see enginetest.BenchForward).
 func BenchmarkForward(b *testing.B) {
 	train, _ := enginetest.MNIST(b)
-	for _, model := range []string{"cnn", "mlp"} {
-		for _, B := range []int{64, 1024} {
-			b.Run(fmt.Sprintf("model=%s/device=cuda/batch=%d/input=device", model, B), func(b *testing.B) {
-				cfg := engine.Config{Batch: B, LR: 0.01, Momentum: 0.5}
-				enginetest.BenchForward(b, boundBackend{train}, model, cfg, benchBatches(b, B))
-			})
-		}
-	}
+	forSizes(b, func(b *testing.B, model string, cfg engine.Config) {
+		b.Run("input=device", func(b *testing.B) {
+			enginetest.BenchForward(b, boundBackend{train}, model, cfg, benchBatches(b, cfg.Batch))
+		})
+	})
 }
 
 // BenchmarkNormsCost alternates steps with and without per-sample gradient
@@ -64,17 +71,12 @@ func BenchmarkForward(b *testing.B) {
 // ratio of their times, measured in the same run: the target is ≤ 1.3.
 func BenchmarkNormsCost(b *testing.B) {
 	train, _ := enginetest.MNIST(b)
-	for _, model := range []string{"cnn", "mlp"} {
-		for _, B := range []int{64, 1024} {
-			b.Run(fmt.Sprintf("model=%s/device=cuda/batch=%d", model, B), func(b *testing.B) {
-				cfg := engine.Config{Batch: B, LR: 0.01, Momentum: 0.5}
-				plain := enginetest.NewNet(b, boundBackend{train}, model, cfg, 1)
-				cfg.GradNorms = true
-				norms := enginetest.NewNet(b, boundBackend{train}, model, cfg, 1)
-				tn, tp := enginetest.Alternate(b, benchBatches(b, B), norms, plain)
-				b.ReportMetric(float64(B*b.N)/tn.Seconds(), "samples/s")
-				b.ReportMetric(tn.Seconds()/tp.Seconds(), "norms-cost")
-			})
-		}
-	}
+	forSizes(b, func(b *testing.B, model string, cfg engine.Config) {
+		plain := enginetest.NewNet(b, boundBackend{train}, model, cfg, 1)
+		cfg.GradNorms = true
+		norms := enginetest.NewNet(b, boundBackend{train}, model, cfg, 1)
+		tn, tp := enginetest.Alternate(b, benchBatches(b, cfg.Batch), norms, plain)
+		b.ReportMetric(float64(cfg.Batch*b.N)/tn.Seconds(), "samples/s")
+		b.ReportMetric(tn.Seconds()/tp.Seconds(), "norms-cost")
+	})
 }

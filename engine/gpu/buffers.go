@@ -21,32 +21,35 @@ type arena struct {
 	err   error
 }
 
-// alloc returns n elements of device memory from a.
-func alloc[T cuda.Elem](a *arena, n int) *cuda.Buffer[T] {
+// allocate runs alloc unless an earlier allocation failed, and owns what
+// it returns; ok is false after a failure, this one or an earlier one.
+func allocate[B interface{ Free() error }](a *arena, alloc func() (B, error)) (B, bool) {
+	var zero B
 	if a.err != nil {
-		return nil
+		return zero, false
 	}
-	b, err := cuda.Alloc[T](a.ctx, n)
+	b, err := alloc()
 	if err != nil {
 		a.err = err
-		return nil
+		return zero, false
 	}
 	a.owned = append(a.owned, b)
+	return b, true
+}
+
+// alloc returns n elements of device memory from a.
+func alloc[T cuda.Elem](a *arena, n int) *cuda.Buffer[T] {
+	b, _ := allocate(a, func() (*cuda.Buffer[T], error) { return cuda.Alloc[T](a.ctx, n) })
 	return b
 }
 
 // pinned returns n elements of page-locked host memory from a: the per-step
 // copies read and write it without staging.
 func pinned[T cuda.Elem](a *arena, n int) []T {
-	if a.err != nil {
+	h, ok := allocate(a, func() (*cuda.Pinned[T], error) { return cuda.AllocPinned[T](a.ctx, n) })
+	if !ok {
 		return nil
 	}
-	h, err := cuda.AllocPinned[T](a.ctx, n)
-	if err != nil {
-		a.err = err
-		return nil
-	}
-	a.owned = append(a.owned, h)
 	return h.Data()
 }
 

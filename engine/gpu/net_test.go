@@ -2,6 +2,7 @@ package gpu
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"testing"
 	"time"
@@ -97,6 +98,21 @@ func relErr(a, b []float32) float64 {
 	return math.Sqrt(num / math.Max(den, 1e-30))
 }
 
+// sameGradients checks that the gradients of g and c on b agree (relative
+// difference ≤ 1e-4), logging the difference, and returns both nets'
+// per-sample losses; name says which nets and batch.
+func sameGradients(t *testing.T, g, c engine.Net, b *engine.Batch, name string) (lg, lc []float32) {
+	t.Helper()
+	gg, lg := enginetest.MustGradients(t, g, b)
+	gc, lc := enginetest.MustGradients(t, c, b)
+	if d := enginetest.MaxRelDiff(gg, gc); d > 1e-4 {
+		t.Errorf("%s: gradients differ by %g", name, d)
+	} else {
+		t.Logf("%s: gradient relative difference %.2e", name, d)
+	}
+	return lg, lc
+}
+
 // TestMatchesCPU compares gradients, losses, last-layer norms, per-sample
 // gradient norms and a few training steps with the CPU backend on the same
 // weights and batches (relative error ≤ 1e-4).
@@ -109,16 +125,10 @@ func TestMatchesCPU(t *testing.T) {
 			c := enginetest.NewNet(t, cpu.Backend{}, model, cfg, 3)
 			for s := 0; s < 5; s++ {
 				b := enginetest.BatchOf(train, enginetest.Seq(B*s, B), B)
-				sg, err := g.Step(b)
-				if err != nil {
-					t.Fatal(err)
-				}
+				sg := enginetest.MustStep(t, g, b)
 				sgl := append([]float32(nil), sg.Losses...)
 				sgn := append([]float32(nil), sg.GradNorms...)
-				sc, err := c.Step(b)
-				if err != nil {
-					t.Fatal(err)
-				}
+				sc := enginetest.MustStep(t, c, b)
 				if e := relErr(sgl, sc.Losses); e > 1e-5 {
 					t.Errorf("%s B=%d step %d: losses differ by %g", model, B, s, e)
 				}
@@ -133,23 +143,9 @@ func TestMatchesCPU(t *testing.T) {
 				t.Errorf("%s B=%d: parameters after 5 steps differ by %g", model, B, d)
 			}
 			// Same weights on both, then one gradient on a padded batch.
-			if err := g.SetParams(enginetest.Params(t, c)); err != nil {
-				t.Fatal(err)
-			}
+			enginetest.MustSetParams(t, g, enginetest.Params(t, c))
 			b := enginetest.BatchOf(train, enginetest.Seq(7000, B-5), B)
-			gg, lg, err := g.Gradients(b)
-			if err != nil {
-				t.Fatal(err)
-			}
-			gc, lc, err := c.Gradients(b)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if d := enginetest.MaxRelDiff(gg, gc); d > 1e-4 {
-				t.Errorf("%s B=%d: gradients differ by %g", model, B, d)
-			} else {
-				t.Logf("%s B=%d: gradient relative difference %.2e", model, B, d)
-			}
+			lg, lc := sameGradients(t, g, c, b, fmt.Sprintf("%s B=%d", model, B))
 			if e := relErr(lg, lc); e > 1e-5 {
 				t.Errorf("%s B=%d: losses differ by %g", model, B, e)
 			}
@@ -188,19 +184,7 @@ func TestMatchesCPULargeBatch(t *testing.T) {
 			split = split || k > 1
 		}
 		b := enginetest.BatchOf(train, enginetest.Seq(1000, B-7), B)
-		gg, _, err := g.Gradients(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		gc, _, err := c.Gradients(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if d := enginetest.MaxRelDiff(gg, gc); d > 1e-4 {
-			t.Errorf("%s B=%d: gradients differ by %g", model, B, d)
-		} else {
-			t.Logf("%s B=%d (split weight gradients: %v): gradient relative difference %.2e", model, B, split, d)
-		}
+		sameGradients(t, g, c, b, fmt.Sprintf("%s B=%d (split weight gradients: %v)", model, B, split))
 	}
 }
 
@@ -216,15 +200,9 @@ func TestBoundMatchesHost(t *testing.T) {
 	}
 	for s := 0; s < 4; s++ {
 		b := enginetest.BatchOf(train, enginetest.Seq(640*s+3, 60), 64)
-		sh, err := h.Step(b)
-		if err != nil {
-			t.Fatal(err)
-		}
+		sh := enginetest.MustStep(t, h, b)
 		lh := append([]float32(nil), sh.Losses...)
-		sd, err := d.Step(b)
-		if err != nil {
-			t.Fatal(err)
-		}
+		sd := enginetest.MustStep(t, d, b)
 		for i := range lh {
 			if lh[i] != sd.Losses[i] {
 				t.Fatalf("step %d row %d: %v (host) vs %v (bound)", s, i, lh[i], sd.Losses[i])
@@ -284,9 +262,7 @@ func TestMNISTAccuracy(t *testing.T) {
 			n := enginetest.NewNet(t, be, model, cfg, 1)
 			start := time.Now()
 			for s := 0; s < 300; s++ {
-				if _, err := n.Step(enginetest.BatchOf(train, enginetest.Seq(64*s, 64), 64)); err != nil {
-					t.Fatal(err)
-				}
+				enginetest.MustStep(t, n, enginetest.BatchOf(train, enginetest.Seq(64*s, 64), 64))
 			}
 			secs[k] = time.Since(start).Seconds()
 			a, _, err := n.Evaluate(test)

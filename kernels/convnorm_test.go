@@ -254,11 +254,20 @@ func TestConvGradNormSqRealConv(t *testing.T) {
 
 var cnnLayers = []convShape{{"conv1", 576, 25, 10}, {"conv2", 64, 250, 20}}
 
-// BenchmarkConvGradNormSq times both methods and the per-sample chooser at the
-// seed CNN's conv layers with B = 64: layer=convN is a dense random output
-// gradient, layer=convN+pool one shaped like a gradient behind 2×2 max-pool
-// and ReLU (at most a quarter of the positions non-zero).
-func BenchmarkConvGradNormSq(b *testing.B) {
+// convBench is one input of the conv-norm benchmarks: B = 64 samples at a
+// layer of cnnLayers, named layer (convN for a dense random output
+// gradient d, convN+pool for one shaped like a gradient behind 2×2
+// max-pool and ReLU), with activations a, scratch and an output dst.
+type convBench struct {
+	layer     string
+	sh        convShape
+	B         int
+	a, d, dst []float32
+	scratch   []float64
+}
+
+// forCNNLayers calls f with each benchmark input, made afresh for it.
+func forCNNLayers(f func(convBench)) {
 	const B = 64
 	for _, sh := range cnnLayers {
 		for _, pattern := range []string{"dense", "pooled"} {
@@ -269,19 +278,29 @@ func BenchmarkConvGradNormSq(b *testing.B) {
 			r := kt.Rand(1)
 			a := kt.Normal(r, B*sh.T*sh.K, 1)
 			d := convDelta(r, pattern, B, sh.T, sh.C)
-			scratch := make([]float64, kernels.ConvNormScratchLen(sh.T, sh.K, sh.C))
-			dst := make([]float32, B)
-			for _, cf := range convFuncs {
-				b.Run(kt.Name("layer", layer, "method", cf.name), func(b *testing.B) {
-					b.ReportAllocs()
-					for b.Loop() {
-						cf.f(dst, a, d, B, sh.T, sh.K, sh.C, true, scratch)
-					}
-					b.ReportMetric(float64(B)*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
-				})
-			}
+			f(convBench{layer: layer, sh: sh, B: B, a: a, d: d, dst: make([]float32, B),
+				scratch: make([]float64, kernels.ConvNormScratchLen(sh.T, sh.K, sh.C))})
 		}
 	}
+}
+
+// BenchmarkConvGradNormSq times both methods and the per-sample chooser at the
+// seed CNN's conv layers with B = 64: layer=convN is a dense random output
+// gradient, layer=convN+pool one shaped like a gradient behind 2×2 max-pool
+// and ReLU (at most a quarter of the positions non-zero).
+func BenchmarkConvGradNormSq(b *testing.B) {
+	forCNNLayers(func(in convBench) {
+		sh, B := in.sh, in.B
+		for _, cf := range convFuncs {
+			b.Run(kt.Name("layer", in.layer, "method", cf.name), func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					cf.f(in.dst, in.a, in.d, B, sh.T, sh.K, sh.C, true, in.scratch)
+				}
+				b.ReportMetric(float64(B)*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
+			})
+		}
+	})
 }
 
 // BenchmarkConvNormSpeedup runs the two methods alternately on the same
@@ -289,32 +308,21 @@ func BenchmarkConvGradNormSq(b *testing.B) {
 // Gram one ("speedup" = gram time / direct time; below 1 means gram wins).
 // Alternating keeps the ratio fair on a loaded machine.
 func BenchmarkConvNormSpeedup(b *testing.B) {
-	const B = 64
-	for _, sh := range cnnLayers {
-		for _, pattern := range []string{"dense", "pooled"} {
-			layer := sh.name
-			if pattern == "pooled" {
-				layer += "+pool"
+	forCNNLayers(func(in convBench) {
+		sh, B := in.sh, in.B
+		b.Run(kt.Name("layer", in.layer), func(b *testing.B) {
+			var td, tg time.Duration
+			for b.Loop() {
+				t0 := time.Now()
+				kernels.AddConvGradNormSqDirect(in.dst, in.a, in.d, B, sh.T, sh.K, sh.C, true, in.scratch)
+				t1 := time.Now()
+				kernels.AddConvGradNormSqGram(in.dst, in.a, in.d, B, sh.T, sh.K, sh.C, true, in.scratch)
+				td += t1.Sub(t0)
+				tg += time.Since(t1)
 			}
-			r := kt.Rand(1)
-			a := kt.Normal(r, B*sh.T*sh.K, 1)
-			d := convDelta(r, pattern, B, sh.T, sh.C)
-			scratch := make([]float64, kernels.ConvNormScratchLen(sh.T, sh.K, sh.C))
-			dst := make([]float32, B)
-			b.Run(kt.Name("layer", layer), func(b *testing.B) {
-				var td, tg time.Duration
-				for b.Loop() {
-					t0 := time.Now()
-					kernels.AddConvGradNormSqDirect(dst, a, d, B, sh.T, sh.K, sh.C, true, scratch)
-					t1 := time.Now()
-					kernels.AddConvGradNormSqGram(dst, a, d, B, sh.T, sh.K, sh.C, true, scratch)
-					td += t1.Sub(t0)
-					tg += time.Since(t1)
-				}
-				b.ReportMetric(float64(tg)/float64(td), "speedup")
-				b.ReportMetric(float64(td.Nanoseconds())/float64(b.N), "direct-ns/op")
-				b.ReportMetric(float64(tg.Nanoseconds())/float64(b.N), "gram-ns/op")
-			})
-		}
-	}
+			b.ReportMetric(float64(tg)/float64(td), "speedup")
+			b.ReportMetric(float64(td.Nanoseconds())/float64(b.N), "direct-ns/op")
+			b.ReportMetric(float64(tg.Nanoseconds())/float64(b.N), "gram-ns/op")
+		})
+	})
 }

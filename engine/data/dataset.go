@@ -111,34 +111,37 @@ const (
 )
 
 var specs = map[string]Spec{
-	"mnist": {
-		Name:        "mnist",
-		TrainImages: "train-images-idx3-ubyte.gz", TrainLabels: "train-labels-idx1-ubyte.gz",
-		TestImages: "t10k-images-idx3-ubyte.gz", TestLabels: "t10k-labels-idx1-ubyte.gz",
-		Mean: 0.1307, Std: 0.3081, Classes: 10,
-		Rows: 28, Cols: 28, MaxTrain: 60000, MaxTest: 10000,
-		Missing: "run ./build.sh (it downloads " + MNISTModule + "@" + MNISTVersion +
-			" through the Go module proxy into data/mnist), or point --data / SGDS_DATA at a folder holding the four MNIST .gz files",
-	},
-	Custom: {
-		Name:        Custom,
-		TrainImages: "train-images-idx3-ubyte.gz", TrainLabels: "train-labels-idx1-ubyte.gz",
-		TestImages: "t10k-images-idx3-ubyte.gz", TestLabels: "t10k-labels-idx1-ubyte.gz",
+	"mnist": mnistLike("mnist", 0.1307, 0.3081,
+		"run ./build.sh (it downloads "+MNISTModule+"@"+MNISTVersion+
+			" through the Go module proxy into data/mnist), or point --data / SGDS_DATA at a folder holding the four MNIST .gz files"),
+	Custom: mnistFiles(Spec{
+		Name:     Custom,
 		Custom:   true,
 		MaxTrain: maxIDXCount, MaxTest: maxIDXCount,
 		Missing: "--dataset idx reads four gzipped IDX files from the --data folder: train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, " +
 			"t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz (single-channel images of unsigned bytes, 8x8 to 4096x4096; labels 0 … 999)",
-	},
-	"fashion-mnist": {
-		Name:        "fashion-mnist",
-		TrainImages: "train-images-idx3-ubyte.gz", TrainLabels: "train-labels-idx1-ubyte.gz",
-		TestImages: "t10k-images-idx3-ubyte.gz", TestLabels: "t10k-labels-idx1-ubyte.gz",
-		// Computed once from the 60,000 training images (see dataset_test.go).
-		Mean: 0.2860406, Std: 0.3530242, Classes: 10,
-		Rows: 28, Cols: 28, MaxTrain: 60000, MaxTest: 10000,
-		Missing: "install Debian's package: sudo apt-get install dataset-fashion-mnist (it provides " + FashionDir +
-			"), or point --data / SGDS_DATA at a folder holding the four Fashion-MNIST .gz files",
-	},
+	}),
+	// Mean and Std computed once from the 60,000 training images (see
+	// dataset_test.go).
+	"fashion-mnist": mnistLike("fashion-mnist", 0.2860406, 0.3530242,
+		"install Debian's package: sudo apt-get install dataset-fashion-mnist (it provides "+FashionDir+
+			"), or point --data / SGDS_DATA at a folder holding the four Fashion-MNIST .gz files"),
+}
+
+// mnistFiles returns s with the file names of MNIST's layout, which every
+// data set here uses.
+func mnistFiles(s Spec) Spec {
+	s.TrainImages, s.TrainLabels = "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"
+	s.TestImages, s.TestLabels = "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"
+	return s
+}
+
+// mnistLike is the spec of a data set shaped like MNIST (10 classes of
+// 28×28 images, at most 60,000 for training and 10,000 for test), with its
+// normalisation and how to obtain it.
+func mnistLike(name string, mean, std float64, missing string) Spec {
+	return mnistFiles(Spec{Name: name, Mean: mean, Std: std, Classes: 10,
+		Rows: 28, Cols: 28, MaxTrain: 60000, MaxTest: 10000, Missing: missing})
 }
 
 // Custom names the data set read from the folder a run names (--dataset

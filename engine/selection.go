@@ -51,61 +51,60 @@ var (
 // the plain weights 1/B and steps. The epoch ends when the plan's
 // candidates are exhausted; the chosen samples left over (fewer than B)
 // make a last, padded step. The plan's weights are ignored.
+//
+// Its candidates are every sample once in a fresh shuffled order
+// (sampler.Shuffled) for the paper's method.
 type SelectiveOrder struct {
-	// Candidates plans the candidates of each epoch: every sample once in
-	// a fresh shuffled order (sampler.Shuffled) for the paper's method.
-	// Every candidate's forward-pass score, and every step's, is recorded
-	// into it by dataset index.
-	Candidates Order
+	candidates
 	// Selector chooses the samples to backpropagate.
 	Selector *sampler.SelectiveBackprop
 }
+
+// candidates is the Order that plans the candidates of each epoch of a
+// method that selects from forward passes; every candidate's forward-pass
+// score, and every step's, is recorded into it by dataset index. Plan,
+// Record, EndEpoch and Stats are its.
+type candidates struct {
+	Candidates Order
+}
+
+// Plan returns the candidates of epoch.
+func (o candidates) Plan(epoch int) (sampler.Plan, error) { return o.Candidates.Plan(epoch) }
+
+// Record stores scores into the candidates' order.
+func (o candidates) Record(indices []int, scores []float32) { o.Candidates.Record(indices, scores) }
+
+// EndEpoch closes epoch of the candidates' order.
+func (o candidates) EndEpoch(epoch int) error { return o.Candidates.EndEpoch(epoch) }
+
+// Stats are the candidates' order's statistics, if it reports them.
+func (o candidates) Stats() sampler.Stats { return candidateStats(o.Candidates) }
 
 // NewSelectiveOrder returns Selective-Backprop over cands with selector sel.
 func NewSelectiveOrder(cands Order, sel *sampler.SelectiveBackprop) (*SelectiveOrder, error) {
 	if cands == nil || sel == nil {
 		return nil, errors.New("selective-backprop: candidates and selector are required")
 	}
-	return &SelectiveOrder{Candidates: cands, Selector: sel}, nil
+	return &SelectiveOrder{candidates: candidates{cands}, Selector: sel}, nil
 }
-
-// Plan returns the candidates of epoch.
-func (o *SelectiveOrder) Plan(epoch int) (sampler.Plan, error) { return o.Candidates.Plan(epoch) }
-
-// Record stores scores into the candidates' order.
-func (o *SelectiveOrder) Record(indices []int, scores []float32) {
-	o.Candidates.Record(indices, scores)
-}
-
-// EndEpoch closes epoch of the candidates' order.
-func (o *SelectiveOrder) EndEpoch(epoch int) error { return o.Candidates.EndEpoch(epoch) }
-
-// Stats are the candidates' order's statistics, if it reports them.
-func (o *SelectiveOrder) Stats() sampler.Stats { return candidateStats(o.Candidates) }
 
 // State saves the candidates' order and the selector (its history and the
 // number of selections so far), so that a run resumed at an epoch boundary
 // selects as the uninterrupted one.
 func (o *SelectiveOrder) State() ([]byte, error) {
-	s, err := o.Selector.State()
-	if err != nil {
-		return nil, err
-	}
-	return encodePeerState(peerSelective, o.Candidates, s)
+	return peerState(peerSelective, o.Candidates, o.Selector.State)
 }
 
 // Restore resumes an order saved by State; on error the selector is
 // unchanged.
 func (o *SelectiveOrder) Restore(data []byte) error {
-	sel, err := sampler.NewSelectiveBackprop(0, 1, 0) // replaced by the saved β, W and seed
-	if err != nil {
-		return err
+	sel, err := restorePeer(peerSelective, data, o.Candidates, func() (*sampler.SelectiveBackprop, error) {
+		return sampler.NewSelectiveBackprop(0, 1, 0) // replaced by the saved β, W and seed
+	})
+	if err == nil {
+		o.Selector = sel
 	}
-	if err := decodePeerState(peerSelective, data, o.Candidates, sel.Restore); err != nil {
-		return err
-	}
-	o.Selector = sel
-	return nil
+	return err
 }
 
 // KFOrder is the importance sampling of Katharopoulos & Fleuret (ICML 2018)
@@ -119,11 +118,11 @@ func (o *SelectiveOrder) Restore(data []byte) error {
 // n < k·B candidates gives min(B, n) draws, whose weights are scaled by
 // min(B, n)/B as the rows of any short last batch (1/B each when off). The
 // plan's weights are ignored.
+//
+// Its candidates are sampler.Shuffled: uniform draws without replacement
+// within an epoch.
 type KFOrder struct {
-	// Candidates plans the candidates of each epoch (sampler.Shuffled:
-	// uniform draws without replacement within an epoch). Every step's
-	// and every candidate's score is recorded into it by dataset index.
-	Candidates Order
+	candidates
 	// Sampler chooses each step's batch from the candidates' scores.
 	Sampler *sampler.KF
 }
@@ -133,43 +132,50 @@ func NewKFOrder(cands Order, kf *sampler.KF) (*KFOrder, error) {
 	if cands == nil || kf == nil {
 		return nil, errors.New("kf-is: candidates and sampler are required")
 	}
-	return &KFOrder{Candidates: cands, Sampler: kf}, nil
+	return &KFOrder{candidates: candidates{cands}, Sampler: kf}, nil
 }
-
-// Plan returns the candidates of epoch.
-func (o *KFOrder) Plan(epoch int) (sampler.Plan, error) { return o.Candidates.Plan(epoch) }
-
-// Record stores scores into the candidates' order.
-func (o *KFOrder) Record(indices []int, scores []float32) { o.Candidates.Record(indices, scores) }
-
-// EndEpoch closes epoch of the candidates' order.
-func (o *KFOrder) EndEpoch(epoch int) error { return o.Candidates.EndEpoch(epoch) }
-
-// Stats are the candidates' order's statistics, if it reports them.
-func (o *KFOrder) Stats() sampler.Stats { return candidateStats(o.Candidates) }
 
 // State saves the candidates' order and the sampler (its draws so far and
 // the moving average of τ).
 func (o *KFOrder) State() ([]byte, error) {
-	s, err := o.Sampler.State()
-	if err != nil {
-		return nil, err
-	}
-	return encodePeerState(peerKF, o.Candidates, s)
+	return peerState(peerKF, o.Candidates, o.Sampler.State)
 }
 
 // Restore resumes an order saved by State; on error the sampler is
 // unchanged.
 func (o *KFOrder) Restore(data []byte) error {
-	kf, err := sampler.NewKF(sampler.DefaultKFConfig(), 0) // replaced by the saved configuration and seed
+	kf, err := restorePeer(peerKF, data, o.Candidates, func() (*sampler.KF, error) {
+		return sampler.NewKF(sampler.DefaultKFConfig(), 0) // replaced by the saved configuration and seed
+	})
+	if err == nil {
+		o.Sampler = kf
+	}
+	return err
+}
+
+// peerState saves the candidates' order and a selector's state (state)
+// under kind.
+func peerState(kind byte, cands Order, state func() ([]byte, error)) ([]byte, error) {
+	sel, err := state()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if err := decodePeerState(peerKF, data, o.Candidates, kf.Restore); err != nil {
-		return err
+	return encodePeerState(kind, cands, sel)
+}
+
+// restorePeer restores the candidates' order and a fresh selector (from
+// fresh) from a state saved under kind, and returns the selector; on error
+// the caller keeps its own.
+func restorePeer[S interface{ Restore([]byte) error }](kind byte, data []byte, cands Order, fresh func() (S, error)) (S, error) {
+	var none S
+	sel, err := fresh()
+	if err != nil {
+		return none, err
 	}
-	o.Sampler = kf
-	return nil
+	if err := decodePeerState(kind, data, cands, sel.Restore); err != nil {
+		return none, err
+	}
+	return sel, nil
 }
 
 func candidateStats(o Order) sampler.Stats {

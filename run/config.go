@@ -8,6 +8,7 @@ import (
 
 	"github.com/sgds/sgds/engine"
 	"github.com/sgds/sgds/engine/data"
+	"github.com/sgds/sgds/internal/limits"
 	"github.com/sgds/sgds/sampler"
 )
 
@@ -136,23 +137,30 @@ var peerFlags = map[string]string{
 // MaxEvalEvery bounds EvalEvery (2^40 samples).
 const MaxEvalEvery = 1 << 40
 
+// MaxEpochs bounds Epochs.
+const MaxEpochs = 100_000
+
 // Validate reports the first invalid setting, naming its flag. The rules
 // are those of the packages that use the settings (engine.Config for the
 // optimiser, sampler.ScheduleConfig for the SGD-S knobs), checked one
-// setting at a time so that the error names the flag; Val and Subset are
-// checked against the data set by LoadData.
+// setting at a time so that the error names the flag, and the bounds of
+// what a run allocates or loops over: Epochs at most MaxEpochs, and the
+// batch's buffers within the memory budget (internal/limits) before
+// anything is allocated. Val and Subset are checked against the data set
+// by LoadData.
 func (c Config) Validate() error {
 	if _, err := data.Lookup(c.Dataset); err != nil {
 		return fmt.Errorf("--dataset: %w", err)
 	}
-	if _, err := engine.LookupModel(c.Model); err != nil {
+	model, err := engine.LookupModel(c.Model)
+	if err != nil {
 		return fmt.Errorf("--model: %w", err)
 	}
 	if _, err := engine.LookupBackend(c.Device); err != nil {
 		return fmt.Errorf("--device: %w", err)
 	}
-	if c.Epochs <= 0 {
-		return fmt.Errorf("--epochs must be > 0, got %d", c.Epochs)
+	if c.Epochs < 1 || c.Epochs > MaxEpochs {
+		return fmt.Errorf("--epochs must be in [1, %d], got %d", MaxEpochs, c.Epochs)
 	}
 	valid := engine.Config{Batch: 1, LR: 0.01}
 	for _, s := range []struct {
@@ -168,6 +176,9 @@ func (c Config) Validate() error {
 		if err := e.Validate(); err != nil {
 			return fmt.Errorf("--%s: %w", s.flag, err)
 		}
+	}
+	if err := limits.Check("--batch", int64(c.Batch), engine.BatchBytesPerSample(model)); err != nil {
+		return err
 	}
 	if _, err := engine.PickScore(engine.StepStats{GradNorms: []float32{}}, c.Score); err != nil {
 		return fmt.Errorf("--score: %w", err)

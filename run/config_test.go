@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	_ "github.com/sgds/sgds/engine/cpu"
+	"github.com/sgds/sgds/internal/limits"
 	"github.com/sgds/sgds/sampler"
 )
 
@@ -51,6 +52,40 @@ func TestValidateNamesTheFlag(t *testing.T) {
 		err := c.Validate()
 		if err == nil || !strings.Contains(err.Error(), tc.flag) {
 			t.Errorf("%s: got %v, want an error naming %s", tc.flag, err, tc.flag)
+		}
+	}
+}
+
+// TestValidateBounds checks the bounds Validate shares with the command
+// line, for library callers: --epochs in [1, MaxEpochs], and the batch's
+// buffers within the memory budget (SGDS_MEMORY_BUDGET) before anything
+// is allocated.
+func TestValidateBounds(t *testing.T) {
+	for _, tc := range []struct {
+		epochs, batch int
+		budget        string // SGDS_MEMORY_BUDGET; "" for the default
+		want          string // "" for a valid configuration
+		overBudget    bool
+	}{
+		{epochs: MaxEpochs, batch: 64},
+		{epochs: MaxEpochs + 1, batch: 64, want: "--epochs must be in [1, 100000], got 100001"},
+		{epochs: -1, batch: 64, want: "--epochs must be in [1, 100000], got -1"},
+		{epochs: 1, batch: 10_000_000, want: "--batch 10000000: needs", overBudget: true},
+		{epochs: 1, batch: 1 << 62, want: "--batch 4611686018427387904: needs more than 8 EiB", overBudget: true},
+		{epochs: 1, batch: 64, budget: "64KiB", want: "--batch 64: needs", overBudget: true},
+		{epochs: 1, batch: 64, budget: "64MiB"},
+	} {
+		t.Setenv(limits.EnvBudget, tc.budget)
+		c := validConfig()
+		c.Epochs, c.Batch = tc.epochs, tc.batch
+		err := c.Validate()
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("epochs %d, batch %d, budget %q: %v", tc.epochs, tc.batch, tc.budget, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("epochs %d, batch %d, budget %q: got %v, want an error containing %q", tc.epochs, tc.batch, tc.budget, err, tc.want)
+		case tc.overBudget && !errors.Is(err, limits.ErrOverBudget):
+			t.Errorf("epochs %d, batch %d, budget %q: %v does not wrap limits.ErrOverBudget", tc.epochs, tc.batch, tc.budget, err)
 		}
 	}
 }

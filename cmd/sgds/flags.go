@@ -10,6 +10,7 @@ import (
 	"github.com/urfave/cli/v2/altsrc"
 
 	"github.com/sgds/sgds/engine"
+	"github.com/sgds/sgds/run"
 )
 
 // env names the SGDS_* variable of a flag: --target-acc ↔ SGDS_TARGET_ACC.
@@ -26,6 +27,7 @@ const (
 	catOutput     = "output"
 	catRun        = "run control"
 	catSampler    = "sampler (SGD-S)"
+	catPeer       = "sampler (peers: infobatch, selective-backprop, kf-is, kakurenbo)"
 )
 
 // flagCategory is the help category of every flag of every command, by
@@ -36,6 +38,8 @@ var flagCategory = map[string]string{
 	"epochs": catOptimiser, "batch": catOptimiser, "lr": catOptimiser, "momentum": catOptimiser,
 	"sampler": catSampler, "score": catSampler, "transient": catSampler, "drop": catSampler,
 	"readd": catSampler, "frac": catSampler, "kept-floor": catSampler, "mix": catSampler, "readd-score": catSampler, "unbiased": catSampler,
+	"infobatch-r": catPeer, "infobatch-anneal": catPeer, "sb-beta": catPeer, "sb-window": catPeer,
+	"kf-k": catPeer, "kf-threshold": catPeer, "kf-tau-momentum": catPeer, "kakurenbo-hide": catPeer, "kakurenbo-tau": catPeer,
 	"out": catOutput, "quiet": catOutput, "force": catOutput, "target-acc": catOutput, "eval-every": catOutput,
 	"resume": catRun, "config": catRun,
 	"baseline": catExperiment, "lrs": catExperiment, "momenta": catExperiment, "tuned": catExperiment,
@@ -312,8 +316,9 @@ func subsetFlag() cli.Flag {
 	return intFlag("subset", 0, "train on the first `N` training images only (0: all of them)")
 }
 
-// MaxEpochs bounds --epochs (and the epochs of a resumed checkpoint).
-const MaxEpochs = 100_000
+// MaxEpochs bounds --epochs (and the epochs of a resumed checkpoint):
+// run.Config.Validate's bound.
+const MaxEpochs = run.MaxEpochs
 
 // commonFlags are shared by every command that trains.
 func commonFlags() []cli.Flag {

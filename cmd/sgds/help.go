@@ -119,6 +119,19 @@ var scheduleKeys = map[string]string{
 	"mix": "mix", "readd_score": "readd-score", "unbiased": "unbiased", "batch_size": "",
 }
 
+// peerKeys maps the objects of a result file's config that hold a peer
+// sampler's settings (run.Config.InfoBatch, Selective, KF, Kakurenbo) to
+// the sampler and to the flags of their keys.
+var peerKeys = []struct {
+	object, sampler string
+	keys            map[string]string
+}{
+	{"infobatch", "infobatch", map[string]string{"r": "infobatch-r", "anneal": "infobatch-anneal"}},
+	{"selective_backprop", "selective-backprop", map[string]string{"beta": "sb-beta", "window": "sb-window"}},
+	{"kf_is", "kf-is", map[string]string{"k": "kf-k", "threshold": "kf-threshold", "tau_momentum": "kf-tau-momentum"}},
+	{"kakurenbo", "kakurenbo", map[string]string{"hide": "kakurenbo-hide", "tau": "kakurenbo-tau"}},
+}
+
 // rawGeneric carries a --config value to a numeric flag as its text, for
 // the flag's own (decimal) parser.
 type rawGeneric string
@@ -271,10 +284,32 @@ func configSettings(c *cli.Context, doc *yaml.Node) ([]setting, error) {
 		run = r
 		add(cfg, map[string]string{"samples": "samples", "timing_steps": "timing-steps"}, "config.")
 	}
-	add(run, resultKeys, "config.")
-	if sc := mapValue(run, "schedule"); sc != nil && sc.Kind == yaml.MappingNode {
-		if !(c.IsSet("sampler") && c.String("sampler") != "sgds") {
-			add(sc, scheduleKeys, "config.schedule.")
+	// The settings of one sampler apply only to a run of it: the sampler
+	// of the command line, else the file's. (A recorded score is the sgds
+	// sampler's; the other samplers refuse --score.)
+	sampler := ""
+	if n := mapValue(run, "sampler"); n != nil && n.Kind == yaml.ScalarNode {
+		sampler = n.Value
+	}
+	if c.IsSet("sampler") {
+		sampler = c.String("sampler")
+	}
+	keys := resultKeys
+	if sampler != "sgds" {
+		keys = map[string]string{}
+		for k, f := range resultKeys {
+			if f != "score" {
+				keys[k] = f
+			}
+		}
+	}
+	add(run, keys, "config.")
+	if sc := mapValue(run, "schedule"); sc != nil && sc.Kind == yaml.MappingNode && sampler == "sgds" {
+		add(sc, scheduleKeys, "config.schedule.")
+	}
+	for _, p := range peerKeys {
+		if m := mapValue(run, p.object); m != nil && m.Kind == yaml.MappingNode && sampler == p.sampler {
+			add(m, p.keys, "config."+p.object+".")
 		}
 	}
 	if t := mapValue(doc, "target_acc"); t != nil {

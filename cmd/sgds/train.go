@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -16,7 +17,6 @@ import (
 
 	"github.com/sgds/sgds/engine"
 	"github.com/sgds/sgds/internal/atomicfile"
-	"github.com/sgds/sgds/internal/limits"
 	"github.com/sgds/sgds/internal/lock"
 	"github.com/sgds/sgds/internal/provenance"
 	"github.com/sgds/sgds/run"
@@ -76,7 +76,7 @@ func samplerFlags() []cli.Flag {
 	d := sampler.DefaultScheduleConfig()
 	return []cli.Flag{
 		stringFlag("sampler", "uniform", "sample order `NAME`: "+strings.Join(run.Samplers, ", ")+
-			" (uniform: a fresh shuffle per epoch; sgds: loss-proportional sampling with pruning, the only one the SGD-S flags apply to)"),
+			" (uniform: a fresh shuffle per epoch; sgds: loss-proportional sampling with pruning, the only one the SGD-S flags apply to; a peer reads only its own flags, e.g. --kakurenbo-hide)"),
 		stringFlag("score", "loss", "per-sample score `NAME` the sgds sampler draws by: loss, lastlayer (||softmax − onehot||) or gradnorm (exact ||∇θ L_i||)"),
 		intFlag("transient", d.TransientEpochs, "sgds: uniform `EPOCHS` before the steady state (≥ 0; 0: sample by score from the first epoch)"),
 		floatFlag("drop", d.DropFrac, "sgds: fraction `FRAC` of the kept set dropped (lowest scores) after each steady-state epoch, in [0, 1) (0: never drop)"),
@@ -89,10 +89,111 @@ func samplerFlags() []cli.Flag {
 	}
 }
 
+// peerSamplers are the peer methods' samplers, and peerKnobs the flags
+// of train that set each one's settings (run.Config.InfoBatch, Selective,
+// KF, Kakurenbo).
+var (
+	peerSamplers = []string{"infobatch", "selective-backprop", "kf-is", "kakurenbo"}
+	peerKnobs    = map[string][]string{
+		"infobatch":          {"infobatch-r", "infobatch-anneal"},
+		"selective-backprop": {"sb-beta", "sb-window"},
+		"kf-is":              {"kf-k", "kf-threshold", "kf-tau-momentum"},
+		"kakurenbo":          {"kakurenbo-hide", "kakurenbo-tau"},
+	}
+)
+
+// peerFlags are the settings of the peer samplers, as flags of train.
+// Their defaults are the run package's (run.DefaultInfoBatch and the
+// like), and each is checked by run.Config.Validate.
+func peerFlags() []cli.Flag {
+	ib, sb, kf, kb := run.DefaultInfoBatch(), run.DefaultSelective(), run.DefaultKF(), run.DefaultKakurenbo()
+	return []cli.Flag{
+		floatFlag("infobatch-r", ib.Prune, "infobatch: probability `R` of skipping a sample whose last loss is below the mean, in [0, 1); the kept ones of those are weighted 1/(1−R)"),
+		floatFlag("infobatch-anneal", ib.Anneal, "infobatch: fraction `DELTA` of the epochs that prune, in [0, 1]; the epochs after round(DELTA·epochs) train on the full data set"),
+		floatFlag("sb-beta", sb.Beta, "selective-backprop: exponent `BETA` of P(backward pass) = CDF(loss)^BETA, finite and ≥ 0 (0: every candidate is trained on)"),
+		intFlag("sb-window", sb.Window, fmt.Sprintf("selective-backprop: the CDF is taken over the last `N` losses, in [1, %d]", 1<<24)),
+		intFlag("kf-k", kf.Presample, fmt.Sprintf("kf-is: score `K`·batch uniform candidates per step and draw the batch from them, in [1, %d]", 1<<20)),
+		floatFlag("kf-threshold", kf.Threshold, "kf-is: importance sampling is on while the moving average of the variance reduction τ exceeds `TAU` (0: the break-even (k+3)/3; else finite and > 0)"),
+		floatFlag("kf-tau-momentum", kf.Momentum, "kf-is: momentum `A` of the moving average of τ, in [0, 1)"),
+		floatFlag("kakurenbo-hide", kb.Hide, "kakurenbo: hide at most this fraction `FRAC` of the data per epoch (the lowest-loss confident samples), in [0, 1) (0: hide nothing)"),
+		floatFlag("kakurenbo-tau", kb.Confidence, "kakurenbo: confidence `TAU`: a sample may be hidden while its loss is ≤ −ln TAU, in (0, 1]"),
+	}
+}
+
+// flagsSet returns, as --name, those of names set on the command line, in
+// an SGDS_* variable or by --config.
+func flagsSet(c *cli.Context, names []string) []string {
+	var set []string
+	for _, k := range names {
+		if c.IsSet(k) {
+			set = append(set, "--"+k)
+		}
+	}
+	return set
+}
+
+// refuseKnobs is the error for the flags set of sampler owner's settings
+// given to a run of another sampler (nil when none is set).
+func refuseKnobs(set []string, owner, samplerName string) error {
+	if len(set) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%s: only the %s sampler reads %s, this run uses --sampler %s (add --sampler %s, or leave %s out)",
+		strings.Join(set, ", "), owner, map[bool]string{true: "them", false: "it"}[len(set) > 1], samplerName, owner, strings.Join(set, ", "))
+}
+
+// peerSettingsFrom sets cfg's peer settings from the flags of its sampler
+// (those not set keep their defaults), and refuses the flags of another
+// peer's.
+func peerSettingsFrom(c *cli.Context, cfg *run.Config) error {
+	for _, p := range peerSamplers {
+		if p != cfg.Sampler {
+			if err := refuseKnobs(flagsSet(c, peerKnobs[p]), p, cfg.Sampler); err != nil {
+				return err
+			}
+		}
+	}
+	f := func(name string, v *float64) {
+		if c.IsSet(name) {
+			*v = c.Float64(name)
+		}
+	}
+	n := func(name string, v *int) {
+		if c.IsSet(name) {
+			*v = c.Int(name)
+		}
+	}
+	switch cfg.Sampler {
+	case "infobatch":
+		s := run.DefaultInfoBatch()
+		f("infobatch-r", &s.Prune)
+		f("infobatch-anneal", &s.Anneal)
+		cfg.InfoBatch = &s
+	case "selective-backprop":
+		s := run.DefaultSelective()
+		f("sb-beta", &s.Beta)
+		n("sb-window", &s.Window)
+		cfg.Selective = &s
+	case "kf-is":
+		s := run.DefaultKF()
+		n("kf-k", &s.Presample)
+		f("kf-threshold", &s.Threshold)
+		f("kf-tau-momentum", &s.Momentum)
+		cfg.KF = &s
+	case "kakurenbo":
+		s := run.DefaultKakurenbo()
+		f("kakurenbo-hide", &s.Hide)
+		f("kakurenbo-tau", &s.Confidence)
+		cfg.Kakurenbo = &s
+	}
+	return nil
+}
+
 // runConfigFrom reads the flags of a training run, validates them
-// (run.Config.Validate, then the bounds of this command line: --epochs,
-// the memory the batch needs, SGD-S flags only with the sgds sampler) and
-// resolves --device auto to the backend it picks.
+// (run.Config.Validate, which bounds --epochs and the memory the batch
+// needs, then --batch against --subset; SGD-S flags only with the sgds
+// sampler, a peer's flags only with its sampler) and resolves --device
+// auto to the backend it picks.
 func runConfigFrom(c *cli.Context, samplerName string) (run.Config, error) {
 	cfg := run.Config{
 		Dataset: c.String("dataset"), Model: c.String("model"), Device: c.String("device"),
@@ -116,41 +217,27 @@ func runConfigFrom(c *cli.Context, samplerName string) (run.Config, error) {
 		sc.Unbiased = c.Bool("unbiased")
 		cfg.Schedule = &sc
 	} else {
-		var set []string
-		for _, k := range sgdsKnobs {
-			if c.IsSet(k) {
-				set = append(set, "--"+k)
-			}
-		}
-		if len(set) > 0 {
-			return cfg, fmt.Errorf("%s: only the sgds sampler reads %s, this run uses --sampler %s (add --sampler sgds, or leave %s out)",
-				strings.Join(set, ", "), map[bool]string{true: "them", false: "it"}[len(set) > 1], samplerName, strings.Join(set, ", "))
+		set := flagsSet(c, sgdsKnobs)
+		if err := refuseKnobs(set, "sgds", samplerName); err != nil {
+			return cfg, err
 		}
 	}
-	if err := checkRunBounds(cfg); err != nil {
+	if err := peerSettingsFrom(c, &cfg); err != nil {
 		return cfg, err
 	}
 	if err := cfg.Validate(); err != nil {
 		return cfg, err
 	}
+	if err := checkRunBounds(cfg); err != nil {
+		return cfg, err
+	}
 	return cfg, cfg.ResolveDevice()
 }
 
-// checkRunBounds checks what a run would allocate or loop over before
-// anything is: the epochs, and the batch's buffers against the memory
-// budget (internal/limits) and --subset.
+// checkRunBounds checks what run.Config.Validate cannot know without the
+// data: a batch larger than --subset. (Validate bounds --epochs and the
+// memory the batch needs.)
 func checkRunBounds(cfg run.Config) error {
-	if cfg.Epochs < 1 || cfg.Epochs > MaxEpochs {
-		return fmt.Errorf("--epochs must be in [1, %d], got %d", MaxEpochs, cfg.Epochs)
-	}
-	if cfg.Batch < 1 {
-		return fmt.Errorf("--batch must be ≥ 1, got %d", cfg.Batch)
-	}
-	if m, err := engine.LookupModel(cfg.Model); err == nil {
-		if err := limits.Check("--batch", int64(cfg.Batch), engine.BatchBytesPerSample(m)); err != nil {
-			return err
-		}
-	}
 	if cfg.Subset > 0 && cfg.Batch > cfg.Subset {
 		return fmt.Errorf("--batch %d: larger than the %d training samples of --subset %d", cfg.Batch, cfg.Subset, cfg.Subset)
 	}
@@ -159,6 +246,7 @@ func checkRunBounds(cfg run.Config) error {
 
 func trainCommand() *cli.Command {
 	flags := append(commonFlags(), samplerFlags()...)
+	flags = append(flags, peerFlags()...)
 	flags = append(flags,
 		withDefaultText(stringFlag("out", "", "write metrics.jsonl, summary.json and checkpoint.bin into folder `DIR` (locked while the run writes; a folder holding a checkpoint needs --resume or --force)"),
 			"runs/<dataset>-<model>-<sampler>-seed<seed>"),
@@ -301,6 +389,7 @@ func resume(c *cli.Context, dir string) error {
 // the run's.
 func resumeConflicts(c *cli.Context, dir string, rc trainConfig) []string {
 	cfg := rc.Run
+	cfg.PeerDefaults() // a run of a peer sampler ran with its defaults where it records none
 	saved := map[string]any{
 		"dataset": cfg.Dataset, "model": cfg.Model, "device": cfg.Device, "sampler": cfg.Sampler, "score": cfg.Score,
 		"batch": cfg.Batch, "lr": cfg.LR, "momentum": cfg.Momentum, "seed": cfg.Seed, "val": cfg.Val, "subset": cfg.Subset,
@@ -311,6 +400,18 @@ func resumeConflicts(c *cli.Context, dir string, rc trainConfig) []string {
 			"kept-floor": sc.KeptFloor, "mix": sc.Mix, "readd-score": string(sc.ReaddScore), "unbiased": sc.Unbiased} {
 			saved[k] = v
 		}
+	}
+	if s := cfg.InfoBatch; s != nil {
+		saved["infobatch-r"], saved["infobatch-anneal"] = s.Prune, s.Anneal
+	}
+	if s := cfg.Selective; s != nil {
+		saved["sb-beta"], saved["sb-window"] = s.Beta, s.Window
+	}
+	if s := cfg.KF; s != nil {
+		saved["kf-k"], saved["kf-threshold"], saved["kf-tau-momentum"] = s.Presample, s.Threshold, s.Momentum
+	}
+	if s := cfg.Kakurenbo; s != nil {
+		saved["kakurenbo-hide"], saved["kakurenbo-tau"] = s.Hide, s.Confidence
 	}
 	if len(rc.Targets) > 0 {
 		saved["target-acc"] = rc.Targets[0]
@@ -329,7 +430,7 @@ func resumeConflicts(c *cli.Context, dir string, rc trainConfig) []string {
 				what = "records no accuracy target"
 			case name == "force":
 				what = "is continued, not restarted (--force starts a new run; leave --resume out)"
-			case cfg.Sampler != "sgds":
+			case knobOwner(name) != "" && knobOwner(name) != cfg.Sampler:
 				what = fmt.Sprintf("uses the %s sampler, which has no --%s", cfg.Sampler, name)
 			}
 			out = append(out, fmt.Sprintf("--%s: the run %s", name, what))
@@ -371,6 +472,20 @@ func resumeConflicts(c *cli.Context, dir string, rc trainConfig) []string {
 		}
 	}
 	return out
+}
+
+// knobOwner names the sampler that reads flag name (an SGD-S knob or a
+// peer's setting), or "".
+func knobOwner(name string) string {
+	if slices.Contains(sgdsKnobs, name) {
+		return "sgds"
+	}
+	for p, names := range peerKnobs {
+		if slices.Contains(names, name) {
+			return p
+		}
+	}
+	return ""
 }
 
 func train(c *cli.Context, rc trainConfig, out string, ck *engine.Checkpoint) error {
@@ -444,6 +559,15 @@ func train(c *cli.Context, rc trainConfig, out string, ck *engine.Checkpoint) er
 				return fmt.Errorf("%w; saving the checkpoint failed: %v (the checkpoint of epoch %d is intact)", err, serr, t.Done())
 			}
 			return fmt.Errorf("%w; saved: %s (epoch %d, step %d); continue with: sgds train --resume %s", err, ckPath, ie.Partial.Epoch, ie.Partial.Steps, out)
+		}
+		// selective-backprop and kf-is roll an interrupted epoch back to
+		// its start, whose checkpoint OnEpoch wrote.
+		var ab *engine.AbandonedError
+		if errors.As(err, &ab) {
+			if ab.Epoch > 1 {
+				return fmt.Errorf("%w; checkpoint of epoch %d kept; continue with sgds train --resume %s", err, ab.Epoch-1, out)
+			}
+			return fmt.Errorf("%w; no epoch had finished, so there is no checkpoint: start the run again", err)
 		}
 		return err
 	}

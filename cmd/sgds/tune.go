@@ -15,14 +15,17 @@ import (
 )
 
 func tuneCommand() *cli.Command {
-	flags := trainFlags()
-	for i, f := range flags {
+	var flags []cli.Flag
+	for _, f := range trainFlags() {
 		switch f.Names()[0] {
 		case "val":
-			flags[i] = intFlag("val", 5000, "hold out the last N training images as the validation set the choice is made on (the test set is never used)")
+			f = intFlag("val", 5000, "hold out the last N training images as the validation set the choice is made on (the test set is never used)")
 		case "epochs":
-			flags[i] = intFlag("epochs", 2, "the short budget: epochs per trial")
+			f = intFlag("epochs", 2, "the short budget: epochs per trial")
+		case "eval-every":
+			continue // only the accuracy after the budget counts
 		}
+		flags = append(flags, f)
 	}
 	flags = append(flags,
 		stringFlag("seeds", "1", "comma-separated seeds; a setting's score is its mean validation accuracy over them"),

@@ -139,7 +139,7 @@ func shrink(args []string) []string {
 		if !has["--subset"] && !resume {
 			out = append(out, "--subset", "500")
 		}
-		if (cmd == "train" || cmd == "compare" || cmd == "tune") && !resume {
+		if (cmd == "train" || cmd == "compare") && !resume {
 			out = append(out, "--eval-every", "500")
 		}
 		if cmd == "tune" {

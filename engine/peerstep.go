@@ -301,7 +301,7 @@ func (t *Trainer) runSelective(ctx context.Context, epoch int, batch *Batch, o *
 		if err != nil {
 			return err
 		}
-		if _, err := o.Selector.Select(st.Losses, chosen); err != nil {
+		if _, err := o.Selector().Select(st.Losses, chosen); err != nil {
 			return fmt.Errorf("epoch %d: %w", epoch, err)
 		}
 		for j, k := range cand {
@@ -338,7 +338,7 @@ func (t *Trainer) runKF(ctx context.Context, epoch int, batch *Batch, o *KFOrder
 		return err
 	}
 	B := len(batch.Labels)
-	group := min(o.Sampler.Config().Presample*B, max(len(plan.Indices), 1))
+	group := min(o.Sampler().Config().Presample*B, max(len(plan.Indices), 1))
 	scores := make([]float32, group)
 	pos, idx := make([]int, B), make([]int, B)
 	w := make([]float64, B)
@@ -356,7 +356,7 @@ func (t *Trainer) runKF(ctx context.Context, epoch int, batch *Batch, o *KFOrder
 			copy(scores[c:], st.LastNorms)
 		}
 		b := min(B, n)
-		on, err := o.Sampler.Choose(scores[:n], b, pos, w)
+		on, err := o.Sampler().Choose(scores[:n], b, pos, w)
 		if err != nil {
 			return fmt.Errorf("epoch %d: %w", epoch, err)
 		}

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 
 	"github.com/sgds/sgds/sampler"
@@ -55,10 +54,11 @@ var (
 // Its candidates are every sample once in a fresh shuffled order
 // (sampler.Shuffled) for the paper's method.
 type SelectiveOrder struct {
-	candidates
-	// Selector chooses the samples to backpropagate.
-	Selector *sampler.SelectiveBackprop
+	peerOrder[*sampler.SelectiveBackprop]
 }
+
+// Selector returns the selector that chooses the samples to backpropagate.
+func (o *SelectiveOrder) Selector() *sampler.SelectiveBackprop { return o.sel }
 
 // candidates is the Order that plans the candidates of each epoch of a
 // method that selects from forward passes; every candidate's forward-pass
@@ -82,29 +82,10 @@ func (o candidates) Stats() sampler.Stats { return candidateStats(o.Candidates) 
 
 // NewSelectiveOrder returns Selective-Backprop over cands with selector sel.
 func NewSelectiveOrder(cands Order, sel *sampler.SelectiveBackprop) (*SelectiveOrder, error) {
-	if cands == nil || sel == nil {
-		return nil, errors.New("selective-backprop: candidates and selector are required")
-	}
-	return &SelectiveOrder{candidates: candidates{cands}, Selector: sel}, nil
-}
-
-// State saves the candidates' order and the selector (its history and the
-// number of selections so far), so that a run resumed at an epoch boundary
-// selects as the uninterrupted one.
-func (o *SelectiveOrder) State() ([]byte, error) {
-	return peerState(peerSelective, o.Candidates, o.Selector.State)
-}
-
-// Restore resumes an order saved by State; on error the selector is
-// unchanged.
-func (o *SelectiveOrder) Restore(data []byte) error {
-	sel, err := restorePeer(peerSelective, data, o.Candidates, func() (*sampler.SelectiveBackprop, error) {
+	p, err := newPeerOrder("selective-backprop", peerSelective, cands, sel, func() (*sampler.SelectiveBackprop, error) {
 		return sampler.NewSelectiveBackprop(0, 1, 0) // replaced by the saved β, W and seed
 	})
-	if err == nil {
-		o.Selector = sel
-	}
-	return err
+	return &SelectiveOrder{p}, err
 }
 
 // KFOrder is the importance sampling of Katharopoulos & Fleuret (ICML 2018)
@@ -122,33 +103,61 @@ func (o *SelectiveOrder) Restore(data []byte) error {
 // Its candidates are sampler.Shuffled: uniform draws without replacement
 // within an epoch.
 type KFOrder struct {
-	candidates
-	// Sampler chooses each step's batch from the candidates' scores.
-	Sampler *sampler.KF
+	peerOrder[*sampler.KF]
 }
+
+// Sampler returns the sampler that chooses each step's batch from the
+// candidates' scores.
+func (o *KFOrder) Sampler() *sampler.KF { return o.sel }
 
 // NewKFOrder returns KF importance sampling over cands with sampler kf.
 func NewKFOrder(cands Order, kf *sampler.KF) (*KFOrder, error) {
-	if cands == nil || kf == nil {
-		return nil, errors.New("kf-is: candidates and sampler are required")
-	}
-	return &KFOrder{candidates: candidates{cands}, Sampler: kf}, nil
-}
-
-// State saves the candidates' order and the sampler (its draws so far and
-// the moving average of τ).
-func (o *KFOrder) State() ([]byte, error) {
-	return peerState(peerKF, o.Candidates, o.Sampler.State)
-}
-
-// Restore resumes an order saved by State; on error the sampler is
-// unchanged.
-func (o *KFOrder) Restore(data []byte) error {
-	kf, err := restorePeer(peerKF, data, o.Candidates, func() (*sampler.KF, error) {
+	p, err := newPeerOrder("kf-is", peerKF, cands, kf, func() (*sampler.KF, error) {
 		return sampler.NewKF(sampler.DefaultKFConfig(), 0) // replaced by the saved configuration and seed
 	})
+	return &KFOrder{p}, err
+}
+
+// selector is what a peer order chooses with (sampler.SelectiveBackprop,
+// sampler.KF): its state is saved beside the candidates'.
+type selector interface {
+	comparable
+	State() ([]byte, error)
+	Restore([]byte) error
+}
+
+// peerOrder is the part SelectiveOrder and KFOrder share: the candidates,
+// the selector, and their state under kind. fresh makes a selector for
+// Restore to fill, so that a failed Restore leaves the order unchanged.
+type peerOrder[S selector] struct {
+	candidates
+	kind  byte
+	sel   S
+	fresh func() (S, error)
+}
+
+// newPeerOrder checks that cands and sel are given (name names the method
+// in the error).
+func newPeerOrder[S selector](name string, kind byte, cands Order, sel S, fresh func() (S, error)) (peerOrder[S], error) {
+	var none S
+	if cands == nil || sel == none {
+		return peerOrder[S]{}, fmt.Errorf("%s: candidates and selector are required", name)
+	}
+	return peerOrder[S]{candidates: candidates{cands}, kind: kind, sel: sel, fresh: fresh}, nil
+}
+
+// State saves the candidates' order and the selector (for Selective-Backprop
+// its history and the number of selections so far, for KF its draws so far
+// and the moving average of τ), so that a run resumed at an epoch boundary
+// selects as the uninterrupted one.
+func (o *peerOrder[S]) State() ([]byte, error) { return peerState(o.kind, o.Candidates, o.sel.State) }
+
+// Restore resumes an order saved by State; on error the selector is
+// unchanged.
+func (o *peerOrder[S]) Restore(data []byte) error {
+	sel, err := restorePeer(o.kind, data, o.Candidates, o.fresh)
 	if err == nil {
-		o.Sampler = kf
+		o.sel = sel
 	}
 	return err
 }

@@ -531,7 +531,7 @@ func TestPeerStateRejectsOthers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sel := sb.Selector
+	sel := sb.Selector()
 	if err := sb.Restore(st); !errors.Is(err, sampler.ErrStateMismatch) {
 		t.Fatalf("restoring a KF state: %v", err)
 	}
@@ -541,7 +541,7 @@ func TestPeerStateRejectsOthers(t *testing.T) {
 			t.Fatalf("restoring %d bytes: %v", len(bad), err)
 		}
 	}
-	if sb.Selector != sel {
+	if sb.Selector() != sel {
 		t.Fatal("a failed Restore replaced the selector")
 	}
 	if err := sb.Restore(own); err != nil {

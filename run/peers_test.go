@@ -196,7 +196,7 @@ func TestNewOrderPeers(t *testing.T) {
 	c = peerConfig("selective-backprop")
 	c.Selective = &SelectiveSettings{Beta: 0.5, Window: 7}
 	o, err = NewOrder(c, 100)
-	if sb, ok := o.(*engine.SelectiveOrder); err != nil || !ok || sb.Selector.Beta() != 0.5 || sb.Selector.Window() != 7 {
+	if sb, ok := o.(*engine.SelectiveOrder); err != nil || !ok || sb.Selector().Beta() != 0.5 || sb.Selector().Window() != 7 {
 		t.Fatalf("selective-backprop: %T %v", o, err)
 	}
 	if _, ok := o.(*engine.SelectiveOrder).Candidates.(*sampler.Shuffled); !ok {
@@ -204,7 +204,7 @@ func TestNewOrderPeers(t *testing.T) {
 	}
 	c = peerConfig("kf-is")
 	o, err = NewOrder(c, 100)
-	if kf, ok := o.(*engine.KFOrder); err != nil || !ok || kf.Sampler.Config() != sampler.DefaultKFConfig() {
+	if kf, ok := o.(*engine.KFOrder); err != nil || !ok || kf.Sampler().Config() != sampler.DefaultKFConfig() {
 		t.Fatalf("kf-is: %T %v", o, err)
 	}
 	for _, s := range []string{"infobatch", "selective-backprop", "kf-is", "kakurenbo"} {

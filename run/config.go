@@ -379,6 +379,7 @@ var knobs = []knob{
 	{"mix", func(c *sampler.ScheduleConfig) any { return &c.Mix }},
 	{"readd-score", func(c *sampler.ScheduleConfig) any { return &c.ReaddScore }},
 	{"unbiased", func(c *sampler.ScheduleConfig) any { return &c.Unbiased }},
+	{"final-full", func(c *sampler.ScheduleConfig) any { return &c.FinalFull }},
 }
 
 // parse sets the knob of sc from its text value.

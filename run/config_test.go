@@ -102,6 +102,7 @@ func TestScheduleRulesAreTheSampler(t *testing.T) {
 		"mix":         {"-0.1", "0", "1", "1.01"},
 		"readd-score": {"last", "mean", "oldest", ""},
 		"unbiased":    {"true", "false"},
+		"final-full":  {"-0.1", "0", "0.125", "1", "1.2", "NaN"},
 	}
 	if len(values) != len(Knobs()) {
 		t.Fatalf("test covers %d settings, run has %v", len(values), Knobs())

@@ -67,7 +67,7 @@ func (m Method) Describe() string {
 		return fmt.Sprintf("rs2 (frac %g)", m.Frac)
 	case m.Schedule != nil:
 		sc := m.Schedule
-		return fmt.Sprintf("sgds (drop %g, readd %g, floor %g, mix %g, transient %d)", sc.DropFrac, sc.ReaddFrac, sc.KeptFloor, sc.Mix, sc.TransientEpochs)
+		return fmt.Sprintf("sgds (drop %g, readd %g, floor %g, mix %g, transient %d, unbiased %t, final full %g)", sc.DropFrac, sc.ReaddFrac, sc.KeptFloor, sc.Mix, sc.TransientEpochs, sc.Unbiased, sc.FinalFull)
 	case m.InfoBatch != nil:
 		return fmt.Sprintf("infobatch (r %g, anneal %g)", m.InfoBatch.Prune, m.InfoBatch.Anneal)
 	case m.Selective != nil:
@@ -186,6 +186,7 @@ var methodKeys = []methodKey{
 	schedFloat("readd", "[0, 1)", unit(true, false), func(c *sampler.ScheduleConfig) *float64 { return &c.ReaddFrac }),
 	schedFloat("kept-floor", "[0, 1]", unit(true, true), func(c *sampler.ScheduleConfig) *float64 { return &c.KeptFloor }),
 	schedFloat("mix", "[0, 1]", unit(true, true), func(c *sampler.ScheduleConfig) *float64 { return &c.Mix }),
+	schedFloat("final-full", "[0, 1]", unit(true, true), func(c *sampler.ScheduleConfig) *float64 { return &c.FinalFull }),
 	{"readd-score", sgdsOnly, func(m *Method, v string) error {
 		if v != string(sampler.ReaddLast) && v != string(sampler.ReaddMean) {
 			return fmt.Errorf("readd-score=%s: want %s or %s", v, sampler.ReaddLast, sampler.ReaddMean)
@@ -265,7 +266,7 @@ func lookupKey(name string) (methodKey, bool) {
 //	tuned=NAME                           lr and momentum of tuning entry NAME
 //	frac=F                               (rs2: the fraction per epoch, required)
 //	score=, transient=, drop=, readd=, kept-floor=, mix=, readd-score=,
-//	unbiased=                            (sgds: on top of the base schedule)
+//	unbiased=, final-full=               (sgds: on top of the base schedule)
 //	r=R, anneal=D                        (infobatch: skip probability in
 //	                                     [0, 1), 0.5; full data after
 //	                                     round(D·epochs), D in [0, 1], 0.875)

@@ -57,7 +57,7 @@ func NewOrder(c Config, n int) (engine.Order, error) {
 			return nil, fmt.Errorf("--sampler sgds needs a schedule configuration")
 		}
 		sc := *c.Schedule
-		sc.BatchSize = c.Batch
+		sc.BatchSize, sc.Epochs = c.Batch, c.Epochs
 		return sampler.NewSchedule(n, sc, seed)
 	}
 	c.PeerDefaults()

@@ -49,6 +49,31 @@ type ScheduleConfig struct {
 	ReaddScore ReaddScore `json:"readd_score"`
 	// Unbiased makes plans carry the weights w_i = 1/(B·K·p_i).
 	Unbiased bool `json:"unbiased"`
+	// FinalFull is a: the last round(a·Epochs) epochs visit the full data
+	// set, every sample once in a fresh shuffled order (recording scores),
+	// and do not prune (annealing back to the full data, as InfoBatch
+	// ends). In [0, 1]; 0 never anneals.
+	FinalFull float64 `json:"final_full,omitempty"`
+	// Epochs is E, the number of epochs the run plans; 0 (unknown) never
+	// anneals. Must be ≥ 0.
+	Epochs int `json:"epochs,omitempty"`
+}
+
+// firstFull returns the first annealing epoch, E − round(a·E) + 1, or 0
+// when the schedule never anneals.
+func (c ScheduleConfig) firstFull() int {
+	full := int(math.Round(c.FinalFull * float64(c.Epochs)))
+	if full == 0 {
+		return 0
+	}
+	return c.Epochs - full + 1
+}
+
+// uniformEpoch reports whether epoch visits the full data set in a
+// shuffled order: a transient or an annealing epoch.
+func (c ScheduleConfig) uniformEpoch(epoch int) bool {
+	f := c.firstFull()
+	return epoch <= c.TransientEpochs || f > 0 && epoch >= f
 }
 
 // DefaultScheduleConfig returns the method's defaults: batch 64, one
@@ -86,6 +111,10 @@ func (c ScheduleConfig) Validate() error {
 		return bad("KeptFloor is %v, want 0 ≤ KeptFloor ≤ 1", c.KeptFloor)
 	case !(c.Mix >= 0 && c.Mix <= 1):
 		return bad("Mix is %v, want 0 ≤ Mix ≤ 1", c.Mix)
+	case !(c.FinalFull >= 0 && c.FinalFull <= 1):
+		return bad("FinalFull is %v, want 0 ≤ FinalFull ≤ 1", c.FinalFull)
+	case c.Epochs < 0 || c.Epochs > math.MaxInt32:
+		return bad("Epochs is %d, want 0 ≤ Epochs ≤ %d", c.Epochs, math.MaxInt32)
 	case c.ReaddScore != ReaddLast && c.ReaddScore != ReaddMean:
 		return bad("ReaddScore is %q, want %q or %q", c.ReaddScore, ReaddLast, ReaddMean)
 	}
@@ -94,9 +123,10 @@ func (c ScheduleConfig) Validate() error {
 
 // Schedule is the SGD-S order (docs/METHOD.md §3).
 //
-// Epochs 1 … T (T = TransientEpochs) visit all N samples once in a fresh
-// shuffled order (the same order as a [Shuffled] with the same seed). Each
-// later epoch draws K = |kept| dataset indices with replacement, index
+// Epochs 1 … T (T = TransientEpochs), and the last round(FinalFull·E)
+// epochs of a run of E epochs (annealing), visit all N samples once in a
+// fresh shuffled order (the same order as a [Shuffled] with the same seed)
+// and do not prune. Each other epoch draws K = |kept| dataset indices with replacement, index
 // i ∈ kept with probability
 //
 //	p_i = (1 − λ)·s_i / Σ_{j∈kept} s_j + λ / K,
@@ -238,7 +268,7 @@ func (s *Schedule) Plan(epoch int) (Plan, error) {
 	if err := s.checkScores(); err != nil {
 		return Plan{}, fmt.Errorf("plan of epoch %d: %w", epoch, err)
 	}
-	if epoch <= s.cfg.TransientEpochs {
+	if s.cfg.uniformEpoch(epoch) {
 		idx := make([]int, s.n)
 		permute(idx, s.rs.at(s.seed, purposeShuffle, epoch))
 		s.stats = uniformStats(epoch, s.n)
@@ -307,7 +337,7 @@ func (s *Schedule) EndEpoch(epoch int) error {
 	if err := s.checkScores(); err != nil {
 		return fmt.Errorf("end of epoch %d: %w", epoch, err)
 	}
-	if epoch > s.cfg.TransientEpochs {
+	if !s.cfg.uniformEpoch(epoch) {
 		s.prune(epoch)
 	}
 	s.ended = epoch
@@ -461,7 +491,13 @@ func (s *Schedule) State() ([]byte, error) {
 	if c.Unbiased {
 		flags |= 2
 	}
+	if c.FinalFull != 0 {
+		flags |= 4
+	}
 	e.u8(flags)
+	if c.FinalFull != 0 {
+		e.f64(c.FinalFull)
+	}
 	e.u64(uint64(s.ended))
 	for _, v := range s.scores {
 		e.u32(math.Float32bits(v))
@@ -505,8 +541,14 @@ func (s *Schedule) Restore(data []byte) error {
 		c.ReaddScore = ReaddMean
 	}
 	c.Unbiased = flags&2 != 0
+	if flags&4 != 0 {
+		c.FinalFull = d.f64()
+	}
+	// The run's planned length is the receiver's, not the saved one: a
+	// resumed run may train for more epochs, and the annealing follows it.
+	c.Epochs = s.cfg.Epochs
 	ended := d.count("epoch", math.MaxInt32-1)
-	if d.err == nil && flags > 3 {
+	if d.err == nil && flags > 7 {
 		d.err = fmt.Errorf("%w: unknown flags %#x", ErrCorruptState, flags)
 	}
 	d.check(c.Validate())

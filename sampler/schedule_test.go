@@ -735,3 +735,65 @@ func TestScheduleRecordNoAlloc(t *testing.T) {
 	}()
 	s.Record(idx, sc[:2])
 }
+
+// TestScheduleFinalFull checks the annealing: the last round(a·E) epochs
+// visit every sample once, carry no weights and leave the kept set alone;
+// the epochs before them prune as usual; a restored schedule anneals by
+// the receiver's planned length.
+func TestScheduleFinalFull(t *testing.T) {
+	const n = 500
+	cfg := DefaultScheduleConfig()
+	cfg.Unbiased, cfg.DropFrac, cfg.FinalFull, cfg.Epochs = true, 0.2, 0.25, 8
+	isPerm := func(idx []int) bool {
+		s := slices.Sorted(slices.Values(idx))
+		for i, v := range s {
+			if v != i {
+				return false
+			}
+		}
+		return len(s) == n
+	}
+	check := func(s *Schedule, from, to, firstFull int) {
+		t.Helper()
+		for e := from; e <= to; e++ {
+			before := s.KeptSize()
+			p := runEpoch(t, s, e, 64, func(i int) float32 { return scoreOf(i, e) })
+			full := e <= cfg.TransientEpochs || e >= firstFull
+			switch {
+			case full && (!isPerm(p.Indices) || p.Weights != nil || s.KeptSize() != before):
+				t.Fatalf("epoch %d: want a full shuffled epoch without weights or pruning, got %d draws, weights %v, kept %d → %d",
+					e, len(p.Indices), p.Weights != nil, before, s.KeptSize())
+			case !full && (len(p.Indices) != before || p.Weights == nil || s.KeptSize() >= before):
+				t.Fatalf("epoch %d: want %d weighted draws and a prune, got %d draws, kept %d → %d", e, before, len(p.Indices), before, s.KeptSize())
+			}
+		}
+	}
+	a := mustNew(t, NewSchedule, n, cfg, 5)
+	check(a, 1, 8, 7) // E = 8: round(0.25·8) = 2 full epochs, 7 and 8
+
+	// A resumed run planned for 12 epochs anneals in its last 3.
+	b := mustNew(t, NewSchedule, n, cfg, 5)
+	check(b, 1, 4, 7)
+	st, err := b.State()
+	if err != nil {
+		t.Fatal(err)
+	}
+	longer := cfg
+	longer.Epochs, longer.FinalFull = 12, 0
+	c := mustNew(t, NewSchedule, n, longer, 1)
+	if err := c.Restore(st); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Config(); got.FinalFull != cfg.FinalFull || got.Epochs != 12 {
+		t.Fatalf("restored FinalFull %v, Epochs %d; want %v, 12", got.FinalFull, got.Epochs, cfg.FinalFull)
+	}
+	check(c, 5, 12, 10)
+
+	for _, bad := range []ScheduleConfig{{FinalFull: -0.1}, {FinalFull: 1.5}, {FinalFull: math.NaN()}, {Epochs: -1}} {
+		c := DefaultScheduleConfig()
+		c.FinalFull, c.Epochs = bad.FinalFull, bad.Epochs
+		if err := c.Validate(); !errors.Is(err, ErrBadConfig) {
+			t.Errorf("Validate(FinalFull %v, Epochs %d) = %v, want ErrBadConfig", c.FinalFull, c.Epochs, err)
+		}
+	}
+}

@@ -380,6 +380,7 @@ var knobs = []knob{
 	{"readd-score", func(c *sampler.ScheduleConfig) any { return &c.ReaddScore }},
 	{"unbiased", func(c *sampler.ScheduleConfig) any { return &c.Unbiased }},
 	{"final-full", func(c *sampler.ScheduleConfig) any { return &c.FinalFull }},
+	{"systematic", func(c *sampler.ScheduleConfig) any { return &c.Systematic }},
 }
 
 // parse sets the knob of sc from its text value.

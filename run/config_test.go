@@ -103,6 +103,7 @@ func TestScheduleRulesAreTheSampler(t *testing.T) {
 		"readd-score": {"last", "mean", "oldest", ""},
 		"unbiased":    {"true", "false"},
 		"final-full":  {"-0.1", "0", "0.125", "1", "1.2", "NaN"},
+		"systematic":  {"true", "false"},
 	}
 	if len(values) != len(Knobs()) {
 		t.Fatalf("test covers %d settings, run has %v", len(values), Knobs())

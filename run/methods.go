@@ -67,7 +67,7 @@ func (m Method) Describe() string {
 		return fmt.Sprintf("rs2 (frac %g)", m.Frac)
 	case m.Schedule != nil:
 		sc := m.Schedule
-		return fmt.Sprintf("sgds (drop %g, readd %g, floor %g, mix %g, transient %d, unbiased %t, final full %g)", sc.DropFrac, sc.ReaddFrac, sc.KeptFloor, sc.Mix, sc.TransientEpochs, sc.Unbiased, sc.FinalFull)
+		return fmt.Sprintf("sgds (drop %g, readd %g, floor %g, mix %g, transient %d, unbiased %t, final full %g, systematic %t)", sc.DropFrac, sc.ReaddFrac, sc.KeptFloor, sc.Mix, sc.TransientEpochs, sc.Unbiased, sc.FinalFull, sc.Systematic)
 	case m.InfoBatch != nil:
 		return fmt.Sprintf("infobatch (r %g, anneal %g)", m.InfoBatch.Prune, m.InfoBatch.Anneal)
 	case m.Selective != nil:
@@ -158,6 +158,16 @@ func schedFloat(name, interval string, ok func(float64) bool, field func(*sample
 	return floatKey(name, sgdsOnly, ok, interval, func(m *Method) *float64 { return field(m.Schedule) })
 }
 
+func schedBool(name string, field func(*sampler.ScheduleConfig) *bool) methodKey {
+	return methodKey{name, sgdsOnly, func(m *Method, v string) error {
+		if v != "true" && v != "false" {
+			return fmt.Errorf("%s=%s: want true or false", name, v)
+		}
+		*field(m.Schedule) = v == "true"
+		return nil
+	}}
+}
+
 // methodKeys lists every key of a method spec.
 var methodKeys = []methodKey{
 	{"sampler", nil, nil}, // read first, see ParseMethod
@@ -194,13 +204,8 @@ var methodKeys = []methodKey{
 		m.Schedule.ReaddScore = sampler.ReaddScore(v)
 		return nil
 	}},
-	{"unbiased", sgdsOnly, func(m *Method, v string) error {
-		if v != "true" && v != "false" {
-			return fmt.Errorf("unbiased=%s: want true or false", v)
-		}
-		m.Schedule.Unbiased = v == "true"
-		return nil
-	}},
+	schedBool("unbiased", func(c *sampler.ScheduleConfig) *bool { return &c.Unbiased }),
+	schedBool("systematic", func(c *sampler.ScheduleConfig) *bool { return &c.Systematic }),
 	// The peers' settings (run.Config's *Settings).
 	floatKey("r", []string{"infobatch"}, unit(true, false), "[0, 1)", func(m *Method) *float64 { return &m.InfoBatch.Prune }),
 	floatKey("anneal", []string{"infobatch"}, unit(true, true), "[0, 1]", func(m *Method) *float64 { return &m.InfoBatch.Anneal }),
@@ -266,7 +271,7 @@ func lookupKey(name string) (methodKey, bool) {
 //	tuned=NAME                           lr and momentum of tuning entry NAME
 //	frac=F                               (rs2: the fraction per epoch, required)
 //	score=, transient=, drop=, readd=, kept-floor=, mix=, readd-score=,
-//	unbiased=, final-full=               (sgds: on top of the base schedule)
+//	unbiased=, final-full=, systematic=  (sgds: on top of the base schedule)
 //	r=R, anneal=D                        (infobatch: skip probability in
 //	                                     [0, 1), 0.5; full data after
 //	                                     round(D·epochs), D in [0, 1], 0.875)

@@ -54,6 +54,13 @@ type ScheduleConfig struct {
 	// and do not prune (annealing back to the full data, as InfoBatch
 	// ends). In [0, 1]; 0 never anneals.
 	FinalFull float64 `json:"final_full,omitempty"`
+	// Systematic draws the K samples of a steady-state epoch by systematic
+	// sampling instead of K independent draws: kept sample i is drawn
+	// ⌊K·p_i⌋ or ⌈K·p_i⌉ times, K·p_i times on average (so the unbiased
+	// weights stay unbiased), and the draws are then shuffled. Every
+	// sample with K·p_i ≥ 1 is visited; the counts vary far less than
+	// with independent draws.
+	Systematic bool `json:"systematic,omitempty"`
 	// Epochs is E, the number of epochs the run plans; 0 (unknown) never
 	// anneals. Must be ≥ 0.
 	Epochs int `json:"epochs,omitempty"`
@@ -126,8 +133,9 @@ func (c ScheduleConfig) Validate() error {
 // Epochs 1 … T (T = TransientEpochs), and the last round(FinalFull·E)
 // epochs of a run of E epochs (annealing), visit all N samples once in a
 // fresh shuffled order (the same order as a [Shuffled] with the same seed)
-// and do not prune. Each other epoch draws K = |kept| dataset indices with replacement, index
-// i ∈ kept with probability
+// and do not prune. Each other epoch draws K = |kept| dataset indices with
+// replacement (independently, or by systematic sampling when Systematic),
+// index i ∈ kept with probability
 //
 //	p_i = (1 − λ)·s_i / Σ_{j∈kept} s_j + λ / K,
 //
@@ -170,6 +178,7 @@ type Schedule struct {
 	gen   uint32
 	rank  []rankEntry
 	pool  []int
+	perm  []int // systematic draws' order of the kept positions
 	stats Stats
 }
 
@@ -294,12 +303,15 @@ func (s *Schedule) Plan(epoch int) (Plan, error) {
 			s.q[j] = a*v + b
 		}
 	}
-	if err := s.alias.Reset(s.q); err != nil { // unreachable: scores were checked
-		return Plan{}, fmt.Errorf("plan of epoch %d: %w", epoch, err)
-	}
-
 	idx := make([]int, k)
-	s.alias.Fill(idx, s.rs.at(s.seed, purposeDraw, epoch))
+	if s.cfg.Systematic {
+		s.perm = systematicDraw(idx, s.q, s.perm, s.rs.at(s.seed, purposeDraw, epoch))
+	} else {
+		if err := s.alias.Reset(s.q); err != nil { // unreachable: scores were checked
+			return Plan{}, fmt.Errorf("plan of epoch %d: %w", epoch, err)
+		}
+		s.alias.Fill(idx, s.rs.at(s.seed, purposeDraw, epoch))
+	}
 	var w []float64
 	if s.cfg.Unbiased {
 		// w = 1/(B·K·p) with p = q/Σq.
@@ -494,6 +506,9 @@ func (s *Schedule) State() ([]byte, error) {
 	if c.FinalFull != 0 {
 		flags |= 4
 	}
+	if c.Systematic {
+		flags |= 8
+	}
 	e.u8(flags)
 	if c.FinalFull != 0 {
 		e.f64(c.FinalFull)
@@ -544,11 +559,12 @@ func (s *Schedule) Restore(data []byte) error {
 	if flags&4 != 0 {
 		c.FinalFull = d.f64()
 	}
+	c.Systematic = flags&8 != 0
 	// The run's planned length is the receiver's, not the saved one: a
 	// resumed run may train for more epochs, and the annealing follows it.
 	c.Epochs = s.cfg.Epochs
 	ended := d.count("epoch", math.MaxInt32-1)
-	if d.err == nil && flags > 7 {
+	if d.err == nil && flags > 15 {
 		d.err = fmt.Errorf("%w: unknown flags %#x", ErrCorruptState, flags)
 	}
 	d.check(c.Validate())

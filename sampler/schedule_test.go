@@ -797,3 +797,76 @@ func TestScheduleFinalFull(t *testing.T) {
 		}
 	}
 }
+
+// TestScheduleSystematic checks systematic draws: each kept sample is drawn
+// ⌊K·p_i⌋ or ⌈K·p_i⌉ times in every epoch, K·p_i times on average over
+// many plans (so the unbiased weights stay unbiased), in a shuffled order,
+// and the same seed gives the same plan.
+func TestScheduleSystematic(t *testing.T) {
+	const n, plans = 300, 4000
+	q := make([]float64, n)
+	sum := 0.0
+	for i := range q {
+		q[i] = float64(scoreOf(i, 1)) + 0.01
+		if i%7 == 0 {
+			q[i] *= 25 // some samples with K·p_i > 1
+		}
+		sum += q[i]
+	}
+	r := newStream()
+	mean := make([]float64, n)
+	dst := make([]int, n)
+	var perm []int
+	for e := range plans {
+		perm = systematicDraw(dst, q, perm, r.at(7, purposeDraw, e+1))
+		counts := make([]int, n)
+		for _, j := range dst {
+			counts[j]++
+		}
+		for j, c := range counts {
+			want := float64(n) * q[j] / sum
+			if float64(c) < math.Floor(want)-1e-9 || float64(c) > math.Ceil(want)+1e-9 {
+				t.Fatalf("plan %d: position %d drawn %d times, K·p = %.3f", e, j, c, want)
+			}
+			mean[j] += float64(c) / plans
+		}
+		if e == 0 && slices.IsSorted(dst) {
+			t.Fatal("systematic draws are not shuffled")
+		}
+	}
+	// Chi-square-like check of the means: the count of position j is
+	// ⌊x⌋ + Bernoulli(frac(x)), so its mean over P plans has variance
+	// f(1−f)/P.
+	worst := 0.0
+	for j := range mean {
+		x := float64(n) * q[j] / sum
+		f := x - math.Floor(x)
+		if f*(1-f) == 0 {
+			continue
+		}
+		z := math.Abs(mean[j]-x) / math.Sqrt(f*(1-f)/plans)
+		worst = max(worst, z)
+	}
+	if worst > 5 {
+		t.Fatalf("mean draw count off K·p by %.1f standard errors", worst)
+	}
+
+	cfg := DefaultScheduleConfig()
+	cfg.Systematic, cfg.Unbiased, cfg.Mix = true, true, 0.3
+	a, b := mustNew(t, NewSchedule, n, cfg, 3), mustNew(t, NewSchedule, n, cfg, 3)
+	for e := 1; e <= 4; e++ {
+		pa := runEpoch(t, a, e, 32, func(i int) float32 { return scoreOf(i, e) })
+		pb := runEpoch(t, b, e, 32, func(i int) float32 { return scoreOf(i, e) })
+		if !slices.Equal(pa.Indices, pb.Indices) || !slices.Equal(pa.Weights, pb.Weights) {
+			t.Fatalf("epoch %d: the same seed gave different plans", e)
+		}
+	}
+	st, err := a.State()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := mustNew(t, NewSchedule, n, DefaultScheduleConfig(), 1)
+	if err := c.Restore(st); err != nil || !c.Config().Systematic {
+		t.Fatalf("restore lost Systematic (%v)", err)
+	}
+}

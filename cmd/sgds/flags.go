@@ -37,7 +37,7 @@ var flagCategory = map[string]string{
 	"model": catModel, "seed": catModel, "device": catModel,
 	"epochs": catOptimiser, "batch": catOptimiser, "lr": catOptimiser, "momentum": catOptimiser,
 	"sampler": catSampler, "score": catSampler, "transient": catSampler, "drop": catSampler,
-	"readd": catSampler, "frac": catSampler, "kept-floor": catSampler, "mix": catSampler, "readd-score": catSampler, "unbiased": catSampler, "final-full": catSampler,
+	"readd": catSampler, "frac": catSampler, "kept-floor": catSampler, "mix": catSampler, "readd-score": catSampler, "unbiased": catSampler, "final-full": catSampler, "systematic": catSampler,
 	"infobatch-r": catPeer, "infobatch-anneal": catPeer, "sb-beta": catPeer, "sb-window": catPeer,
 	"kf-k": catPeer, "kf-threshold": catPeer, "kf-tau-momentum": catPeer, "kakurenbo-hide": catPeer, "kakurenbo-tau": catPeer,
 	"out": catOutput, "quiet": catOutput, "force": catOutput, "target-acc": catOutput, "eval-every": catOutput,

@@ -459,8 +459,57 @@ type MethodSummary struct {
 	// for uniform, F for RS2, the kept fraction for SGD-S.
 	EpochFraction Interval `json:"epoch_fraction_final"`
 	// GridEvalShare is the grid evaluations' time over the training time.
-	GridEvalShare Interval         `json:"grid_eval_share"`
-	Targets       []*TargetSummary `json:"targets"`
+	GridEvalShare Interval `json:"grid_eval_share"`
+	// Against the first baseline, paired by seed: FinalGap is the final
+	// test accuracy minus the baseline's; WorstDip is, per seed, the
+	// minimum over the grid points after the first full pass (grid
+	// samples > training set) of the method's grid accuracy minus the
+	// baseline's at the same point. Both are nil for the baseline itself.
+	FinalGap *Interval        `json:"final_gap_vs_baseline,omitempty"`
+	WorstDip *Interval        `json:"worst_dip_vs_baseline,omitempty"`
+	Targets  []*TargetSummary `json:"targets"`
+}
+
+// worstDip returns min over the grid points g > after that both runs
+// evaluated of acc_m(g) − acc_b(g), and false if they share none.
+func worstDip(m, b *RunResult, after int64) (float64, bool) {
+	base := make(map[int64]float64, len(b.Evals))
+	for _, e := range b.Evals {
+		base[e.GridSamples] = e.Acc()
+	}
+	worst, ok := math.Inf(1), false
+	for _, e := range m.Evals {
+		if a, shared := base[e.GridSamples]; shared && e.GridSamples > after {
+			worst, ok = math.Min(worst, e.Acc()-a), true
+		}
+	}
+	return worst, ok
+}
+
+// gaps returns the FinalGap and WorstDip of method m against the first
+// baseline (see MethodSummary), or nils for the baseline itself.
+func (res *CompareResult) gaps(m string) (final, dip *Interval) {
+	c := res.Config
+	if len(c.Baselines) == 0 || c.Baselines[0] == m {
+		return nil, nil
+	}
+	var fg, wd []float64
+	for _, seed := range c.Seeds {
+		r, b := res.Run(m, seed), res.Run(c.Baselines[0], seed)
+		if r == nil || b == nil || !r.Done || !b.Done || r.Diverged != "" || b.Diverged != "" {
+			continue
+		}
+		em, okM := r.last()
+		eb, okB := b.last()
+		if okM && okB {
+			fg = append(fg, em.TestAcc-eb.TestAcc)
+		}
+		if d, ok := worstDip(r, b, int64(res.TrainSamples)); ok {
+			wd = append(wd, d)
+		}
+	}
+	f, d := MeanCI(fg), MeanCI(wd)
+	return &f, &d
 }
 
 // TargetSummary is one method and one target over the finished runs.
@@ -556,6 +605,7 @@ func (res *CompareResult) Summarise() {
 		ms.FinalTestAcc, ms.BestTestAcc, ms.TrainSeconds = MeanCI(final), MeanCI(best), MeanCI(secs)
 		ms.SamplesSeen, ms.EpochFraction, ms.GridEvalShare = MeanCI(seen), MeanCI(frac), MeanCI(share)
 		ms.ForwardSamples, ms.BackwardSamples = MeanCI(fwd), MeanCI(bwd)
+		ms.FinalGap, ms.WorstDip = res.gaps(m.Name)
 		for _, tg := range c.Targets {
 			ts := &TargetSummary{Target: tg}
 			var tt, gs []float64
@@ -713,7 +763,11 @@ func CompareMarkdown(res *CompareResult) string {
 		"Time to target = training seconds (evaluation excluded) at the first grid point reaching the target; samples = that grid point. "+
 		"Means over seeds with 95%% t intervals [lo, hi]; speedups are the baseline's time (samples) over the method's, per seed, then averaged.\n\n",
 		res.TrainSamples, c.Base.EvalEvery, res.TargetOn)
-	b.WriteString("| method | sampler | lr | momentum | batch | final test acc | best test acc | train s | samples seen | forward samples | data per epoch at end | grid eval / train time |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	bl := "the baseline"
+	if len(c.Baselines) > 0 {
+		bl = c.Baselines[0]
+	}
+	fmt.Fprintf(&b, "| method | sampler | lr | momentum | batch | final test acc | final − %s | worst dip below %s on the grid after epoch 1 | best test acc | train s | samples seen (backward) | forward samples | data per epoch at end | grid eval / train time |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n", bl, bl)
 	for _, m := range c.Methods {
 		s := res.Method(m.Name)
 		sampler := m.Describe()
@@ -725,8 +779,12 @@ func CompareMarkdown(res *CompareResult) string {
 		if s.Diverged > 0 {
 			runs += fmt.Sprintf(", %d diverged", s.Diverged)
 		}
-		fmt.Fprintf(&b, "| %s) | %s | %s | %g | %d | %s | %s | %s | %s | %s | %s | %s |\n", runs, sampler, lr, m.Momentum, m.Batch,
-			fmtInterval(s.FinalTestAcc, "%.4f"), fmtInterval(s.BestTestAcc, "%.4f"), fmtInterval(s.TrainSeconds, "%.1f"),
+		gap, dip := "(baseline)", "(baseline)"
+		if s.FinalGap != nil {
+			gap, dip = fmtInterval(*s.FinalGap, "%+.4f"), fmtInterval(*s.WorstDip, "%+.4f")
+		}
+		fmt.Fprintf(&b, "| %s) | %s | %s | %g | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", runs, sampler, lr, m.Momentum, m.Batch,
+			fmtInterval(s.FinalTestAcc, "%.4f"), gap, dip, fmtInterval(s.BestTestAcc, "%.4f"), fmtInterval(s.TrainSeconds, "%.1f"),
 			fmtInterval(s.SamplesSeen, "%.0f"), fmtInterval(s.ForwardSamples, "%.0f"), fmtInterval(s.EpochFraction, "%.3f"), fmtInterval(s.GridEvalShare, "%.2f"))
 	}
 	for ti, tg := range c.Targets {

@@ -3,9 +3,11 @@ package bench
 import (
 	"context"
 	"errors"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -272,5 +274,43 @@ func TestReadCompareRejects(t *testing.T) {
 	}
 	if _, err := ReadCompare(dir); err != nil {
 		t.Fatalf("valid result refused: %v", err)
+	}
+}
+
+// TestWorstDip checks the dip below the first baseline: only grid points
+// after the first pass that both runs evaluated count, paired by seed.
+func TestWorstDip(t *testing.T) {
+	acc := func(v float64) *float64 { return &v }
+	mk := func(method string, seed uint64, final float64, grid map[int64]float64) *RunResult {
+		r := &RunResult{Method: method, Seed: seed, Done: true, Epochs: []engine.EpochMetrics{{Epoch: 1, TestAcc: final}}}
+		for _, g := range slices.Sorted(maps.Keys(grid)) {
+			r.Evals = append(r.Evals, engine.GridEval{GridSamples: g, TestAcc: acc(grid[g])})
+		}
+		return r
+	}
+	res := &CompareResult{TrainSamples: 100, Config: CompareConfig{Seeds: []uint64{1, 2}, Baselines: []string{"b"},
+		Methods: []run.Method{{Name: "b"}, {Name: "m"}}}}
+	res.Runs = []*RunResult{
+		// Seed 1: the dip at 50 is inside the first pass and does not
+		// count; at 150 the method is 0.05 below; 250 is the method's only.
+		mk("b", 1, 0.90, map[int64]float64{50: 0.9, 150: 0.85, 200: 0.88}),
+		mk("m", 1, 0.91, map[int64]float64{50: 0.1, 150: 0.80, 200: 0.89, 250: 0.2}),
+		// Seed 2: always ahead; the worst is +0.01.
+		mk("b", 2, 0.90, map[int64]float64{150: 0.80, 200: 0.85}),
+		mk("m", 2, 0.89, map[int64]float64{150: 0.81, 200: 0.87}),
+	}
+	res.Summarise()
+	m := res.Method("m")
+	if m.WorstDip == nil || m.WorstDip.N != 2 || math.Abs(m.WorstDip.Mean-(-0.05+0.01)/2) > 1e-12 {
+		t.Fatalf("worst dip %+v, want the mean of −0.05 and +0.01", m.WorstDip)
+	}
+	if m.FinalGap == nil || math.Abs(m.FinalGap.Mean-0) > 1e-12 {
+		t.Fatalf("final gap %+v, want the mean of +0.01 and −0.01", m.FinalGap)
+	}
+	if b := res.Method("b"); b.WorstDip != nil || b.FinalGap != nil {
+		t.Fatal("the baseline has a dip below itself")
+	}
+	if md := CompareMarkdown(res); !strings.Contains(md, "| -0.0200 [") {
+		t.Fatalf("compare.md lacks the dip:\n%s", md)
 	}
 }

@@ -381,6 +381,7 @@ var knobs = []knob{
 	{"unbiased", func(c *sampler.ScheduleConfig) any { return &c.Unbiased }},
 	{"final-full", func(c *sampler.ScheduleConfig) any { return &c.FinalFull }},
 	{"systematic", func(c *sampler.ScheduleConfig) any { return &c.Systematic }},
+	{"mix-ramp", func(c *sampler.ScheduleConfig) any { return &c.MixRamp }},
 }
 
 // parse sets the knob of sc from its text value.

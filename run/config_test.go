@@ -104,6 +104,7 @@ func TestScheduleRulesAreTheSampler(t *testing.T) {
 		"unbiased":    {"true", "false"},
 		"final-full":  {"-0.1", "0", "0.125", "1", "1.2", "NaN"},
 		"systematic":  {"true", "false"},
+		"mix-ramp":    {"-1", "0", "2"},
 	}
 	if len(values) != len(Knobs()) {
 		t.Fatalf("test covers %d settings, run has %v", len(values), Knobs())

@@ -67,7 +67,7 @@ func (m Method) Describe() string {
 		return fmt.Sprintf("rs2 (frac %g)", m.Frac)
 	case m.Schedule != nil:
 		sc := m.Schedule
-		return fmt.Sprintf("sgds (drop %g, readd %g, floor %g, mix %g, transient %d, unbiased %t, final full %g, systematic %t)", sc.DropFrac, sc.ReaddFrac, sc.KeptFloor, sc.Mix, sc.TransientEpochs, sc.Unbiased, sc.FinalFull, sc.Systematic)
+		return fmt.Sprintf("sgds (drop %g, readd %g, floor %g, mix %g, mix ramp %d, transient %d, unbiased %t, final full %g, systematic %t)", sc.DropFrac, sc.ReaddFrac, sc.KeptFloor, sc.Mix, sc.MixRamp, sc.TransientEpochs, sc.Unbiased, sc.FinalFull, sc.Systematic)
 	case m.InfoBatch != nil:
 		return fmt.Sprintf("infobatch (r %g, anneal %g)", m.InfoBatch.Prune, m.InfoBatch.Anneal)
 	case m.Selective != nil:
@@ -192,6 +192,11 @@ var methodKeys = []methodKey{
 		m.Schedule.TransientEpochs = int(n)
 		return err
 	}},
+	{"mix-ramp", sgdsOnly, func(m *Method, v string) error {
+		n, err := parseIntIn("mix-ramp", v, 0, math.MaxInt32)
+		m.Schedule.MixRamp = int(n)
+		return err
+	}},
 	schedFloat("drop", "[0, 1)", unit(true, false), func(c *sampler.ScheduleConfig) *float64 { return &c.DropFrac }),
 	schedFloat("readd", "[0, 1)", unit(true, false), func(c *sampler.ScheduleConfig) *float64 { return &c.ReaddFrac }),
 	schedFloat("kept-floor", "[0, 1]", unit(true, true), func(c *sampler.ScheduleConfig) *float64 { return &c.KeptFloor }),
@@ -271,7 +276,8 @@ func lookupKey(name string) (methodKey, bool) {
 //	tuned=NAME                           lr and momentum of tuning entry NAME
 //	frac=F                               (rs2: the fraction per epoch, required)
 //	score=, transient=, drop=, readd=, kept-floor=, mix=, readd-score=,
-//	unbiased=, final-full=, systematic=  (sgds: on top of the base schedule)
+//	unbiased=, final-full=, systematic=,
+//	mix-ramp=                            (sgds: on top of the base schedule)
 //	r=R, anneal=D                        (infobatch: skip probability in
 //	                                     [0, 1), 0.5; full data after
 //	                                     round(D·epochs), D in [0, 1], 0.875)

@@ -54,6 +54,10 @@ type ScheduleConfig struct {
 	// and do not prune (annealing back to the full data, as InfoBatch
 	// ends). In [0, 1]; 0 never anneals.
 	FinalFull float64 `json:"final_full,omitempty"`
+	// MixRamp R eases the switch from the transient epochs to score-driven
+	// draws: steady-state epoch j = 1 … R mixes with
+	// λ_j = λ + (1 − λ)·(R + 1 − j)/(R + 1) instead of λ. Must be ≥ 0.
+	MixRamp int `json:"mix_ramp,omitempty"`
 	// Systematic draws the K samples of a steady-state epoch by systematic
 	// sampling instead of K independent draws: kept sample i is drawn
 	// ⌊K·p_i⌋ or ⌈K·p_i⌉ times, K·p_i times on average (so the unbiased
@@ -64,6 +68,15 @@ type ScheduleConfig struct {
 	// Epochs is E, the number of epochs the run plans; 0 (unknown) never
 	// anneals. Must be ≥ 0.
 	Epochs int `json:"epochs,omitempty"`
+}
+
+// mixAt returns the mixing weight λ of epoch (a steady-state epoch).
+func (c ScheduleConfig) mixAt(epoch int) float64 {
+	j := epoch - c.TransientEpochs
+	if j < 1 || j > c.MixRamp {
+		return c.Mix
+	}
+	return c.Mix + (1-c.Mix)*float64(c.MixRamp+1-j)/float64(c.MixRamp+1)
 }
 
 // firstFull returns the first annealing epoch, E − round(a·E) + 1, or 0
@@ -120,6 +133,8 @@ func (c ScheduleConfig) Validate() error {
 		return bad("Mix is %v, want 0 ≤ Mix ≤ 1", c.Mix)
 	case !(c.FinalFull >= 0 && c.FinalFull <= 1):
 		return bad("FinalFull is %v, want 0 ≤ FinalFull ≤ 1", c.FinalFull)
+	case c.MixRamp < 0 || c.MixRamp > math.MaxInt32:
+		return bad("MixRamp is %d, want 0 ≤ MixRamp ≤ %d", c.MixRamp, math.MaxInt32)
 	case c.Epochs < 0 || c.Epochs > math.MaxInt32:
 		return bad("Epochs is %d, want 0 ≤ Epochs ≤ %d", c.Epochs, math.MaxInt32)
 	case c.ReaddScore != ReaddLast && c.ReaddScore != ReaddMean:
@@ -139,6 +154,8 @@ func (c ScheduleConfig) Validate() error {
 //
 //	p_i = (1 − λ)·s_i / Σ_{j∈kept} s_j + λ / K,
 //
+// (λ larger in the first MixRamp steady-state epochs, see
+// [ScheduleConfig.MixRamp])
 // (docs/METHOD.md writes λ/N; draws are over the kept set, so the uniform
 // part is λ/K and the p_i sum to 1), and EndEpoch then drops the round(DropFrac·K) kept samples with the lowest
 // scores (ties broken by a seeded random key; never below
@@ -297,7 +314,7 @@ func (s *Schedule) Plan(epoch int) (Plan, error) {
 			s.q[j] = 1
 		}
 	} else {
-		lam := s.cfg.Mix
+		lam := s.cfg.mixAt(epoch)
 		a, b := (1-lam)/sum, lam/float64(k)
 		for j, v := range s.eff {
 			s.q[j] = a*v + b
@@ -509,9 +526,15 @@ func (s *Schedule) State() ([]byte, error) {
 	if c.Systematic {
 		flags |= 8
 	}
+	if c.MixRamp != 0 {
+		flags |= 16
+	}
 	e.u8(flags)
 	if c.FinalFull != 0 {
 		e.f64(c.FinalFull)
+	}
+	if c.MixRamp != 0 {
+		e.u64(uint64(c.MixRamp))
 	}
 	e.u64(uint64(s.ended))
 	for _, v := range s.scores {
@@ -560,11 +583,14 @@ func (s *Schedule) Restore(data []byte) error {
 		c.FinalFull = d.f64()
 	}
 	c.Systematic = flags&8 != 0
+	if flags&16 != 0 {
+		c.MixRamp = d.count("MixRamp", math.MaxInt32)
+	}
 	// The run's planned length is the receiver's, not the saved one: a
 	// resumed run may train for more epochs, and the annealing follows it.
 	c.Epochs = s.cfg.Epochs
 	ended := d.count("epoch", math.MaxInt32-1)
-	if d.err == nil && flags > 15 {
+	if d.err == nil && flags > 31 {
 		d.err = fmt.Errorf("%w: unknown flags %#x", ErrCorruptState, flags)
 	}
 	d.check(c.Validate())

@@ -870,3 +870,40 @@ func TestScheduleSystematic(t *testing.T) {
 		t.Fatalf("restore lost Systematic (%v)", err)
 	}
 }
+
+// TestScheduleMixRamp checks the eased switch: with scores where one
+// sample has all the weight, the share of its draws in steady-state epoch
+// j follows λ_j = λ + (1 − λ)·(R + 1 − j)/(R + 1), then λ.
+func TestScheduleMixRamp(t *testing.T) {
+	const n = 4000
+	cfg := DefaultScheduleConfig()
+	cfg.DropFrac, cfg.ReaddFrac, cfg.Mix, cfg.MixRamp, cfg.Systematic = 0, 0, 0.2, 3, true
+	s := mustNew(t, NewSchedule, n, cfg, 9)
+	score := func(i int) float32 {
+		if i == 0 {
+			return 1
+		}
+		return 0
+	}
+	runEpoch(t, s, 1, 64, score) // transient
+	for e := 2; e <= 6; e++ {
+		p := runEpoch(t, s, e, 64, score)
+		hot := 0
+		for _, i := range p.Indices {
+			if i == 0 {
+				hot++
+			}
+		}
+		j := e - cfg.TransientEpochs
+		lam := cfg.Mix
+		if j <= cfg.MixRamp {
+			lam += (1 - cfg.Mix) * float64(cfg.MixRamp+1-j) / float64(cfg.MixRamp+1)
+		}
+		// Systematic draws: sample 0 gets ⌊K·p_0⌋ or ⌈K·p_0⌉ with
+		// p_0 = (1 − λ) + λ/K.
+		want := float64(n)*(1-lam) + lam
+		if math.Abs(float64(hot)-want) > 1 {
+			t.Errorf("epoch %d: sample 0 drawn %d times, want %.1f (λ = %.3f)", e, hot, want, lam)
+		}
+	}
+}

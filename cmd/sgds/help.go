@@ -116,7 +116,7 @@ var resultKeys = map[string]string{
 // (sampler.ScheduleConfig) to flags; batch_size is --batch's.
 var scheduleKeys = map[string]string{
 	"transient_epochs": "transient", "drop_frac": "drop", "readd_frac": "readd", "kept_floor": "kept-floor",
-	"mix": "mix", "readd_score": "readd-score", "unbiased": "unbiased", "final_full": "final-full", "systematic": "systematic", "batch_size": "", "epochs": "",
+	"mix": "mix", "readd_score": "readd-score", "unbiased": "unbiased", "final_full": "final-full", "systematic": "systematic", "mix_ramp": "mix-ramp", "batch_size": "", "epochs": "",
 }
 
 // peerKeys maps the objects of a result file's config that hold a peer

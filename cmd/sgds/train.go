@@ -69,7 +69,7 @@ func describeData(cfg run.Config, d *run.Data) *dataInfo {
 }
 
 // sgdsKnobs are the flags that only the sgds sampler reads.
-var sgdsKnobs = []string{"score", "transient", "drop", "readd", "kept-floor", "mix", "readd-score", "unbiased", "final-full", "systematic"}
+var sgdsKnobs = []string{"score", "transient", "drop", "readd", "kept-floor", "mix", "readd-score", "unbiased", "final-full", "systematic", "mix-ramp"}
 
 // samplerFlags are the SGD-S schedule's knobs and the score it samples by.
 func samplerFlags() []cli.Flag {
@@ -85,6 +85,7 @@ func samplerFlags() []cli.Flag {
 		floatFlag("mix", d.Mix, "sgds: `LAMBDA` in p_i = (1−λ)·s_i/Σs + λ/|kept|, in [0, 1] (0: purely score-proportional; 1: uniform over the kept set)"),
 		stringFlag("readd-score", string(d.ReaddScore), "sgds: score a re-added sample starts with: `last|mean` (its last score, or the mean of the kept set)"),
 		boolFlag("unbiased", "sgds: weight each drawn sample by 1/(B·|kept|·p_i) so the expected gradient is the kept set's uniform one"),
+		intFlag("mix-ramp", d.MixRamp, "sgds: ease into score-driven draws over the first `EPOCHS` steady-state epochs, mixing with λ_j = λ + (1−λ)·(EPOCHS+1−j)/(EPOCHS+1) in the j-th (0: λ from the first)"),
 		boolFlag("systematic", "sgds: draw each epoch's |kept| samples by systematic sampling (sample i ⌊|kept|·p_i⌋ or ⌈|kept|·p_i⌉ times, shuffled) instead of independent draws"),
 		floatFlag("final-full", d.FinalFull, "sgds: the last `SHARE` of the epochs (round(SHARE·epochs) of them) visit the full data set once each, shuffled, without pruning, in [0, 1] (0: never)"),
 		intFlag("val", 0, "hold out the last `N` training images as a validation set; targets then use validation accuracy (0: no validation set)"),
@@ -219,6 +220,7 @@ func runConfigFrom(c *cli.Context, samplerName string) (run.Config, error) {
 		sc.Unbiased = c.Bool("unbiased")
 		sc.FinalFull = c.Float64("final-full")
 		sc.Systematic = c.Bool("systematic")
+		sc.MixRamp = c.Int("mix-ramp")
 		cfg.Schedule = &sc
 	} else {
 		set := flagsSet(c, sgdsKnobs)
@@ -401,7 +403,7 @@ func resumeConflicts(c *cli.Context, dir string, rc trainConfig) []string {
 	}
 	if sc := cfg.Schedule; sc != nil {
 		for k, v := range map[string]any{"transient": sc.TransientEpochs, "drop": sc.DropFrac, "readd": sc.ReaddFrac,
-			"kept-floor": sc.KeptFloor, "mix": sc.Mix, "readd-score": string(sc.ReaddScore), "unbiased": sc.Unbiased, "final-full": sc.FinalFull, "systematic": sc.Systematic} {
+			"kept-floor": sc.KeptFloor, "mix": sc.Mix, "readd-score": string(sc.ReaddScore), "unbiased": sc.Unbiased, "final-full": sc.FinalFull, "systematic": sc.Systematic, "mix-ramp": sc.MixRamp} {
 			saved[k] = v
 		}
 	}

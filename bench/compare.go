@@ -25,16 +25,12 @@ import (
 // seed against each named baseline, with 95% t intervals.
 
 // DefaultMethods returns uniform and SGD-S (the base's schedule and
-// score), and with variants also SGD-S unbiased and SGD-S mixed with
-// uniform (λ = 0.2 unless the schedule already mixes).
+// score), and with variants also SGD-S unbiased and the post's SGD-S
+// (λ = 0, independent draws).
 func DefaultMethods(base run.Config, variants bool) ([]run.Method, error) {
 	specs := []string{"uniform", "sgds"}
 	if variants {
-		mix := 0.2
-		if base.Schedule != nil && base.Schedule.Mix != 0 {
-			mix = base.Schedule.Mix
-		}
-		specs = append(specs, "sgds-unbiased:unbiased=true", fmt.Sprintf("sgds-mix%.2g:mix=%g", mix, mix))
+		specs = append(specs, "sgds-unbiased:unbiased=true", "sgds-post:mix=0,systematic=false")
 	}
 	var ms []run.Method
 	for _, s := range specs {

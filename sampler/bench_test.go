@@ -243,7 +243,7 @@ func BenchmarkFill(b *testing.B) {
 // unbiased weights) and EndEpoch (rank, drop, re-add), without Record.
 func BenchmarkSchedule(b *testing.B) {
 	const n = 60_000
-	cfg := DefaultScheduleConfig()
+	cfg := postConfig()
 	cfg.Unbiased, cfg.DropFrac, cfg.ReaddFrac = true, 0.2, 0.1 // kept set tends to N/2
 	s, err := NewSchedule(n, cfg, 1)
 	if err != nil {
@@ -268,7 +268,7 @@ func BenchmarkSchedule(b *testing.B) {
 // BenchmarkRecord times Record of one batch of 64 scores (op = one batch).
 func BenchmarkRecord(b *testing.B) {
 	const n, batch = 60_000, 64
-	s, err := NewSchedule(n, DefaultScheduleConfig(), 1)
+	s, err := NewSchedule(n, postConfig(), 1)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -48,7 +48,7 @@ func mustNew[C any, O Order](t testing.TB, newOrder func(int, C, uint64) (O, err
 }
 
 func TestScheduleConfigValidate(t *testing.T) {
-	if err := DefaultScheduleConfig().Validate(); err != nil {
+	if err := postConfig().Validate(); err != nil {
 		t.Fatalf("default config: %v", err)
 	}
 	bad := []struct {
@@ -71,7 +71,7 @@ func TestScheduleConfigValidate(t *testing.T) {
 		{"ReaddScore", func(c *ScheduleConfig) { c.ReaddScore = "median" }},
 	}
 	for _, b := range bad {
-		c := DefaultScheduleConfig()
+		c := postConfig()
 		b.mod(&c)
 		err := c.Validate()
 		if !errors.Is(err, ErrBadConfig) || !strings.Contains(err.Error(), b.field) {
@@ -82,11 +82,11 @@ func TestScheduleConfigValidate(t *testing.T) {
 		}
 	}
 	for _, n := range []int{0, -1, math.MaxInt32 + 1} {
-		if _, err := NewSchedule(n, DefaultScheduleConfig(), 1); !errors.Is(err, ErrBadConfig) {
+		if _, err := NewSchedule(n, postConfig(), 1); !errors.Is(err, ErrBadConfig) {
 			t.Errorf("NewSchedule(%d): %v, want ErrBadConfig", n, err)
 		}
 	}
-	edge := DefaultScheduleConfig()
+	edge := postConfig()
 	edge.TransientEpochs, edge.DropFrac, edge.ReaddFrac, edge.KeptFloor, edge.Mix, edge.ReaddScore = 0, 0, 0, 1, 1, ReaddMean
 	if err := edge.Validate(); err != nil {
 		t.Errorf("edge config: %v", err)
@@ -111,7 +111,7 @@ func TestScheduleKeptSizes(t *testing.T) {
 		{"no drop", 0, 0, 0.05},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg := DefaultScheduleConfig()
+			cfg := postConfig()
 			cfg.KeptFloor, cfg.DropFrac, cfg.ReaddFrac = tc.floor, tc.drop, tc.readd
 			s := mustNew(t, NewSchedule, n, cfg, 42)
 			k := n
@@ -209,7 +209,7 @@ func kLowest(kept []int, s *Schedule, d int) map[int]bool {
 // that make the lowest d a known set: score(i) = i + 1.
 func TestScheduleDroppedSet(t *testing.T) {
 	const n = 1000
-	cfg := DefaultScheduleConfig()
+	cfg := postConfig()
 	cfg.DropFrac, cfg.ReaddFrac = 0.2, 0.05
 	s := mustNew(t, NewSchedule, n, cfg, 3)
 	score := func(i int) float32 { return float32(i + 1) }
@@ -247,7 +247,7 @@ func TestScheduleDroppedSet(t *testing.T) {
 // code).
 func TestScheduleScoresByDatasetIndex(t *testing.T) {
 	const n, b = 1000, 32
-	cfg := DefaultScheduleConfig()
+	cfg := postConfig()
 	cfg.DropFrac, cfg.ReaddFrac = 0.1, 0
 	s := mustNew(t, NewSchedule, n, cfg, 11)
 	score := func(i int) float32 { return float32(i + 1) }
@@ -306,7 +306,7 @@ func TestScheduleScoresByDatasetIndex(t *testing.T) {
 // is an unbiased estimate of its kept-set mean, the unweighted one is not.
 func TestScheduleUnbiased(t *testing.T) {
 	const n, b, epochs = 500, 16, 400
-	cfg := DefaultScheduleConfig()
+	cfg := postConfig()
 	cfg.TransientEpochs, cfg.DropFrac, cfg.ReaddFrac = 0, 0, 0
 	cfg.Mix, cfg.BatchSize, cfg.Unbiased = 0.2, b, true
 	s := mustNew(t, NewSchedule, n, cfg, 5)
@@ -375,7 +375,7 @@ func TestScheduleUnbiased(t *testing.T) {
 
 func TestScheduleStateRoundTrip(t *testing.T) {
 	const n = 2000
-	cfg := DefaultScheduleConfig()
+	cfg := postConfig()
 	cfg.Mix, cfg.ReaddScore, cfg.Unbiased, cfg.DropFrac, cfg.ReaddFrac = 0.1, ReaddMean, true, 0.15, 0.02
 	run := func(o Order, from, to int) []Plan {
 		var ps []Plan
@@ -392,7 +392,7 @@ func TestScheduleStateRoundTrip(t *testing.T) {
 	}
 	want := run(a, 5, 9)
 
-	b := mustNew(t, NewSchedule, n, DefaultScheduleConfig(), 1) // other seed and config
+	b := mustNew(t, NewSchedule, n, postConfig(), 1) // other seed and config
 	if err := b.Restore(st); err != nil {
 		t.Fatal(err)
 	}
@@ -416,7 +416,7 @@ func TestScheduleStateRoundTrip(t *testing.T) {
 }
 
 func TestScheduleRestoreErrors(t *testing.T) {
-	cfg := DefaultScheduleConfig()
+	cfg := postConfig()
 	s := mustNew(t, NewSchedule, 37, cfg, 1)
 	runEpoch(t, s, 1, 8, func(i int) float32 { return scoreOf(i, 1) })
 	runEpoch(t, s, 2, 8, func(i int) float32 { return scoreOf(i, 2) })
@@ -516,14 +516,14 @@ func TestScheduleRestoreErrors(t *testing.T) {
 }
 
 func FuzzScheduleRestore(f *testing.F) {
-	s := mustNew(f, NewSchedule, 20, DefaultScheduleConfig(), 1)
+	s := mustNew(f, NewSchedule, 20, postConfig(), 1)
 	runEpoch(f, s, 1, 4, func(i int) float32 { return scoreOf(i, 1) })
 	runEpoch(f, s, 2, 4, func(i int) float32 { return scoreOf(i, 2) })
 	st, _ := s.State()
 	f.Add(st)
 	f.Add([]byte("SGDS"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		s := mustNew(t, NewSchedule, 20, DefaultScheduleConfig(), 1)
+		s := mustNew(t, NewSchedule, 20, postConfig(), 1)
 		if err := s.Restore(data); err != nil {
 			if !errors.Is(err, ErrCorruptState) && !errors.Is(err, ErrStateMismatch) {
 				t.Fatalf("Restore error %v wraps neither sentinel", err)
@@ -539,7 +539,7 @@ func FuzzScheduleRestore(f *testing.F) {
 
 func TestScheduleDeterministic(t *testing.T) {
 	const n = 3000
-	cfg := DefaultScheduleConfig()
+	cfg := postConfig()
 	cfg.Mix, cfg.Unbiased = 0.05, true
 	plans := func(seed uint64) []Plan {
 		s := mustNew(t, NewSchedule, n, cfg, seed)
@@ -568,7 +568,7 @@ func TestScheduleDeterministic(t *testing.T) {
 
 func TestScheduleBadScores(t *testing.T) {
 	for _, bad := range []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), -1} {
-		s := mustNew(t, NewSchedule, 10, DefaultScheduleConfig(), 1)
+		s := mustNew(t, NewSchedule, 10, postConfig(), 1)
 		s.Record([]int{3, 7, 8}, []float32{1, bad, -2})
 		_, err := s.Plan(1)
 		if !errors.Is(err, ErrBadScore) || !strings.Contains(err.Error(), "index 7") ||
@@ -599,7 +599,7 @@ func fmtFloat(v float32) string {
 
 func TestScheduleUniformFallbacks(t *testing.T) {
 	const n, b = 200, 10
-	cfg := DefaultScheduleConfig()
+	cfg := postConfig()
 	cfg.TransientEpochs, cfg.DropFrac, cfg.ReaddFrac, cfg.BatchSize, cfg.Unbiased = 0, 0, 0, b, true
 	s := mustNew(t, NewSchedule, n, cfg, 1)
 
@@ -658,7 +658,7 @@ func TestScheduleUniformFallbacks(t *testing.T) {
 }
 
 func TestScheduleEpochOrder(t *testing.T) {
-	s := mustNew(t, NewSchedule, 50, DefaultScheduleConfig(), 1)
+	s := mustNew(t, NewSchedule, 50, postConfig(), 1)
 	for _, e := range []int{0, -1, 2} {
 		if _, err := s.Plan(e); !errors.Is(err, ErrEpoch) {
 			t.Errorf("Plan(%d) first: %v", e, err)
@@ -689,7 +689,7 @@ func TestScheduleEpochOrder(t *testing.T) {
 func TestScheduleReaddScore(t *testing.T) {
 	const n = 1000
 	for _, mode := range []ReaddScore{ReaddLast, ReaddMean} {
-		cfg := DefaultScheduleConfig()
+		cfg := postConfig()
 		cfg.DropFrac, cfg.ReaddFrac, cfg.ReaddScore = 0.5, 0.1, mode
 		s := mustNew(t, NewSchedule, n, cfg, 4)
 		score := func(i int) float32 { return float32(i + 1) }
@@ -722,7 +722,7 @@ func TestScheduleReaddScore(t *testing.T) {
 }
 
 func TestScheduleRecordNoAlloc(t *testing.T) {
-	s := mustNew(t, NewSchedule, 1000, DefaultScheduleConfig(), 1)
+	s := mustNew(t, NewSchedule, 1000, postConfig(), 1)
 	idx := []int{5, 999, 0, 5}
 	sc := []float32{1, 2, 3, 4}
 	if n := testing.AllocsPerRun(100, func() { s.Record(idx, sc) }); n != 0 {
@@ -742,7 +742,7 @@ func TestScheduleRecordNoAlloc(t *testing.T) {
 // the receiver's planned length.
 func TestScheduleFinalFull(t *testing.T) {
 	const n = 500
-	cfg := DefaultScheduleConfig()
+	cfg := postConfig()
 	cfg.Unbiased, cfg.DropFrac, cfg.FinalFull, cfg.Epochs = true, 0.2, 0.25, 8
 	isPerm := func(idx []int) bool {
 		s := slices.Sorted(slices.Values(idx))
@@ -790,7 +790,7 @@ func TestScheduleFinalFull(t *testing.T) {
 	check(c, 5, 12, 10)
 
 	for _, bad := range []ScheduleConfig{{FinalFull: -0.1}, {FinalFull: 1.5}, {FinalFull: math.NaN()}, {Epochs: -1}} {
-		c := DefaultScheduleConfig()
+		c := postConfig()
 		c.FinalFull, c.Epochs = bad.FinalFull, bad.Epochs
 		if err := c.Validate(); !errors.Is(err, ErrBadConfig) {
 			t.Errorf("Validate(FinalFull %v, Epochs %d) = %v, want ErrBadConfig", c.FinalFull, c.Epochs, err)
@@ -851,7 +851,7 @@ func TestScheduleSystematic(t *testing.T) {
 		t.Fatalf("mean draw count off K·p by %.1f standard errors", worst)
 	}
 
-	cfg := DefaultScheduleConfig()
+	cfg := postConfig()
 	cfg.Systematic, cfg.Unbiased, cfg.Mix = true, true, 0.3
 	a, b := mustNew(t, NewSchedule, n, cfg, 3), mustNew(t, NewSchedule, n, cfg, 3)
 	for e := 1; e <= 4; e++ {
@@ -865,7 +865,7 @@ func TestScheduleSystematic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := mustNew(t, NewSchedule, n, DefaultScheduleConfig(), 1)
+	c := mustNew(t, NewSchedule, n, postConfig(), 1)
 	if err := c.Restore(st); err != nil || !c.Config().Systematic {
 		t.Fatalf("restore lost Systematic (%v)", err)
 	}
@@ -876,7 +876,7 @@ func TestScheduleSystematic(t *testing.T) {
 // j follows λ_j = λ + (1 − λ)·(R + 1 − j)/(R + 1), then λ.
 func TestScheduleMixRamp(t *testing.T) {
 	const n = 4000
-	cfg := DefaultScheduleConfig()
+	cfg := postConfig()
 	cfg.DropFrac, cfg.ReaddFrac, cfg.Mix, cfg.MixRamp, cfg.Systematic = 0, 0, 0.2, 3, true
 	s := mustNew(t, NewSchedule, n, cfg, 9)
 	score := func(i int) float32 {
@@ -906,4 +906,13 @@ func TestScheduleMixRamp(t *testing.T) {
 			t.Errorf("epoch %d: sample 0 drawn %d times, want %.1f (λ = %.3f)", e, hot, want, lam)
 		}
 	}
+}
+
+// postConfig is the post's SGD-S: the defaults with purely
+// score-proportional (λ = 0), independent draws. Most tests check the
+// alias draws through it; TestScheduleSystematic checks the defaults'.
+func postConfig() ScheduleConfig {
+	c := DefaultScheduleConfig()
+	c.Mix, c.Systematic = 0, false
+	return c
 }

@@ -55,7 +55,7 @@ func compareCommand() *cli.Command {
 		stringFlag("seeds", "1,2,3,4,5", "comma-separated seeds; every method starts from the same weights per seed"),
 		stringFlag("targets", "0.98,0.985,0.99", "comma-separated accuracy targets in (0, 1]"),
 		intFlag("parallel", 1, "seeds trained at once (each seed's methods still alternate epoch by epoch on one goroutine)"),
-		boolFlag("variants", "also run SGD-S unbiased and SGD-S mixed with uniform"),
+		boolFlag("variants", "also run SGD-S unbiased and the post's SGD-S (no mixing, independent draws)"),
 		&cli.StringSliceFlag{Name: "method", EnvVars: env("method"), Usage: "a method to run (repeatable): name[:key=value,…] with keys sampler (uniform, uniform-replace, rs2, sequential, sgds, infobatch, selective-backprop, kf-is, kakurenbo; default the name if it is a sampler, else sgds), lr, momentum, batch, tuned=NAME (lr and momentum from --tuned), frac (rs2), score and the SGD-S knobs (sgds), r and anneal (infobatch), beta and window (selective-backprop), k, threshold and tau-momentum (kf-is), hide and tau (kakurenbo) — the peers' keys are train's --infobatch-r, --sb-beta, --kf-k, --kakurenbo-hide and the like, with their defaults; e.g. uniform, u-tuned:sampler=uniform,tuned=uniform, rs2:frac=0.3, d30:drop=0.3,mix=0.1, infobatch:r=0.3, kakurenbo:hide=0.2,tau=0.8; uniform at the base settings is added first unless a method samples uniformly"},
 		&cli.StringSliceFlag{Name: "baseline", EnvVars: env("baseline"), Usage: "speedups are measured against this method (repeatable; default the first method)"},
 		stringFlag("tuned", "", "the tune.json `FILE` written by sgds tune: methods may take its learning rate and momentum with tuned=NAME"),

@@ -278,6 +278,11 @@ func boolFlag(name, usage string) *altsrc.BoolFlag {
 	return altsrc.NewBoolFlag(&cli.BoolFlag{Name: name, Usage: usage, EnvVars: env(name)})
 }
 
+// boolFlagOn is a boolean flag that is on unless --NAME=false.
+func boolFlagOn(name, usage string) *altsrc.BoolFlag {
+	return altsrc.NewBoolFlag(&cli.BoolFlag{Name: name, Value: true, Usage: usage, EnvVars: env(name)})
+}
+
 func uintFlag(name string, value uint64, usage string) *altsrc.GenericFlag {
 	return altsrc.NewGenericFlag(&cli.GenericFlag{Name: name, Value: &uintValue{flag: name, v: value}, Usage: usage, EnvVars: env(name)})
 }

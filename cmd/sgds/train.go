@@ -86,7 +86,7 @@ func samplerFlags() []cli.Flag {
 		stringFlag("readd-score", string(d.ReaddScore), "sgds: score a re-added sample starts with: `last|mean` (its last score, or the mean of the kept set)"),
 		boolFlag("unbiased", "sgds: weight each drawn sample by 1/(B·|kept|·p_i) so the expected gradient is the kept set's uniform one"),
 		intFlag("mix-ramp", d.MixRamp, "sgds: ease into score-driven draws over the first `EPOCHS` steady-state epochs, mixing with λ_j = λ + (1−λ)·(EPOCHS+1−j)/(EPOCHS+1) in the j-th (0: λ from the first)"),
-		boolFlag("systematic", "sgds: draw each epoch's |kept| samples by systematic sampling (sample i ⌊|kept|·p_i⌋ or ⌈|kept|·p_i⌉ times, shuffled) instead of independent draws"),
+		boolFlagOn("systematic", "sgds: draw each epoch's |kept| samples by systematic sampling (sample i ⌊|kept|·p_i⌋ or ⌈|kept|·p_i⌉ times, shuffled); --systematic=false draws them independently, as the post did"),
 		floatFlag("final-full", d.FinalFull, "sgds: the last `SHARE` of the epochs (round(SHARE·epochs) of them) visit the full data set once each, shuffled, without pruning, in [0, 1] (0: never)"),
 		intFlag("val", 0, "hold out the last `N` training images as a validation set; targets then use validation accuracy (0: no validation set)"),
 	}

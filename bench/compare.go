@@ -725,7 +725,11 @@ func fmtRatio(r Ratio, E int) string {
 	case "<":
 		s = fmt.Sprintf("< %.2f× (not reached in %d epochs on %d of %d seeds)", r.BoundMean, E, notM, len(r.PerSeed))
 	default:
-		s = fmt.Sprintf("%s on %d seeds; method not reached on %d, baseline on %d", fmtInterval(r.Exact, "%.2f")+"×", r.Exact.N, notM, notB)
+		if r.Exact.N == 0 {
+			s = fmt.Sprintf("no seed where both reached it: method not reached on %d, baseline on %d", notM, notB)
+		} else {
+			s = fmt.Sprintf("%s on %d seeds; method not reached on %d, baseline on %d", fmtInterval(r.Exact, "%.2f")+"×", r.Exact.N, notM, notB)
+		}
 	}
 	if none > 0 {
 		s += fmt.Sprintf("; neither reached on %d", none)

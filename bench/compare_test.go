@@ -314,3 +314,12 @@ func TestWorstDip(t *testing.T) {
 		t.Fatalf("compare.md lacks the dip:\n%s", md)
 	}
 }
+
+// TestMixedBoundsWithoutPairs checks the cell of a speedup where on every
+// seed only one side reached the target, in both directions.
+func TestMixedBoundsWithoutPairs(t *testing.T) {
+	r := Ratio{Bound: "?", PerSeed: []SeedRatio{{1, "<", 0.5}, {2, ">", 2}}}
+	if s := fmtRatio(r, 5); s != "no seed where both reached it: method not reached on 1, baseline on 1" {
+		t.Fatalf("cell %q", s)
+	}
+}

@@ -168,7 +168,8 @@ func bandPlot(title, xlabel, ylabel string, bands []Band) (*plot.Plot, plot.Lege
 		}
 		l.Color = col
 		l.Width = vg.Points(1.6)
-		l.Dashes = plotutil.Dashes(i % 4)
+		// The ninth band on reuses the palette with another dash pattern.
+		l.Dashes = plotutil.Dashes((i + i/len(okabeIto)) % 4)
 		p.Add(l)
 		name := s.Name
 		if s.Runs > 0 {
@@ -180,7 +181,7 @@ func bandPlot(title, xlabel, ylabel string, bands []Band) (*plot.Plot, plot.Lege
 }
 
 // legendWidth is the strip right of the data that holds the legend.
-const legendWidth = 2.2 * vg.Inch
+const legendWidth = 2.7 * vg.Inch
 
 // countTicks labels the default ticks as counts: 9984, 120k, 1.2M.
 type countTicks struct{}

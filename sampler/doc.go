@@ -48,13 +48,17 @@
 // # SGD-S schedule
 //
 // [Schedule] implements "SGD on steroids" (docs/METHOD.md §3). The first
-// TransientEpochs epochs visit all N samples in a fresh seeded shuffled order.
-// Every later (steady-state) epoch draws K = |kept| dataset indices with
-// replacement from the kept set with probability
+// TransientEpochs epochs, and the last round(FinalFull·Epochs) ones, visit all
+// N samples in a fresh seeded shuffled order. Every other (steady-state) epoch
+// draws K = |kept| dataset indices with replacement from the kept set with
+// probability
 //
 //	p_i = (1 − λ)·s_i / Σ_{j∈kept} s_j + λ / K,   i ∈ kept,
 //
-// where s_i is the latest recorded score of sample i and λ = Mix. At the end
+// where s_i is the latest recorded score of sample i and λ = Mix (0.5 by
+// default; larger in the first MixRamp steady-state epochs), by systematic
+// sampling (the default: each sample ⌊K·p_i⌋ or ⌈K·p_i⌉ times, shuffled) or
+// by independent alias-table draws (Systematic false, the post's). At the end
 // of each steady-state epoch the round(DropFrac·K) kept samples with the
 // lowest scores are dropped (never going below max(1, round(KeptFloor·N))
 // samples), and round(ReaddFrac·N) samples are re-added, drawn uniformly

@@ -280,13 +280,7 @@ func TestInfoBatchDeterministicAndResumes(t *testing.T) {
 	cfg := InfoBatchConfig{BatchSize: 32, Prune: 0.5, Epochs: 10, Anneal: 0.875}
 	a := mustNew(t, NewInfoBatch, n, cfg, 21)
 	b := mustNew(t, NewInfoBatch, n, cfg, 21)
-	for e := 1; e <= 3; e++ {
-		pa := runEpoch(t, a, e, 32, func(i int) float32 { return scoreOf(i, e) })
-		pb := runEpoch(t, b, e, 32, func(i int) float32 { return scoreOf(i, e) })
-		if !slices.Equal(pa.Indices, pb.Indices) || !slices.Equal(pa.Weights, pb.Weights) {
-			t.Fatalf("epoch %d: same seed and scores, different plans", e)
-		}
-	}
+	samePlans(t, a, b, 3, 32)
 	st, err := a.State()
 	if err != nil {
 		t.Fatal(err)

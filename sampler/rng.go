@@ -57,6 +57,11 @@ func permute(dst []int, r *rand.Rand) {
 	for i := range dst {
 		dst[i] = i
 	}
+	shuffle(dst, r)
+}
+
+// shuffle puts dst in a uniformly random order (Fisher–Yates).
+func shuffle(dst []int, r *rand.Rand) {
 	for i := len(dst) - 1; i > 0; i-- {
 		j := int(r.Uint64N(uint64(i + 1)))
 		dst[i], dst[j] = dst[j], dst[i]

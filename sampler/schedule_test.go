@@ -37,6 +37,19 @@ func runEpoch(t testing.TB, o Order, epoch, b int, score func(i int) float32) Pl
 	return p
 }
 
+// samePlans runs epochs 1 … epochs of a and b with the same scores and
+// fails unless they plan the same indices and weights.
+func samePlans(t *testing.T, a, b Order, epochs, batch int) {
+	t.Helper()
+	for e := 1; e <= epochs; e++ {
+		pa := runEpoch(t, a, e, batch, func(i int) float32 { return scoreOf(i, e) })
+		pb := runEpoch(t, b, e, batch, func(i int) float32 { return scoreOf(i, e) })
+		if !slices.Equal(pa.Indices, pb.Indices) || !slices.Equal(pa.Weights, pb.Weights) {
+			t.Fatalf("epoch %d: same seed and scores, different plans", e)
+		}
+	}
+}
+
 // mustNew returns newOrder(n, cfg, seed), failing the test on an error.
 func mustNew[C any, O Order](t testing.TB, newOrder func(int, C, uint64) (O, error), n int, cfg C, seed uint64) O {
 	t.Helper()
@@ -854,13 +867,7 @@ func TestScheduleSystematic(t *testing.T) {
 	cfg := postConfig()
 	cfg.Systematic, cfg.Unbiased, cfg.Mix = true, true, 0.3
 	a, b := mustNew(t, NewSchedule, n, cfg, 3), mustNew(t, NewSchedule, n, cfg, 3)
-	for e := 1; e <= 4; e++ {
-		pa := runEpoch(t, a, e, 32, func(i int) float32 { return scoreOf(i, e) })
-		pb := runEpoch(t, b, e, 32, func(i int) float32 { return scoreOf(i, e) })
-		if !slices.Equal(pa.Indices, pb.Indices) || !slices.Equal(pa.Weights, pb.Weights) {
-			t.Fatalf("epoch %d: the same seed gave different plans", e)
-		}
-	}
+	samePlans(t, a, b, 4, 32)
 	st, err := a.State()
 	if err != nil {
 		t.Fatal(err)

@@ -29,16 +29,13 @@ func systematicDraw(dst []int, q []float64, perm []int, r *rand.Rand) []int {
 	}
 	// Rounding in the running sum can leave the last points past the
 	// end: they fall in the last position with weight.
-	last := perm[len(perm)-1]
-	for i := len(perm) - 1; i >= 0 && q[perm[i]] == 0; i-- {
-		last = perm[max(i-1, 0)]
+	last := len(perm) - 1
+	for last > 0 && q[perm[last]] == 0 {
+		last--
 	}
 	for ; m < k; m++ {
-		dst[m] = last
+		dst[m] = perm[last]
 	}
-	for i := k - 1; i > 0; i-- {
-		j := int(r.Uint64N(uint64(i + 1)))
-		dst[i], dst[j] = dst[j], dst[i]
-	}
+	shuffle(dst, r)
 	return perm
 }

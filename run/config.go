@@ -25,6 +25,11 @@ type Config struct {
 	LR       float64 `json:"lr"`
 	Momentum float64 `json:"momentum"`
 	Seed     uint64  `json:"seed"`
+	// OrderSeed ≠ 0 draws the sample order (and a sampler's own random
+	// draws) from another stream while the initial weights stay those of
+	// Seed: two runs that differ only in OrderSeed measure how far the
+	// data order alone moves a method (the noise floor of a comparison).
+	OrderSeed uint64 `json:"order_seed,omitempty"`
 	// Val > 0 holds out the last Val training images as a validation set.
 	Val int `json:"val,omitempty"`
 	// Subset > 0 trains on the first Subset training images only (besides
@@ -379,6 +384,7 @@ var knobs = []knob{
 	{"mix", func(c *sampler.ScheduleConfig) any { return &c.Mix }},
 	{"readd-score", func(c *sampler.ScheduleConfig) any { return &c.ReaddScore }},
 	{"unbiased", func(c *sampler.ScheduleConfig) any { return &c.Unbiased }},
+	{"debias", func(c *sampler.ScheduleConfig) any { return &c.Debias }},
 	{"final-full", func(c *sampler.ScheduleConfig) any { return &c.FinalFull }},
 	{"systematic", func(c *sampler.ScheduleConfig) any { return &c.Systematic }},
 	{"mix-ramp", func(c *sampler.ScheduleConfig) any { return &c.MixRamp }},

@@ -102,6 +102,7 @@ func TestScheduleRulesAreTheSampler(t *testing.T) {
 		"mix":         {"-0.1", "0", "1", "1.01"},
 		"readd-score": {"last", "mean", "oldest", ""},
 		"unbiased":    {"true", "false"},
+		"debias":      {"-0.1", "0", "0.5", "1", "1.5", "NaN"},
 		"final-full":  {"-0.1", "0", "0.125", "1", "1.2", "NaN"},
 		"systematic":  {"true", "false"},
 		"mix-ramp":    {"-1", "0", "2"},

@@ -23,6 +23,9 @@ type Method struct {
 	Momentum float64 `json:"momentum"`
 	Batch    int     `json:"batch"`
 	Frac     float64 `json:"frac,omitempty"` // rs2 only
+	// OrderSeed is Config.OrderSeed: another data order from the same
+	// initial weights (order-seed=N).
+	OrderSeed uint64 `json:"order_seed,omitempty"`
 	// Schedule holds the SGD-S knobs (sgds only).
 	Schedule *sampler.ScheduleConfig `json:"schedule,omitempty"`
 	// The settings of a peer sampler (that sampler only; ParseMethod sets
@@ -41,6 +44,7 @@ type Method struct {
 func (m Method) Config(base Config) Config {
 	c := base
 	c.Sampler, c.Score, c.LR, c.Momentum, c.Batch, c.Frac = m.Sampler, m.Score, m.LR, m.Momentum, m.Batch, m.Frac
+	c.OrderSeed = m.OrderSeed
 	c.Schedule = nil
 	if m.Schedule != nil {
 		sc := *m.Schedule
@@ -67,7 +71,7 @@ func (m Method) Describe() string {
 		return fmt.Sprintf("rs2 (frac %g)", m.Frac)
 	case m.Schedule != nil:
 		sc := m.Schedule
-		return fmt.Sprintf("sgds (drop %g, readd %g, floor %g, mix %g, mix ramp %d, transient %d, unbiased %t, final full %g, systematic %t)", sc.DropFrac, sc.ReaddFrac, sc.KeptFloor, sc.Mix, sc.MixRamp, sc.TransientEpochs, sc.Unbiased, sc.FinalFull, sc.Systematic)
+		return fmt.Sprintf("sgds (drop %g, readd %g, floor %g, mix %g, mix ramp %d, transient %d, unbiased %t, debias %g, final full %g, systematic %t)", sc.DropFrac, sc.ReaddFrac, sc.KeptFloor, sc.Mix, sc.MixRamp, sc.TransientEpochs, sc.Unbiased, sc.Debias, sc.FinalFull, sc.Systematic)
 	case m.InfoBatch != nil:
 		return fmt.Sprintf("infobatch (r %g, anneal %g)", m.InfoBatch.Prune, m.InfoBatch.Anneal)
 	case m.Selective != nil:
@@ -179,6 +183,14 @@ var methodKeys = []methodKey{
 		return err
 	}},
 	{"tuned", nil, nil}, // resolved in ParseMethod
+	{"order-seed", nil, func(m *Method, v string) error {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil || !decimalInt.MatchString(v) {
+			return fmt.Errorf("order-seed=%s: want a decimal integer in [0, 2^64)", v)
+		}
+		m.OrderSeed = n
+		return nil
+	}},
 	floatKey("frac", []string{"rs2"}, unit(false, true), "(0, 1]", func(m *Method) *float64 { return &m.Frac }),
 	{"score", sgdsOnly, func(m *Method, v string) error {
 		if !slices.Contains(engine.Scores, v) {
@@ -201,6 +213,7 @@ var methodKeys = []methodKey{
 	schedFloat("readd", "[0, 1)", unit(true, false), func(c *sampler.ScheduleConfig) *float64 { return &c.ReaddFrac }),
 	schedFloat("kept-floor", "[0, 1]", unit(true, true), func(c *sampler.ScheduleConfig) *float64 { return &c.KeptFloor }),
 	schedFloat("mix", "[0, 1]", unit(true, true), func(c *sampler.ScheduleConfig) *float64 { return &c.Mix }),
+	schedFloat("debias", "[0, 1]", unit(true, true), func(c *sampler.ScheduleConfig) *float64 { return &c.Debias }),
 	schedFloat("final-full", "[0, 1]", unit(true, true), func(c *sampler.ScheduleConfig) *float64 { return &c.FinalFull }),
 	{"readd-score", sgdsOnly, func(m *Method, v string) error {
 		if v != string(sampler.ReaddLast) && v != string(sampler.ReaddMean) {
@@ -274,9 +287,11 @@ func lookupKey(name string) (methodKey, bool) {
 //	        when it is a sampler's, else sgds)
 //	lr=X, momentum=Y, batch=B            (every sampler; default the base's)
 //	tuned=NAME                           lr and momentum of tuning entry NAME
+//	order-seed=N                         (every sampler: another data order
+//	                                     from the same initial weights; 0)
 //	frac=F                               (rs2: the fraction per epoch, required)
 //	score=, transient=, drop=, readd=, kept-floor=, mix=, readd-score=,
-//	unbiased=, final-full=, systematic=,
+//	unbiased=, debias=, final-full=, systematic=,
 //	mix-ramp=                            (sgds: on top of the base schedule)
 //	r=R, anneal=D                        (infobatch: skip probability in
 //	                                     [0, 1), 0.5; full data after

@@ -1,8 +1,11 @@
 package run
 
 import (
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/sgds/sgds/sampler"
 )
 
 func methodBase() Config {
@@ -23,6 +26,7 @@ func TestParseMethod(t *testing.T) {
 		{"rs2:frac=0.3", Method{Name: "rs2", Sampler: "rs2", LR: 0.01, Momentum: 0.5, Batch: 64, Frac: 0.3}},
 		{"r:sampler=rs2,frac=1", Method{Name: "r", Sampler: "rs2", LR: 0.01, Momentum: 0.5, Batch: 64, Frac: 1}},
 		{"uniform-replace", Method{Name: "uniform-replace", Sampler: "uniform-replace", LR: 0.01, Momentum: 0.5, Batch: 64}},
+		{"u2:sampler=uniform,order-seed=18446744073709551615", Method{Name: "u2", Sampler: "uniform", LR: 0.01, Momentum: 0.5, Batch: 64, OrderSeed: 1<<64 - 1}},
 	}
 	for _, c := range cases {
 		m, err := ParseMethod(c.spec, methodBase(), tuned)
@@ -76,6 +80,9 @@ func TestParseMethodErrors(t *testing.T) {
 		{"x:readd-score=oldest", "readd-score=oldest"},
 		{"x:score=entropy", "score=entropy"},
 		{"x:speed=3", `unknown key "speed"`},
+		{"u:sampler=uniform,order-seed=-1", "order-seed=-1: want a decimal integer in [0, 2^64)"},
+		{"u:sampler=uniform,order-seed=18446744073709551616", "order-seed=18446744073709551616"},
+		{"u:sampler=uniform,order-seed=07", "order-seed=07"},
 		{"x:drop", `"drop" is not key=value`},
 		{"x:drop=", `"drop=" is not key=value`},
 		{"x:drop=0.3,", `"" is not key=value`},
@@ -127,4 +134,53 @@ func FuzzParseMethod(f *testing.F) {
 			t.Fatalf("%q: accepted, but its configuration is invalid: %v", spec, err)
 		}
 	})
+}
+
+// TestOrderSeed: order-seed 0 keeps the order of the seed (the orders of
+// earlier runs), another order seed gives another order for every
+// sampler that draws, and Method.Config carries it.
+func TestOrderSeed(t *testing.T) {
+	m, err := ParseMethod("u2:sampler=uniform,order-seed=1", methodBase(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := m.Config(methodBase()); c.OrderSeed != 1 || c.Seed != methodBase().Seed {
+		t.Fatalf("config %+v", c)
+	}
+	plan := func(c Config) []int {
+		t.Helper()
+		o, err := NewOrder(c, 200)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := o.Plan(1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.Indices
+	}
+	for _, s := range []string{"uniform", "uniform-replace", "infobatch"} {
+		c := peerConfig(s)
+		if s != "infobatch" {
+			c.InfoBatch = nil
+		}
+		c.Seed = 3
+		base := plan(c)
+		if s == "uniform" { // the seed's own stream, as before order seeds existed
+			sh, err := sampler.NewShuffled(200, 3^0x9e3779b97f4a7c15)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p, _ := sh.Plan(1); !slices.Equal(base, p.Indices) {
+				t.Fatal("order seed 0 changed uniform's order")
+			}
+		}
+		c.OrderSeed = 1
+		o1 := plan(c)
+		c.OrderSeed = 2
+		o2 := plan(c)
+		if slices.Equal(base, o1) || slices.Equal(o1, o2) {
+			t.Fatalf("%s: order seeds 0, 1, 2 give the same order", s)
+		}
+	}
 }

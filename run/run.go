@@ -33,6 +33,20 @@ func LoadData(c Config, dir string) (*Data, error) {
 	return d, nil
 }
 
+// orderStream maps Config.OrderSeed to the bits it flips in the order's
+// seeds: 0 for 0 (the orders of every earlier run stay as they were),
+// else a SplitMix64 finalizer of it, so that neighbouring order seeds
+// give unrelated streams.
+func orderStream(o uint64) uint64 {
+	if o == 0 {
+		return 0
+	}
+	o += 0x9e3779b97f4a7c15
+	o = (o ^ o>>30) * 0xbf58476d1ce4e5b9
+	o = (o ^ o>>27) * 0x94d049bb133111eb
+	return o ^ o>>31
+}
+
 // NewOrder builds the sample order of c over n training samples. Its seed
 // is derived from c.Seed so that the order and the weights are independent
 // streams of the same seed. The peer samplers take their settings from c
@@ -42,7 +56,7 @@ func LoadData(c Config, dir string) (*Data, error) {
 // uniform's for the same seed); kakurenbo is a sampler.Kakurenbo, which
 // the trainer refreshes (engine.Refresher).
 func NewOrder(c Config, n int) (engine.Order, error) {
-	seed := c.Seed ^ 0x9e3779b97f4a7c15
+	seed := c.Seed ^ 0x9e3779b97f4a7c15 ^ orderStream(c.OrderSeed)
 	switch c.Sampler {
 	case "uniform":
 		return sampler.NewShuffled(n, seed)
@@ -63,7 +77,7 @@ func NewOrder(c Config, n int) (engine.Order, error) {
 	c.PeerDefaults()
 	// The peers' own draws (selections, importance draws) use a stream of
 	// the seed apart from the shuffles of their candidates.
-	drawSeed := c.Seed ^ 0x6a09e667f3bcc909
+	drawSeed := c.Seed ^ 0x6a09e667f3bcc909 ^ orderStream(c.OrderSeed)
 	switch c.Sampler {
 	case "infobatch":
 		return sampler.NewInfoBatch(n, c.infoBatchConfig(), seed)

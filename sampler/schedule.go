@@ -47,8 +47,16 @@ type ScheduleConfig struct {
 	Mix float64 `json:"mix"`
 	// ReaddScore is the score a re-added sample starts with.
 	ReaddScore ReaddScore `json:"readd_score"`
-	// Unbiased makes plans carry the weights w_i = 1/(B·K·p_i).
+	// Unbiased makes plans carry the weights w_i = 1/(B·K·p_i); it is
+	// Debias 1 and overrides Debias.
 	Unbiased bool `json:"unbiased"`
+	// Debias is β in [0, 1]: plans carry the weights
+	// w_i = (K·p_i)^(−β) / (B·Σ_l p_l·(K·p_l)^(−β)), whose mean under the
+	// draws is 1/B. β = 0 is the biased method (w = 1/B, no weights),
+	// β = 1 the unbiased weights 1/(B·K·p_i); in between the gradient
+	// leans towards high scores by the factor (K·p_i)^(1−β) instead of
+	// K·p_i.
+	Debias float64 `json:"debias,omitempty"`
 	// FinalFull is a: the last round(a·Epochs) epochs visit the full data
 	// set, every sample once in a fresh shuffled order (recording scores),
 	// and do not prune (annealing back to the full data, as InfoBatch
@@ -68,6 +76,15 @@ type ScheduleConfig struct {
 	// Epochs is E, the number of epochs the run plans; 0 (unknown) never
 	// anneals. Must be ≥ 0.
 	Epochs int `json:"epochs,omitempty"`
+}
+
+// beta returns the debiasing exponent β of the weights: 1 when Unbiased,
+// else Debias.
+func (c ScheduleConfig) beta() float64 {
+	if c.Unbiased {
+		return 1
+	}
+	return c.Debias
 }
 
 // mixAt returns the mixing weight λ of epoch (a steady-state epoch).
@@ -135,6 +152,8 @@ func (c ScheduleConfig) Validate() error {
 		return bad("KeptFloor is %v, want 0 ≤ KeptFloor ≤ 1", c.KeptFloor)
 	case !(c.Mix >= 0 && c.Mix <= 1):
 		return bad("Mix is %v, want 0 ≤ Mix ≤ 1", c.Mix)
+	case !(c.Debias >= 0 && c.Debias <= 1):
+		return bad("Debias is %v, want 0 ≤ Debias ≤ 1", c.Debias)
 	case !(c.FinalFull >= 0 && c.FinalFull <= 1):
 		return bad("FinalFull is %v, want 0 ≤ FinalFull ≤ 1", c.FinalFull)
 	case c.MixRamp < 0 || c.MixRamp > math.MaxInt32:
@@ -173,6 +192,9 @@ func (c ScheduleConfig) Validate() error {
 // recorded score, or all scores are zero, the plan draws uniformly from the
 // kept set (Stats.Uniform). A recorded score that is NaN, infinite or
 // negative makes Plan and EndEpoch fail with [ErrBadScore].
+//
+// With Debias β in (0, 1) the Weights are w_k ∝ (K·p_{i_k})^(−β), scaled so
+// that E[w] = 1/B ([ScheduleConfig.Debias]).
 //
 // In unbiased mode the plan's Weights are w_k = 1/(B·K·p_{i_k}): E[w] = 1/B,
 // and E[Σ_{k∈batch} w_k·L_{i_k}] = (1/K)·Σ_{i∈kept} L_i, the uniform batch
@@ -333,19 +355,7 @@ func (s *Schedule) Plan(epoch int) (Plan, error) {
 		}
 		s.alias.Fill(idx, s.rs.at(s.seed, purposeDraw, epoch))
 	}
-	var w []float64
-	if s.cfg.Unbiased {
-		// w = 1/(B·K·p) with p = q/Σq.
-		qsum := 0.0
-		for _, v := range s.q {
-			qsum += v
-		}
-		c := qsum / (float64(s.cfg.BatchSize) * float64(k))
-		w = make([]float64, k)
-		for j, pos := range idx {
-			w[j] = c / s.q[pos]
-		}
-	}
+	w := s.weights(idx)
 	gen := s.nextGen()
 	distinct := 0
 	for j, pos := range idx {
@@ -503,6 +513,39 @@ func resize[T any](buf []T, n int) []T {
 	return buf[:n]
 }
 
+// weights returns the plan's weights for the draws idx (kept positions):
+// nil when β = 0, else w = (K·p)^(−β) / (B·Σ_l p_l·(K·p_l)^(−β)) with
+// p = q/Σq, which is 1/(B·K·p) when β = 1 (the normaliser is then 1).
+func (s *Schedule) weights(idx []int) []float64 {
+	beta := s.cfg.beta()
+	if beta == 0 {
+		return nil
+	}
+	k := float64(len(s.q))
+	qsum := 0.0
+	for _, v := range s.q {
+		qsum += v
+	}
+	w := make([]float64, len(idx))
+	if beta == 1 {
+		c := qsum / (float64(s.cfg.BatchSize) * k)
+		for j, pos := range idx {
+			w[j] = c / s.q[pos]
+		}
+		return w
+	}
+	// With r_l = K·p_l = K·q_l/Σq: Σ_l p_l·r_l^(−β) = Σ_l r_l^(1−β) / K.
+	norm := 0.0
+	for _, v := range s.q {
+		norm += math.Pow(k*v/qsum, 1-beta)
+	}
+	c := k / (float64(s.cfg.BatchSize) * norm)
+	for j, pos := range idx {
+		w[j] = c * math.Pow(k*s.q[pos]/qsum, -beta)
+	}
+	return w
+}
+
 // State saves the schedule: N, seed, configuration, the last closed epoch,
 // scores, which scores were recorded, and the kept set. The generators need
 // no saving: each is derived from (seed, purpose, epoch). Save at an epoch
@@ -533,12 +576,18 @@ func (s *Schedule) State() ([]byte, error) {
 	if c.MixRamp != 0 {
 		flags |= 16
 	}
+	if c.Debias != 0 {
+		flags |= 32
+	}
 	e.u8(flags)
 	if c.FinalFull != 0 {
 		e.f64(c.FinalFull)
 	}
 	if c.MixRamp != 0 {
 		e.u64(uint64(c.MixRamp))
+	}
+	if c.Debias != 0 {
+		e.f64(c.Debias)
 	}
 	e.u64(uint64(s.ended))
 	for _, v := range s.scores {
@@ -590,11 +639,14 @@ func (s *Schedule) Restore(data []byte) error {
 	if flags&16 != 0 {
 		c.MixRamp = d.count("MixRamp", math.MaxInt32)
 	}
+	if flags&32 != 0 {
+		c.Debias = d.f64()
+	}
 	// The run's planned length is the receiver's, not the saved one: a
 	// resumed run may train for more epochs, and the annealing follows it.
 	c.Epochs = s.cfg.Epochs
 	ended := d.count("epoch", math.MaxInt32-1)
-	if d.err == nil && flags > 31 {
+	if d.err == nil && flags > 63 {
 		d.err = fmt.Errorf("%w: unknown flags %#x", ErrCorruptState, flags)
 	}
 	d.check(c.Validate())

@@ -81,6 +81,9 @@ func TestScheduleConfigValidate(t *testing.T) {
 		{"Mix", func(c *ScheduleConfig) { c.Mix = 2 }},
 		{"Mix", func(c *ScheduleConfig) { c.Mix = math.NaN() }},
 		{"ReaddScore", func(c *ScheduleConfig) { c.ReaddScore = "" }},
+		{"Debias", func(c *ScheduleConfig) { c.Debias = 1.5 }},
+		{"Debias", func(c *ScheduleConfig) { c.Debias = -0.5 }},
+		{"Debias", func(c *ScheduleConfig) { c.Debias = math.NaN() }},
 		{"ReaddScore", func(c *ScheduleConfig) { c.ReaddScore = "median" }},
 	}
 	for _, b := range bad {
@@ -390,6 +393,7 @@ func TestScheduleStateRoundTrip(t *testing.T) {
 	const n = 2000
 	cfg := postConfig()
 	cfg.Mix, cfg.ReaddScore, cfg.Unbiased, cfg.DropFrac, cfg.ReaddFrac = 0.1, ReaddMean, true, 0.15, 0.02
+	cfg.Debias = 0.25 // saved and restored; Unbiased overrides it in the draws
 	run := func(o Order, from, to int) []Plan {
 		var ps []Plan
 		for e := from; e <= to; e++ {
@@ -911,6 +915,100 @@ func TestScheduleMixRamp(t *testing.T) {
 		want := float64(n)*(1-lam) + lam
 		if math.Abs(float64(hot)-want) > 1 {
 			t.Errorf("epoch %d: sample 0 drawn %d times, want %.1f (λ = %.3f)", e, hot, want, lam)
+		}
+	}
+}
+
+// TestScheduleDebias checks the partially debiased weights exactly against
+// (K·p_i)^(−β) / (B·Σ_l p_l·(K·p_l)^(−β)), that their expectation under the
+// draw distribution is 1/B and that the realised mean weight is 1/B; that
+// β = 1 gives the unbiased weights and Unbiased overrides Debias; and that
+// the weighted mean of a per-sample quantity lies between the biased and
+// the unbiased estimate, as β says.
+func TestScheduleDebias(t *testing.T) {
+	const n, b, epochs = 400, 16, 200
+	scores := make([]float32, n)
+	x := make([]float64, n)
+	sumS := 0.0
+	all := make([]int, n)
+	for i := range all {
+		all[i] = i
+		scores[i] = float32(1 + i%7)
+		sumS += float64(scores[i])
+		x[i] = 1 + 0.5*float64(i%7) + 0.1*math.Sin(float64(i))
+	}
+	mean := func(beta float64, unbiased bool) (weighted, meanW float64) {
+		cfg := postConfig()
+		cfg.TransientEpochs, cfg.DropFrac, cfg.ReaddFrac = 0, 0, 0
+		cfg.Mix, cfg.BatchSize, cfg.Debias, cfg.Unbiased = 0.3, b, beta, unbiased
+		eff := beta
+		if unbiased {
+			eff = 1
+		}
+		p := func(i int) float64 { return (1-cfg.Mix)*float64(scores[i])/sumS + cfg.Mix/n }
+		norm, expW := 0.0, 0.0
+		for i := range n {
+			norm += p(i) * math.Pow(n*p(i), -eff)
+		}
+		s := mustNew(t, NewSchedule, n, cfg, 7)
+		s.Record(all, scores)
+		var est, wsum float64
+		draws := 0
+		for epoch := 1; epoch <= epochs; epoch++ {
+			pl, err := s.Plan(epoch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if eff == 0 {
+				if pl.Weights != nil {
+					t.Fatal("β = 0 carries weights")
+				}
+				for _, i := range pl.Indices {
+					est += x[i]
+				}
+				draws += len(pl.Indices)
+				wsum += float64(len(pl.Indices)) / b
+			} else {
+				for k, i := range pl.Indices {
+					want := math.Pow(n*p(i), -eff) / (b * norm)
+					if math.Abs(pl.Weights[k]-want) > 1e-9*want {
+						t.Fatalf("β = %g: w = %g for index %d, want %g", eff, pl.Weights[k], i, want)
+					}
+					est += pl.Weights[k] * b * x[i]
+					wsum += pl.Weights[k]
+				}
+				draws += len(pl.Indices)
+			}
+			if err := s.EndEpoch(epoch); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i := range n {
+			expW += p(i) * math.Pow(n*p(i), -eff) / (b * norm)
+		}
+		if math.Abs(expW*b-1) > 1e-12 {
+			t.Errorf("β = %g: E[w] = %g/B, want 1/B", eff, expW*b)
+		}
+		return est / float64(draws), wsum / float64(draws) * b
+	}
+	uniformMean := 0.0
+	for _, v := range x {
+		uniformMean += v / n
+	}
+	biased, _ := mean(0, false)
+	half, w5 := mean(0.5, false)
+	full, w1 := mean(1, false)
+	over, _ := mean(0.25, true) // Unbiased wins over Debias
+	t.Logf("kept mean %.4f: β=0 %.4f, β=0.5 %.4f, β=1 %.4f; mean weights·B %.4f %.4f", uniformMean, biased, half, full, w5, w1)
+	if over != full {
+		t.Errorf("Unbiased with Debias 0.25 gave %g, want β = 1's %g", over, full)
+	}
+	if math.Abs(full-uniformMean) > 0.01 || !(biased > half+0.05 && half > full+0.05) {
+		t.Errorf("weighted means β=0 %.4f, β=0.5 %.4f, β=1 %.4f: want decreasing to the kept mean %.4f", biased, half, full, uniformMean)
+	}
+	for _, w := range []float64{w5, w1} {
+		if math.Abs(w-1) > 0.01 {
+			t.Errorf("mean weight %g/B, want 1/B", w)
 		}
 	}
 }

@@ -98,6 +98,7 @@ func moreBadInputs() []badCase {
 		// Silent substitutions and misleading messages (defects 12, 13).
 		{name: "drop without sgds", args: trainArgs("--drop", "0.3"), want: "--drop"},
 		{name: "knobs without sgds", args: trainArgs("--mix", "0.1", "--unbiased"), want: "--mix, --unbiased"},
+		{name: "debias without sgds", args: trainArgs("--debias", "0.5"), want: "--debias"},
 		{name: "score without sgds", args: trainArgs("--score", "gradnorm"), want: "--score"},
 		{name: "frac without rs2", args: trainArgs("--frac", "0.5"), want: "--frac"},
 		{name: "eval-every below batch", args: trainArgs("--eval-every", "10"), want: "--eval-every"},

@@ -152,6 +152,8 @@ func TestBadInput(t *testing.T) {
 		{name: "readd negative", args: []string{"--sampler", "sgds", "--readd", "-0.1"}, want: "--readd"},
 		{name: "kept floor 1.5", args: []string{"--sampler", "sgds", "--kept-floor", "1.5"}, want: "--kept-floor"},
 		{name: "mix 2", args: []string{"--sampler", "sgds", "--mix", "2"}, want: "--mix"},
+		{name: "debias 1.5", args: []string{"--sampler", "sgds", "--debias", "1.5"}, want: "--debias"},
+		{name: "order seed negative", args: []string{"--order-seed", "-1"}, want: "--order-seed"},
 		{name: "readd score", args: []string{"--sampler", "sgds", "--readd-score", "oldest"}, want: "oldest"},
 		{name: "transient negative", args: []string{"--sampler", "sgds", "--transient", "-1"}, want: "ransient"},
 		{name: "unknown model", args: []string{"--model", "resnet"}, want: "unknown model \"resnet\""},

@@ -34,10 +34,10 @@ const (
 // name; a flag missing here is listed under catRun.
 var flagCategory = map[string]string{
 	"dataset": catData, "data": catData, "val": catData, "subset": catData,
-	"model": catModel, "seed": catModel, "device": catModel,
+	"model": catModel, "seed": catModel, "order-seed": catModel, "device": catModel,
 	"epochs": catOptimiser, "batch": catOptimiser, "lr": catOptimiser, "momentum": catOptimiser,
 	"sampler": catSampler, "score": catSampler, "transient": catSampler, "drop": catSampler,
-	"readd": catSampler, "frac": catSampler, "kept-floor": catSampler, "mix": catSampler, "readd-score": catSampler, "unbiased": catSampler, "final-full": catSampler, "systematic": catSampler, "mix-ramp": catSampler,
+	"readd": catSampler, "frac": catSampler, "kept-floor": catSampler, "mix": catSampler, "readd-score": catSampler, "unbiased": catSampler, "debias": catSampler, "final-full": catSampler, "systematic": catSampler, "mix-ramp": catSampler,
 	"infobatch-r": catPeer, "infobatch-anneal": catPeer, "sb-beta": catPeer, "sb-window": catPeer,
 	"kf-k": catPeer, "kf-threshold": catPeer, "kf-tau-momentum": catPeer, "kakurenbo-hide": catPeer, "kakurenbo-tau": catPeer,
 	"out": catOutput, "quiet": catOutput, "force": catOutput, "target-acc": catOutput, "eval-every": catOutput,
@@ -50,9 +50,9 @@ var flagCategory = map[string]string{
 // flagPlaceholder names the value of a flag in the help (--data DIR) when
 // its usage does not name it between backquotes (urfave's convention).
 var flagPlaceholder = map[string]string{
-	"dataset": "NAME", "data": "DIR", "val": "N", "subset": "N", "model": "NAME", "seed": "N", "device": "NAME",
+	"dataset": "NAME", "data": "DIR", "val": "N", "subset": "N", "model": "NAME", "seed": "N", "order-seed": "N", "device": "NAME",
 	"epochs": "N", "batch": "N", "lr": "RATE", "momentum": "BETA", "sampler": "NAME", "score": "NAME",
-	"transient": "EPOCHS", "frac": "FRAC", "drop": "FRAC", "readd": "FRAC", "kept-floor": "FRAC", "mix": "LAMBDA", "final-full": "SHARE", "mix-ramp": "EPOCHS",
+	"transient": "EPOCHS", "frac": "FRAC", "drop": "FRAC", "readd": "FRAC", "kept-floor": "FRAC", "mix": "LAMBDA", "debias": "BETA", "final-full": "SHARE", "mix-ramp": "EPOCHS",
 	"readd-score": "last|mean", "out": "DIR", "target-acc": "ACC", "eval-every": "N", "resume": "DIR",
 	"config": "FILE", "samples": "N", "timing-steps": "N", "seeds": "LIST", "targets": "LIST",
 	"parallel": "N", "method": "SPEC", "baseline": "NAME", "lrs": "LIST", "momenta": "LIST", "tuned": "FILE",

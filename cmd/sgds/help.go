@@ -108,7 +108,7 @@ func configFlag() cli.Flag {
 // snake_case) to flags.
 var resultKeys = map[string]string{
 	"dataset": "dataset", "model": "model", "device": "device", "sampler": "sampler", "score": "score",
-	"epochs": "epochs", "batch": "batch", "lr": "lr", "momentum": "momentum", "seed": "seed",
+	"epochs": "epochs", "batch": "batch", "lr": "lr", "momentum": "momentum", "seed": "seed", "order_seed": "order-seed",
 	"val": "val", "subset": "subset", "eval_every": "eval-every", "frac": "frac",
 }
 
@@ -116,7 +116,7 @@ var resultKeys = map[string]string{
 // (sampler.ScheduleConfig) to flags; batch_size is --batch's.
 var scheduleKeys = map[string]string{
 	"transient_epochs": "transient", "drop_frac": "drop", "readd_frac": "readd", "kept_floor": "kept-floor",
-	"mix": "mix", "readd_score": "readd-score", "unbiased": "unbiased", "final_full": "final-full", "systematic": "systematic", "mix_ramp": "mix-ramp", "batch_size": "", "epochs": "",
+	"mix": "mix", "readd_score": "readd-score", "unbiased": "unbiased", "debias": "debias", "final_full": "final-full", "systematic": "systematic", "mix_ramp": "mix-ramp", "batch_size": "", "epochs": "",
 }
 
 // peerKeys maps the objects of a result file's config that hold a peer

@@ -93,7 +93,7 @@ func TestCompletion(t *testing.T) {
 func TestConfigFile(t *testing.T) {
 	dir := t.TempDir()
 	yml := filepath.Join(dir, "run.yaml")
-	os.WriteFile(yml, []byte("# a kept run\nmodel: mlp\nsubset: 640\nepochs: 2\nsampler: sgds\nkept-floor: 0.25\nunbiased: true\nseed: 7\n"), 0o644)
+	os.WriteFile(yml, []byte("# a kept run\nmodel: mlp\nsubset: 640\nepochs: 2\nsampler: sgds\nkept-floor: 0.25\ndebias: 0.5\nseed: 7\norder-seed: 3\n"), 0o644)
 	first := filepath.Join(dir, "first")
 	runBoundedOK(t, nil, "train", "--config", yml, "--epochs", "1", "--out", first)
 	var sum struct {
@@ -103,7 +103,7 @@ func TestConfigFile(t *testing.T) {
 	readJSON(t, filepath.Join(first, "summary.json"), &sum)
 	sched, _ := sum.Config["schedule"].(map[string]any)
 	if sum.Config["model"] != "mlp" || sum.Config["subset"] != 640.0 || sum.Config["epochs"] != 1.0 || sum.Config["seed"] != 7.0 ||
-		sched["kept_floor"] != 0.25 || sched["unbiased"] != true {
+		sum.Config["order_seed"] != 3.0 || sched["kept_floor"] != 0.25 || sched["debias"] != 0.5 {
 		t.Fatalf("config from YAML (flags win): %v", sum.Config)
 	}
 	again := filepath.Join(dir, "again")

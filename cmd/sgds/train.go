@@ -69,7 +69,7 @@ func describeData(cfg run.Config, d *run.Data) *dataInfo {
 }
 
 // sgdsKnobs are the flags that only the sgds sampler reads.
-var sgdsKnobs = []string{"score", "transient", "drop", "readd", "kept-floor", "mix", "readd-score", "unbiased", "final-full", "systematic", "mix-ramp"}
+var sgdsKnobs = []string{"score", "transient", "drop", "readd", "kept-floor", "mix", "readd-score", "unbiased", "debias", "final-full", "systematic", "mix-ramp"}
 
 // samplerFlags are the SGD-S schedule's knobs and the score it samples by.
 func samplerFlags() []cli.Flag {
@@ -84,7 +84,8 @@ func samplerFlags() []cli.Flag {
 		floatFlag("kept-floor", d.KeptFloor, "sgds: never prune the kept set below this fraction `FRAC` of the data set, in [0, 1] (0: no floor; 1: never prune)"),
 		floatFlag("mix", d.Mix, "sgds: `LAMBDA` in p_i = (1−λ)·s_i/Σs + λ/|kept|, in [0, 1] (0: purely score-proportional; 1: uniform over the kept set)"),
 		stringFlag("readd-score", string(d.ReaddScore), "sgds: score a re-added sample starts with: `last|mean` (its last score, or the mean of the kept set)"),
-		boolFlag("unbiased", "sgds: weight each drawn sample by 1/(B·|kept|·p_i) so the expected gradient is the kept set's uniform one"),
+		boolFlag("unbiased", "sgds: weight each drawn sample by 1/(B·|kept|·p_i) so the expected gradient is the kept set's uniform one (--debias 1; overrides --debias)"),
+		floatFlag("debias", d.Debias, "sgds: weight each drawn sample by (|kept|·p_i)^(−`BETA`), scaled to mean 1/B, in [0, 1] (0: biased, the gradient leans to high scores by |kept|·p_i; 1: unbiased; between: by (|kept|·p_i)^(1−β))"),
 		intFlag("mix-ramp", d.MixRamp, "sgds: ease into score-driven draws over the first `EPOCHS` steady-state epochs, mixing with λ_j = λ + (1−λ)·(EPOCHS+1−j)/(EPOCHS+1) in the j-th (0: λ from the first)"),
 		boolFlagOn("systematic", "sgds: draw each epoch's |kept| samples by systematic sampling (sample i ⌊|kept|·p_i⌋ or ⌈|kept|·p_i⌉ times, shuffled); --systematic=false draws them independently, as the post did"),
 		floatFlag("final-full", d.FinalFull, "sgds: the last `SHARE` of the epochs (round(SHARE·epochs) of them) visit the full data set once each, shuffled, without pruning, in [0, 1] (0: never)"),
@@ -202,7 +203,7 @@ func runConfigFrom(c *cli.Context, samplerName string) (run.Config, error) {
 		Dataset: c.String("dataset"), Model: c.String("model"), Device: c.String("device"),
 		Sampler: samplerName, Score: c.String("score"),
 		Epochs: c.Int("epochs"), Batch: c.Int("batch"), LR: c.Float64("lr"),
-		Momentum: c.Float64("momentum"), Seed: c.Uint64("seed"), Val: c.Int("val"),
+		Momentum: c.Float64("momentum"), Seed: c.Uint64("seed"), OrderSeed: c.Uint64("order-seed"), Val: c.Int("val"),
 		EvalEvery: c.Int("eval-every"), Frac: c.Float64("frac"),
 	}
 	if c.IsSet("subset") {
@@ -218,6 +219,7 @@ func runConfigFrom(c *cli.Context, samplerName string) (run.Config, error) {
 		sc.Mix = c.Float64("mix")
 		sc.ReaddScore = sampler.ReaddScore(c.String("readd-score"))
 		sc.Unbiased = c.Bool("unbiased")
+		sc.Debias = c.Float64("debias")
 		sc.FinalFull = c.Float64("final-full")
 		sc.Systematic = c.Bool("systematic")
 		sc.MixRamp = c.Int("mix-ramp")
@@ -252,6 +254,7 @@ func checkRunBounds(cfg run.Config) error {
 
 func trainCommand() *cli.Command {
 	flags := append(commonFlags(), samplerFlags()...)
+	flags = append(flags, uintFlag("order-seed", 0, "another data order `N` from the same initial weights (0: the order of --seed); runs that differ only in it measure how far the order alone moves the result"))
 	flags = append(flags, peerFlags()...)
 	flags = append(flags,
 		withDefaultText(stringFlag("out", "", "write metrics.jsonl, summary.json and checkpoint.bin into folder `DIR` (locked while the run writes; a folder holding a checkpoint needs --resume or --force)"),
@@ -398,12 +401,12 @@ func resumeConflicts(c *cli.Context, dir string, rc trainConfig) []string {
 	cfg.PeerDefaults() // a run of a peer sampler ran with its defaults where it records none
 	saved := map[string]any{
 		"dataset": cfg.Dataset, "model": cfg.Model, "device": cfg.Device, "sampler": cfg.Sampler, "score": cfg.Score,
-		"batch": cfg.Batch, "lr": cfg.LR, "momentum": cfg.Momentum, "seed": cfg.Seed, "val": cfg.Val, "subset": cfg.Subset,
+		"batch": cfg.Batch, "lr": cfg.LR, "momentum": cfg.Momentum, "seed": cfg.Seed, "order-seed": cfg.OrderSeed, "val": cfg.Val, "subset": cfg.Subset,
 		"eval-every": cfg.EvalEvery, "frac": cfg.Frac, "out": dir,
 	}
 	if sc := cfg.Schedule; sc != nil {
 		for k, v := range map[string]any{"transient": sc.TransientEpochs, "drop": sc.DropFrac, "readd": sc.ReaddFrac,
-			"kept-floor": sc.KeptFloor, "mix": sc.Mix, "readd-score": string(sc.ReaddScore), "unbiased": sc.Unbiased, "final-full": sc.FinalFull, "systematic": sc.Systematic, "mix-ramp": sc.MixRamp} {
+			"kept-floor": sc.KeptFloor, "mix": sc.Mix, "readd-score": string(sc.ReaddScore), "unbiased": sc.Unbiased, "debias": sc.Debias, "final-full": sc.FinalFull, "systematic": sc.Systematic, "mix-ramp": sc.MixRamp} {
 			saved[k] = v
 		}
 	}

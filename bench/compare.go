@@ -25,12 +25,12 @@ import (
 // seed against each named baseline, with 95% t intervals.
 
 // DefaultMethods returns uniform and SGD-S (the base's schedule and
-// score), and with variants also SGD-S unbiased and the post's SGD-S
-// (λ = 0, independent draws).
+// score), and with variants also SGD-S biased (β = 0), SGD-S unbiased
+// (β = 1) and the post's SGD-S (λ = 0, independent draws, biased).
 func DefaultMethods(base run.Config, variants bool) ([]run.Method, error) {
 	specs := []string{"uniform", "sgds"}
 	if variants {
-		specs = append(specs, "sgds-unbiased:unbiased=true", "sgds-post:mix=0,systematic=false")
+		specs = append(specs, "sgds-biased:debias=0", "sgds-unbiased:unbiased=true", "sgds-post:mix=0,systematic=false,debias=0")
 	}
 	var ms []run.Method
 	for _, s := range specs {

@@ -62,10 +62,13 @@
 // of each steady-state epoch the round(DropFrac·K) kept samples with the
 // lowest scores are dropped (never going below max(1, round(KeptFloor·N))
 // samples), and round(ReaddFrac·N) samples are re-added, drawn uniformly
-// without replacement from the samples outside the kept set. In unbiased mode
-// a drawn sample's loss gets the weight w_i = 1/(B·K·p_i) in the batch cost
-// (E[w_i] = 1/B), so that the expected batch cost equals the uniform mean over
-// the kept set.
+// without replacement from the samples outside the kept set. A drawn sample's
+// loss gets the weight w_i = (K·p_i)^(−β) / (B·Σ_l p_l·(K·p_l)^(−β)) in the
+// batch cost (E[w_i] = 1/B), with β = Debias (0.75 by default, as the
+// importance weights of prioritized experience replay): β = 0 is the
+// biased method (w = 1/B), β = 1 (Unbiased) makes the expected batch cost
+// the uniform mean over the kept set, and in between a sample's pull on the
+// gradient is (K·p_i)^(1−β) times its uniform share.
 //
 // # Determinism
 //

@@ -1014,10 +1014,10 @@ func TestScheduleDebias(t *testing.T) {
 }
 
 // postConfig is the post's SGD-S: the defaults with purely
-// score-proportional (λ = 0), independent draws. Most tests check the
+// score-proportional (λ = 0), independent draws and no weights (β = 0). Most tests check the
 // alias draws through it; TestScheduleSystematic checks the defaults'.
 func postConfig() ScheduleConfig {
 	c := DefaultScheduleConfig()
-	c.Mix, c.Systematic = 0, false
+	c.Mix, c.Systematic, c.Debias = 0, false, 0
 	return c
 }

@@ -50,10 +50,16 @@ func ExampleSchedule() {
 		if err != nil {
 			panic(err)
 		}
+		cost := 0.0 // the epoch's summed batch costs
 		for start := 0; start < len(plan.Indices); start += batch {
 			idx := plan.Indices[start:min(start+batch, len(plan.Indices))]
 			losses := make([]float32, len(idx))
 			for k, i := range idx { // your training step on samples idx
+				w := 1.0 / batch // the loss weight: plan.Weights when set, else the plain mean
+				if plan.Weights != nil {
+					w = plan.Weights[start+k]
+				}
+				cost += w * float64(loss[i]) // the step minimises Σ w·L over the batch
 				losses[k] = loss[i]
 				loss[i] /= 2
 			}
@@ -63,11 +69,11 @@ func ExampleSchedule() {
 			panic(err)
 		}
 		st := s.Stats()
-		fmt.Printf("epoch %d: %d draws from %d kept, next epoch draws from %d\n", epoch, st.Drawn, st.Kept, s.KeptSize())
+		fmt.Printf("epoch %d: %d draws from %d kept, cost %.1f, next epoch draws from %d\n", epoch, st.Drawn, st.Kept, cost, s.KeptSize())
 	}
 	// Output:
-	// epoch 1: 1000 draws from 1000 kept, next epoch draws from 1000
-	// epoch 2: 1000 draws from 1000 kept, next epoch draws from 910
-	// epoch 3: 910 draws from 910 kept, next epoch draws from 829
-	// epoch 4: 829 draws from 829 kept, next epoch draws from 756
+	// epoch 1: 1000 draws from 1000 kept, cost 79.9, next epoch draws from 1000
+	// epoch 2: 1000 draws from 1000 kept, cost 38.5, next epoch draws from 910
+	// epoch 3: 910 draws from 910 kept, cost 18.0, next epoch draws from 829
+	// epoch 4: 829 draws from 829 kept, cost 8.5, next epoch draws from 756
 }

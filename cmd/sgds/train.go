@@ -85,7 +85,7 @@ func samplerFlags() []cli.Flag {
 		floatFlag("mix", d.Mix, "sgds: `LAMBDA` in p_i = (1−λ)·s_i/Σs + λ/|kept|, in [0, 1] (0: purely score-proportional; 1: uniform over the kept set)"),
 		stringFlag("readd-score", string(d.ReaddScore), "sgds: score a re-added sample starts with: `last|mean` (its last score, or the mean of the kept set)"),
 		boolFlag("unbiased", "sgds: weight each drawn sample by 1/(B·|kept|·p_i) so the expected gradient is the kept set's uniform one (--debias 1; overrides --debias)"),
-		floatFlag("debias", d.Debias, "sgds: weight each drawn sample by (|kept|·p_i)^(−`BETA`), scaled to mean 1/B, in [0, 1] (0: biased, the gradient leans to high scores by |kept|·p_i; 1: unbiased; between: by (|kept|·p_i)^(1−β))"),
+		floatFlag("debias", d.Debias, "sgds: weight each drawn sample by (|kept|·p_i)^(−`BETA`), scaled to mean 1/B, in [0, 1] (0: biased, the gradient leans to high scores by |kept|·p_i; 1: unbiased; between: by (|kept|·p_i)^(1−BETA))"),
 		intFlag("mix-ramp", d.MixRamp, "sgds: ease into score-driven draws over the first `EPOCHS` steady-state epochs, mixing with λ_j = λ + (1−λ)·(EPOCHS+1−j)/(EPOCHS+1) in the j-th (0: λ from the first)"),
 		boolFlagOn("systematic", "sgds: draw each epoch's |kept| samples by systematic sampling (sample i ⌊|kept|·p_i⌋ or ⌈|kept|·p_i⌉ times, shuffled); --systematic=false draws them independently, as the post did"),
 		floatFlag("final-full", d.FinalFull, "sgds: the last `SHARE` of the epochs (round(SHARE·epochs) of them) visit the full data set once each, shuffled, without pruning, in [0, 1] (0: never)"),

@@ -235,8 +235,7 @@ func Compare(ctx context.Context, c CompareConfig, d *run.Data, o CompareOptions
 	if c.Base.EvalEvery == 0 {
 		c.Base.EvalEvery = engine.DefaultEvalEvery(d.Train.N, c.Base.Batch)
 	}
-	c.Base.Sampler, c.Base.Schedule, c.Base.Score, c.Base.Frac = "", nil, "", 0
-	c.Base.InfoBatch, c.Base.Selective, c.Base.KF, c.Base.Kakurenbo = nil, nil, nil, nil
+	c.Base.Sampling = run.Sampling{}
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}

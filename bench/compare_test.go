@@ -179,7 +179,7 @@ func handResult() *CompareResult {
 	}
 	none := engine.TargetHit{Target: 0.9}
 	res := &CompareResult{TrainSamples: 1000, Config: CompareConfig{Base: base, Seeds: []uint64{1, 2, 3, 4}, Targets: []float64{0.9},
-		Methods: []run.Method{{Name: "b", Sampler: "uniform", LR: 0.01, Batch: 64}, {Name: "m", Sampler: "uniform", LR: 0.01, Batch: 64}}, Baselines: []string{"b"}}}
+		Methods: []run.Method{{Name: "b", Sampling: run.Sampling{Sampler: "uniform"}, LR: 0.01, Batch: 64}, {Name: "m", Sampling: run.Sampling{Sampler: "uniform"}, LR: 0.01, Batch: 64}}, Baselines: []string{"b"}}}
 	res.Runs = []*RunResult{
 		runOf("b", 1, 30, 3000, hit(10, 1000)), runOf("m", 1, 30, 3000, hit(4, 500)),
 		runOf("b", 2, 30, 3000, hit(8, 800)), runOf("m", 2, 30, 3000, hit(5, 400)),

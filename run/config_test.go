@@ -13,8 +13,8 @@ import (
 
 func validConfig() Config {
 	sc := sampler.DefaultScheduleConfig()
-	return Config{Dataset: "mnist", Model: "mlp", Device: "cpu", Sampler: "sgds", Score: "loss",
-		Epochs: 1, Batch: 64, LR: 0.01, Momentum: 0.5, Seed: 1, Schedule: &sc}
+	return Config{Dataset: "mnist", Model: "mlp", Device: "cpu", Sampling: Sampling{Sampler: "sgds", Score: "loss", Schedule: &sc},
+		Epochs: 1, Batch: 64, LR: 0.01, Momentum: 0.5, Seed: 1}
 }
 
 // TestValidateNamesTheFlag breaks one setting at a time and expects an
@@ -90,50 +90,6 @@ func TestValidateBounds(t *testing.T) {
 	}
 }
 
-// TestScheduleRulesAreTheSampler checks every SGD-S setting at and
-// around its bounds: ValidateSchedule accepts exactly what
-// sampler.ScheduleConfig.Validate accepts, and names the flag otherwise.
-func TestScheduleRulesAreTheSampler(t *testing.T) {
-	values := map[string][]string{
-		"transient":   {"-1", "0", "1", "7"},
-		"drop":        {"-0.1", "0", "0.5", "1", "NaN"},
-		"readd":       {"-0.1", "0", "0.5", "1", "Inf"},
-		"kept-floor":  {"-0.1", "0", "0.5", "1", "1.5"},
-		"mix":         {"-0.1", "0", "1", "1.01"},
-		"readd-score": {"last", "mean", "oldest", ""},
-		"unbiased":    {"true", "false"},
-		"debias":      {"-0.1", "0", "0.5", "1", "1.5", "NaN"},
-		"final-full":  {"-0.1", "0", "0.125", "1", "1.2", "NaN"},
-		"systematic":  {"true", "false"},
-		"mix-ramp":    {"-1", "0", "2"},
-	}
-	if len(values) != len(Knobs()) {
-		t.Fatalf("test covers %d settings, run has %v", len(values), Knobs())
-	}
-	for _, name := range Knobs() {
-		for _, v := range values[name] {
-			sc := sampler.DefaultScheduleConfig()
-			if err := SetKnob(&sc, name, v); err != nil {
-				t.Fatalf("%s=%s: %v", name, v, err)
-			}
-			want := sc.Validate()
-			got := ValidateSchedule(sc)
-			if (got == nil) != (want == nil) {
-				t.Errorf("%s=%s: run says %v, sampler says %v", name, v, got, want)
-			}
-			if got != nil && (!strings.Contains(got.Error(), "--"+name) || !errors.Is(got, sampler.ErrBadConfig)) {
-				t.Errorf("%s=%s: error %q does not name --%s or wrap sampler.ErrBadConfig", name, v, got, name)
-			}
-		}
-	}
-	// One rule for the kept-set floor: 1 (never prune) is valid everywhere.
-	c := validConfig()
-	c.Schedule.KeptFloor = 1
-	if err := c.Validate(); err != nil {
-		t.Errorf("--kept-floor 1: %v", err)
-	}
-}
-
 // TestResolveDevice expects "auto" to be recorded as the backend it picks.
 func TestResolveDevice(t *testing.T) {
 	c := validConfig()
@@ -144,18 +100,6 @@ func TestResolveDevice(t *testing.T) {
 	c.Device = "tpu"
 	if err := c.ResolveDevice(); err == nil || !strings.Contains(err.Error(), "--device") {
 		t.Fatalf("tpu: %v", err)
-	}
-}
-
-func TestSetKnobErrors(t *testing.T) {
-	sc := sampler.DefaultScheduleConfig()
-	for _, kv := range [][2]string{{"drop", "lots"}, {"transient", "1.5"}, {"unbiased", "maybe"}, {"speed", "1"}} {
-		if err := SetKnob(&sc, kv[0], kv[1]); err == nil {
-			t.Errorf("%s=%s accepted", kv[0], kv[1])
-		}
-	}
-	if err := SetKnob(&sc, "drop", "0.3"); err != nil || sc.DropFrac != 0.3 {
-		t.Fatalf("drop=0.3: %v, DropFrac %v", err, sc.DropFrac)
 	}
 }
 

@@ -15,12 +15,14 @@ func (d *Data) Classes() int { return d.Train.Classes }
 
 // DataInfo describes the data set of a run for its results files.
 type DataInfo struct {
-	Rows    int `json:"rows"`
-	Cols    int `json:"cols"`
-	Classes int `json:"classes"`
-	Train   int `json:"train"`
-	Val     int `json:"val,omitempty"`
-	Test    int `json:"test"`
+	// Name is the data set's name (--dataset).
+	Name    string `json:"name"`
+	Rows    int    `json:"rows"`
+	Cols    int    `json:"cols"`
+	Classes int    `json:"classes"`
+	Train   int    `json:"train"`
+	Val     int    `json:"val,omitempty"`
+	Test    int    `json:"test"`
 	// Normalisation is the map every image went through: the published
 	// constants of MNIST and Fashion-MNIST, or the statistics of the
 	// training images of a custom (--dataset idx) data set.

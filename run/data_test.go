@@ -15,7 +15,7 @@ import (
 
 // customConfig is a small uniform run on the custom data set.
 func customConfig(model string) Config {
-	return Config{Dataset: data.Custom, Model: model, Device: "cpu", Sampler: "uniform",
+	return Config{Dataset: data.Custom, Model: model, Device: "cpu", Sampling: Sampling{Sampler: "uniform"},
 		Epochs: 1, Batch: 32, LR: 0.05, Momentum: 0.5, Seed: 1, Subset: 512, Val: 64}
 }
 

@@ -20,13 +20,13 @@ func TestParseMethod(t *testing.T) {
 		spec string
 		want Method
 	}{
-		{"uniform", Method{Name: "uniform", Sampler: "uniform", LR: 0.01, Momentum: 0.5, Batch: 64}},
-		{"u-fast:sampler=uniform,lr=0.05,momentum=0.9,batch=128", Method{Name: "u-fast", Sampler: "uniform", LR: 0.05, Momentum: 0.9, Batch: 128}},
-		{"u.tuned:sampler=uniform,tuned=uniform", Method{Name: "u.tuned", Sampler: "uniform", LR: 0.05, Momentum: 0.9, Batch: 64, Tuned: "uniform"}},
-		{"rs2:frac=0.3", Method{Name: "rs2", Sampler: "rs2", LR: 0.01, Momentum: 0.5, Batch: 64, Frac: 0.3}},
-		{"r:sampler=rs2,frac=1", Method{Name: "r", Sampler: "rs2", LR: 0.01, Momentum: 0.5, Batch: 64, Frac: 1}},
-		{"uniform-replace", Method{Name: "uniform-replace", Sampler: "uniform-replace", LR: 0.01, Momentum: 0.5, Batch: 64}},
-		{"u2:sampler=uniform,order-seed=18446744073709551615", Method{Name: "u2", Sampler: "uniform", LR: 0.01, Momentum: 0.5, Batch: 64, OrderSeed: 1<<64 - 1}},
+		{"uniform", Method{Name: "uniform", Sampling: Sampling{Sampler: "uniform"}, LR: 0.01, Momentum: 0.5, Batch: 64}},
+		{"u-fast:sampler=uniform,lr=0.05,momentum=0.9,batch=128", Method{Name: "u-fast", Sampling: Sampling{Sampler: "uniform"}, LR: 0.05, Momentum: 0.9, Batch: 128}},
+		{"u.tuned:sampler=uniform,tuned=uniform", Method{Name: "u.tuned", Sampling: Sampling{Sampler: "uniform"}, LR: 0.05, Momentum: 0.9, Batch: 64, Tuned: "uniform"}},
+		{"rs2:frac=0.3", Method{Name: "rs2", Sampling: Sampling{Sampler: "rs2", Frac: 0.3}, LR: 0.01, Momentum: 0.5, Batch: 64}},
+		{"r:sampler=rs2,frac=1", Method{Name: "r", Sampling: Sampling{Sampler: "rs2", Frac: 1}, LR: 0.01, Momentum: 0.5, Batch: 64}},
+		{"uniform-replace", Method{Name: "uniform-replace", Sampling: Sampling{Sampler: "uniform-replace"}, LR: 0.01, Momentum: 0.5, Batch: 64}},
+		{"u2:sampler=uniform,order-seed=18446744073709551615", Method{Name: "u2", Sampling: Sampling{Sampler: "uniform"}, LR: 0.01, Momentum: 0.5, Batch: 64, OrderSeed: 1<<64 - 1}},
 	}
 	for _, c := range cases {
 		m, err := ParseMethod(c.spec, methodBase(), tuned)

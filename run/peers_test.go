@@ -23,34 +23,40 @@ func peerConfig(s string) Config {
 func TestPeerSettingsValidate(t *testing.T) {
 	ok := []func(c *Config){
 		func(c *Config) { *c = peerConfig("infobatch") },
-		func(c *Config) { *c = peerConfig("infobatch"); c.InfoBatch = &InfoBatchSettings{Prune: 0, Anneal: 1} },
 		func(c *Config) {
 			*c = peerConfig("infobatch")
-			c.InfoBatch = &InfoBatchSettings{Prune: 0.99, Anneal: 0}
+			c.InfoBatch = &sampler.InfoBatchConfig{Prune: 0, Anneal: 1}
+		},
+		func(c *Config) {
+			*c = peerConfig("infobatch")
+			c.InfoBatch = &sampler.InfoBatchConfig{Prune: 0.99, Anneal: 0}
 		},
 		func(c *Config) { *c = peerConfig("selective-backprop") },
 		func(c *Config) {
 			*c = peerConfig("selective-backprop")
-			c.Selective = &SelectiveSettings{Beta: 0, Window: 1}
+			c.Selective = &sampler.SelectiveBackpropConfig{Beta: 0, Window: 1}
 		},
 		func(c *Config) {
 			*c = peerConfig("selective-backprop")
-			c.Selective = &SelectiveSettings{Beta: 1e300, Window: 1 << 24}
+			c.Selective = &sampler.SelectiveBackpropConfig{Beta: 1e300, Window: 1 << 24}
 		},
 		func(c *Config) { *c = peerConfig("kf-is") },
-		func(c *Config) { *c = peerConfig("kf-is"); c.KF = &KFSettings{Presample: 1, Threshold: 0, Momentum: 0} },
 		func(c *Config) {
 			*c = peerConfig("kf-is")
-			c.KF = &KFSettings{Presample: 1 << 20, Threshold: 5, Momentum: 0.99}
+			c.KF = &sampler.KFConfig{Presample: 1, Threshold: 0, Momentum: 0}
+		},
+		func(c *Config) {
+			*c = peerConfig("kf-is")
+			c.KF = &sampler.KFConfig{Presample: 1 << 20, Threshold: 5, Momentum: 0.99}
 		},
 		func(c *Config) { *c = peerConfig("kakurenbo") },
 		func(c *Config) {
 			*c = peerConfig("kakurenbo")
-			c.Kakurenbo = &KakurenboSettings{Hide: 0, Confidence: 1}
+			c.Kakurenbo = &sampler.KakurenboConfig{MaxHide: 0, Confidence: 1}
 		},
 		func(c *Config) {
 			*c = peerConfig("kakurenbo")
-			c.Kakurenbo = &KakurenboSettings{Hide: 0.9, Confidence: 1e-9}
+			c.Kakurenbo = &sampler.KakurenboConfig{MaxHide: 0.9, Confidence: 1e-9}
 		},
 	}
 	for i, set := range ok {
@@ -65,53 +71,65 @@ func TestPeerSettingsValidate(t *testing.T) {
 		flag string
 		set  func(c *Config)
 	}{
-		{"--infobatch-r", func(c *Config) { *c = peerConfig("infobatch"); c.InfoBatch = &InfoBatchSettings{Prune: 1, Anneal: 0.5} }},
 		{"--infobatch-r", func(c *Config) {
 			*c = peerConfig("infobatch")
-			c.InfoBatch = &InfoBatchSettings{Prune: nan, Anneal: 0.5}
+			c.InfoBatch = &sampler.InfoBatchConfig{Prune: 1, Anneal: 0.5}
+		}},
+		{"--infobatch-r", func(c *Config) {
+			*c = peerConfig("infobatch")
+			c.InfoBatch = &sampler.InfoBatchConfig{Prune: nan, Anneal: 0.5}
 		}},
 		{"--infobatch-anneal", func(c *Config) {
 			*c = peerConfig("infobatch")
-			c.InfoBatch = &InfoBatchSettings{Prune: 0.5, Anneal: 1.1}
+			c.InfoBatch = &sampler.InfoBatchConfig{Prune: 0.5, Anneal: 1.1}
 		}},
 		{"--sb-beta", func(c *Config) {
 			*c = peerConfig("selective-backprop")
-			c.Selective = &SelectiveSettings{Beta: -1, Window: 8}
+			c.Selective = &sampler.SelectiveBackpropConfig{Beta: -1, Window: 8}
 		}},
 		{"--sb-beta", func(c *Config) {
 			*c = peerConfig("selective-backprop")
-			c.Selective = &SelectiveSettings{Beta: math.Inf(1), Window: 8}
+			c.Selective = &sampler.SelectiveBackpropConfig{Beta: math.Inf(1), Window: 8}
 		}},
 		{"--sb-window", func(c *Config) {
 			*c = peerConfig("selective-backprop")
-			c.Selective = &SelectiveSettings{Beta: 1, Window: 0}
+			c.Selective = &sampler.SelectiveBackpropConfig{Beta: 1, Window: 0}
 		}},
 		{"--sb-window", func(c *Config) {
 			*c = peerConfig("selective-backprop")
-			c.Selective = &SelectiveSettings{Beta: 1, Window: 1<<24 + 1}
+			c.Selective = &sampler.SelectiveBackpropConfig{Beta: 1, Window: 1<<24 + 1}
 		}},
-		{"--kf-k", func(c *Config) { *c = peerConfig("kf-is"); c.KF = &KFSettings{Presample: 0, Momentum: 0.9} }},
-		{"--kf-k", func(c *Config) { *c = peerConfig("kf-is"); c.KF = &KFSettings{Presample: 1<<20 + 1, Momentum: 0.9} }},
+		{"--kf-k", func(c *Config) { *c = peerConfig("kf-is"); c.KF = &sampler.KFConfig{Presample: 0, Momentum: 0.9} }},
+		{"--kf-k", func(c *Config) {
+			*c = peerConfig("kf-is")
+			c.KF = &sampler.KFConfig{Presample: 1<<20 + 1, Momentum: 0.9}
+		}},
 		{"--kf-threshold", func(c *Config) {
 			*c = peerConfig("kf-is")
-			c.KF = &KFSettings{Presample: 3, Threshold: -1, Momentum: 0.9}
+			c.KF = &sampler.KFConfig{Presample: 3, Threshold: -1, Momentum: 0.9}
 		}},
-		{"--kf-tau-momentum", func(c *Config) { *c = peerConfig("kf-is"); c.KF = &KFSettings{Presample: 3, Momentum: 1} }},
+		{"--kf-tau-momentum", func(c *Config) { *c = peerConfig("kf-is"); c.KF = &sampler.KFConfig{Presample: 3, Momentum: 1} }},
 		{"--kakurenbo-hide", func(c *Config) {
 			*c = peerConfig("kakurenbo")
-			c.Kakurenbo = &KakurenboSettings{Hide: 1, Confidence: 0.7}
+			c.Kakurenbo = &sampler.KakurenboConfig{MaxHide: 1, Confidence: 0.7}
 		}},
 		{"--kakurenbo-tau", func(c *Config) {
 			*c = peerConfig("kakurenbo")
-			c.Kakurenbo = &KakurenboSettings{Hide: 0.3, Confidence: 0}
+			c.Kakurenbo = &sampler.KakurenboConfig{MaxHide: 0.3, Confidence: 0}
 		}},
 		{"--kakurenbo-tau", func(c *Config) {
 			*c = peerConfig("kakurenbo")
-			c.Kakurenbo = &KakurenboSettings{Hide: 0.3, Confidence: 1.5}
+			c.Kakurenbo = &sampler.KakurenboConfig{MaxHide: 0.3, Confidence: 1.5}
 		}},
-		{"--infobatch-r", func(c *Config) { *c = peerConfig("uniform"); d := DefaultInfoBatch(); c.InfoBatch = &d }},
-		{"--kf-k", func(c *Config) { *c = peerConfig("selective-backprop"); d := DefaultKF(); c.KF = &d }},
-		{"--kakurenbo-hide", func(c *Config) { *c = peerConfig("sgds"); d := DefaultKakurenbo(); c.Kakurenbo = &d }},
+		{"--infobatch-r", func(c *Config) {
+			*c = peerConfig("uniform")
+			c.InfoBatch = &sampler.InfoBatchConfig{Prune: 0.5, Anneal: 0.875}
+		}},
+		{"--kf-k", func(c *Config) { *c = peerConfig("selective-backprop"); d := sampler.DefaultKFConfig(); c.KF = &d }},
+		{"--kakurenbo-hide", func(c *Config) {
+			*c = peerConfig("sgds")
+			c.Kakurenbo = &sampler.KakurenboConfig{MaxHide: 0.3, Confidence: 0.7}
+		}},
 		{"--score", func(c *Config) { *c = peerConfig("kakurenbo"); c.Score = "gradnorm" }},
 		{"--score", func(c *Config) { *c = peerConfig("infobatch"); c.Score = "lastlayer" }},
 		{"--score", func(c *Config) { *c = peerConfig("selective-backprop"); c.Score = "gradnorm" }},
@@ -132,14 +150,14 @@ func TestPeerRulesAreTheSampler(t *testing.T) {
 	for _, r := range []float64{-0.1, 0, 0.5, 1, nan()} {
 		for _, d := range []float64{-0.1, 0, 1, 1.1} {
 			c := peerConfig("infobatch")
-			c.InfoBatch = &InfoBatchSettings{Prune: r, Anneal: d}
+			c.InfoBatch = &sampler.InfoBatchConfig{Prune: r, Anneal: d}
 			agree(t, c, sampler.InfoBatchConfig{BatchSize: c.Batch, Prune: r, Epochs: c.Epochs, Anneal: d}.Validate())
 		}
 	}
 	for _, b := range []float64{-1, 0, 3, math.Inf(1)} {
 		for _, w := range []int{0, 1, 1 << 24, 1<<24 + 1} {
 			c := peerConfig("selective-backprop")
-			c.Selective = &SelectiveSettings{Beta: b, Window: w}
+			c.Selective = &sampler.SelectiveBackpropConfig{Beta: b, Window: w}
 			var err error
 			if w <= 1<<10 { // the sampler allocates its window
 				_, err = sampler.NewSelectiveBackprop(b, w, 1)
@@ -153,7 +171,7 @@ func TestPeerRulesAreTheSampler(t *testing.T) {
 		for _, th := range []float64{-1, 0, 2} {
 			for _, m := range []float64{0, 0.9, 1} {
 				c := peerConfig("kf-is")
-				c.KF = &KFSettings{Presample: k, Threshold: th, Momentum: m}
+				c.KF = &sampler.KFConfig{Presample: k, Threshold: th, Momentum: m}
 				agree(t, c, sampler.KFConfig{Presample: k, Threshold: th, Momentum: m}.Validate())
 			}
 		}
@@ -161,7 +179,7 @@ func TestPeerRulesAreTheSampler(t *testing.T) {
 	for _, f := range []float64{-0.1, 0, 0.3, 1} {
 		for _, tau := range []float64{0, 0.5, 1, 1.01} {
 			c := peerConfig("kakurenbo")
-			c.Kakurenbo = &KakurenboSettings{Hide: f, Confidence: tau}
+			c.Kakurenbo = &sampler.KakurenboConfig{MaxHide: f, Confidence: tau}
 			agree(t, c, sampler.KakurenboConfig{BatchSize: c.Batch, MaxHide: f, Confidence: tau}.Validate())
 		}
 	}
@@ -183,7 +201,7 @@ func agree(t *testing.T, c Config, want error) {
 // ResolveDevice records the defaults.
 func TestNewOrderPeers(t *testing.T) {
 	c := peerConfig("infobatch")
-	c.InfoBatch = &InfoBatchSettings{Prune: 0.3, Anneal: 0.5}
+	c.InfoBatch = &sampler.InfoBatchConfig{Prune: 0.3, Anneal: 0.5}
 	o, err := NewOrder(c, 100)
 	if ib, ok := o.(*sampler.InfoBatch); err != nil || !ok || ib.Config() != (sampler.InfoBatchConfig{BatchSize: 64, Prune: 0.3, Epochs: 8, Anneal: 0.5}) {
 		t.Fatalf("infobatch: %T %v", o, err)
@@ -194,7 +212,7 @@ func TestNewOrderPeers(t *testing.T) {
 		t.Fatalf("kakurenbo: %T %v", o, err)
 	}
 	c = peerConfig("selective-backprop")
-	c.Selective = &SelectiveSettings{Beta: 0.5, Window: 7}
+	c.Selective = &sampler.SelectiveBackpropConfig{Beta: 0.5, Window: 7}
 	o, err = NewOrder(c, 100)
 	if sb, ok := o.(*engine.SelectiveOrder); err != nil || !ok || sb.Selector().Beta() != 0.5 || sb.Selector().Window() != 7 {
 		t.Fatalf("selective-backprop: %T %v", o, err)
@@ -256,27 +274,27 @@ func TestTrainPeers(t *testing.T) {
 func TestParseMethodPeers(t *testing.T) {
 	base := methodBase()
 	m, err := ParseMethod("infobatch:r=0.3", base, nil)
-	if err != nil || m.Sampler != "infobatch" || *m.InfoBatch != (InfoBatchSettings{Prune: 0.3, Anneal: 0.875}) || m.Selective != nil {
+	if err != nil || m.Sampler != "infobatch" || *m.InfoBatch != (sampler.InfoBatchConfig{Prune: 0.3, Anneal: 0.875}) || m.Selective != nil {
 		t.Fatalf("%+v %v", m, err)
 	}
 	m, err = ParseMethod("sb3:sampler=selective-backprop,beta=3,window=256", base, nil)
-	if err != nil || m.Sampler != "selective-backprop" || *m.Selective != (SelectiveSettings{Beta: 3, Window: 256}) {
+	if err != nil || m.Sampler != "selective-backprop" || *m.Selective != (sampler.SelectiveBackpropConfig{Beta: 3, Window: 256}) {
 		t.Fatalf("%+v %v", m, err)
 	}
 	m, err = ParseMethod("kf-is:k=2,threshold=1.5,tau-momentum=0.5", base, nil)
-	if err != nil || *m.KF != (KFSettings{Presample: 2, Threshold: 1.5, Momentum: 0.5}) {
+	if err != nil || *m.KF != (sampler.KFConfig{Presample: 2, Threshold: 1.5, Momentum: 0.5}) {
 		t.Fatalf("%+v %v", m, err)
 	}
 	m, err = ParseMethod("kakurenbo:hide=0.2,tau=0.9", base, nil)
-	if err != nil || *m.Kakurenbo != (KakurenboSettings{Hide: 0.2, Confidence: 0.9}) {
+	if err != nil || *m.Kakurenbo != (sampler.KakurenboConfig{MaxHide: 0.2, Confidence: 0.9}) {
 		t.Fatalf("%+v %v", m, err)
 	}
 	c := m.Config(base)
-	if c.Sampler != "kakurenbo" || c.Kakurenbo == m.Kakurenbo || *c.Kakurenbo != *m.Kakurenbo || c.Validate() != nil {
+	if c.Sampler != "kakurenbo" || c.Kakurenbo == m.Kakurenbo || c.Kakurenbo.MaxHide != 0.2 || c.Kakurenbo.Confidence != 0.9 || c.Kakurenbo.BatchSize != base.Batch || c.Validate() != nil {
 		t.Fatalf("config %+v", c)
 	}
-	for spec, d := range map[string]string{"selective-backprop": "selective-backprop (β 2, window 1024)",
-		"kf-is": "kf-is (k 3, τ_th break-even, a_τ 0.9)", "kakurenbo": "kakurenbo (hide 0.3, τ 0.7)", "infobatch": "infobatch (r 0.5, anneal 0.875)"} {
+	for spec, d := range map[string]string{"selective-backprop": "selective-backprop (beta 2, window 1024)",
+		"kf-is": "kf-is (k 3, threshold 0, tau-momentum 0.9)", "kakurenbo": "kakurenbo (hide 0.3, tau 0.7)", "infobatch": "infobatch (r 0.5, anneal 0.875)"} {
 		m, err := ParseMethod(spec, base, nil)
 		if err != nil || m.Describe() != d {
 			t.Errorf("%s: %q, %v", spec, m.Describe(), err)

@@ -3,11 +3,9 @@ package run
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/sgds/sgds/engine"
 	"github.com/sgds/sgds/engine/data"
-	"github.com/sgds/sgds/sampler"
 )
 
 // Data is a loaded data set with an optional validation split.
@@ -18,13 +16,22 @@ type Data struct {
 // LoadData reads the data set of c from dir (see data.Locate for an empty
 // dir) and keeps the training images c selects: the last c.Val as the
 // validation set when c.Val > 0, and only the first c.Subset of the rest
-// when c.Subset > 0.
+// when c.Subset > 0; and only the first c.TestSubset test images when
+// c.TestSubset > 0.
 func LoadData(c Config, dir string) (*Data, error) {
 	train, test, err := data.LoadWith(c.Dataset, dir, data.Options{Val: c.Val, Subset: c.Subset})
 	if err != nil {
 		return nil, err
 	}
 	d := &Data{Train: train, Test: test}
+	switch {
+	case c.TestSubset > test.N:
+		return nil, fmt.Errorf("--test-subset %d: the test set of %s has %d images", c.TestSubset, c.Dataset, test.N)
+	case c.TestSubset > 0 && c.TestSubset < test.N:
+		if d.Test, _, err = test.Split(test.N - c.TestSubset); err != nil {
+			return nil, fmt.Errorf("--test-subset: %w", err)
+		}
+	}
 	if c.Val > 0 {
 		if d.Train, d.Val, err = train.Split(c.Val); err != nil {
 			return nil, fmt.Errorf("--val: %w", err)
@@ -47,64 +54,23 @@ func orderStream(o uint64) uint64 {
 	return o ^ o>>31
 }
 
-// NewOrder builds the sample order of c over n training samples. Its seed
-// is derived from c.Seed so that the order and the weights are independent
-// streams of the same seed. The peer samplers take their settings from c
-// (their defaults where nil): infobatch anneals over c.Epochs;
-// selective-backprop and kf-is are engine.SelectiveOrder and
-// engine.KFOrder over a fresh shuffle per epoch (the same shuffles as
-// uniform's for the same seed); kakurenbo is a sampler.Kakurenbo, which
-// the trainer refreshes (engine.Refresher).
+// NewOrder builds the sample order of c over n training samples (the
+// descriptor of c.Sampler in Methods), with c's settings (the sampler's
+// defaults where nil). Its seed is derived from c.Seed so that the order
+// and the weights are independent streams of the same seed; the peers' own
+// draws (selections, importance draws) use a stream apart from the
+// shuffles of their candidates.
 func NewOrder(c Config, n int) (engine.Order, error) {
+	d, err := Lookup(c.Sampler)
+	if err != nil {
+		return nil, fmt.Errorf("--sampler: %w", err)
+	}
+	c.Sampling = c.Sampling.Clone()
+	d.Ensure(&c.Sampling)
+	c.bind()
 	seed := c.Seed ^ 0x9e3779b97f4a7c15 ^ orderStream(c.OrderSeed)
-	switch c.Sampler {
-	case "uniform":
-		return sampler.NewShuffled(n, seed)
-	case "uniform-replace":
-		return sampler.NewWithReplacement(n, seed)
-	case "rs2":
-		return sampler.NewRS2(n, c.Frac, seed)
-	case "sequential":
-		return sampler.NewSequential(n)
-	case "sgds":
-		if c.Schedule == nil {
-			return nil, fmt.Errorf("--sampler sgds needs a schedule configuration")
-		}
-		sc := *c.Schedule
-		sc.BatchSize, sc.Epochs = c.Batch, c.Epochs
-		return sampler.NewSchedule(n, sc, seed)
-	}
-	c.PeerDefaults()
-	// The peers' own draws (selections, importance draws) use a stream of
-	// the seed apart from the shuffles of their candidates.
-	drawSeed := c.Seed ^ 0x6a09e667f3bcc909 ^ orderStream(c.OrderSeed)
-	switch c.Sampler {
-	case "infobatch":
-		return sampler.NewInfoBatch(n, c.infoBatchConfig(), seed)
-	case "kakurenbo":
-		return sampler.NewKakurenbo(n, c.kakurenboConfig(), seed)
-	case "selective-backprop":
-		cands, err := sampler.NewShuffled(n, seed)
-		if err != nil {
-			return nil, err
-		}
-		sel, err := sampler.NewSelectiveBackprop(c.Selective.Beta, c.Selective.Window, drawSeed)
-		if err != nil {
-			return nil, err
-		}
-		return engine.NewSelectiveOrder(cands, sel)
-	case "kf-is":
-		cands, err := sampler.NewShuffled(n, seed)
-		if err != nil {
-			return nil, err
-		}
-		kf, err := sampler.NewKF(c.kfConfig(), drawSeed)
-		if err != nil {
-			return nil, err
-		}
-		return engine.NewKFOrder(cands, kf)
-	}
-	return nil, fmt.Errorf("--sampler: unknown sampler %q (known: %s)", c.Sampler, strings.Join(Samplers, ", "))
+	draw := c.Seed ^ 0x6a09e667f3bcc909 ^ orderStream(c.OrderSeed)
+	return d.order(c, n, seed, draw)
 }
 
 // NewNet builds the Net of c's model for MNIST-sized data (28×28 images,

@@ -8,18 +8,19 @@ import (
 
 var _ Order = (*InfoBatch)(nil)
 
-// InfoBatchConfig holds the knobs of [InfoBatch].
+// InfoBatchConfig holds the knobs of [InfoBatch]. Its JSON form holds the
+// knobs a user sets (r, anneal); BatchSize and Epochs come from the run.
 type InfoBatchConfig struct {
 	// BatchSize B enters the weights 1/B and 1/((1−r)·B). Must be ≥ 1.
-	BatchSize int
+	BatchSize int `json:"-"`
 	// Prune is r, the probability with which a sample whose score is
 	// below the mean is skipped in a pruning epoch. In [0, 1).
-	Prune float64
+	Prune float64 `json:"r"`
 	// Epochs is E, the number of epochs the run plans. Must be ≥ 1.
-	Epochs int
+	Epochs int `json:"-"`
 	// Anneal is δ: epochs after round(δ·E) use the full data set. In
 	// [0, 1].
-	Anneal float64
+	Anneal float64 `json:"anneal"`
 }
 
 // DefaultInfoBatchConfig returns the paper's defaults for a run of epochs

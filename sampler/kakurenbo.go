@@ -9,16 +9,17 @@ import (
 
 var _ Order = (*Kakurenbo)(nil)
 
-// KakurenboConfig holds the knobs of [Kakurenbo].
+// KakurenboConfig holds the knobs of [Kakurenbo]. Its JSON form holds the
+// knobs a user sets (hide, tau); BatchSize comes from the run.
 type KakurenboConfig struct {
 	// BatchSize B enters the weights 1/((1−h)·B). Must be ≥ 1.
-	BatchSize int
+	BatchSize int `json:"-"`
 	// MaxHide is F: at most ⌊F·N⌋ samples are hidden per epoch. In
 	// [0, 1).
-	MaxHide float64
+	MaxHide float64 `json:"hide"`
 	// Confidence is τ: a sample is confidently learned when its latest
 	// loss L_i ≤ −ln τ. In (0, 1].
-	Confidence float64
+	Confidence float64 `json:"tau"`
 }
 
 // DefaultKakurenboConfig returns the paper's defaults: batch 64, F = 0.3,

@@ -9,14 +9,14 @@ import (
 type KFConfig struct {
 	// Presample is k: the caller scores k·B uniformly drawn candidates
 	// per step. Must be ≥ 1.
-	Presample int
+	Presample int `json:"k"`
 	// Threshold is τ_th: importance sampling is on while the moving
 	// average of τ exceeds it. 0 means the paper's break-even value
 	// (k·B + 3B)/(3B) = (k + 3)/3; otherwise it must be finite and > 0.
-	Threshold float64
+	Threshold float64 `json:"threshold"`
 	// Momentum is a_τ of the moving average τ̄ ← a_τ·τ̄ + (1 − a_τ)·τ. In
 	// [0, 1).
-	Momentum float64
+	Momentum float64 `json:"tau_momentum"`
 }
 
 // DefaultKFConfig returns the paper's defaults: k = 3, the break-even

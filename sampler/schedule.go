@@ -56,23 +56,23 @@ type ScheduleConfig struct {
 	// β = 1 the unbiased weights 1/(B·K·p_i); in between the gradient
 	// leans towards high scores by the factor (K·p_i)^(1−β) instead of
 	// K·p_i.
-	Debias float64 `json:"debias,omitempty"`
+	Debias float64 `json:"debias"`
 	// FinalFull is a: the last round(a·Epochs) epochs visit the full data
 	// set, every sample once in a fresh shuffled order (recording scores),
 	// and do not prune (annealing back to the full data, as InfoBatch
 	// ends). In [0, 1]; 0 never anneals.
-	FinalFull float64 `json:"final_full,omitempty"`
+	FinalFull float64 `json:"final_full"`
 	// MixRamp R eases the switch from the transient epochs to score-driven
 	// draws: steady-state epoch j = 1 … R mixes with
 	// λ_j = λ + (1 − λ)·(R + 1 − j)/(R + 1) instead of λ. Must be ≥ 0.
-	MixRamp int `json:"mix_ramp,omitempty"`
+	MixRamp int `json:"mix_ramp"`
 	// Systematic draws the K samples of a steady-state epoch by systematic
 	// sampling instead of K independent draws: kept sample i is drawn
 	// ⌊K·p_i⌋ or ⌈K·p_i⌉ times, K·p_i times on average (so the unbiased
 	// weights stay unbiased), and the draws are then shuffled. Every
 	// sample with K·p_i ≥ 1 is visited; the counts vary far less than
 	// with independent draws.
-	Systematic bool `json:"systematic,omitempty"`
+	Systematic bool `json:"systematic"`
 	// Epochs is E, the number of epochs the run plans; 0 (unknown) never
 	// anneals. Must be ≥ 0.
 	Epochs int `json:"epochs,omitempty"`

@@ -12,6 +12,22 @@ const (
 	DefaultSelectiveBackpropWindow = 1024
 )
 
+// SelectiveBackpropConfig holds the knobs of [SelectiveBackprop].
+type SelectiveBackpropConfig struct {
+	// Beta is β of P(select) = CDF(L)^β: finite and ≥ 0 (0 selects every
+	// candidate).
+	Beta float64 `json:"beta"`
+	// Window is W, the number of recent losses the CDF is taken over, in
+	// [1, 2^24].
+	Window int `json:"window"`
+}
+
+// DefaultSelectiveBackpropConfig returns β = 2 (the middle of the paper's
+// sweep) over a window of 1024 losses.
+func DefaultSelectiveBackpropConfig() SelectiveBackpropConfig {
+	return SelectiveBackpropConfig{Beta: DefaultSelectiveBackpropBeta, Window: DefaultSelectiveBackpropWindow}
+}
+
 // SelectiveBackprop is the per-batch selector of "Accelerating Deep
 // Learning by Focusing on the Biggest Losers" (Jiang et al., 2019): every
 // candidate goes through a forward pass, and only the selected ones through
@@ -59,6 +75,9 @@ func NewSelectiveBackprop(beta float64, window int, seed uint64) (*SelectiveBack
 		rs:     newStream(),
 	}, nil
 }
+
+// Validate reports an invalid field, wrapping [ErrBadConfig].
+func (c SelectiveBackpropConfig) Validate() error { return checkSelective(c.Beta, c.Window) }
 
 func checkSelective(beta float64, window int) error {
 	if !(beta >= 0 && beta <= math.MaxFloat64) {

@@ -14,6 +14,7 @@ import (
 	"github.com/sgds/sgds/engine"
 	"github.com/sgds/sgds/internal/lock"
 	"github.com/sgds/sgds/internal/testfs"
+	"github.com/sgds/sgds/run"
 )
 
 // maxBadInputRSS bounds the peak resident memory of the binary on any bad
@@ -47,7 +48,7 @@ func trainArgs(extra ...string) []string {
 // --config files, --resume misuse and crafted checkpoints, special files
 // where files are read, and the experiments' own flags.
 func moreBadInputs() []badCase {
-	ckDir := func(mutate func(ck *engine.Checkpoint, rc *trainConfig)) func(t *testing.T, dir string) {
+	ckDir := func(mutate func(ck *engine.Checkpoint, rc *run.Job)) func(t *testing.T, dir string) {
 		return func(t *testing.T, dir string) { craftCheckpoint(t, filepath.Join(dir, "run"), mutate) }
 	}
 	writeFile := func(name, content string) func(t *testing.T, dir string) {
@@ -147,18 +148,18 @@ func moreBadInputs() []badCase {
 		{name: "resume epochs below done", args: []string{"train", "--resume", "{dir}/run", "--epochs", "0"}, setup: ckDirAt("run"), want: "--epochs 0"},
 		{name: "resume epochs absurd", args: []string{"train", "--resume", "{dir}/run", "--epochs", "1000000"}, setup: ckDirAt("run"), want: "--epochs 1000000"},
 		{name: "resume with force", args: []string{"train", "--resume", "{dir}/run", "--force"}, setup: ckDirAt("run"), want: "--force"},
-		{name: "checkpoint batch 1e7", args: []string{"train", "--resume", "{dir}/run"}, setup: ckDir(func(_ *engine.Checkpoint, rc *trainConfig) { rc.Run.Batch = 10_000_000 }), want: "batch 10000000"},
-		{name: "checkpoint epochs 0", args: []string{"train", "--resume", "{dir}/run"}, setup: ckDir(func(_ *engine.Checkpoint, rc *trainConfig) { rc.Run.Epochs = 0 }), want: "0 epochs"},
-		{name: "checkpoint epoch 1e6", args: []string{"train", "--resume", "{dir}/run"}, setup: ckDir(func(_ *engine.Checkpoint, rc *trainConfig) { rc.Run.Epochs = 1_000_000 }), want: "1000000 epochs"},
-		{name: "checkpoint history beyond config", args: []string{"train", "--resume", "{dir}/run"}, setup: ckDir(func(ck *engine.Checkpoint, rc *trainConfig) {
+		{name: "checkpoint batch 1e7", args: []string{"train", "--resume", "{dir}/run"}, setup: ckDir(func(_ *engine.Checkpoint, rc *run.Job) { rc.Run.Batch = 10_000_000 }), want: "batch 10000000"},
+		{name: "checkpoint epochs 0", args: []string{"train", "--resume", "{dir}/run"}, setup: ckDir(func(_ *engine.Checkpoint, rc *run.Job) { rc.Run.Epochs = 0 }), want: "0 epochs"},
+		{name: "checkpoint epoch 1e6", args: []string{"train", "--resume", "{dir}/run"}, setup: ckDir(func(_ *engine.Checkpoint, rc *run.Job) { rc.Run.Epochs = 1_000_000 }), want: "1000000 epochs"},
+		{name: "checkpoint history beyond config", args: []string{"train", "--resume", "{dir}/run"}, setup: ckDir(func(ck *engine.Checkpoint, rc *run.Job) {
 			ck.Meta.History = append(ck.Meta.History, ck.Meta.History[0])
 			h := &ck.Meta.History[1]
 			h.Epoch, h.SamplesSeen = 2, 2*h.SamplesSeen
 		}), want: "reaches epoch 2"},
-		{name: "checkpoint NaN parameter", args: []string{"train", "--resume", "{dir}/run", "--epochs", "2"}, setup: ckDir(func(ck *engine.Checkpoint, _ *trainConfig) {
+		{name: "checkpoint NaN parameter", args: []string{"train", "--resume", "{dir}/run", "--epochs", "2"}, setup: ckDir(func(ck *engine.Checkpoint, _ *run.Job) {
 			ck.Params[0].Data[3] = float32(math.NaN())
 		}), want: "parameters"},
-		{name: "checkpoint Inf momentum", args: []string{"train", "--resume", "{dir}/run", "--epochs", "2"}, setup: ckDir(func(ck *engine.Checkpoint, _ *trainConfig) {
+		{name: "checkpoint Inf momentum", args: []string{"train", "--resume", "{dir}/run", "--epochs", "2"}, setup: ckDir(func(ck *engine.Checkpoint, _ *run.Job) {
 			ck.Velocity[1].Data[0] = float32(math.Inf(1))
 		}), want: "momentum"},
 		{name: "checkpoint version 1", args: []string{"train", "--resume", "{dir}/run"}, setup: func(t *testing.T, dir string) {
@@ -221,7 +222,7 @@ var goodCheckpoint []byte
 // craftCheckpoint writes into dir a checkpoint of a real finished run,
 // changed by mutate (its checksum recomputed), so that only the changed
 // field is wrong.
-func craftCheckpoint(t *testing.T, dir string, mutate func(ck *engine.Checkpoint, rc *trainConfig)) {
+func craftCheckpoint(t *testing.T, dir string, mutate func(ck *engine.Checkpoint, rc *run.Job)) {
 	t.Helper()
 	if goodCheckpoint == nil {
 		src := t.TempDir()
@@ -240,7 +241,7 @@ func craftCheckpoint(t *testing.T, dir string, mutate func(ck *engine.Checkpoint
 		t.Fatal(err)
 	}
 	if mutate != nil {
-		var rc trainConfig
+		var rc run.Job
 		if err := json.Unmarshal(ck.Meta.Config, &rc); err != nil {
 			t.Fatal(err)
 		}

@@ -33,7 +33,7 @@ var resumeCompareFlags = []string{"resume", "parallel", "quiet", "data"}
 func trainFlags() []cli.Flag {
 	var flags []cli.Flag
 	have := map[string]bool{}
-	for _, f := range append(commonFlags(), samplerFlags()...) {
+	for _, f := range append(commonFlags(), samplerFlags(isSGDS)...) {
 		if n := f.Names()[0]; n != "seed" && n != "sampler" {
 			flags = append(flags, f)
 			have[n] = true
@@ -140,7 +140,7 @@ func compareConfigFrom(c *cli.Context) (bench.CompareConfig, error) {
 	if err != nil {
 		return cfg, err
 	}
-	cfg.Base.Sampler, cfg.Base.Schedule, cfg.Base.Score = "", nil, ""
+	cfg.Base.Sampling = run.Sampling{}
 	return cfg, cfg.Validate()
 }
 

@@ -113,7 +113,11 @@ func checkRecordedNorm(t *testing.T, d map[string]json.RawMessage, s *datatest.S
 	if num("rows") != float64(s.Rows) || num("cols") != float64(s.Cols) || num("classes") != float64(s.Classes) {
 		t.Errorf("summary.json data: %dx%d, %v classes; wrote %dx%d, %d classes", int(num("rows")), int(num("cols")), num("classes"), s.Rows, s.Cols, s.Classes)
 	}
-	if m, sd := num("mean"), num("std"); math.Abs(m-mean) > 1e-12 || math.Abs(sd-std) > 1e-12 {
+	var norm struct{ Mean, Std float64 }
+	if err := json.Unmarshal(d["normalisation"], &norm); err != nil {
+		t.Fatalf("summary.json data.normalisation: %s (%v)", d["normalisation"], err)
+	}
+	if m, sd := norm.Mean, norm.Std; math.Abs(m-mean) > 1e-12 || math.Abs(sd-std) > 1e-12 {
 		t.Errorf("summary.json records normalisation mean %v std %v; the images went through mean %v std %v, "+
 			"computed from the training images kept (data.Set.Norm, run.Data.Info().Normalisation)", m, sd, mean, std)
 	}

@@ -26,21 +26,21 @@ const (
 	catOptimiser  = "optimiser"
 	catOutput     = "output"
 	catRun        = "run control"
-	catSampler    = "sampler (SGD-S)"
-	catPeer       = "sampler (peers: infobatch, selective-backprop, kf-is, kakurenbo)"
+	catSampler    = "sampler"
 )
 
+// settingCategory is the help category of a sampler's settings.
+func settingCategory(d *run.Descriptor) string { return "sampler settings: " + d.Name }
+
 // flagCategory is the help category of every flag of every command, by
-// name; a flag missing here is listed under catRun.
+// name, but the samplers' settings (settingCategory); a flag missing here
+// is listed under catRun.
 var flagCategory = map[string]string{
-	"dataset": catData, "data": catData, "val": catData, "subset": catData,
+	"dataset": catData, "data": catData, "val": catData, "subset": catData, "test-subset": catData,
 	"model": catModel, "seed": catModel, "order-seed": catModel, "device": catModel,
 	"epochs": catOptimiser, "batch": catOptimiser, "lr": catOptimiser, "momentum": catOptimiser,
-	"sampler": catSampler, "score": catSampler, "transient": catSampler, "drop": catSampler,
-	"readd": catSampler, "frac": catSampler, "kept-floor": catSampler, "mix": catSampler, "readd-score": catSampler, "unbiased": catSampler, "debias": catSampler, "final-full": catSampler, "systematic": catSampler, "mix-ramp": catSampler,
-	"infobatch-r": catPeer, "infobatch-anneal": catPeer, "sb-beta": catPeer, "sb-window": catPeer,
-	"kf-k": catPeer, "kf-threshold": catPeer, "kf-tau-momentum": catPeer, "kakurenbo-hide": catPeer, "kakurenbo-tau": catPeer,
-	"out": catOutput, "quiet": catOutput, "force": catOutput, "target-acc": catOutput, "eval-every": catOutput,
+	"sampler": catSampler,
+	"out":     catOutput, "quiet": catOutput, "force": catOutput, "target-acc": catOutput, "eval-every": catOutput,
 	"resume": catRun, "config": catRun,
 	"baseline": catExperiment, "lrs": catExperiment, "momenta": catExperiment, "tuned": catExperiment,
 	"samples": catExperiment, "timing-steps": catExperiment, "seeds": catExperiment, "targets": catExperiment,
@@ -51,9 +51,7 @@ var flagCategory = map[string]string{
 // its usage does not name it between backquotes (urfave's convention).
 var flagPlaceholder = map[string]string{
 	"dataset": "NAME", "data": "DIR", "val": "N", "subset": "N", "model": "NAME", "seed": "N", "order-seed": "N", "device": "NAME",
-	"epochs": "N", "batch": "N", "lr": "RATE", "momentum": "BETA", "sampler": "NAME", "score": "NAME",
-	"transient": "EPOCHS", "frac": "FRAC", "drop": "FRAC", "readd": "FRAC", "kept-floor": "FRAC", "mix": "LAMBDA", "debias": "BETA", "final-full": "SHARE", "mix-ramp": "EPOCHS",
-	"readd-score": "last|mean", "out": "DIR", "target-acc": "ACC", "eval-every": "N", "resume": "DIR",
+	"epochs": "N", "batch": "N", "lr": "RATE", "momentum": "BETA", "sampler": "NAME", "out": "DIR", "target-acc": "ACC", "eval-every": "N", "resume": "DIR",
 	"config": "FILE", "samples": "N", "timing-steps": "N", "seeds": "LIST", "targets": "LIST",
 	"parallel": "N", "method": "SPEC", "baseline": "NAME", "lrs": "LIST", "momenta": "LIST", "tuned": "FILE",
 }
@@ -70,7 +68,11 @@ var flagDefaultText = map[string]string{
 func flagString(orig cli.FlagStringFunc) cli.FlagStringFunc {
 	return func(f cli.Flag) string {
 		s := orig(f)
-		if p := flagPlaceholder[f.Names()[0]]; p != "" {
+		p := flagPlaceholder[f.Names()[0]]
+		if _, st := run.Owner(f.Names()[0]); st != nil {
+			p = st.Value
+		}
+		if p != "" {
 			s = strings.ReplaceAll(s, " value", " "+p)
 		}
 		return s
@@ -82,6 +84,9 @@ func flagString(orig cli.FlagStringFunc) cli.FlagStringFunc {
 func categorise(fs []cli.Flag) {
 	for _, f := range fs {
 		cat := flagCategory[f.Names()[0]]
+		if d, _ := run.Owner(f.Names()[0]); d != nil {
+			cat = settingCategory(d)
+		}
 		if cat == "" {
 			cat = catRun
 		}
@@ -338,6 +343,7 @@ func commonFlags() []cli.Flag {
 		floatFlag("momentum", 0.5, "SGD momentum `BETA` in [0, 1) (0: plain SGD)"),
 		uintFlag("seed", 1, "seed `N` of the weights and of every random draw (any integer ≥ 0; 0 is a seed like any other)"),
 		stringFlag("device", "cpu", deviceUsage()),
+		intFlag("test-subset", 0, "evaluate on the first `N` test images only, for quick runs (0: the whole test set)"),
 		boolFlag("quiet", "no progress bar and no per-epoch lines"),
 	}
 }

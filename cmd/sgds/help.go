@@ -11,6 +11,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/sgds/sgds/internal/safefile"
+	runpkg "github.com/sgds/sgds/run"
 )
 
 // examples are the usage lines of each command's help.
@@ -48,6 +49,11 @@ Examples:
 
 Examples:
   sgds tune --model mlp --subset 10000                   # writes runs/tune/tune.json for compare --tuned`,
+	"methods": `sgds methods [--markdown]
+
+Examples:
+  sgds methods                                           # every sampler, its flags, method keys, defaults and ranges
+  sgds methods --markdown                                # the README's table`,
 	"devices": `sgds devices
 
 Example:
@@ -105,31 +111,12 @@ func configFlag() cli.Flag {
 }
 
 // resultKeys maps the keys of a result file's "config" (run.Config,
-// snake_case) to flags.
+// snake_case) to flags; the samplers' settings come from their
+// descriptors (run.Setting.JSON).
 var resultKeys = map[string]string{
-	"dataset": "dataset", "model": "model", "device": "device", "sampler": "sampler", "score": "score",
+	"dataset": "dataset", "model": "model", "device": "device", "sampler": "sampler",
 	"epochs": "epochs", "batch": "batch", "lr": "lr", "momentum": "momentum", "seed": "seed", "order_seed": "order-seed",
-	"val": "val", "subset": "subset", "eval_every": "eval-every", "frac": "frac",
-}
-
-// scheduleKeys maps the keys of a result file's config.schedule
-// (sampler.ScheduleConfig) to flags; batch_size is --batch's.
-var scheduleKeys = map[string]string{
-	"transient_epochs": "transient", "drop_frac": "drop", "readd_frac": "readd", "kept_floor": "kept-floor",
-	"mix": "mix", "readd_score": "readd-score", "unbiased": "unbiased", "debias": "debias", "final_full": "final-full", "systematic": "systematic", "mix_ramp": "mix-ramp", "batch_size": "", "epochs": "",
-}
-
-// peerKeys maps the objects of a result file's config that hold a peer
-// sampler's settings (run.Config.InfoBatch, Selective, KF, Kakurenbo) to
-// the sampler and to the flags of their keys.
-var peerKeys = []struct {
-	object, sampler string
-	keys            map[string]string
-}{
-	{"infobatch", "infobatch", map[string]string{"r": "infobatch-r", "anneal": "infobatch-anneal"}},
-	{"selective_backprop", "selective-backprop", map[string]string{"beta": "sb-beta", "window": "sb-window"}},
-	{"kf_is", "kf-is", map[string]string{"k": "kf-k", "threshold": "kf-threshold", "tau_momentum": "kf-tau-momentum"}},
-	{"kakurenbo", "kakurenbo", map[string]string{"hide": "kakurenbo-hide", "tau": "kakurenbo-tau"}},
+	"val": "val", "subset": "subset", "test_subset": "test-subset", "eval_every": "eval-every",
 }
 
 // rawGeneric carries a --config value to a numeric flag as its text, for
@@ -294,22 +281,29 @@ func configSettings(c *cli.Context, doc *yaml.Node) ([]setting, error) {
 	if c.IsSet("sampler") {
 		sampler = c.String("sampler")
 	}
-	keys := resultKeys
-	if sampler != "sgds" {
-		keys = map[string]string{}
-		for k, f := range resultKeys {
-			if f != "score" {
-				keys[k] = f
+	add(run, resultKeys, "config.")
+	// The sampler's own settings. Within its object (config.schedule of
+	// sgds, config.kakurenbo, …) a setting the file leaves out is zero:
+	// older files omitted zero values.
+	if d, err := runpkg.Lookup(sampler); err == nil {
+		for _, st := range d.Settings {
+			object, key, nested := strings.Cut(st.JSON, ".")
+			m := run
+			if nested {
+				if m = mapValue(run, object); m == nil || m.Kind != yaml.MappingNode {
+					continue
+				}
+			} else {
+				key = object
 			}
-		}
-	}
-	add(run, keys, "config.")
-	if sc := mapValue(run, "schedule"); sc != nil && sc.Kind == yaml.MappingNode && sampler == "sgds" {
-		add(sc, scheduleKeys, "config.schedule.")
-	}
-	for _, p := range peerKeys {
-		if m := mapValue(run, p.object); m != nil && m.Kind == yaml.MappingNode && sampler == p.sampler {
-			add(m, p.keys, "config."+p.object+".")
+			n := mapValue(m, key)
+			if n == nil {
+				if !nested || st.Kind == runpkg.KindChoice {
+					continue
+				}
+				n = &yaml.Node{Kind: yaml.ScalarNode, Value: map[bool]string{true: "false", false: "0"}[st.Kind == runpkg.KindBool], Line: m.Line}
+			}
+			out = append(out, setting{key: "config." + st.JSON, flag: st.Flag, node: n, optional: true})
 		}
 	}
 	if t := mapValue(doc, "target_acc"); t != nil {

@@ -88,6 +88,7 @@ func newApp() *cli.App {
 			patternsCommand(),
 			plotCommand(),
 			tuneCommand(),
+			methodsCommand(),
 			devicesCommand(),
 			completionCommand(),
 		},

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sgds/sgds/run"
 )
 
 // TestPeerFlagsRefused gives a peer sampler's flags to a run of another
@@ -57,10 +59,10 @@ func TestPeerFlagsRecorded(t *testing.T) {
 	runBoundedOK(t, nil, "train", "--sampler", "kakurenbo", "--kakurenbo-hide", "0.2", "--model", "mlp", "--subset", "1000", "--epochs", "2", "--out", out)
 	check := func(path string) {
 		t.Helper()
-		var sum summary
+		var sum run.Summary
 		readJSON(t, path, &sum)
 		kb := sum.Config.Kakurenbo
-		if sum.Config.Sampler != "kakurenbo" || kb == nil || kb.Hide != 0.2 || kb.Confidence != 0.7 {
+		if sum.Config.Sampler != "kakurenbo" || kb == nil || kb.MaxHide != 0.2 || kb.Confidence != 0.7 {
 			t.Fatalf("%s: sampler %q, kakurenbo settings %+v; want kakurenbo with hide 0.2, tau 0.7", path, sum.Config.Sampler, kb)
 		}
 		if sum.Config.InfoBatch != nil || sum.Config.Selective != nil || sum.Config.KF != nil || sum.Config.Schedule != nil {

@@ -14,11 +14,13 @@ import (
 // This file runs the binary the CLI tests built (sgdsBin, see TestMain):
 // to its end, under a timeout, or started and then signalled.
 
-// sgdsCommand is the binary's command for args, with SGDS_QUIET=1 and env
-// added to the environment, killed when ctx is done.
+// sgdsCommand is the binary's command for args, with SGDS_QUIET=1,
+// SGDS_TEST_SUBSET=500 (runs evaluate on 500 test images: what the tests
+// check does not need the whole test set) and env added to the
+// environment, killed when ctx is done.
 func sgdsCommand(ctx context.Context, env []string, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, sgdsBin, args...)
-	cmd.Env = append(append(os.Environ(), "SGDS_QUIET=1"), env...)
+	cmd.Env = append(append(os.Environ(), "SGDS_QUIET=1", "SGDS_TEST_SUBSET=500"), env...)
 	return cmd
 }
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sgds/sgds/engine"
+	"github.com/sgds/sgds/run"
 )
 
 // metricsCore reads metrics.jsonl without its timing fields.
@@ -119,7 +120,7 @@ func TestBadCheckpoints(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var rc trainConfig
+		var rc run.Job
 		json.Unmarshal(ck.Meta.Config, &rc)
 		rc.Run.Model, ck.Meta.Model = "cnn", "cnn"
 		ck.Meta.Config, _ = json.Marshal(rc)

@@ -68,7 +68,7 @@ func tuneCommand() *cli.Command {
 				}
 				ms = append(ms, m)
 			}
-			base.Sampler, base.Schedule, base.Score = "", nil, ""
+			base.Sampling = run.Sampling{}
 			cfg := bench.TuneConfig{Base: base, Methods: ms, LRs: lrs, Momenta: momenta, Seeds: seeds}
 			if err := cfg.Validate(); err != nil {
 				return err

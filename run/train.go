@@ -1,0 +1,399 @@
+package run
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/sgds/sgds/engine"
+	"github.com/sgds/sgds/internal/atomicfile"
+	"github.com/sgds/sgds/internal/provenance"
+)
+
+// Job is a training run as its checkpoint records it: the configuration,
+// the data folder it was given and its accuracy targets.
+type Job struct {
+	Run     Config    `json:"run"`
+	Data    string    `json:"data,omitempty"`
+	Targets []float64 `json:"targets,omitempty"`
+}
+
+// Summary is a run folder's summary.json.
+type Summary struct {
+	Config       Config    `json:"config"`
+	Data         *DataInfo `json:"data,omitempty"`
+	TargetAcc    *float64  `json:"target_acc"`
+	EpochsDone   int       `json:"epochs_done"`
+	FinalTestAcc float64   `json:"final_test_acc"`
+	BestTestAcc  float64   `json:"best_test_acc"`
+	FinalValAcc  *float64  `json:"final_val_acc,omitempty"`
+	TrainSeconds float64   `json:"train_seconds"`
+	SamplesSeen  int64     `json:"samples_seen"`
+	// GridStep is the step of the evaluation grid in samples (--eval-every,
+	// or its default); evals.jsonl holds the evaluations.
+	GridStep int `json:"grid_step"`
+	// TimeToTarget is when the first target was first reached on the grid
+	// ({target, reached: false} when it was not); null without a target.
+	TimeToTarget *engine.TargetHit     `json:"time_to_target"`
+	Provenance   provenance.Provenance `json:"provenance"`
+}
+
+// ResultFiles are the files a training run writes into its folder.
+var ResultFiles = []string{engine.CheckpointFile, "metrics.jsonl", "summary.json", "evals.jsonl"}
+
+// fill updates the summary from a run's history and target hits.
+func (s *Summary) fill(history []engine.EpochMetrics, hits []engine.TargetHit, targets []float64) {
+	s.BestTestAcc = 0
+	for _, e := range history {
+		s.BestTestAcc = math.Max(s.BestTestAcc, e.TestAcc)
+	}
+	if len(history) == 0 {
+		return
+	}
+	e := history[len(history)-1]
+	s.EpochsDone, s.FinalTestAcc, s.FinalValAcc = e.Epoch, e.TestAcc, e.ValAcc
+	s.TrainSeconds, s.SamplesSeen = e.TrainSeconds, e.SamplesSeen
+	s.TimeToTarget = nil
+	if len(targets) > 0 {
+		s.TimeToTarget = &engine.TargetHit{Target: targets[0]} // not reached
+		for _, h := range hits {
+			if h.Target == targets[0] {
+				h := h
+				s.TimeToTarget = &h
+			}
+		}
+	}
+}
+
+// Options steer a training run in a folder.
+type Options struct {
+	// Force starts a new run in a folder that holds one, deleting its
+	// checkpoint and results first.
+	Force bool
+	// Log receives the run's lines (resuming, training, and the lines
+	// Hooks print); Notes what is done to the folder (files removed).
+	Log, Notes io.Writer
+	// Hooks returns the callbacks of a run of epochs epochs (progress, a
+	// line per epoch); the checkpoint and results of an epoch are written
+	// before its OnEpoch. Nil: none.
+	Hooks func(epochs int) Hooks
+	// Args and Started are the command line and start of the process,
+	// for the provenance of summary.json.
+	Args    []string
+	Started time.Time
+}
+
+func (o *Options) defaults() {
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+	if o.Notes == nil {
+		o.Notes = io.Discard
+	}
+}
+
+// Outcome is how a run in a folder ended: trained to its last epoch, or
+// found complete by Resume (Complete).
+type Outcome struct {
+	Dir string
+	// Epochs is the run's planned epochs.
+	Epochs   int
+	Summary  Summary
+	Targets  []float64
+	Complete bool
+}
+
+// Start trains job in folder dir (OpenFolder), writing after every epoch
+// its checkpoint, metrics.jsonl, evals.jsonl and summary.json. A folder
+// that holds a checkpoint is refused unless o.Force, which deletes the
+// earlier run's files first. An interruption (ctx) saves the epoch in
+// progress and returns an error wrapping *engine.InterruptedError; a
+// method that cannot save a partial epoch returns *engine.AbandonedError
+// with the previous epoch's checkpoint kept.
+func Start(ctx context.Context, job Job, dir string, o Options) (*Outcome, error) {
+	o.defaults()
+	f, err := OpenFolder(dir, o.Notes)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if err := claim(f, o); err != nil {
+		return nil, err
+	}
+	return train(ctx, job, f, nil, o)
+}
+
+// claim refuses a folder that holds a checkpoint, unless o.Force, which
+// deletes the old run's files first.
+func claim(f *Folder, o Options) error {
+	ck := f.Path(engine.CheckpointFile)
+	if _, err := os.Lstat(ck); err != nil {
+		return nil
+	}
+	if !o.Force {
+		return fmt.Errorf("--out %s holds a run (%s): continue it with sgds train --resume %s, or start over with --force (which deletes it)", f.Dir, ck, f.Dir)
+	}
+	for _, name := range ResultFiles {
+		p := f.Path(name)
+		if err := os.Remove(p); err == nil {
+			fmt.Fprintf(o.Notes, "sgds: --force: removed %s\n", p)
+		} else if !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("--force: %w", err)
+		}
+	}
+	return nil
+}
+
+// Overrides are what a resumed run may change, and the settings given
+// with it, which must agree with the run's.
+type Overrides struct {
+	// SetEpochs trains to Epochs epochs (at least those done).
+	SetEpochs bool
+	Epochs    int
+	// Data, when set, is the data folder to read.
+	Data string
+	// Given lists the other settings given with the resume, by flag name;
+	// Value returns one of them typed like the run's own value (string,
+	// int, uint64, float64 or bool).
+	Given []string
+	Value func(flag string, like any) any
+}
+
+// ResumeAllowed are the flags a resume takes besides the run's settings.
+var ResumeAllowed = map[string]bool{"resume": true, "epochs": true, "data": true, "quiet": true, "config": true}
+
+// Resume continues the run in dir from its checkpoint with its own
+// settings (Overrides may raise the epochs and name the data folder;
+// a given setting that differs from the run's is refused, naming each).
+// A run already complete returns its Outcome with Complete set.
+func Resume(ctx context.Context, dir string, ov Overrides, o Options) (*Outcome, error) {
+	o.defaults()
+	if st, err := os.Stat(dir); err != nil {
+		return nil, fmt.Errorf("--resume: %w", err)
+	} else if !st.IsDir() {
+		return nil, fmt.Errorf("--resume %s: not a directory", dir)
+	}
+	f, err := OpenFolder(dir, o.Notes)
+	if err != nil {
+		return nil, fmt.Errorf("--resume: %w", err)
+	}
+	defer f.Close()
+	ck, err := engine.LoadCheckpoint(f.Path(engine.CheckpointFile))
+	if err != nil {
+		return nil, fmt.Errorf("--resume: %w", err)
+	}
+	job, err := JobOf(ck)
+	if err != nil {
+		return nil, fmt.Errorf("--resume %s: %w", dir, err)
+	}
+	if conflicts := job.Conflicts(dir, ov); len(conflicts) > 0 {
+		return nil, fmt.Errorf("--resume %s: a resumed run keeps its own settings, and these flags differ from them:\n  %s\n"+
+			"only --epochs (to train more), --data, --quiet and --config may be given with --resume; for other settings start a new run with another --out",
+			dir, strings.Join(conflicts, "\n  "))
+	}
+	done := len(ck.Meta.History)
+	if ov.SetEpochs {
+		if ov.Epochs < done || ov.Epochs > MaxEpochs {
+			return nil, fmt.Errorf("--epochs %d: the run in %s has trained %d epochs; give --epochs in [%d, %d] to train more, or leave it out", ov.Epochs, dir, done, done, MaxEpochs)
+		}
+		job.Run.Epochs = ov.Epochs
+	}
+	if done >= job.Run.Epochs && ck.Meta.Partial == nil {
+		out := &Outcome{Dir: dir, Epochs: job.Run.Epochs, Targets: job.Targets, Complete: true}
+		out.Summary.fill(ck.Meta.History, ck.Meta.Hits, job.Targets)
+		return out, nil
+	}
+	if ov.Data != "" {
+		job.Data = ov.Data
+	}
+	if err := job.Run.Validate(); err != nil {
+		return nil, fmt.Errorf("--resume %s: %w", dir, err)
+	}
+	return train(ctx, job, f, ck, o)
+}
+
+// JobOf reads the job a checkpoint records and checks it against the
+// checkpoint's parameters and history.
+func JobOf(ck *engine.Checkpoint) (Job, error) {
+	var job Job
+	if err := json.Unmarshal(ck.Meta.Config, &job); err != nil {
+		return job, fmt.Errorf("%w: configuration: %v", engine.ErrBadCheckpoint, err)
+	}
+	if job.Run.Model != engine.BaseModel(ck.Meta.Model) {
+		return job, fmt.Errorf("%w: configuration names model %s, parameters are of %s", engine.ErrBadCheckpoint, job.Run.Model, ck.Meta.Model)
+	}
+	if err := ck.CheckRun(engine.CheckpointRun{Epochs: job.Run.Epochs, Batch: job.Run.Batch}); err != nil {
+		return job, err
+	}
+	if job.Run.Epochs > MaxEpochs {
+		return job, fmt.Errorf("%w: configuration has %d epochs, more than %d", engine.ErrBadCheckpoint, job.Run.Epochs, MaxEpochs)
+	}
+	return job, nil
+}
+
+// Settings maps the flags of the job's settings to their values (the
+// sampler's defaults where the run records none).
+func (j Job) Settings(dir string) map[string]any {
+	c := j.Run
+	c.Sampling = c.Sampling.Clone()
+	c.Defaults()
+	saved := map[string]any{
+		"dataset": c.Dataset, "model": c.Model, "device": c.Device, "sampler": c.Sampler,
+		"batch": c.Batch, "lr": c.LR, "momentum": c.Momentum, "seed": c.Seed, "order-seed": c.OrderSeed, "val": c.Val, "subset": c.Subset,
+		"test-subset": c.TestSubset, "eval-every": c.EvalEvery, "out": dir,
+	}
+	if d, err := Lookup(c.Sampler); err == nil {
+		for i := range d.Settings {
+			saved[d.Settings[i].Flag] = d.Settings[i].Get(&c.Sampling)
+		}
+	}
+	if len(j.Targets) > 0 {
+		saved["target-acc"] = j.Targets[0]
+	}
+	return saved
+}
+
+// Conflicts lists the settings given with a resume of the job in dir whose
+// value differs from the run's, or that the run does not have.
+func (j Job) Conflicts(dir string, ov Overrides) []string {
+	saved := j.Settings(dir)
+	var out []string
+	for _, name := range ov.Given {
+		if ResumeAllowed[name] {
+			continue
+		}
+		want, ok := saved[name]
+		if !ok {
+			what := "has no such setting"
+			switch d, _ := Owner(name); {
+			case name == "target-acc":
+				what = "records no accuracy target"
+			case name == "force":
+				what = "is continued, not restarted (--force starts a new run; leave --resume out)"
+			case d != nil && d.Name != j.Run.Sampler:
+				what = fmt.Sprintf("uses the %s sampler, which has no --%s", j.Run.Sampler, name)
+			}
+			out = append(out, fmt.Sprintf("--%s: the run %s", name, what))
+			continue
+		}
+		got := ov.Value(name, want)
+		same := got == want
+		switch name {
+		case "out":
+			a, _ := filepath.Abs(got.(string))
+			b, _ := filepath.Abs(want.(string))
+			same = a == b
+		case "device":
+			if b, err := engine.LookupBackend(got.(string)); err == nil {
+				same = b.Name() == want
+			}
+		}
+		if !same {
+			out = append(out, fmt.Sprintf("--%s %v: the run has %v", name, got, want))
+		}
+	}
+	return out
+}
+
+// train runs job in the held folder f, from ck when resuming.
+func train(ctx context.Context, job Job, f *Folder, ck *engine.Checkpoint, o Options) (*Outcome, error) {
+	cfg, out := job.Run, f.Dir
+	d, err := LoadFor(cfg, job.Data)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("interrupted while loading the data: %w; nothing was written to %s", err, out)
+	}
+	configJSON, err := json.Marshal(job)
+	if err != nil {
+		return nil, err
+	}
+	info := d.Info()
+	info.Name = cfg.Dataset
+	sum := Summary{Config: cfg, Data: &info, Provenance: provenance.Collect(cfg.Device, o.Args, o.Started)}
+	if len(job.Targets) > 0 {
+		sum.TargetAcc = &job.Targets[0]
+	}
+	ckPath := f.Path(engine.CheckpointFile)
+	var hooks Hooks
+	if o.Hooks != nil {
+		hooks = o.Hooks(cfg.Epochs)
+	}
+	hooks.Targets = job.Targets
+	report := hooks.OnEpoch
+	// The epoch's files are written before it is reported, so that a
+	// reader that stops the run at a line (a closed pipe) finds them.
+	hooks.OnEpoch = func(t *engine.Trainer, e engine.EpochMetrics) error {
+		ck, err := t.Snapshot(t.Net.Spec().Name, configJSON, nil)
+		if err != nil {
+			return err
+		}
+		if err := engine.SaveCheckpoint(ckPath, ck); err != nil {
+			return err
+		}
+		if err := atomicfile.WriteJSONLines(f.Path("metrics.jsonl"), t.History); err != nil {
+			return err
+		}
+		if err := atomicfile.WriteJSONLines(f.Path("evals.jsonl"), t.Evals); err != nil {
+			return err
+		}
+		sum.GridStep = t.GridStep()
+		sum.fill(t.History, t.Hits, job.Targets)
+		if err := atomicfile.WriteJSON(f.Path("summary.json"), sum); err != nil {
+			return err
+		}
+		if report != nil {
+			return report(t, e)
+		}
+		return nil
+	}
+	t, err := NewTrainer(cfg, d, nil, hooks)
+	if err != nil {
+		return nil, err
+	}
+	defer t.Net.Close()
+	if ck != nil {
+		if err := t.Restore(ck); err != nil {
+			return nil, fmt.Errorf("--resume %s: %w", out, err)
+		}
+		fmt.Fprintf(o.Log, "resuming %s after epoch %d", out, t.Done())
+		if p := ck.Meta.Partial; p != nil {
+			fmt.Fprintf(o.Log, " (and %d steps of epoch %d)", p.Steps, p.Epoch)
+		}
+		fmt.Fprintln(o.Log)
+	}
+	fmt.Fprintf(o.Log, "training %s on %s (%d samples, test %d) on %s with the %s sampler: %d epochs, batch %d, lr %g, momentum %g, seed %d\n",
+		cfg.Model, cfg.Dataset, d.Train.N, d.Test.N, cfg.Device, cfg.Sampler, cfg.Epochs, cfg.Batch, cfg.LR, cfg.Momentum, cfg.Seed)
+	if err := t.Run(ctx); err != nil {
+		var ie *engine.InterruptedError
+		if errors.As(err, &ie) {
+			ck, serr := t.Snapshot(t.Net.Spec().Name, configJSON, &ie.Partial)
+			if serr == nil {
+				serr = engine.SaveCheckpoint(ckPath, ck)
+			}
+			if serr != nil {
+				return nil, fmt.Errorf("%w; saving the checkpoint failed: %v (the checkpoint of epoch %d is intact)", err, serr, t.Done())
+			}
+			return nil, fmt.Errorf("%w; saved: %s (epoch %d, step %d); continue with: sgds train --resume %s", err, ckPath, ie.Partial.Epoch, ie.Partial.Steps, out)
+		}
+		// selective-backprop and kf-is roll an interrupted epoch back to
+		// its start, whose checkpoint OnEpoch wrote.
+		var ab *engine.AbandonedError
+		if errors.As(err, &ab) {
+			if ab.Epoch > 1 {
+				return nil, fmt.Errorf("%w; checkpoint of epoch %d kept; continue with sgds train --resume %s", err, ab.Epoch-1, out)
+			}
+			return nil, fmt.Errorf("%w; no epoch had finished, so there is no checkpoint: start the run again", err)
+		}
+		return nil, err
+	}
+	return &Outcome{Dir: out, Epochs: cfg.Epochs, Summary: sum, Targets: job.Targets}, nil
+}

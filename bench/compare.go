@@ -206,6 +206,8 @@ type CompareOptions struct {
 	Previous *CompareResult
 	// Provenance is recorded in the result.
 	Provenance provenance.Provenance
+	// OnStep, when set, is called after every training step of every run.
+	OnStep func()
 }
 
 // ProgressEvent describes the comparison after an epoch of one run.
@@ -333,7 +335,11 @@ func (s *compareState) seed(ctx context.Context, k int) error {
 		}
 		rc := m.Config(s.c.Base)
 		rc.Seed = seed
-		t, err := run.NewTrainer(rc, s.d, nil, run.Hooks{Targets: s.c.Targets})
+		h := run.Hooks{Targets: s.c.Targets}
+		if step := s.o.OnStep; step != nil {
+			h.OnStep = func(int, []int, []float32) { step() }
+		}
+		t, err := run.NewTrainer(rc, s.d, nil, h)
 		if err != nil {
 			return fmt.Errorf("method %s, seed %d: %w", m.Name, seed, err)
 		}

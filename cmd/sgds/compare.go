@@ -189,7 +189,8 @@ func runCompare(c *cli.Context, cfg bench.CompareConfig, out string, prev *bench
 		cfg.Base.Model, cfg.Base.Dataset, d.Train.N, cfg.Base.Epochs, cfg.Seeds, methodNames(cfg.Methods), cfg.Baselines, cfg.Targets)
 	opts := bench.CompareOptions{Log: log, Previous: prev,
 		Provenance: provenance.Collect(cfg.Base.Device, os.Args, start),
-		Save:       func(r *bench.CompareResult) error { return bench.SaveCompare(r, out) }}
+		Save:       func(r *bench.CompareResult) error { return bench.SaveCompare(r, out) },
+		OnStep:     signalAfterSteps}
 	if bar != nil {
 		opts.Progress = bar.update
 	}

@@ -9,7 +9,9 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -36,7 +38,13 @@ func main() {
 // sgds executes the command line and returns the process exit code.
 func sgds(args []string) int {
 	provenance.Version = version
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// SIGINT, SIGTERM and SIGHUP (a closed terminal) stop a run alike,
+	// saving the step reached. A closed stdout (sgds … | head) makes
+	// writes fail with EPIPE instead of killing the process: an epoch's
+	// checkpoint and results are written before its line is printed, and
+	// the run ends with the write's error.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	go func() {
 		// The first signal cancels ctx: every loop and every wait checks it
@@ -192,3 +200,29 @@ func logTo(c *cli.Context, w io.Writer) io.Writer {
 	}
 	return w
 }
+
+// signalAfterSteps is the test hook SGDS_TEST_SIGNAL_AFTER_STEPS=K[:SIG]:
+// after the K-th training step of this process it sends itself SIGINT (or
+// SIG: INT, TERM, HUP or KILL), so that tests of interrupts, kills and
+// resumes stop a run at a known step instead of racing a timer. Nil when
+// the variable is not set; an invalid value is reported once on stderr and
+// ignored.
+var signalAfterSteps = func() func() {
+	v := os.Getenv("SGDS_TEST_SIGNAL_AFTER_STEPS")
+	if v == "" {
+		return nil
+	}
+	n, name, _ := strings.Cut(v, ":")
+	k, err := strconv.Atoi(n)
+	sig, ok := map[string]syscall.Signal{"": syscall.SIGINT, "INT": syscall.SIGINT, "TERM": syscall.SIGTERM, "HUP": syscall.SIGHUP, "KILL": syscall.SIGKILL}[name]
+	if err != nil || k < 1 || !ok {
+		fmt.Fprintf(os.Stderr, "sgds: SGDS_TEST_SIGNAL_AFTER_STEPS=%q ignored: want K[:INT|TERM|HUP|KILL] with K ≥ 1\n", v)
+		return nil
+	}
+	var steps atomic.Int64
+	return func() {
+		if steps.Add(1) == int64(k) {
+			syscall.Kill(os.Getpid(), sig)
+		}
+	}
+}()

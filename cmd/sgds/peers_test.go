@@ -99,17 +99,18 @@ func TestPeerFlagsRecorded(t *testing.T) {
 // how to continue; that checkpoint is the one --resume finds.
 func TestInterruptAbandonsPeerEpoch(t *testing.T) {
 	out := t.TempDir()
-	cmd, stderr := startSGDS(t, "train", "--sampler", "selective-backprop", "--model", "mlp", "--subset", "20000", "--epochs", "200", "--out", out)
-	waitForFile(t, filepath.Join(out, "checkpoint.bin"), time.Minute)
-	time.Sleep(100 * time.Millisecond)
-	code, msg, took := interrupt(t, cmd, stderr)
+	// 2,000 samples, batch 64: epoch 1 trains at most 32 batches, so an
+	// interrupt after step 40 lands inside a later epoch.
+	r := runBounded(t, time.Minute, []string{"SGDS_TEST_SIGNAL_AFTER_STEPS=40"},
+		"train", "--sampler", "selective-backprop", "--model", "mlp", "--subset", "2000", "--epochs", "200", "--out", out)
+	code, msg := r.code, r.out
 	if code != 130 {
-		t.Fatalf("exit %d after %v:\n%s", code, took, msg)
+		t.Fatalf("exit %d:\n%s", code, msg)
 	}
 	var epoch int
 	i := strings.Index(msg, "interrupted in epoch")
 	if i < 0 || !strings.Contains(msg, "abandoned") {
-		t.Skipf("the interrupt did not land inside an epoch:\n%s", msg)
+		t.Fatalf("the interrupt did not land inside an epoch:\n%s", msg)
 	}
 	if _, err := fmt.Sscanf(msg[i:], "interrupted in epoch %d", &epoch); err != nil {
 		t.Fatalf("%v:\n%s", err, msg)

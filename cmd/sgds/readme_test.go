@@ -175,6 +175,7 @@ func TestReadmeCommands(t *testing.T) {
 		start := time.Now()
 		cmd := exec.Command(sgdsBin, args...)
 		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "SGDS_TEST_SUBSET=500") // evaluate on 500 test images
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			t.Fatalf("sgds %s: %v after %.1fs\n%s", strings.Join(args, " "), err, time.Since(start).Seconds(), out)

@@ -320,5 +320,8 @@ func epochHooks(c *cli.Context, w io.Writer, epochs int) run.Hooks {
 	if p != nil {
 		h.Progress = p
 	}
+	if step := signalAfterSteps; step != nil {
+		h.OnStep = func(int, []int, []float32) { step() }
+	}
 	return h
 }

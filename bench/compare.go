@@ -66,7 +66,18 @@ type CompareConfig struct {
 	// Data is the folder of the data set's files ("" for the default
 	// search, see data.Locate).
 	Data string `json:"data,omitempty"`
+	// Clock is when a run counts as having reached a target: "stays" at
+	// the grid point after which it never falls below it again
+	// (engine.StaysAbove), "first" (or "", in files from before there was
+	// a choice) at its first crossing.
+	Clock string `json:"clock,omitempty"`
+	// Budgets, when set, are the budgets every method ran at (each method
+	// expanded into one per budget by ExpandBudgets; Method.Budget).
+	Budgets []float64 `json:"budgets,omitempty"`
 }
+
+// Clocks are the values of CompareConfig.Clock.
+var Clocks = []string{"stays", "first"}
 
 // Validate checks the comparison: seeds, targets in (0, 1], methods with
 // distinct names whose configurations validate, and baselines among them.
@@ -118,8 +129,11 @@ type RunResult struct {
 	// is restarted from its beginning by compare --resume.
 	Done     bool   `json:"done"`
 	Diverged string `json:"diverged,omitempty"` // the error, when the run diverged
-	// Targets are the time-to-target records, one per target.
-	Targets []engine.TargetHit `json:"targets"`
+	// Targets are the time-to-target records, one per target: the first
+	// grid point reaching it. StaysAbove are the grid points from which
+	// the run stays at or above each target (engine.StaysAbove).
+	Targets    []engine.TargetHit `json:"targets"`
+	StaysAbove []engine.TargetHit `json:"stays_above,omitempty"`
 	// TestAcc (and ValAcc, with a validation split) per epoch, from Epochs.
 	TestAcc []float64             `json:"test_acc"`
 	ValAcc  []float64             `json:"val_acc,omitempty"`
@@ -146,8 +160,18 @@ func (r *RunResult) trained() (float64, int64) {
 	return secs, seen
 }
 
-func (r *RunResult) hit(target float64) (engine.TargetHit, bool) {
-	for _, h := range r.Targets {
+// hit returns the run's record of target on the clock: the first
+// crossing, or the point from which it stays above (computed from the
+// evaluations when the file predates the record).
+func (r *RunResult) hit(target float64, clock string) (engine.TargetHit, bool) {
+	hits := r.Targets
+	if clock == "stays" {
+		hits = r.StaysAbove
+		if len(hits) == 0 {
+			hits = engine.StaysAbove(r.Evals, []float64{target})
+		}
+	}
+	for _, h := range hits {
 		if h.Target == target {
 			return h, h.Reached()
 		}
@@ -346,12 +370,14 @@ func (s *compareState) seed(ctx context.Context, k int) error {
 		runs = append(runs, &active{i: i, run: r, t: t})
 	}
 	E := s.c.Base.Epochs
-	for epoch := 1; epoch <= E; epoch++ {
+	for epoch := 1; epoch <= engine.MaxBudgetEpochs; epoch++ {
+		active := 0
 		for j := range runs {
 			a := runs[(j+epoch-1)%len(runs)]
 			if a.run.Done {
 				continue
 			}
+			active++
 			name := s.c.Methods[a.i].Name
 			a.t.Epochs = epoch
 			start := time.Now()
@@ -366,6 +392,7 @@ func (s *compareState) seed(ctx context.Context, k int) error {
 			r.Epochs = slices.Clone(a.t.History)
 			r.Evals = slices.Clone(a.t.Evals)
 			r.Targets = a.t.TargetHits()
+			r.StaysAbove = engine.StaysAbove(r.Evals, s.c.Targets)
 			r.TestAcc, r.ValAcc = nil, nil
 			for _, e := range r.Epochs {
 				r.TestAcc = append(r.TestAcc, e.TestAcc)
@@ -373,14 +400,19 @@ func (s *compareState) seed(ctx context.Context, k int) error {
 					r.ValAcc = append(r.ValAcc, *e.ValAcc)
 				}
 			}
-			r.Done = epoch == E || diverged
+			m := s.c.Methods[a.i]
+			if m.Budget > 0 {
+				r.Done = a.t.Finished() || diverged
+			} else {
+				r.Done = epoch == E || diverged
+			}
 			line := ""
 			if diverged {
 				r.Diverged = err.Error()
 				line = "diverged: " + err.Error()
 			} else {
 				s.epochSecs[name] = append(s.epochSecs[name], wall)
-				line = run.EpochLine(r.Epochs[len(r.Epochs)-1], E)
+				line = run.EpochLine(r.Epochs[len(r.Epochs)-1], m.Config(s.c.Base).PlannedEpochs())
 			}
 			if s.o.Log != nil {
 				fmt.Fprintf(s.o.Log, "seed %d  %-16s %s\n", seed, name, line)
@@ -398,6 +430,9 @@ func (s *compareState) seed(ctx context.Context, k int) error {
 			if s.o.Progress != nil {
 				s.o.Progress(ev)
 			}
+		}
+		if active == 0 {
+			break
 		}
 	}
 	return nil
@@ -616,7 +651,7 @@ func (res *CompareResult) Summarise() {
 					continue
 				}
 				ts.Of++
-				if h, ok := r.hit(tg); ok {
+				if h, ok := r.hit(tg, res.Config.Clock); ok {
 					ts.Reached++
 					tt = append(tt, h.TrainSeconds)
 					gs = append(gs, float64(h.GridSamples))
@@ -642,8 +677,8 @@ func (res *CompareResult) speedup(method, baseline string, tg float64) *Speedup 
 		if m == nil || b == nil || !m.Done || !b.Done {
 			continue
 		}
-		hm, okM := m.hit(tg)
-		hb, okB := b.hit(tg)
+		hm, okM := m.hit(tg, res.Config.Clock)
+		hb, okB := b.hit(tg, res.Config.Clock)
 		mSecs, mSeen := m.trained()
 		bSecs, bSeen := b.trained()
 		var rt, rs SeedRatio
@@ -764,10 +799,14 @@ func CompareMarkdown(res *CompareResult) string {
 		}
 		fmt.Fprintf(&b, "**Partial result: %d of %d runs finished** (continue with `sgds compare --resume DIR`).\n\n", done, len(res.Runs))
 	}
+	clock := "the first grid point reaching the target"
+	if c.Clock == "stays" {
+		clock = "the grid point from which the run stays at or above the target to its end (a curve that touches it and falls back does not count)"
+	}
 	fmt.Fprintf(&b, "Training set %d images; evaluation grid every %d samples on **%s** accuracy, the same points for every method. "+
-		"Time to target = training seconds (evaluation excluded) at the first grid point reaching the target; samples = that grid point. "+
+		"Time to target = training seconds (evaluation excluded) at %s; samples = that grid point. "+
 		"Means over seeds with 95%% t intervals [lo, hi]; speedups are the baseline's time (samples) over the method's, per seed, then averaged.\n\n",
-		res.TrainSamples, c.Base.EvalEvery, res.TargetOn)
+		res.TrainSamples, c.Base.EvalEvery, res.TargetOn, clock)
 	bl := "the baseline"
 	if len(c.Baselines) > 0 {
 		bl = c.Baselines[0]
@@ -817,5 +856,6 @@ func CompareMarkdown(res *CompareResult) string {
 			b.WriteString("\n")
 		}
 	}
+	b.WriteString(BudgetMarkdown(res))
 	return b.String()
 }

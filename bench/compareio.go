@@ -9,6 +9,7 @@ import (
 
 	"gonum.org/v1/plot/vg"
 
+	"github.com/sgds/sgds/engine"
 	"github.com/sgds/sgds/internal/atomicfile"
 	"github.com/sgds/sgds/internal/safefile"
 )
@@ -65,7 +66,10 @@ func ReadCompare(dir string) (*CompareResult, error) {
 		if r == nil || r.Method != m.Name || r.Seed != s {
 			return nil, fmt.Errorf("%s: run %d is not method %s on seed %d", path, i, m.Name, s)
 		}
-		if r.Done && r.Diverged == "" && len(r.Epochs) != res.Config.Base.Epochs {
+		if r.Done && r.Diverged == "" && m.Budget > 0 && (len(r.Epochs) == 0 || len(r.Epochs) > engine.MaxBudgetEpochs) {
+			return nil, fmt.Errorf("%s: run %s seed %d is done after %d epochs", path, r.Method, r.Seed, len(r.Epochs))
+		}
+		if r.Done && r.Diverged == "" && m.Budget == 0 && len(r.Epochs) != res.Config.Base.Epochs {
 			return nil, fmt.Errorf("%s: run %s seed %d is done after %d of %d epochs", path, r.Method, r.Seed, len(r.Epochs), res.Config.Base.Epochs)
 		}
 	}
@@ -143,6 +147,9 @@ func fractionBands(res *CompareResult) []Band {
 // (per method the mean over seeds with a shaded 95% interval, the targets
 // as dotted lines), and the share of the data each epoch visits.
 func PlotCompare(res *CompareResult, dir string) error {
+	if err := PlotBudgets(res, dir); err != nil {
+		return err
+	}
 	c := res.Config
 	title := fmt.Sprintf("%s on %s, %d seeds", c.Base.Model, c.Base.Dataset, len(c.Seeds))
 	acc := res.TargetOn + " accuracy (mean, 95% CI)"

@@ -76,6 +76,9 @@ type Net interface {
 	// Step runs forward and backward on b, applies one SGD-momentum update
 	// of the cost Σ w_i·L_i, and returns the per-sample losses.
 	Step(b *Batch) (StepStats, error)
+	// SetLR sets the learning rate of the next Steps (a schedule's rate);
+	// it must be finite and > 0 (Config.LR's rule) or 0.
+	SetLR(lr float64) error
 	// Forward runs the forward pass alone on b and returns the per-sample
 	// losses L_i and last-layer norms ||softmax_i − onehot_i|| of its N
 	// real rows, and Cost = Σ w_i·L_i; GradNorms is nil. There is no
@@ -131,6 +134,14 @@ func PickScore(st StepStats, score string) ([]float32, error) {
 		return st.GradNorms, nil
 	}
 	return nil, fmt.Errorf("unknown score %q (known: loss, lastlayer, gradnorm)", score)
+}
+
+// CheckLR reports a learning rate SetLR refuses.
+func CheckLR(lr float64) error {
+	if !(lr >= 0 && lr <= 1e6) {
+		return fmt.Errorf("learning rate %v, want one in [0, 1e6]", lr)
+	}
+	return nil
 }
 
 // Backend builds Nets.

@@ -181,6 +181,15 @@ func (t *Trainer) startPeer(epoch int, method string, batch *Batch) (*peerEpoch,
 	return e, plan, nil
 }
 
+// pace is Trainer.pace at this epoch's samples so far.
+func (e *peerEpoch) pace() (bool, error) {
+	over, err := e.t.pace(e.t.seen+e.bwd, e.t.fwd+e.fwd)
+	if err != nil {
+		err = fmt.Errorf("epoch %d: %w", e.epoch, err)
+	}
+	return over, err
+}
+
 // trained returns this epoch's training seconds so far.
 func (e *peerEpoch) trained() float64 { return (time.Since(e.start) - e.evalTime).Seconds() }
 
@@ -296,6 +305,13 @@ func (t *Trainer) runSelective(ctx context.Context, epoch int, batch *Batch, o *
 		if err := ctx.Err(); err != nil {
 			return t.abandon(epoch, method, start, err)
 		}
+		if over, err := e.pace(); err != nil || over {
+			if over {
+				pending = pending[:0] // selected, but the budget is spent
+				break
+			}
+			return err
+		}
 		cand := plan.Indices[pos:min(pos+B, len(plan.Indices))]
 		st, err := e.forward(cand)
 		if err != nil {
@@ -345,6 +361,12 @@ func (t *Trainer) runKF(ctx context.Context, epoch int, batch *Batch, o *KFOrder
 	for at := 0; at < len(plan.Indices); at += group {
 		if err := ctx.Err(); err != nil {
 			return t.abandon(epoch, method, start, err)
+		}
+		if over, err := e.pace(); err != nil || over {
+			if over {
+				break
+			}
+			return err
 		}
 		cands := plan.Indices[at:min(at+group, len(plan.Indices))]
 		n := len(cands)

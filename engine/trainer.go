@@ -214,6 +214,22 @@ type Trainer struct {
 	// and losses (for analyses such as the patterns experiment).
 	OnStep func(epoch int, indices []int, losses []float32)
 
+	// LR is the peak learning rate of Schedule; Schedule, when not
+	// constant, sets the Net's rate before every step to LR·Factor(u) at
+	// position u = spent/Horizon (spent: Spent of the samples so far).
+	LR       float64
+	Schedule LRSchedule
+	// Horizon is the budget, in units, the schedule spans (0: Epochs ×
+	// the training samples).
+	Horizon float64
+	// Budget > 0 ends the run at the first step boundary where the units
+	// spent reach it, inside an epoch if need be (that epoch is recorded
+	// as it stands); epochs then go on past Epochs until it is spent.
+	// ForwardCost is the cost of a forward-only sample in units
+	// (engine.ForwardCost when 0).
+	Budget      float64
+	ForwardCost float64
+
 	Hits    []TargetHit // the targets reached, in the order reached
 	History []EpochMetrics
 	Evals   []GridEval // the evaluations on the grid, in order
@@ -226,6 +242,57 @@ type Trainer struct {
 	batch   *Batch
 	partial *PartialEpoch // an interrupted epoch to finish first
 	bound   bool          // the training set was handed to the Net
+	lr      float64       // the rate last set by the schedule (0: none yet)
+	spentUp bool          // the budget is spent: the run is over
+}
+
+// MaxBudgetEpochs bounds the epochs of a run with a budget.
+const MaxBudgetEpochs = 100_000
+
+// forwardCost is ForwardCost or its default.
+func (t *Trainer) forwardCost() float64 {
+	if t.ForwardCost > 0 {
+		return t.ForwardCost
+	}
+	return ForwardCost
+}
+
+// Spent returns the budget units spent so far.
+func (t *Trainer) Spent() float64 { return Spent(t.seen, t.fwd, t.forwardCost()) }
+
+// Finished reports whether the run is over: its budget spent, or, without
+// a budget, its Epochs done.
+func (t *Trainer) Finished() bool {
+	if t.Budget > 0 {
+		return t.spentUp || t.Spent() >= t.Budget
+	}
+	return t.done >= t.Epochs
+}
+
+// pace runs before a step at bwd samples trained on and fwd forwarded
+// (cumulative): it reports whether the budget is spent, and otherwise sets
+// the schedule's rate for the step.
+func (t *Trainer) pace(bwd, fwd int64) (over bool, err error) {
+	spent := Spent(bwd, fwd, t.forwardCost())
+	if t.Budget > 0 && spent >= t.Budget {
+		t.spentUp = true
+		return true, nil
+	}
+	if t.Schedule.Constant() {
+		return false, nil
+	}
+	h := t.Horizon
+	if h <= 0 {
+		h = float64(t.Epochs) * float64(t.Train.N)
+	}
+	lr := t.LR * t.Schedule.Factor(spent/h)
+	if lr != t.lr {
+		if err := t.Net.SetLR(lr); err != nil {
+			return false, fmt.Errorf("learning-rate schedule: %w", err)
+		}
+		t.lr = lr
+	}
+	return false, nil
 }
 
 // InterruptedError is returned by Run when its context is cancelled between
@@ -250,7 +317,7 @@ func (e *InterruptedError) Unwrap() error { return e.Err }
 func (t *Trainer) Resume(history []EpochMetrics, hits []TargetHit) {
 	t.History = append([]EpochMetrics(nil), history...)
 	t.Hits = append([]TargetHit(nil), hits...)
-	t.done, t.seconds, t.seen, t.fwd, t.broken = 0, 0, 0, 0, nil
+	t.done, t.seconds, t.seen, t.fwd, t.broken, t.lr, t.spentUp = 0, 0, 0, 0, nil, 0, false
 	if n := len(history); n > 0 {
 		t.done, t.seconds, t.seen = history[n-1].Epoch, history[n-1].TrainSeconds, history[n-1].SamplesSeen
 		t.fwd = history[n-1].ForwardSamples
@@ -306,6 +373,12 @@ func (t *Trainer) Run(ctx context.Context) error {
 	if t.EvalEvery < 0 {
 		return fmt.Errorf("trainer: EvalEvery is %d, want ≥ 0 (0: the default grid)", t.EvalEvery)
 	}
+	if err := t.Schedule.Validate(); err != nil {
+		return fmt.Errorf("trainer: %w", err)
+	}
+	if !t.Schedule.Constant() && !(t.LR > 0) {
+		return fmt.Errorf("trainer: a learning-rate schedule needs the peak rate LR > 0, got %v", t.LR)
+	}
 	if t.broken != nil {
 		return fmt.Errorf("trainer: %w; restore a checkpoint before training on", t.broken)
 	}
@@ -326,12 +399,26 @@ func (t *Trainer) Run(ctx context.Context) error {
 		t.batch = NewBatch(B, p)
 	}
 	batch := t.batch
-	for epoch := t.done + 1; epoch <= t.Epochs; epoch++ {
+	for epoch := t.done + 1; t.more(epoch); epoch++ {
+		seen := t.seen
 		if err := t.runEpoch(ctx, epoch, batch); err != nil {
 			return err
 		}
+		if t.Budget > 0 && t.seen == seen && !t.Finished() {
+			return fmt.Errorf("trainer: epoch %d trained on no sample; the budget of %g units cannot be spent", epoch, t.Budget)
+		}
 	}
 	return nil
+}
+
+// more reports whether Run trains epoch: without a budget up to Epochs;
+// with one until it is spent (at most MaxBudgetEpochs; Epochs then only
+// paces a lockstep caller, which raises it epoch by epoch).
+func (t *Trainer) more(epoch int) bool {
+	if t.Budget > 0 {
+		return !t.Finished() && epoch <= min(t.Epochs, MaxBudgetEpochs)
+	}
+	return epoch <= t.Epochs
 }
 
 // runEpoch trains, evaluates and reports one epoch.
@@ -387,10 +474,17 @@ func (t *Trainer) runEpoch(ctx context.Context, epoch int, batch *Batch) error {
 	start := time.Now()
 	var evalTime time.Duration // grid evaluations of this epoch, excluded from training time
 	trained := func() float64 { return prior + (time.Since(start) - evalTime).Seconds() }
+	done := len(plan.Indices) // the plan's samples trained on (fewer when the budget ends the epoch)
 	for s, pos := steps0, pos0; pos < len(plan.Indices); s, pos = s+1, pos+B {
 		if err := ctx.Err(); err != nil {
 			return &InterruptedError{Err: err, Partial: PartialEpoch{Epoch: epoch, Plan: plan, Pos: pos, Steps: s,
 				LossSum: lossSum, Seconds: trained(), Stats: stats}}
+		}
+		if over, err := t.pace(t.seen+int64(pos), t.fwd+int64(pos)); err != nil {
+			return fmt.Errorf("epoch %d step %d: %w", epoch, s+1, err)
+		} else if over {
+			done = pos
+			break
 		}
 		idx := plan.Indices[pos:min(pos+B, len(plan.Indices))]
 		var w []float64
@@ -434,17 +528,28 @@ func (t *Trainer) runEpoch(ctx context.Context, epoch int, batch *Batch) error {
 			evalTime += time.Since(evalStart)
 		}
 	}
-	fwd := int64(len(plan.Indices))
-	if len(hidden) > 0 {
+	if done < len(plan.Indices) && stats != nil {
+		// The budget ended the epoch: the distinct samples are those of
+		// the part trained.
+		st := *stats
+		seen := make(map[int]bool, done)
+		for _, k := range plan.Indices[:done] {
+			seen[k] = true
+		}
+		st.Distinct = len(seen)
+		stats = &st
+	}
+	fwd := int64(done)
+	if len(hidden) > 0 && !t.spentUp {
 		if err := t.refresh(epoch, batch, hidden); err != nil {
 			return err
 		}
 		fwd += int64(len(hidden))
 	}
 	t.seconds += trained()
-	t.seen += int64(len(plan.Indices))
+	t.seen += int64(done)
 	t.fwd += fwd
-	return t.endEpoch(epoch, len(plan.Indices), lossSum, len(plan.Indices), stats)
+	return t.endEpoch(epoch, done, lossSum, done, stats)
 }
 
 // endEpoch reports an epoch whose training time and samples were added to
@@ -549,6 +654,24 @@ func (t *Trainer) TargetHits() []TargetHit {
 	out := make([]TargetHit, len(t.Targets))
 	for i, tg := range t.Targets {
 		out[i], _ = t.Hit(tg)
+	}
+	return out
+}
+
+// StaysAbove returns, for each target, the grid point from which the run
+// stays at or above it: the first evaluation of evals after which none is
+// below the target (so the last evaluation reaches it), as a hit record;
+// {Target} alone when the last evaluation is below it. Unlike the first
+// crossing (Hits), a noisy curve that touches a target and falls back does
+// not count.
+func StaysAbove(evals []GridEval, targets []float64) []TargetHit {
+	out := make([]TargetHit, len(targets))
+	for i, target := range targets {
+		out[i] = TargetHit{Target: target}
+		for j := len(evals) - 1; j >= 0 && evals[j].Acc() >= target; j-- {
+			e := evals[j]
+			out[i] = TargetHit{Target: target, Epoch: e.Epoch, GridSamples: e.GridSamples, SamplesSeen: e.SamplesSeen, TrainSeconds: e.TrainSeconds}
+		}
 	}
 	return out
 }

@@ -2,6 +2,7 @@ package run
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/sgds/sgds/engine"
 	"github.com/sgds/sgds/engine/data"
@@ -21,6 +22,15 @@ type Config struct {
 	LR       float64 `json:"lr"`
 	Momentum float64 `json:"momentum"`
 	Seed     uint64  `json:"seed"`
+	// LRSchedule and Warmup are the learning-rate schedule over the run's
+	// budget (engine.LRSchedule; "" is constant); LR is its peak.
+	LRSchedule string  `json:"lr_schedule,omitempty"`
+	Warmup     float64 `json:"warmup,omitempty"`
+	// Budget > 0 ends the run once it has spent Budget·Epochs·N units
+	// (engine.Spent: samples trained on, plus forward-only samples at
+	// engine.ForwardCost); the schedule spans that budget and the sampler
+	// plans PlannedEpochs. 0: Epochs epochs, the schedule over Epochs·N.
+	Budget float64 `json:"budget,omitempty"`
 	// OrderSeed ≠ 0 draws the sample order (and a sampler's own random
 	// draws) from another stream while the initial weights stay those of
 	// Seed: two runs that differ only in OrderSeed measure how far the
@@ -43,6 +53,42 @@ type Config struct {
 
 // MaxEvalEvery bounds EvalEvery (2^40 samples).
 const MaxEvalEvery = 1 << 40
+
+// MaxBudget bounds Budget.
+const MaxBudget = 100
+
+// PlannedEpochs is the epochs c's sampler plans: Epochs, or with a budget
+// ⌈Budget·Epochs⌉ (a method that trains on fewer samples per epoch goes on
+// past them until its budget is spent).
+func (c Config) PlannedEpochs() int {
+	if c.Budget <= 0 {
+		return c.Epochs
+	}
+	return max(1, int(math.Ceil(c.Budget*float64(c.Epochs)-1e-9)))
+}
+
+// Units is the budget in units (engine.Spent) of c on n training samples:
+// Budget·Epochs·n, or Epochs·n without a budget (the schedule's horizon).
+func (c Config) Units(n int) float64 {
+	f := c.Budget
+	if f <= 0 {
+		f = 1
+	}
+	return f * float64(c.Epochs) * float64(n)
+}
+
+// Complete reports whether a run of c on n samples with this history is
+// over: Epochs done, or its budget spent.
+func (c Config) Complete(history []engine.EpochMetrics, n int) bool {
+	if len(history) == 0 {
+		return false
+	}
+	last := history[len(history)-1]
+	if c.Budget > 0 {
+		return engine.Spent(last.SamplesSeen, last.ForwardSamples, engine.ForwardCost) >= c.Units(n)
+	}
+	return last.Epoch >= c.Epochs
+}
 
 // MaxEpochs bounds Epochs.
 const MaxEpochs = 100_000
@@ -89,6 +135,15 @@ func (c Config) Validate() error {
 	}
 	if _, err := engine.PickScore(engine.StepStats{GradNorms: []float32{}}, c.Score); err != nil {
 		return fmt.Errorf("--score: %w", err)
+	}
+	if err := (engine.LRSchedule{Kind: c.LRSchedule}).Validate(); err != nil {
+		return fmt.Errorf("--schedule: %w", err)
+	}
+	if err := (engine.LRSchedule{Warmup: c.Warmup}).Validate(); err != nil {
+		return fmt.Errorf("--warmup: %w", err)
+	}
+	if !(c.Budget >= 0 && c.Budget <= MaxBudget) {
+		return fmt.Errorf("--budget must be 0 (no budget: train --epochs epochs) or in (0, %d], a share of epochs × training samples, got %v", MaxBudget, c.Budget)
 	}
 	if c.TestSubset < 0 {
 		return fmt.Errorf("--test-subset must be ≥ 0 (0: the whole test set), got %d", c.TestSubset)

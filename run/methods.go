@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/sgds/sgds/engine"
 )
 
 // Method is one named way of training in a comparison: a sampler and every
@@ -22,6 +24,14 @@ type Method struct {
 	// OrderSeed is Config.OrderSeed: another data order from the same
 	// initial weights (order-seed=N).
 	OrderSeed uint64 `json:"order_seed,omitempty"`
+	// LRSchedule, Warmup and Budget are Config's (schedule=, warmup=,
+	// budget=).
+	LRSchedule string  `json:"lr_schedule,omitempty"`
+	Warmup     float64 `json:"warmup,omitempty"`
+	Budget     float64 `json:"budget,omitempty"`
+	// Group is the method a budgeted copy was made from (compare
+	// --budgets), "" otherwise.
+	Group string `json:"group,omitempty"`
 	// Tuned names the entry of the tuning file whose learning rate and
 	// momentum the method took (tuned=NAME), if any.
 	Tuned string `json:"tuned,omitempty"`
@@ -33,6 +43,7 @@ func (m Method) Config(base Config) Config {
 	c := base
 	c.Sampling = m.Sampling.Clone()
 	c.LR, c.Momentum, c.Batch, c.OrderSeed = m.LR, m.Momentum, m.Batch, m.OrderSeed
+	c.LRSchedule, c.Warmup, c.Budget = m.LRSchedule, m.Warmup, m.Budget
 	c.bind()
 	return c
 }
@@ -93,7 +104,7 @@ func parseFloatIn(key, v string, ok func(float64) bool, interval string) (float6
 }
 
 // commonKeys are the keys of a method spec that every sampler takes.
-var commonKeys = []string{"sampler", "lr", "momentum", "batch", "tuned", "order-seed"}
+var commonKeys = []string{"sampler", "lr", "momentum", "batch", "tuned", "order-seed", "schedule", "warmup", "budget"}
 
 // MethodKeys lists the keys a method spec may set for sampler s.
 func MethodKeys(s string) []string {
@@ -146,6 +157,8 @@ func keyOwner(key string) (d *Descriptor, st *Setting, known bool) {
 //	lr=X, momentum=Y, batch=B   (default the base's)
 //	tuned=NAME       lr and momentum of tuning entry NAME
 //	order-seed=N     another data order from the same initial weights (0)
+//	schedule=NAME, warmup=W, budget=F   the learning-rate schedule, its
+//	                 warm-up share and the budget (Config; default the base's)
 //
 // and each sampler its own settings' keys (Methods: Setting.Key, e.g.
 // drop= for sgds, frac= for rs2, r= for infobatch), which start from the
@@ -185,7 +198,8 @@ func ParseMethod(spec string, base Config, tuned map[string]Choice) (Method, err
 			order = append(order, k)
 		}
 	}
-	m := Method{Name: name, LR: base.LR, Momentum: base.Momentum, Batch: base.Batch}
+	m := Method{Name: name, LR: base.LR, Momentum: base.Momentum, Batch: base.Batch,
+		LRSchedule: base.LRSchedule, Warmup: base.Warmup, Budget: base.Budget}
 	m.Sampler = "sgds"
 	if slices.Contains(Samplers(), name) {
 		m.Sampler = name
@@ -274,6 +288,19 @@ func (m *Method) setCommon(key, v string) error {
 	case "batch":
 		n, err := parseIntIn(key, v, 1, MaxMethodBatch)
 		m.Batch = int(n)
+		return err
+	case "schedule":
+		if err := (engine.LRSchedule{Kind: v}).Validate(); err != nil {
+			return fmt.Errorf("schedule=%s: %w", v, err)
+		}
+		m.LRSchedule = v
+	case "warmup":
+		x, err := parseFloatIn(key, v, func(x float64) bool { return x >= 0 && x < 1 }, "[0, 1)")
+		m.Warmup = x
+		return err
+	case "budget":
+		x, err := parseFloatIn(key, v, func(x float64) bool { return x > 0 && x <= MaxBudget }, fmt.Sprintf("(0, %d]", MaxBudget))
+		m.Budget = x
 		return err
 	case "order-seed":
 		n, err := strconv.ParseUint(v, 10, 64)

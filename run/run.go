@@ -66,6 +66,7 @@ func NewOrder(c Config, n int) (engine.Order, error) {
 		return nil, fmt.Errorf("--sampler: %w", err)
 	}
 	c.Sampling = c.Sampling.Clone()
+	c.Epochs = c.PlannedEpochs()
 	d.Ensure(&c.Sampling)
 	c.bind()
 	seed := c.Seed ^ 0x9e3779b97f4a7c15 ^ orderStream(c.OrderSeed)
@@ -122,7 +123,11 @@ func NewTrainer(c Config, d *Data, init []engine.Param, h Hooks) (*engine.Traine
 		return nil, err
 	}
 	t := &engine.Trainer{Net: net, Train: d.Train, Test: d.Test, Val: d.Val, Order: order,
-		Score: c.Score, Epochs: c.Epochs, EvalEvery: c.EvalEvery, Targets: h.Targets, Progress: h.Progress, OnStep: h.OnStep}
+		Score: c.Score, Epochs: c.Epochs, EvalEvery: c.EvalEvery, Targets: h.Targets, Progress: h.Progress, OnStep: h.OnStep,
+		LR: c.LR, Schedule: engine.LRSchedule{Kind: c.LRSchedule, Warmup: c.Warmup}, Horizon: c.Units(d.Train.N)}
+	if c.Budget > 0 {
+		t.Budget, t.Epochs = c.Units(d.Train.N), engine.MaxBudgetEpochs
+	}
 	if h.OnEpoch != nil {
 		t.OnEpoch = func(m engine.EpochMetrics) error { return h.OnEpoch(t, m) }
 	}

@@ -23,6 +23,9 @@ type Job struct {
 	Run     Config    `json:"run"`
 	Data    string    `json:"data,omitempty"`
 	Targets []float64 `json:"targets,omitempty"`
+	// TrainN is the number of training samples the run trains on (set
+	// when it starts; a budget is a share of epochs × TrainN).
+	TrainN int `json:"train_n,omitempty"`
 }
 
 // Summary is a run folder's summary.json.
@@ -205,7 +208,7 @@ func Resume(ctx context.Context, dir string, ov Overrides, o Options) (*Outcome,
 		}
 		job.Run.Epochs = ov.Epochs
 	}
-	if done >= job.Run.Epochs && ck.Meta.Partial == nil {
+	if ck.Meta.Partial == nil && job.Run.Complete(ck.Meta.History, job.TrainN) {
 		out := &Outcome{Dir: dir, Epochs: job.Run.Epochs, Targets: job.Targets, Complete: true}
 		out.Summary.fill(ck.Meta.History, ck.Meta.Hits, job.Targets)
 		return out, nil
@@ -247,7 +250,7 @@ func (j Job) Settings(dir string) map[string]any {
 	saved := map[string]any{
 		"dataset": c.Dataset, "model": c.Model, "device": c.Device, "sampler": c.Sampler,
 		"batch": c.Batch, "lr": c.LR, "momentum": c.Momentum, "seed": c.Seed, "order-seed": c.OrderSeed, "val": c.Val, "subset": c.Subset,
-		"test-subset": c.TestSubset, "eval-every": c.EvalEvery, "out": dir,
+		"test-subset": c.TestSubset, "schedule": c.LRSchedule, "warmup": c.Warmup, "budget": c.Budget, "eval-every": c.EvalEvery, "out": dir,
 	}
 	if d, err := Lookup(c.Sampler); err == nil {
 		for i := range d.Settings {
@@ -312,6 +315,7 @@ func train(ctx context.Context, job Job, f *Folder, ck *engine.Checkpoint, o Opt
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("interrupted while loading the data: %w; nothing was written to %s", err, out)
 	}
+	job.TrainN = d.Train.N
 	configJSON, err := json.Marshal(job)
 	if err != nil {
 		return nil, err
@@ -325,7 +329,7 @@ func train(ctx context.Context, job Job, f *Folder, ck *engine.Checkpoint, o Opt
 	ckPath := f.Path(engine.CheckpointFile)
 	var hooks Hooks
 	if o.Hooks != nil {
-		hooks = o.Hooks(cfg.Epochs)
+		hooks = o.Hooks(cfg.PlannedEpochs())
 	}
 	hooks.Targets = job.Targets
 	report := hooks.OnEpoch

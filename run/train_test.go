@@ -237,3 +237,36 @@ func TestSummaryRecordsEverySetting(t *testing.T) {
 		t.Errorf("schedule %v", sc)
 	}
 }
+
+// TestBudgetedRun: a run with --budget 0.75 of 2 epochs on 640 samples
+// plans 2 epochs, ends at the first step boundary at or past 960 samples,
+// records its schedule, and a resume finds it complete.
+func TestBudgetedRun(t *testing.T) {
+	dir := t.TempDir()
+	job := quickJob("sgds", 2)
+	job.Run.Budget, job.Run.LRSchedule, job.Run.Warmup = 0.75, "linear", 0.1
+	if got := job.Run.PlannedEpochs(); got != 2 {
+		t.Fatalf("planned epochs %d", got)
+	}
+	res, err := Start(context.Background(), job, dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := res.Summary.SamplesSeen; s < 960 || s >= 960+64 || res.Summary.Config.LRSchedule != "linear" {
+		t.Fatalf("summary %+v", res.Summary)
+	}
+	done, err := Resume(context.Background(), dir, Overrides{}, Options{})
+	if err != nil || !done.Complete {
+		t.Fatalf("resume of a spent budget: %+v %v", done, err)
+	}
+	bad := job.Run
+	for _, spoil := range []func(c *Config){
+		func(c *Config) { c.LRSchedule = "exp" }, func(c *Config) { c.Warmup = 1 }, func(c *Config) { c.Budget = -1 }, func(c *Config) { c.Budget = MaxBudget + 1 },
+	} {
+		c := bad
+		spoil(&c)
+		if err := c.Validate(); err == nil {
+			t.Errorf("%+v accepted", c)
+		}
+	}
+}

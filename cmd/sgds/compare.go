@@ -62,6 +62,9 @@ func compareCommand() *cli.Command {
 		stringFlag("resume", "", "continue the comparison in this folder (its compare.json): finished runs are kept, unfinished runs restart from their first epoch"),
 		boolFlag("quick", "a reduced run in a few minutes: the MLP, 5 epochs, seeds 1,2, targets 0.95,0.96,0.97 (flags you set win)"),
 		stringFlag("out", "runs/compare", "output folder for compare.json, compare.md and the plots"),
+		withDefaultText(stringFlag("budgets", "", "comma-separated budgets `LIST` (shares of --epochs × training samples of compute, e.g. 0.1,0.2,0.3,0.5,1): every method runs once per budget, each run with its schedule spanning its budget; compare.md and acc_vs_budget.png give the final accuracy at each budget"), "none: one run per method and seed, no budget"),
+		stringFlag("clock", "stays", "when a run counts as having reached a target: `stays` (the grid point from which it stays at or above the target) or first (its first crossing, which rewards noise)"),
+		boolFlag("ablations", "also run SGD-S's parts as methods: loss-proportional sampling without pruning (sgds-sample, drop 0), pruning without it (sgds-prune, uniform over the kept set: mix 1), and both (sgds-both), the sampling ones at debias 0, 0.75 and 1"),
 	)
 	return &cli.Command{
 		Name:  "compare",
@@ -128,7 +131,18 @@ func compareConfigFrom(c *cli.Context) (bench.CompareConfig, error) {
 		return bench.CompareConfig{}, fmt.Errorf("--parallel must be ≥ 1, got %d", c.Int("parallel"))
 	}
 	cfg := bench.CompareConfig{Base: base, Seeds: seeds, Targets: targets, Parallel: c.Int("parallel"),
-		Baselines: c.StringSlice("baseline"), Data: c.String("data")}
+		Baselines: c.StringSlice("baseline"), Data: c.String("data"), Clock: c.String("clock")}
+	if !slices.Contains(bench.Clocks, cfg.Clock) {
+		return cfg, fmt.Errorf("--clock %s: want one of %s", cfg.Clock, strings.Join(bench.Clocks, ", "))
+	}
+	if s := c.String("budgets"); s != "" {
+		if base.Budget > 0 {
+			return cfg, fmt.Errorf("--budget and --budgets: give one (--budgets runs every method at each budget)")
+		}
+		if cfg.Budgets, err = parseBudgets(s); err != nil {
+			return cfg, err
+		}
+	}
 	if path := c.String("tuned"); path != "" {
 		t, err := bench.ReadTune(path)
 		if err != nil {
@@ -136,9 +150,28 @@ func compareConfigFrom(c *cli.Context) (bench.CompareConfig, error) {
 		}
 		cfg.Tuned, cfg.TunedFrom = t.Choices(), path
 	}
-	cfg.Methods, err = methodsFrom(c.StringSlice("method"), base, cfg.Tuned, c.Bool("variants"))
+	specs := c.StringSlice("method")
+	if c.Bool("ablations") {
+		if len(specs) == 0 {
+			specs = []string{"uniform", "sgds"}
+		}
+		specs = append(specs, ablationSpecs...)
+	}
+	cfg.Methods, err = methodsFrom(specs, base, cfg.Tuned, c.Bool("variants"))
 	if err != nil {
 		return cfg, err
+	}
+	if len(cfg.Budgets) > 0 {
+		// Speedups are measured against the baselines at the largest
+		// budget; compare.md's budget tables pair every budget.
+		if len(cfg.Baselines) == 0 {
+			cfg.Baselines = []string{cfg.Methods[0].Name}
+		}
+		top := slices.Max(cfg.Budgets)
+		for i, b := range cfg.Baselines {
+			cfg.Baselines[i] = bench.BudgetName(b, top)
+		}
+		cfg.Methods = bench.ExpandBudgets(cfg.Methods, cfg.Budgets)
 	}
 	cfg.Base.Sampling = run.Sampling{}
 	return cfg, cfg.Validate()
@@ -284,6 +317,38 @@ func barLine(ev bench.ProgressEvent, width int) string {
 	return fmt.Sprintf("[%s%s] %3.0f%%  run %d/%d  %s  seed %d  epoch %d/%d  ETA %s",
 		strings.Repeat("█", full), strings.Repeat("░", width-full), 100*frac,
 		ev.Run, ev.Runs, ev.Method, ev.Seed, ev.Epoch, ev.Epochs, ev.ETA.Round(time.Second))
+}
+
+// ablationSpecs are SGD-S's parts as methods (compare --ablations).
+var ablationSpecs = []string{
+	"sgds-sample-d0:drop=0,readd=0,debias=0", "sgds-sample-d0.75:drop=0,readd=0,debias=0.75", "sgds-sample-d1:drop=0,readd=0,debias=1",
+	"sgds-prune:mix=1",
+	"sgds-both-d0:debias=0", "sgds-both-d1:debias=1",
+}
+
+// MaxBudgets bounds the number of --budgets.
+const MaxBudgets = 32
+
+// parseBudgets parses --budgets: distinct budgets in (0, run.MaxBudget],
+// sorted ascending.
+func parseBudgets(s string) ([]float64, error) {
+	fs := strings.Split(s, ",")
+	if len(fs) > MaxBudgets {
+		return nil, fmt.Errorf("--budgets: %d budgets, at most %d", len(fs), MaxBudgets)
+	}
+	var out []float64
+	for _, f := range fs {
+		v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+		if err != nil || !(v > 0 && v <= run.MaxBudget) {
+			return nil, fmt.Errorf("--budgets: %q is not a budget in (0, %d]", f, run.MaxBudget)
+		}
+		if slices.Contains(out, v) {
+			return nil, fmt.Errorf("--budgets: %v is listed twice", v)
+		}
+		out = append(out, v)
+	}
+	slices.Sort(out)
+	return out, nil
 }
 
 // parseSeeds parses a comma-separated list of distinct seeds.

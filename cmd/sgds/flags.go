@@ -39,6 +39,7 @@ var flagCategory = map[string]string{
 	"dataset": catData, "data": catData, "val": catData, "subset": catData, "test-subset": catData,
 	"model": catModel, "seed": catModel, "order-seed": catModel, "device": catModel,
 	"epochs": catOptimiser, "batch": catOptimiser, "lr": catOptimiser, "momentum": catOptimiser,
+	"schedule": catOptimiser, "warmup": catOptimiser, "budget": catOptimiser,
 	"sampler": catSampler,
 	"out":     catOutput, "quiet": catOutput, "force": catOutput, "target-acc": catOutput, "eval-every": catOutput,
 	"resume": catRun, "config": catRun,
@@ -341,6 +342,10 @@ func commonFlags() []cli.Flag {
 		intFlag("batch", 64, "mini-batch size `N`: at least 1, at most the training samples and the memory budget (SGDS_MEMORY_BUDGET)"),
 		floatFlag("lr", 0.01, "learning `RATE` of SGD, in (0, 1e6]"),
 		floatFlag("momentum", 0.5, "SGD momentum `BETA` in [0, 1) (0: plain SGD)"),
+		stringFlag("schedule", "constant", "learning-rate schedule `NAME` over the run's budget (its position is the share of the budget spent, not of the epochs): "+
+			"constant, step (÷10 at 50% and 75%), cosine, linear (to 0: the budget-aware baseline) or onecycle; --lr is its peak"),
+		floatFlag("warmup", 0, "rise linearly from 0 to --lr over this `SHARE` of the budget first, in [0, 1) (0: no warm-up)"),
+		floatFlag("budget", 0, fmt.Sprintf("end the run once it has spent `F` × epochs × training samples of compute: samples trained on, plus forward-only samples at %.2f each (F in (0, %d]; 0: no budget, train --epochs epochs)", engine.ForwardCost, run.MaxBudget)),
 		uintFlag("seed", 1, "seed `N` of the weights and of every random draw (any integer ≥ 0; 0 is a seed like any other)"),
 		stringFlag("device", "cpu", deviceUsage()),
 		intFlag("test-subset", 0, "evaluate on the first `N` test images only, for quick runs (0: the whole test set)"),

@@ -116,7 +116,7 @@ func configFlag() cli.Flag {
 var resultKeys = map[string]string{
 	"dataset": "dataset", "model": "model", "device": "device", "sampler": "sampler",
 	"epochs": "epochs", "batch": "batch", "lr": "lr", "momentum": "momentum", "seed": "seed", "order_seed": "order-seed",
-	"val": "val", "subset": "subset", "test_subset": "test-subset", "eval_every": "eval-every",
+	"val": "val", "subset": "subset", "test_subset": "test-subset", "lr_schedule": "schedule", "warmup": "warmup", "budget": "budget", "eval_every": "eval-every",
 }
 
 // rawGeneric carries a --config value to a numeric flag as its text, for

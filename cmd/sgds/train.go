@@ -131,6 +131,10 @@ func runConfigFrom(c *cli.Context, samplerName string) (run.Config, error) {
 		Epochs: c.Int("epochs"), Batch: c.Int("batch"), LR: c.Float64("lr"),
 		Momentum: c.Float64("momentum"), Seed: c.Uint64("seed"), OrderSeed: c.Uint64("order-seed"), Val: c.Int("val"),
 		EvalEvery: c.Int("eval-every"), TestSubset: c.Int("test-subset"),
+		LRSchedule: c.String("schedule"), Warmup: c.Float64("warmup"), Budget: c.Float64("budget"),
+	}
+	if cfg.LRSchedule == "constant" {
+		cfg.LRSchedule = ""
 	}
 	if c.IsSet("subset") {
 		cfg.Subset = c.Int("subset")

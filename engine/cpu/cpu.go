@@ -214,6 +214,15 @@ func (n *Net) finishNorms(N int) []float32 {
 	return n.gnorm[:N]
 }
 
+// SetLR sets the learning rate of the next Steps.
+func (n *Net) SetLR(lr float64) error {
+	if err := engine.CheckLR(lr); err != nil {
+		return err
+	}
+	n.lr = float32(lr)
+	return nil
+}
+
 // Step implements engine.Net: forward, backward, then the SGD-momentum
 // update v ← μ·v + ∇Σw_i·L_i, θ ← θ − η·v.
 func (n *Net) Step(b *engine.Batch) (engine.StepStats, error) {

@@ -31,6 +31,7 @@ func Checks() []Check {
 		{"SameSeedSameRun", SameSeedSameRun},
 		{"ShortTrainingLearns", ShortTrainingLearns},
 		{"ParamsRoundTrip", ParamsRoundTrip},
+		{"SetLRTakesEffect", SetLRTakesEffect},
 		{"BadConfigAndParams", BadConfigAndParams},
 	}
 }
@@ -522,6 +523,41 @@ func ParamsRoundTrip(t testing.TB, be engine.Backend) {
 	MustStep(t, c, b2)
 	if d := MaxRelDiff(Params(t, a), Params(t, c)); d != 0 {
 		t.Fatalf("restored net diverged by %g", d)
+	}
+}
+
+// SetLRTakesEffect: a Net built with one learning rate and set to another
+// trains as a Net built with the other; at rate 0 a step leaves the
+// parameters unchanged; a rate that is not finite and ≥ 0 is refused.
+func SetLRTakesEffect(t testing.TB, be engine.Backend) {
+	train, _ := MNIST(t)
+	fast := cfg64
+	fast.LR = 0.05
+	a := NewNet(t, be, "mlp", fast, 1)
+	c := NewNet(t, be, "mlp", cfg64, 1)
+	if err := c.SetLR(0.05); err != nil {
+		t.Fatal(err)
+	}
+	for s := 0; s < 2; s++ {
+		b := BatchOf(train, Seq(64*s, 64), 64)
+		MustStep(t, a, b)
+		MustStep(t, c, b)
+	}
+	if d := MaxRelDiff(Params(t, c), Params(t, a)); d > 1e-6 {
+		t.Fatalf("a net set to lr 0.05 differs from one built with it by %g", d)
+	}
+	before := Params(t, c)
+	if err := c.SetLR(0); err != nil {
+		t.Fatal(err)
+	}
+	MustStep(t, c, BatchOf(train, Seq(128, 64), 64))
+	if d := MaxRelDiff(Params(t, c), before); d != 0 {
+		t.Fatalf("a step at lr 0 moved the parameters by %g", d)
+	}
+	for _, bad := range []float64{-0.1, math.NaN(), math.Inf(1)} {
+		if err := c.SetLR(bad); err == nil {
+			t.Errorf("SetLR(%v) accepted", bad)
+		}
 	}
 }
 

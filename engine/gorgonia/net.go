@@ -176,6 +176,15 @@ func (n *Net) run(vm G.VM, b *engine.Batch) (cost float64, err error) {
 	return float64(n.train.cost.Value().Data().(float32)), nil
 }
 
+// SetLR sets the learning rate of the next Steps.
+func (n *Net) SetLR(lr float64) error {
+	if err := engine.CheckLR(lr); err != nil {
+		return err
+	}
+	n.cfg.LR = lr
+	return nil
+}
+
 // Step implements engine.Net: forward, backward, then the SGD-momentum
 // update v ← μ·v + ∇Σw_i·L_i, θ ← θ − η·v.
 func (n *Net) Step(b *engine.Batch) (engine.StepStats, error) {

@@ -30,6 +30,15 @@ func nonZeroWeights(b *engine.Batch) error {
 	return nil
 }
 
+// SetLR sets the learning rate of the next Steps.
+func (n *Net) SetLR(lr float64) error {
+	if err := engine.CheckLR(lr); err != nil {
+		return err
+	}
+	n.cfg.LR = lr
+	return nil
+}
+
 // Step implements engine.Net: forward, backward, then the SGD-momentum
 // update v ← μ·v + ∇Σw_i·L_i, θ ← θ − η·v. One copy comes back: the
 // per-sample scores, which the returned slices hold until the next call.

@@ -99,8 +99,9 @@ func choose(d driver) (restore func()) {
 }
 
 // DriverName names the driver NewContext uses now: "cuda" (the CUDA
-// driver), "host" (UseHost is in force) or "none" (a build without the cuda
-// tag, where NewContext returns ErrNotCompiled).
+// driver), "host" (UseHost is in force), "host-async" (UseHostAsync) or
+// "none" (a build without the cuda tag, where NewContext returns
+// ErrNotCompiled).
 func DriverName() string {
 	d, err := current()
 	if err != nil {
@@ -110,7 +111,7 @@ func DriverName() string {
 }
 
 // Use selects a driver by name, as a test binary's -driver flag does:
-// "host" (UseHost), "cuda" (the CUDA driver: ErrNotCompiled without the
+// "host" (UseHost), "host-async" (UseHostAsync with no kernel time), "cuda" (the CUDA driver: ErrNotCompiled without the
 // cuda tag), "auto" (cuda when compiled in, else host) or "build" (the
 // build's own driver, whatever it is: the state before any selection). The
 // returned function restores the previous choice.
@@ -118,6 +119,8 @@ func Use(name string) (restore func(), err error) {
 	switch {
 	case name == "host" || (name == "auto" && !Compiled):
 		return UseHost(), nil
+	case name == "host-async":
+		return UseHostAsync(0), nil
 	case name == "build":
 		return choose(nil), nil
 	case name == "cuda" || name == "auto":
@@ -126,5 +129,5 @@ func Use(name string) (restore func(), err error) {
 		}
 		return choose(nil), nil
 	}
-	return nil, fmt.Errorf("cuda: unknown driver %q (host, cuda, auto or build)", name)
+	return nil, fmt.Errorf("cuda: unknown driver %q (host, host-async, cuda, auto or build)", name)
 }

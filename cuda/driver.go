@@ -1,7 +1,9 @@
 package cuda
 
 import (
+	"bytes"
 	"fmt"
+	"strings"
 	"sync"
 	"unsafe"
 )
@@ -130,4 +132,17 @@ func Use(name string) (restore func(), err error) {
 		return choose(nil), nil
 	}
 	return nil, fmt.Errorf("cuda: unknown driver %q (host, host-async, cuda, auto or build)", name)
+}
+
+// jitError adds the JIT compiler's error log (NUL-terminated in log) to the
+// error of a failed module load: the driver's code alone (e.g. "a PTX JIT
+// compilation failed") does not say which line or why.
+func jitError(err error, log []byte) error {
+	if i := bytes.IndexByte(log, 0); i >= 0 {
+		log = log[:i]
+	}
+	if msg := strings.TrimSpace(string(log)); msg != "" {
+		return fmt.Errorf("%w; JIT error log:\n%s", err, msg)
+	}
+	return err
 }

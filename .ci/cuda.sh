@@ -12,8 +12,9 @@
 #   5. rehearses the GPU check: make gpu-check, then .device/run.sh --host
 #      runs every stage on the host driver under one deadline; its output
 #      folder and printed tail must fit what a remote run brings back
-#      (bench/gpu/check_out.sh), and a run stopped in the middle of a stage
-#      must still leave its summary.
+#      (bench/gpu/check_out.sh), a run stopped in the middle of a stage
+#      must still leave its summary, and a libcuda the loader does not find
+#      must be found in the driver folders (libcuda_test.sh).
 # The launchers' and the GPU backend's tests themselves run in the plain
 # go test of .ci/run, on the host driver.
 set -euo pipefail
@@ -53,4 +54,5 @@ make -s -f kernels/kernels.mk gpu-check
 OUT="$tmp/host-run" .device/run.sh --host 480 2>&1 | tee "$tmp/host-run.printed"
 bench/gpu/check_out.sh "$tmp/host-run" "$tmp/host-run.printed"
 bench/gpu/kill_test.sh
+bench/gpu/libcuda_test.sh
 say "done in $(($(date +%s) - start)) s"

@@ -112,6 +112,20 @@ func DriverName() string {
 	return d.name()
 }
 
+// DriverID is DriverName, made unique for each UseHostAsync, whose drivers
+// differ in their kernel time and queue: a key for what is opened once per
+// driver and device (a loaded kernel library, say).
+func DriverID() string {
+	d, err := current()
+	if err != nil {
+		return "none"
+	}
+	if a, ok := d.(*asyncHost); ok {
+		return fmt.Sprintf("%s#%d", a.name(), a.id)
+	}
+	return d.name()
+}
+
 // Use selects a driver by name, as a test binary's -driver flag does:
 // "host" (UseHost), "host-async" (UseHostAsync with no kernel time), "cuda" (the CUDA driver: ErrNotCompiled without the
 // cuda tag), "auto" (cuda when compiled in, else host) or "build" (the

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 )
@@ -41,6 +42,7 @@ const asyncDepth = 1024
 type asyncHost struct {
 	*hostDriver
 	kernelTime time.Duration
+	id         int64 // tells the instances apart (DriverID)
 
 	mu      sync.Mutex
 	cond    *sync.Cond
@@ -53,8 +55,11 @@ type asyncHost struct {
 
 var _ driver = (*asyncHost)(nil)
 
+// asyncHosts counts the instances of the asynchronous mode.
+var asyncHosts atomic.Int64
+
 func newAsyncHost(kernelTime time.Duration) *asyncHost {
-	a := &asyncHost{hostDriver: host, kernelTime: kernelTime}
+	a := &asyncHost{hostDriver: host, kernelTime: kernelTime, id: asyncHosts.Add(1)}
 	a.cond = sync.NewCond(&a.mu)
 	return a
 }

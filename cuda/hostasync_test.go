@@ -140,3 +140,20 @@ func TestLaunchAllocations(t *testing.T) {
 		t.Errorf("%v allocations per launch, want at most 1", allocs)
 	}
 }
+
+// TestDriverID checks that every asynchronous host driver has its own ID.
+func TestDriverID(t *testing.T) {
+	r1 := UseHostAsync(0)
+	a := DriverID()
+	r2 := UseHostAsync(time.Millisecond)
+	b := DriverID()
+	r2()
+	if DriverID() != a || a == b || !strings.HasPrefix(a, "host-async#") {
+		t.Errorf("IDs %q, %q, then %q after the restore", a, b, DriverID())
+	}
+	r1()
+	defer UseHost()()
+	if DriverID() != "host" {
+		t.Errorf("DriverID() = %q on the host driver", DriverID())
+	}
+}

@@ -4,8 +4,10 @@
 #   .device/run.sh [SECONDS]          on a machine with an NVIDIA GPU and
 #                                     driver (no Go toolchain, no network)
 #   .device/run.sh --host [SECONDS]   the rehearsal on the build machine: the
-#                                     same stages on the host driver, with the
-#                                     binaries of bin/gpu-host
+#                                     same stages on the host driver in its
+#                                     asynchronous mode (launches return at
+#                                     once, as on a GPU), with the binaries of
+#                                     bin/gpu-host
 #
 # bench/gpu/build.sh (make gpu-check) builds .device/; bench/gpu/run.sh runs
 # that copy. SECONDS is the deadline of the whole run (default 400): a stage
@@ -178,7 +180,7 @@ stage() {
 pre=$WORK/preflight.txt
 {
 	if ((host)); then
-		echo "run.sh --host: the GPU check's stages on the host driver (no GPU), deadline ${budget}s"
+		echo "run.sh --host: the GPU check's stages on the asynchronous host driver (no GPU), deadline ${budget}s"
 	else
 		echo "run.sh: the GPU check, deadline ${budget}s"
 	fi
@@ -278,8 +280,8 @@ if ((host)); then
 		status binaries failed 0 "bin/gpu-host is missing: make gpu-check builds it"
 		exit 1
 	fi
-	export SGDS_CUDA_DRIVER=host
-	drv=(-driver host)
+	export SGDS_CUDA_DRIVER=host-async
+	drv=(-driver host-async)
 	short=(-test.short)
 	kbench=1x sbench=1x
 	cmp=(--model mlp --batch 1024 --epochs 1 --seeds 1 --targets 0.8,0.9)

@@ -76,6 +76,12 @@ WORK=$here/work # not configurable: it is emptied first
 mkdir -p "$OUT" "$WORK"
 OUT=$(cd "$OUT" && pwd)
 WORK=$(cd "$WORK" && pwd)
+case $OUT in
+"$here" | "$here"/bin | "$WORK" | "$WORK"/*)
+	echo "run.sh: OUT=$OUT: it must be a folder of its own (it is emptied of earlier results)" >&2
+	exit 2
+	;;
+esac
 cd "$here" || exit 1
 export CUDA_CACHE_PATH="$here/.nv-cache" # JIT-compile the PTX once, not once per binary
 export PYTHONDONTWRITEBYTECODE=1

@@ -10,8 +10,11 @@
 #   4. runs the kernels' CUDA C on the CPU emulator against the references
 #      (the test builds kernels/device/emu with g++);
 #   5. rehearses the GPU check: make gpu-check, then .device/run.sh --host
-#      runs every stage on the host driver under the same deadline, and a
-#      run stopped in the middle of a stage must still leave its summary.
+#      runs every stage on the host driver under one deadline; its output
+#      folder and printed tail must fit what a remote run brings back
+#      (bench/gpu/check_out.sh), a run stopped in the middle of a stage
+#      must still leave its summary, and a libcuda the loader does not find
+#      must be found in the driver folders (libcuda_test.sh).
 # The launchers' and the GPU backend's tests themselves run in the plain
 # go test of .ci/run, on the host driver.
 set -euo pipefail
@@ -48,6 +51,8 @@ for pkg in ./cuda ./kernels/device ./engine/gpu; do
 done
 make -s -f kernels/kernels.mk kernels-emu
 make -s -f kernels/kernels.mk gpu-check
-OUT="$tmp/host-run" .device/run.sh --host 480
+OUT="$tmp/host-run" .device/run.sh --host 480 2>&1 | tee "$tmp/host-run.printed"
+bench/gpu/check_out.sh "$tmp/host-run" "$tmp/host-run.printed"
 bench/gpu/kill_test.sh
+bench/gpu/libcuda_test.sh
 say "done in $(($(date +%s) - start)) s"

@@ -189,8 +189,20 @@ func (d cgoDriver) elapsed(ctx, start, end handle) (ms float64, err error) {
 	return in(d, ctx, func() (float64, error) { return start.(cu.Event).Elapsed(end.(cu.Event)) })
 }
 
+// jitLogBytes is the size of the buffer the JIT compiler writes its error
+// log into when a module fails to load.
+const jitLogBytes = 16 << 10
+
 func (d cgoDriver) loadModule(ctx handle, ptx string) (handle, error) {
-	return in(d, ctx, func() (cu.Module, error) { return cu.LoadData(ptx) })
+	return in(d, ctx, func() (cu.Module, error) {
+		log := make([]byte, jitLogBytes)
+		m, err := cu.LoadDataEx(ptx, &cu.JITErrorLogBuffer{Buffer: log})
+		runtime.KeepAlive(log)
+		if err != nil {
+			return m, jitError(err, log)
+		}
+		return m, nil
+	})
 }
 
 func (d cgoDriver) unloadModule(ctx, m handle) error { return d.do(ctx, m.(cu.Module).Unload) }

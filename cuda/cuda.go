@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"sync"
+	"sync/atomic"
 )
 
 // ErrNotCompiled is returned by DriverVersion, Devices and NewContext in a
@@ -158,7 +160,8 @@ func NewContext(ordinal int) (*Context, error) {
 // Info describes the context's device.
 func (c *Context) Info() DeviceInfo { return c.info }
 
-// Driver names the driver the context runs on: "cuda" or "host".
+// Driver names the driver the context runs on: "cuda", "host" or
+// "host-async".
 func (c *Context) Driver() string { return c.drv.name() }
 
 // live reports a nil or closed context.
@@ -426,6 +429,40 @@ func (f *Function) Launch(grid, block Dim3, sharedBytes int, s *Stream, args ...
 		return err
 	}
 	c := f.mod.ctx
-	op := fmt.Sprintf("launching %s (grid %d×%d×%d, block %d×%d×%d)", f.name, grid.X, grid.Y, grid.Z, block.X, block.Y, block.Z)
-	return c.do(op, func() error { return c.drv.launch(c.h, f.h, grid, block, sharedBytes, sh, args) })
+	if err := c.live(); err != nil {
+		return err
+	}
+	// The message is built only on failure: a launch is the hot path.
+	if err := c.drv.launch(c.h, f.h, grid, block, sharedBytes, sh, args); err != nil {
+		return f.launchErr("launching", grid, block, err)
+	}
+	if syncLaunches.Load() {
+		if err := c.drv.sync(c.h, sh); err != nil {
+			return f.launchErr("running (SGDS_CUDA_SYNC)", grid, block, err)
+		}
+	}
+	return nil
+}
+
+// launchErr names the kernel and launch shape of a failed launch.
+func (f *Function) launchErr(what string, grid, block Dim3, err error) error {
+	return fmt.Errorf("cuda: %s %s (grid %d×%d×%d, block %d×%d×%d): %w",
+		what, f.name, grid.X, grid.Y, grid.Z, block.X, block.Y, block.Z, err)
+}
+
+// syncLaunches is the debug switch of SyncLaunches and SGDS_CUDA_SYNC.
+var syncLaunches atomic.Bool
+
+func init() { syncLaunches.Store(os.Getenv("SGDS_CUDA_SYNC") == "1") }
+
+// SyncLaunches turns the debug switch that synchronises after every launch
+// on or off (SGDS_CUDA_SYNC=1 in the environment turns it on at start-up),
+// and returns the function that restores the previous setting. With it on,
+// Launch waits for the kernel (on its stream, or the whole context for the
+// default stream) and returns the kernel's own failure, naming it, instead
+// of leaving it to a later call; launches are then serial and slow, so it
+// is for finding a failing kernel, never for timing.
+func SyncLaunches(on bool) (restore func()) {
+	prev := syncLaunches.Swap(on)
+	return func() { syncLaunches.Store(prev) }
 }

@@ -3,6 +3,7 @@ package cuda
 import (
 	"errors"
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -372,5 +373,33 @@ func TestHostKernels(t *testing.T) {
 	}
 	if _, err := HostFloat32s(Arg(12345)); err == nil {
 		t.Error("an address outside every allocation was accepted")
+	}
+}
+
+// TestJITErrorLog checks that a failed module load carries the JIT
+// compiler's log: on the CUDA driver with PTX that cannot compile, and in
+// the helper that trims the log buffer.
+func TestJITErrorLog(t *testing.T) {
+	base := errors.New("a PTX JIT compilation failed")
+	log := append([]byte("ptxas fatal : Parsing error near 'bogus'\n"), make([]byte, 64)...)
+	if err := jitError(base, log); !errors.Is(err, base) || !strings.Contains(err.Error(), "JIT error log:\nptxas fatal : Parsing error near 'bogus'") {
+		t.Errorf("jitError = %v", err)
+	}
+	if err := jitError(base, make([]byte, 16)); err != base {
+		t.Errorf("jitError with an empty log = %v, want the error alone", err)
+	}
+	if DriverName() != "cuda" {
+		t.Skipf("loading bad PTX needs the CUDA driver (this is %s)", DriverName())
+	}
+	c := newCtx(t)
+	const bad = ".version 7.0\n.target sm_80\n.address_size 64\n.visible .entry broken()\n{\n\tbogus_instruction;\n\tret;\n}\n"
+	m, err := c.LoadModule("broken.ptx", bad)
+	if err == nil {
+		m.Close()
+		t.Fatal("PTX with an unknown instruction loaded")
+	}
+	t.Logf("%v", err)
+	if !strings.Contains(err.Error(), "JIT error log") || !strings.Contains(err.Error(), "broken.ptx") {
+		t.Errorf("the error names neither the module nor the JIT log: %v", err)
 	}
 }

@@ -1,7 +1,9 @@
 package cuda
 
 import (
+	"bytes"
 	"fmt"
+	"strings"
 	"sync"
 	"unsafe"
 )
@@ -99,8 +101,9 @@ func choose(d driver) (restore func()) {
 }
 
 // DriverName names the driver NewContext uses now: "cuda" (the CUDA
-// driver), "host" (UseHost is in force) or "none" (a build without the cuda
-// tag, where NewContext returns ErrNotCompiled).
+// driver), "host" (UseHost is in force), "host-async" (UseHostAsync) or
+// "none" (a build without the cuda tag, where NewContext returns
+// ErrNotCompiled).
 func DriverName() string {
 	d, err := current()
 	if err != nil {
@@ -109,8 +112,22 @@ func DriverName() string {
 	return d.name()
 }
 
+// DriverID is DriverName, made unique for each UseHostAsync, whose drivers
+// differ in their kernel time and queue: a key for what is opened once per
+// driver and device (a loaded kernel library, say).
+func DriverID() string {
+	d, err := current()
+	if err != nil {
+		return "none"
+	}
+	if a, ok := d.(*asyncHost); ok {
+		return fmt.Sprintf("%s#%d", a.name(), a.id)
+	}
+	return d.name()
+}
+
 // Use selects a driver by name, as a test binary's -driver flag does:
-// "host" (UseHost), "cuda" (the CUDA driver: ErrNotCompiled without the
+// "host" (UseHost), "host-async" (UseHostAsync with no kernel time), "cuda" (the CUDA driver: ErrNotCompiled without the
 // cuda tag), "auto" (cuda when compiled in, else host) or "build" (the
 // build's own driver, whatever it is: the state before any selection). The
 // returned function restores the previous choice.
@@ -118,6 +135,8 @@ func Use(name string) (restore func(), err error) {
 	switch {
 	case name == "host" || (name == "auto" && !Compiled):
 		return UseHost(), nil
+	case name == "host-async":
+		return UseHostAsync(0), nil
 	case name == "build":
 		return choose(nil), nil
 	case name == "cuda" || name == "auto":
@@ -126,5 +145,18 @@ func Use(name string) (restore func(), err error) {
 		}
 		return choose(nil), nil
 	}
-	return nil, fmt.Errorf("cuda: unknown driver %q (host, cuda, auto or build)", name)
+	return nil, fmt.Errorf("cuda: unknown driver %q (host, host-async, cuda, auto or build)", name)
+}
+
+// jitError adds the JIT compiler's error log (NUL-terminated in log) to the
+// error of a failed module load: the driver's code alone (e.g. "a PTX JIT
+// compilation failed") does not say which line or why.
+func jitError(err error, log []byte) error {
+	if i := bytes.IndexByte(log, 0); i >= 0 {
+		log = log[:i]
+	}
+	if msg := strings.TrimSpace(string(log)); msg != "" {
+		return fmt.Errorf("%w; JIT error log:\n%s", err, msg)
+	}
+	return err
 }

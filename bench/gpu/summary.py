@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """Writes the GPU check's summary table (Markdown) from the logs in a folder.
 
-Usage: summary.py [--quiet] [--deadline S] [--elapsed S] OUT_DIR
-Writes OUT_DIR/summary.md and prints it (unless --quiet). run.sh calls it
+Usage: summary.py [--quiet] [--deadline S] [--elapsed S] WORK_DIR
+Writes WORK_DIR/summary.md and prints it (unless --quiet). run.sh calls it
 after every stage and from its EXIT trap, so it must cope with any subset
-of the logs, including a stage cut off in the middle.
+of the logs, including a stage cut off in the middle. It stays well under
+the 12,000 characters of a remote run's printed tail.
 
 Reads status.txt (one row per stage: name, exit code or result, seconds,
-note, tab-separated), machine.txt, devices.txt (sgds devices), the go test
+note, tab-separated), preflight.txt, devices.txt (sgds devices), the go test
 -v logs (cuda-test.log, kernel-test.log, gpu-test.log), the benchmark logs
 (kernel-bench.log, step-sgds.log: standard `go test -bench` lines with
 key=value names and their metrics), step-torch.log (the PyTorch peer's
@@ -98,15 +99,15 @@ def main():
     lines = []
     p = lines.append
 
-    machine = read(out, "machine.txt").splitlines()
+    preflight = read(out, "preflight.txt").split("\n\n", 1)[0].splitlines()
     p("# sgds GPU check")
     p("")
     devs = [l for l in read(out, "devices.txt").splitlines() if l.startswith("cuda:")]
     for l in devs:
         p(f"Device: **{l.split(chr(9), 1)[-1]}**")
-    for l in machine[:4]:
+    for l in preflight[:8]:
         if l.strip():
-            p(f"- {l.strip()}")
+            p(f"- {l.strip()[:300]}")
     torch = kv_lines(read(out, "step-torch.log"), "TORCH")
     if torch:
         t = torch[0]
@@ -202,12 +203,15 @@ def main():
         p("")
 
     cmp_ = read(out, os.path.join("compare", "compare.md")).strip()
+    if len(cmp_) > 4000:  # the printed tail holds 12,000 characters
+        cmp_ = cmp_[:4000] + "\n\n(cut: the whole table is compare/compare.md in logs.tar.gz)"
     if cmp_:
         p("## SGD-S against uniform on the GPU (sgds compare)")
         p("")
         p(cmp_)
         p("")
 
+    p("Files: summary.md, status.txt, preflight.txt, bench.txt (every benchmark line), logs.tar.gz (every log).")
     text = "\n".join(lines)
     try:
         with open(os.path.join(out, "summary.md"), "w") as f:

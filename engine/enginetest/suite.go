@@ -7,6 +7,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"sync"
 	"testing"
 
 	"github.com/sgds/sgds/engine"
@@ -43,14 +44,23 @@ func RunAll(t *testing.T, b engine.Backend) {
 	}
 }
 
-// MNIST loads the real data set or fails the test.
+var (
+	mnistOnce             sync.Once
+	mnistTrain, mnistTest *data.Set
+	mnistErr              error
+)
+
+// MNIST returns the real data set or fails the test. It is loaded once per
+// test binary (decompressing and validating it takes about a second) and
+// shared by every caller, which must not modify it (Split and Head make
+// views).
 func MNIST(t testing.TB) (train, test *data.Set) {
 	t.Helper()
-	train, test, err := data.Load("mnist", "")
-	if err != nil {
-		t.Fatalf("real MNIST is required (run ./build.sh): %v", err)
+	mnistOnce.Do(func() { mnistTrain, mnistTest, mnistErr = data.Load("mnist", "") })
+	if mnistErr != nil {
+		t.Fatalf("real MNIST is required (run ./build.sh): %v", mnistErr)
 	}
-	return train, test
+	return mnistTrain, mnistTest
 }
 
 // NewNet builds a Net of the named model with weights from seed.

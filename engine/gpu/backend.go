@@ -70,7 +70,7 @@ type gpuDevice struct {
 
 var (
 	devMu   sync.Mutex
-	devices = map[string]*gpuDevice{} // by driver and ordinal
+	devices = map[string]*gpuDevice{} // by driver (cuda.DriverID) and ordinal
 )
 
 // openDevice opens the device on first use (per driver).
@@ -86,7 +86,7 @@ func openDevice() (*gpuDevice, error) {
 		}
 		ordinal = n
 	}
-	key := fmt.Sprintf("%s:%d", cuda.DriverName(), ordinal)
+	key := fmt.Sprintf("%s:%d", cuda.DriverID(), ordinal)
 	devMu.Lock()
 	defer devMu.Unlock()
 	if d, ok := devices[key]; ok {

@@ -59,11 +59,8 @@ func (n *Net) load(b *engine.Batch, weights []float32) error {
 	if n.closed {
 		return engine.ErrClosed
 	}
-	if n.inflight { // a failed call may have left copies from the host buffers pending
-		if err := n.s.Synchronize(); err != nil {
-			return err
-		}
-		n.inflight = false
+	if err := n.settle(); err != nil {
+		return err
 	}
 	p := n.train
 	B, C, P := p.B, n.spec.Classes, n.spec.InputSize()
@@ -98,6 +95,21 @@ func (n *Net) load(b *engine.Batch, weights []float32) error {
 		return err
 	}
 	return p.labels.CopyFrom(n.s, p.hostLabels)
+}
+
+// settle waits for the copies from page-locked host buffers that a failed
+// call may have left pending on the stream, before those buffers are
+// written again (a copy from page-locked memory reads it when the stream
+// reaches it).
+func (n *Net) settle() error {
+	if !n.inflight {
+		return nil
+	}
+	if err := n.s.Synchronize(); err != nil {
+		return err
+	}
+	n.inflight = false
+	return nil
 }
 
 // indices fills idx with the data-set indices of b's real rows in the bound

@@ -44,6 +44,9 @@ func (n *Net) Evaluate(set *data.Set) (acc, loss float64, err error) {
 // leaves their predictions and losses in the evaluation pass's host
 // buffers.
 func (n *Net) evalBatch(ds *devSet, start, rows int) error {
+	if err := n.settle(); err != nil {
+		return err
+	}
 	p := n.eval
 	L, C, P := len(n.layers)-1, n.spec.Classes, n.spec.InputSize()
 	for i := range p.hostIdx {

@@ -5,16 +5,22 @@
 
 // gather_rows: for each of the B rows, k = idx[i]; when 0 <= k < N the row
 // is sample k of the (N, P) data and labels[i] = data_labels[k], otherwise
-// (padding, idx -1) the row is zeros and the label 0.
+// (padding, idx -1) the row is zeros and the label 0. The labels have their
+// own loop, so that they are gathered also when P is 0 (the launch covers
+// max(B*P, B) threads).
 extern "C" __global__ void gather_rows(float* x, int* labels, const float* data, const int* data_labels,
                                        const int* idx, i64 B, i64 P, i64 N) {
     const i64 total = B * P;
-    for (i64 e = (i64)blockIdx.x * blockDim.x + threadIdx.x; e < total; e += (i64)gridDim.x * blockDim.x) {
+    const i64 stride = (i64)gridDim.x * blockDim.x;
+    const i64 t = (i64)blockIdx.x * blockDim.x + threadIdx.x;
+    for (i64 e = t; e < total; e += stride) {
         i64 i = e / P, p = e % P;
         i64 k = idx[i];
-        bool ok = k >= 0 && k < N;
-        x[e] = ok ? data[k * P + p] : 0.0f;
-        if (p == 0) labels[i] = ok ? data_labels[k] : 0;
+        x[e] = (k >= 0 && k < N) ? data[k * P + p] : 0.0f;
+    }
+    for (i64 i = t; i < B; i += stride) {
+        i64 k = idx[i];
+        labels[i] = (k >= 0 && k < N) ? data_labels[k] : 0;
     }
 }
 

@@ -10,7 +10,8 @@ func (l *Lib) Gather(s *cuda.Stream, x *cuda.Float32s, labels *cuda.Int32s, data
 		req("dataLabels", dataLabels, N), req("idx", idx, B)); err != nil {
 		return err
 	}
-	return l.launchFlat(s, "gather_rows", B*P, cuda.Ptr(x), cuda.Ptr(labels), cuda.Ptr(data), cuda.Ptr(dataLabels), cuda.Ptr(idx),
+	// max(B*P, B) threads: the labels are gathered also when P is 0.
+	return l.launchFlat(s, "gather_rows", max(B*P, B), cuda.Ptr(x), cuda.Ptr(labels), cuda.Ptr(data), cuda.Ptr(dataLabels), cuda.Ptr(idx),
 		cuda.Int(B), cuda.Int(P), cuda.Int(N))
 }
 

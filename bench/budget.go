@@ -9,6 +9,7 @@ import (
 
 	"gonum.org/v1/plot/vg"
 
+	"github.com/sgds/sgds/engine"
 	"github.com/sgds/sgds/run"
 )
 
@@ -170,8 +171,8 @@ func BudgetMarkdown(res *CompareResult) string {
 		sched = "constant"
 	}
 	fmt.Fprintf(&b, "\n## Accuracy at equal budgets\n\nEach budget F is a run of its own that ends once it has spent F × %d epochs × %d samples "+
-		"(samples trained on, plus forward-only samples at a third of one), with the learning-rate schedule of each method (base: %s) spanning that budget. "+
-		"Final test accuracy, mean [95%% t interval] over %d seeds.\n\n", c.Base.Epochs, res.TrainSamples, sched, len(c.Seeds))
+		"(samples trained on, plus forward-only samples at %.2f of one), with the learning-rate schedule of each method (base: %s) spanning that budget. "+
+		"Final test accuracy, mean [95%% t interval] over %d seeds.\n\n", c.Base.Epochs, res.TrainSamples, engine.ForwardCost, sched, len(c.Seeds))
 	head("method")
 	for _, r := range rows {
 		fmt.Fprintf(&b, "| %s |", r.Method)

@@ -92,10 +92,11 @@ func (s LRSchedule) Factor(u float64) float64 {
 // ForwardCost is the cost of a forward-only sample (Selective-Backprop's
 // and KF's candidates, KAKURENBO's refresh) in budget units, where a
 // sample trained on (forward and backward pass) costs 1. Measured with
-// BenchmarkForward against BenchmarkStep (engine/cpu, batch 64; see
-// bench/RESULTS.md): a forward pass costs about a third of a step on both
-// models, the usual rule (a backward pass costs about two forward passes).
-const ForwardCost = 1.0 / 3
+// BenchmarkForward's forward/step ratio (engine/cpu, SIMD build, batch 64,
+// 3 × 400 calls; bench/RESULTS.md): 0.44–0.49 for the MLP, 0.42–0.43 for
+// the CNN. A constant, not a measurement at run time, so that a budget
+// ends a run at the same step on every machine.
+const ForwardCost = 0.45
 
 // Spent is the budget, in units, of bwd samples trained on and fwd samples
 // through a forward pass (fwd ≥ bwd: every trained sample was forwarded).

@@ -33,7 +33,18 @@ type TuneConfig struct {
 	Methods []run.Method `json:"methods"`
 	LRs     []float64    `json:"lrs"`
 	Momenta []float64    `json:"momenta"`
-	Seeds   []uint64     `json:"seeds"`
+	// Schedules are the learning-rate schedules tried (engine.Schedules);
+	// empty: each method's own.
+	Schedules []string `json:"schedules,omitempty"`
+	Seeds     []uint64 `json:"seeds"`
+}
+
+// schedulesOf lists the schedules tried for m ("" is constant).
+func (c TuneConfig) schedulesOf(m run.Method) []string {
+	if len(c.Schedules) == 0 {
+		return []string{m.LRSchedule}
+	}
+	return c.Schedules
 }
 
 // TuneTrial is one method at one setting on one seed.
@@ -41,6 +52,7 @@ type TuneTrial struct {
 	Method       string  `json:"method"`
 	LR           float64 `json:"lr"`
 	Momentum     float64 `json:"momentum"`
+	Schedule     string  `json:"schedule,omitempty"`
 	Seed         uint64  `json:"seed"`
 	ValAcc       float64 `json:"val_acc"` // after the budget; 0 when diverged
 	ValLoss      float64 `json:"val_loss,omitempty"`
@@ -54,6 +66,7 @@ type TuneChoice struct {
 	Method   string  `json:"method"`
 	LR       float64 `json:"lr"`
 	Momentum float64 `json:"momentum"`
+	Schedule string  `json:"schedule,omitempty"`
 	ValAcc   float64 `json:"val_acc"` // mean over the seeds
 }
 
@@ -71,7 +84,7 @@ type TuneResult struct {
 func (t *TuneResult) Choices() map[string]run.Choice {
 	m := map[string]run.Choice{}
 	for _, c := range t.Chosen {
-		m[c.Method] = run.Choice{LR: c.LR, Momentum: c.Momentum}
+		m[c.Method] = run.Choice{LR: c.LR, Momentum: c.Momentum, Schedule: c.Schedule}
 	}
 	return m
 }
@@ -90,11 +103,13 @@ func (c TuneConfig) Validate() error {
 			return fmt.Errorf("--method: name %q used twice", m.Name)
 		}
 		names[m.Name] = true
-		for _, lr := range c.LRs {
-			for _, mom := range c.Momenta {
-				m.LR, m.Momentum = lr, mom
-				if err := m.Config(c.Base).Validate(); err != nil {
-					return fmt.Errorf("method %s at lr %g, momentum %g: %w", m.Name, lr, mom, err)
+		for _, sc := range c.schedulesOf(m) {
+			for _, lr := range c.LRs {
+				for _, mom := range c.Momenta {
+					m.LR, m.Momentum, m.LRSchedule = lr, mom, sc
+					if err := m.Config(c.Base).Validate(); err != nil {
+						return fmt.Errorf("method %s at lr %g, momentum %g, schedule %q: %w", m.Name, lr, mom, sc, err)
+					}
 				}
 			}
 		}
@@ -119,41 +134,16 @@ func Tune(ctx context.Context, c TuneConfig, d *run.Data, prov provenance.Proven
 	vd := &run.Data{Train: d.Train, Test: d.Val}
 	base := c.Base
 	base.EvalEvery = run.MaxEvalEvery
-	total := len(c.Methods) * len(c.LRs) * len(c.Momenta) * len(c.Seeds)
+	total := 0
 	for _, m := range c.Methods {
-		for _, lr := range c.LRs {
-			for _, mom := range c.Momenta {
-				for _, seed := range c.Seeds {
-					m.LR, m.Momentum = lr, mom
-					rc := m.Config(base)
-					rc.Seed = seed
-					tr := TuneTrial{Method: m.Name, LR: lr, Momentum: mom, Seed: seed}
-					t, err := run.NewTrainer(rc, vd, nil, run.Hooks{})
-					if err != nil {
-						return res, err
-					}
-					err = t.Run(ctx)
-					t.Net.Close()
-					switch {
-					case errors.Is(err, engine.ErrDiverged):
-						tr.Diverged = err.Error()
-					case err != nil:
-						return res, err
-					default:
-						e := t.History[len(t.History)-1]
-						tr.ValAcc, tr.ValLoss, tr.TrainSeconds = e.TestAcc, e.TestLoss, e.TrainSeconds
-					}
-					res.Trials = append(res.Trials, tr)
-					if log != nil {
-						status := fmt.Sprintf("val_acc %.4f  train %.1fs", tr.ValAcc, tr.TrainSeconds)
-						if tr.Diverged != "" {
-							status = "diverged"
-						}
-						fmt.Fprintf(log, "tune %d/%d  %-16s lr %-6g momentum %-4g seed %d  %s\n", len(res.Trials), total, m.Name, lr, mom, seed, status)
-					}
-					res.choose()
-					if save != nil {
-						if err := save(res); err != nil {
+		total += len(c.schedulesOf(m)) * len(c.LRs) * len(c.Momenta) * len(c.Seeds)
+	}
+	for _, m := range c.Methods {
+		for _, sc := range c.schedulesOf(m) {
+			for _, lr := range c.LRs {
+				for _, mom := range c.Momenta {
+					for _, seed := range c.Seeds {
+						if err := tuneTrial(ctx, res, m, sc, lr, mom, seed, base, vd, total, log, save); err != nil {
 							return res, err
 						}
 					}
@@ -169,24 +159,72 @@ func Tune(ctx context.Context, c TuneConfig, d *run.Data, prov provenance.Proven
 	return res, nil
 }
 
+// tuneTrial trains method m at one grid setting on one seed and records
+// the trial in res.
+func tuneTrial(ctx context.Context, res *TuneResult, m run.Method, sc string, lr, mom float64, seed uint64, base run.Config, vd *run.Data,
+	total int, log io.Writer, save func(*TuneResult) error) error {
+	m.LR, m.Momentum, m.LRSchedule = lr, mom, sc
+	rc := m.Config(base)
+	rc.Seed = seed
+	tr := TuneTrial{Method: m.Name, LR: lr, Momentum: mom, Schedule: sc, Seed: seed}
+	t, err := run.NewTrainer(rc, vd, nil, run.Hooks{})
+	if err != nil {
+		return err
+	}
+	err = t.Run(ctx)
+	t.Net.Close()
+	switch {
+	case errors.Is(err, engine.ErrDiverged):
+		tr.Diverged = err.Error()
+	case err != nil:
+		return err
+	default:
+		e := t.History[len(t.History)-1]
+		tr.ValAcc, tr.ValLoss, tr.TrainSeconds = e.TestAcc, e.TestLoss, e.TrainSeconds
+	}
+	res.Trials = append(res.Trials, tr)
+	if log != nil {
+		status := fmt.Sprintf("val_acc %.4f  train %.1fs", tr.ValAcc, tr.TrainSeconds)
+		if tr.Diverged != "" {
+			status = "diverged"
+		}
+		fmt.Fprintf(log, "tune %d/%d  %-16s lr %-6g momentum %-4g %-8s seed %d  %s\n", len(res.Trials), total, m.Name, lr, mom, scheduleName(sc), seed, status)
+	}
+	res.choose()
+	if save != nil {
+		return save(res)
+	}
+	return nil
+}
+
+// scheduleName is sc, or constant for "".
+func scheduleName(sc string) string {
+	if sc == "" {
+		return "constant"
+	}
+	return sc
+}
+
 // choose fills Chosen from the trials so far.
 func (res *TuneResult) choose() {
 	res.Chosen = nil
 	for _, m := range res.Config.Methods {
 		best := TuneChoice{Method: m.Name, ValAcc: math.Inf(-1)}
-		for _, lr := range res.Config.LRs {
-			for _, mom := range res.Config.Momenta {
-				var accs []float64
-				for _, t := range res.Trials {
-					if t.Method == m.Name && t.LR == lr && t.Momentum == mom {
-						accs = append(accs, t.ValAcc)
+		for _, sc := range res.Config.schedulesOf(m) {
+			for _, lr := range res.Config.LRs {
+				for _, mom := range res.Config.Momenta {
+					var accs []float64
+					for _, t := range res.Trials {
+						if t.Method == m.Name && t.LR == lr && t.Momentum == mom && t.Schedule == sc {
+							accs = append(accs, t.ValAcc)
+						}
 					}
-				}
-				if len(accs) == 0 {
-					continue
-				}
-				if a := meanOr(accs, 0); a > best.ValAcc {
-					best.LR, best.Momentum, best.ValAcc = lr, mom, a
+					if len(accs) == 0 {
+						continue
+					}
+					if a := meanOr(accs, 0); a > best.ValAcc {
+						best.LR, best.Momentum, best.Schedule, best.ValAcc = lr, mom, sc, a
+					}
 				}
 			}
 		}
@@ -209,41 +247,43 @@ func TuneMarkdown(res *TuneResult) string {
 				ch = x
 			}
 		}
-		s += fmt.Sprintf("\n### %s\n\n| lr \\ momentum |", m.Name)
-		for _, mom := range c.Momenta {
-			s += fmt.Sprintf(" %g |", mom)
-		}
-		s += "\n|---|"
-		for range c.Momenta {
-			s += "---|"
-		}
-		s += "\n"
-		for _, lr := range c.LRs {
-			s += fmt.Sprintf("| %g |", lr)
+		for _, sc := range c.schedulesOf(m) {
+			s += fmt.Sprintf("\n### %s, schedule %s\n\n| lr \\ momentum |", m.Name, scheduleName(sc))
 			for _, mom := range c.Momenta {
-				var accs []float64
-				div := 0
-				for _, t := range res.Trials {
-					if t.Method == m.Name && t.LR == lr && t.Momentum == mom {
-						accs = append(accs, t.ValAcc)
-						if t.Diverged != "" {
-							div++
-						}
-					}
-				}
-				cell := "—"
-				if len(accs) > 0 {
-					cell = fmt.Sprintf("%.4f", meanOr(accs, 0))
-					if div > 0 {
-						cell += fmt.Sprintf(" (%d diverged)", div)
-					}
-					if lr == ch.LR && mom == ch.Momentum {
-						cell = "**" + cell + "**"
-					}
-				}
-				s += " " + cell + " |"
+				s += fmt.Sprintf(" %g |", mom)
+			}
+			s += "\n|---|"
+			for range c.Momenta {
+				s += "---|"
 			}
 			s += "\n"
+			for _, lr := range c.LRs {
+				s += fmt.Sprintf("| %g |", lr)
+				for _, mom := range c.Momenta {
+					var accs []float64
+					div := 0
+					for _, t := range res.Trials {
+						if t.Method == m.Name && t.LR == lr && t.Momentum == mom && t.Schedule == sc {
+							accs = append(accs, t.ValAcc)
+							if t.Diverged != "" {
+								div++
+							}
+						}
+					}
+					cell := "—"
+					if len(accs) > 0 {
+						cell = fmt.Sprintf("%.4f", meanOr(accs, 0))
+						if div > 0 {
+							cell += fmt.Sprintf(" (%d diverged)", div)
+						}
+						if lr == ch.LR && mom == ch.Momentum && sc == ch.Schedule {
+							cell = "**" + cell + "**"
+						}
+					}
+					s += " " + cell + " |"
+				}
+				s += "\n"
+			}
 		}
 	}
 	return s

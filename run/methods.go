@@ -61,6 +61,9 @@ func (m Method) Describe() string {
 type Choice struct {
 	LR       float64 `json:"lr"`
 	Momentum float64 `json:"momentum"`
+	// Schedule is the chosen learning-rate schedule, when tune tried
+	// several ("" otherwise: the method keeps its own).
+	Schedule string `json:"schedule,omitempty"`
 }
 
 // methodName is the alphabet of method names.
@@ -266,6 +269,12 @@ func ParseMethod(spec string, base Config, tuned map[string]Choice) (Method, err
 			return fail("tuned=%s: the tuning file has no method %s (it has %s)", t, t, strings.Join(names, ", "))
 		}
 		m.LR, m.Momentum, m.Tuned = ch.LR, ch.Momentum, t
+		if ch.Schedule != "" {
+			if _, given := kv["schedule"]; given {
+				return fail("tuned=%s chose schedule %s; schedule= cannot be given with it", t, ch.Schedule)
+			}
+			m.LRSchedule = ch.Schedule
+		}
 	}
 	if err := m.Config(base).Validate(); err != nil {
 		return fail("%v", err)

@@ -184,3 +184,24 @@ func TestOrderSeed(t *testing.T) {
 		}
 	}
 }
+
+// TestTunedSchedule: a tuning choice with a schedule gives it to the
+// method; schedule= cannot be given with it.
+func TestTunedSchedule(t *testing.T) {
+	tuned := map[string]Choice{"uniform": {LR: 0.05, Momentum: 0.9, Schedule: "linear"}}
+	m, err := ParseMethod("u:sampler=uniform,tuned=uniform,budget=0.3", methodBase(), tuned)
+	if err != nil || m.LRSchedule != "linear" || m.LR != 0.05 || m.Budget != 0.3 {
+		t.Fatalf("%+v %v", m, err)
+	}
+	if c := m.Config(methodBase()); c.LRSchedule != "linear" || c.Budget != 0.3 || c.PlannedEpochs() != 1 {
+		t.Fatalf("config %+v", c)
+	}
+	if _, err := ParseMethod("u:sampler=uniform,tuned=uniform,schedule=cosine", methodBase(), tuned); err == nil {
+		t.Fatal("schedule= with a tuned schedule accepted")
+	}
+	for spec, want := range map[string]string{"u:schedule=exp": "schedule=exp", "u:warmup=1": "warmup=1", "u:budget=0": "budget=0"} {
+		if _, err := ParseMethod(spec, methodBase(), nil); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v", spec, err)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/sgds/sgds/bench"
+	"github.com/sgds/sgds/engine"
 	"github.com/sgds/sgds/internal/provenance"
 	"github.com/sgds/sgds/run"
 )
@@ -31,6 +33,7 @@ func tuneCommand() *cli.Command {
 		stringFlag("seeds", "1", "comma-separated seeds; a setting's score is its mean validation accuracy over them"),
 		stringFlag("lrs", floats(bench.DefaultLRs), "comma-separated learning rates to try"),
 		stringFlag("momenta", floats(bench.DefaultMomenta), "comma-separated momenta to try"),
+		withDefaultText(stringFlag("schedules", "", "comma-separated learning-rate schedules `LIST` to try (of "+strings.Join(engine.Schedules, ", ")+"), the same for every method"), "none: each method's own --schedule"),
 		&cli.StringSliceFlag{Name: "method", EnvVars: env("method"), Usage: "a method to tune (repeatable), as in compare (its lr and momentum are replaced by the grid's); default uniform and sgds"},
 		stringFlag("out", "runs/tune", "output folder for tune.json and tune.md"),
 	)
@@ -70,6 +73,21 @@ func tuneCommand() *cli.Command {
 			}
 			base.Sampling = run.Sampling{}
 			cfg := bench.TuneConfig{Base: base, Methods: ms, LRs: lrs, Momenta: momenta, Seeds: seeds}
+			if l := c.String("schedules"); l != "" {
+				for _, sc := range strings.Split(l, ",") {
+					sc = strings.TrimSpace(sc)
+					if err := (engine.LRSchedule{Kind: sc}).Validate(); err != nil {
+						return fmt.Errorf("--schedules: %w", err)
+					}
+					if sc == "constant" {
+						sc = ""
+					}
+					if slices.Contains(cfg.Schedules, sc) {
+						return fmt.Errorf("--schedules: %s is listed twice", scheduleLabel(sc))
+					}
+					cfg.Schedules = append(cfg.Schedules, sc)
+				}
+			}
 			if err := cfg.Validate(); err != nil {
 				return err
 			}
@@ -85,7 +103,7 @@ func tuneCommand() *cli.Command {
 			}
 			fmt.Fprint(c.App.Writer, bench.TuneMarkdown(res))
 			for _, ch := range res.Chosen {
-				fmt.Fprintf(c.App.Writer, "%s: lr %g, momentum %g (validation accuracy %.4f)\n", ch.Method, ch.LR, ch.Momentum, ch.ValAcc)
+				fmt.Fprintf(c.App.Writer, "%s: lr %g, momentum %g, schedule %s (validation accuracy %.4f)\n", ch.Method, ch.LR, ch.Momentum, scheduleLabel(ch.Schedule), ch.ValAcc)
 			}
 			fmt.Fprintf(c.App.Writer, "wrote tune.json, tune.md in %s; use with: sgds compare --tuned %s/tune.json --method NAME:sampler=S,tuned=METHOD\n", out, out)
 			return nil
@@ -112,4 +130,12 @@ func parseFloats(name, s string) ([]float64, error) {
 		out = append(out, v)
 	}
 	return out, nil
+}
+
+// scheduleLabel is a schedule's name ("" is constant).
+func scheduleLabel(sc string) string {
+	if sc == "" {
+		return "constant"
+	}
+	return sc
 }

@@ -82,8 +82,11 @@ fi
 # portable build on purpose.
 ver=$(git describe --always --dirty 2>/dev/null || echo dev)
 ldflags="-X main.version=$ver"
+# The commit goes into the binary (provenance "commit") even where GOFLAGS
+# says -buildvcs=false; auto leaves it out where there is no git.
+vcs=-buildvcs=auto
 if [ "$(go env GOARCH)" = amd64 ] && [ "${SGDS_PORTABLE:-0}" != 1 ]; then
-	if ! log=$(GOEXPERIMENT=simd go build -ldflags "$ldflags" -o bin/sgds ./cmd/sgds 2>&1); then
+	if ! log=$(GOEXPERIMENT=simd go build "$vcs" -ldflags "$ldflags" -o bin/sgds ./cmd/sgds 2>&1); then
 		say "the SIMD build (GOEXPERIMENT=simd) failed:"
 		printf '%s\n' "$log" >&2
 		say "stopping: fix the error above, or build the portable kernels on purpose with SGDS_PORTABLE=1 ./build.sh"
@@ -91,6 +94,6 @@ if [ "$(go env GOARCH)" = amd64 ] && [ "${SGDS_PORTABLE:-0}" != 1 ]; then
 	fi
 	say "built bin/sgds ($ver) with the SIMD kernels (GOEXPERIMENT=simd)"
 else
-	go build -ldflags "$ldflags" -o bin/sgds ./cmd/sgds
+	go build "$vcs" -ldflags "$ldflags" -o bin/sgds ./cmd/sgds
 	say "built bin/sgds ($ver) with the portable kernels (no GOEXPERIMENT=simd: $(go env GOARCH), SGDS_PORTABLE=${SGDS_PORTABLE:-0})"
 fi

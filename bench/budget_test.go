@@ -68,3 +68,24 @@ func TestClock(t *testing.T) {
 		t.Errorf("stays above (computed from the evaluations): %+v", h)
 	}
 }
+
+// TestMergeRefuses: shards of different comparisons, a shard given twice
+// and a comparison that is not a shard are refused.
+func TestMergeRefuses(t *testing.T) {
+	part := func(k, n int, seeds ...uint64) *CompareResult {
+		return &CompareResult{Config: CompareConfig{Seeds: seeds, Shard: &Shard{K: k, N: n}}}
+	}
+	for name, parts := range map[string][]*CompareResult{
+		"another comparison": {part(1, 2, 1), part(2, 2, 2)},
+		"given twice":        {part(1, 2, 1), part(1, 2, 1)},
+		"not a shard":        {{Config: CompareConfig{Seeds: []uint64{1}}}},
+		"other N":            {part(1, 2, 1), part(2, 3, 1)},
+	} {
+		if _, err := Merge(parts); err == nil {
+			t.Errorf("%s: merged", name)
+		}
+	}
+	if !(&Shard{K: 2, N: 3}).Owns(4) || (&Shard{K: 2, N: 3}).Owns(3) || !(*Shard)(nil).Owns(7) {
+		t.Error("Owns")
+	}
+}

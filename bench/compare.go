@@ -74,7 +74,26 @@ type CompareConfig struct {
 	// Budgets, when set, are the budgets every method ran at (each method
 	// expanded into one per budget by ExpandBudgets; Method.Budget).
 	Budgets []float64 `json:"budgets,omitempty"`
+	// Shard, when set, is the part of the runs this comparison trains
+	// (compare --shard K/N); Merge joins the parts.
+	Shard *Shard `json:"shard,omitempty"`
 }
+
+// Shard is the K-th (1-based) of N disjoint parts of a comparison's runs:
+// the runs whose index in Runs (seed-major) is K−1 modulo N.
+type Shard struct {
+	K int `json:"k"`
+	N int `json:"n"`
+}
+
+// Owns reports whether the shard (nil: the whole comparison) trains run i.
+func (sh *Shard) Owns(i int) bool { return sh == nil || i%sh.N == sh.K-1 }
+
+// String is "K/N".
+func (sh *Shard) String() string { return fmt.Sprintf("%d/%d", sh.K, sh.N) }
+
+// MaxShards bounds Shard.N.
+const MaxShards = 100_000
 
 // Clocks are the values of CompareConfig.Clock.
 var Clocks = []string{"stays", "first"}
@@ -117,6 +136,9 @@ func (c CompareConfig) Validate() error {
 	}
 	if c.Parallel < 0 {
 		return fmt.Errorf("--parallel must be ≥ 1, got %d", c.Parallel)
+	}
+	if sh := c.Shard; sh != nil && !(sh.N >= 1 && sh.N <= MaxShards && sh.K >= 1 && sh.K <= sh.N) {
+		return fmt.Errorf("--shard %d/%d: want K/N with 1 ≤ K ≤ N ≤ %d", sh.K, sh.N, MaxShards)
 	}
 	return nil
 }
@@ -190,9 +212,12 @@ type CompareResult struct {
 	// with a validation split, else "test".
 	TargetOn string `json:"target_on"`
 	// Complete is false while runs remain (a partial result).
-	Complete bool             `json:"complete"`
-	Runs     []*RunResult     `json:"runs"`
-	Summary  []*MethodSummary `json:"summary"` // over the finished runs
+	Complete bool `json:"complete"`
+	// Shards are the provenances of the shards a merged comparison was
+	// joined from (sgds merge).
+	Shards  []ShardProvenance `json:"shards,omitempty"`
+	Runs    []*RunResult      `json:"runs"`
+	Summary []*MethodSummary  `json:"summary"` // over the finished runs
 }
 
 // Run returns the run of method on seed, or nil.
@@ -354,7 +379,7 @@ func (s *compareState) seed(ctx context.Context, k int) error {
 	}()
 	for i, m := range s.c.Methods {
 		r := s.res.Runs[k*len(s.c.Methods)+i]
-		if r.Done {
+		if r.Done || !s.c.Shard.Owns(k*len(s.c.Methods)+i) {
 			continue
 		}
 		rc := m.Config(s.c.Base)
@@ -595,8 +620,8 @@ type SeedRatio struct {
 func (res *CompareResult) Summarise() {
 	c := res.Config
 	res.Complete = true
-	for _, r := range res.Runs {
-		if !r.Done {
+	for i, r := range res.Runs {
+		if !r.Done && c.Shard.Owns(i) {
 			res.Complete = false
 		}
 	}

@@ -64,6 +64,7 @@ func compareCommand() *cli.Command {
 		stringFlag("out", "runs/compare", "output folder for compare.json, compare.md and the plots"),
 		withDefaultText(stringFlag("budgets", "", "comma-separated budgets `LIST` (shares of --epochs × training samples of compute, e.g. 0.1,0.2,0.3,0.5,1): every method runs once per budget, each run with its schedule spanning its budget; compare.md and acc_vs_budget.png give the final accuracy at each budget"), "none: one run per method and seed, no budget"),
 		stringFlag("clock", "stays", "when a run counts as having reached a target: `stays` (the grid point from which it stays at or above the target) or first (its first crossing, which rewards noise)"),
+		withDefaultText(stringFlag("shard", "", "train only part `K/N` of the runs (every N-th run from the K-th, method × seed × budget), into its own --out; sgds merge joins the N folders into the whole comparison"), "none: every run"),
 		boolFlag("ablations", "also run SGD-S's parts as methods: loss-proportional sampling without pruning (sgds-sample, drop 0), pruning without it (sgds-prune, uniform over the kept set: mix 1), and both (sgds-both), the sampling ones at debias 0, 0.75 and 1"),
 	)
 	return &cli.Command{
@@ -134,6 +135,13 @@ func compareConfigFrom(c *cli.Context) (bench.CompareConfig, error) {
 		Baselines: c.StringSlice("baseline"), Data: c.String("data"), Clock: c.String("clock")}
 	if !slices.Contains(bench.Clocks, cfg.Clock) {
 		return cfg, fmt.Errorf("--clock %s: want one of %s", cfg.Clock, strings.Join(bench.Clocks, ", "))
+	}
+	if s := c.String("shard"); s != "" {
+		var sh bench.Shard
+		if _, err := fmt.Sscanf(s, "%d/%d", &sh.K, &sh.N); err != nil || fmt.Sprintf("%d/%d", sh.K, sh.N) != s {
+			return cfg, fmt.Errorf("--shard %q: want K/N, e.g. 2/8", s)
+		}
+		cfg.Shard = &sh
 	}
 	if s := c.String("budgets"); s != "" {
 		if base.Budget > 0 {

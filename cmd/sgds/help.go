@@ -49,6 +49,11 @@ Examples:
 
 Examples:
   sgds tune --model mlp --subset 10000                   # writes runs/tune/tune.json for compare --tuned`,
+	"merge": `sgds merge --out DIR SHARD…
+
+Examples:
+  sgds compare --shard 1/2 --out runs/s1 …; sgds compare --shard 2/2 --out runs/s2 …   # the same flags otherwise
+  sgds merge --out runs/board runs/s1 runs/s2            # the comparison one process would have run`,
 	"methods": `sgds methods [--markdown]
 
 Examples:

@@ -95,6 +95,7 @@ func newApp() *cli.App {
 			compareCommand(),
 			patternsCommand(),
 			plotCommand(),
+			mergeCommand(),
 			tuneCommand(),
 			methodsCommand(),
 			devicesCommand(),

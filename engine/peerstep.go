@@ -165,6 +165,7 @@ func (t *Trainer) startPeer(epoch int, method string, batch *Batch) (*peerEpoch,
 	if p := t.partial; p != nil && p.Epoch == epoch {
 		return nil, sampler.Plan{}, fmt.Errorf("epoch %d: the checkpoint holds an epoch interrupted at step %d, but the %s sampler cannot resume inside an epoch", epoch, p.Steps, method)
 	}
+	start := time.Now() // the sampler's work (Plan) is training time
 	plan, err := t.Order.Plan(epoch)
 	if err != nil {
 		return nil, plan, fmt.Errorf("epoch %d: %w", epoch, err)
@@ -177,7 +178,7 @@ func (t *Trainer) startPeer(epoch int, method string, batch *Batch) (*peerEpoch,
 	if t.Progress != nil {
 		t.Progress.StartEpoch(epoch, len(plan.Indices))
 	}
-	e.start = time.Now()
+	e.start = start
 	return e, plan, nil
 }
 

@@ -439,6 +439,7 @@ func (t *Trainer) runEpoch(ctx context.Context, epoch int, batch *Batch) error {
 		prior   float64
 	)
 	var stats *sampler.Stats // the order's statistics of this epoch's plan
+	start := time.Now()      // the sampler's work (Plan) is training time
 	refresher, refreshing := t.Order.(Refresher)
 	var hidden []int // a Refresher's hidden samples, scored after the steps
 	if p := t.partial; p != nil && p.Epoch == epoch {
@@ -471,7 +472,6 @@ func (t *Trainer) runEpoch(ctx context.Context, epoch int, batch *Batch) error {
 		t.Progress.Advance(pos0)
 	}
 	every := int64(t.GridStep())
-	start := time.Now()
 	var evalTime time.Duration // grid evaluations of this epoch, excluded from training time
 	trained := func() float64 { return prior + (time.Since(start) - evalTime).Seconds() }
 	done := len(plan.Indices) // the plan's samples trained on (fewer when the budget ends the epoch)
@@ -581,9 +581,14 @@ func (t *Trainer) endEpoch(epoch, samples int, lossSum float64, lossN int, stats
 		m.ValAcc, m.ValLoss = &acc, &loss
 	}
 	m.EvalSeconds = time.Since(evalStart).Seconds()
+	// The sampler's end of epoch (pruning, re-adding, rebuilding its
+	// tables) is training time.
+	endStart := time.Now()
 	if err := t.Order.EndEpoch(epoch); err != nil {
 		return fmt.Errorf("epoch %d: %w", epoch, err)
 	}
+	t.seconds += time.Since(endStart).Seconds()
+	m.TrainSeconds = t.seconds
 	t.History = append(t.History, m)
 	t.done = epoch
 	if t.OnEpoch != nil {

@@ -39,5 +39,7 @@ ci: test vet fmt-check test-race ## what .ci/run checks, but the CUDA part
 # CUDA (kernels/kernels.mk): make kernels, make cuda, make check-ptx,
 # make kernels-emu, make gpu-check.
 include kernels/kernels.mk
+# amd64 assembly (kernels/asm/asm.mk): make asm, make check-asm.
+include kernels/asm/asm.mk
 # make bench-peer: sgds against PyTorch on the same cores (bench/peers).
 include bench/peers/peers.mk

@@ -63,7 +63,7 @@ func ConvPoolReLU(out []float32, arg []int32, src, w, bias []float32, B, C, H, W
 	if PQ == 0 {
 		panic(fmt.Sprintf("kernels: %s: %d×%d conv output is smaller than one 2×2 window", op, OH, OW))
 	}
-	if FastPath() {
+	if simdOn() {
 		convPoolReLUSIMD(out, arg, src, w, bias, B, C, H, W, F, KH, KW)
 	} else {
 		convPoolReLUGeneric(out, arg, src, w, bias, B, C, H, W, F, KH, KW)
@@ -211,7 +211,7 @@ func AddConvPoolWeightGrad(dw, db []float32, sq []float64, src, delta []float32,
 	if sq != nil {
 		checkLen(op, "sq", sq, B)
 	}
-	if FastPath() && KW <= 8 {
+	if simdOn() && KW <= 8 {
 		convPoolWeightGradSIMD(dw, db, sq, src, delta, arg, rw, B, C, H, W, F, KH, KW, PQ, f0, f1)
 	} else {
 		convPoolWeightGradGeneric(dw, db, sq, src, delta, arg, rw, B, C, H, W, F, KH, KW, PQ, f0, f1)
@@ -239,7 +239,7 @@ func AddConvPoolGradNormSq(dst []float32, src, delta []float32, arg []int32, B, 
 	OH, OW := convOut(op, B, C, H, W, F, KH, KW)
 	checkPooled(op, src, delta, arg, B, C, H, W, F, PQ, OH, OW, 0, F)
 	checkLen(op, "dst", dst, B)
-	if FastPath() {
+	if simdOn() {
 		convPoolGradNormSqSIMD(dst, src, delta, arg, B, C, H, W, F, KH, KW, PQ, bias)
 		return
 	}
@@ -297,7 +297,7 @@ func ConvPoolInputGrad(dsrc []float32, delta []float32, arg []int32, w []float32
 	if B == 0 {
 		return
 	}
-	if FastPath() && W <= 16 && KW <= 8 {
+	if simdOn() && W <= 16 && KW <= 8 {
 		convPoolInputGradSIMD(dsrc, delta, arg, w, B, C, H, W, F, KH, KW, OH, PQ)
 	} else {
 		convPoolInputGradGeneric(dsrc, delta, arg, w, B, C, H, W, F, KH, KW, OH, PQ)

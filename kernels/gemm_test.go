@@ -37,6 +37,29 @@ func TestGemm(t *testing.T) {
 	})
 }
 
+// TestGemmBlocks covers every micro-kernel of the vector paths: every row
+// count of a block (1 to 8 and past it) and every column tail (one vector,
+// two, and the zero-padded rest, for 8 and 16 lanes).
+func TestGemmBlocks(t *testing.T) {
+	kt.ForEachPath(t, func(t *testing.T) {
+		r := kt.Rand(11)
+		for m := 1; m <= 17; m++ {
+			for _, n := range []int{1, 5, 8, 9, 15, 16, 17, 24, 31, 32, 33, 40, 47, 48, 49, 63, 64, 65} {
+				for _, k := range []int{1, 3} {
+					for _, tA := range []bool{false, true} {
+						for _, tB := range []bool{false, true} {
+							for _, acc := range []bool{false, true} {
+								name := kt.Name("m", m, "n", n, "k", k, "tA", tA, "tB", tB, "acc", acc)
+								checkGemmCase(t, r.Uint64(), name, m, n, k, tA, tB, acc)
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
 func checkGemmCase(t *testing.T, seed uint64, name string, m, n, k int, tA, tB, acc bool) {
 	t.Helper()
 	r := kt.Rand(seed)
@@ -167,7 +190,7 @@ func BenchmarkGemm(b *testing.B) {
 				kt.LoopCPU(b, func() {
 					kernels.Gemm(c, s.n, false, a, lda, s.tA, bb, ldb, s.tB, s.m, s.n, s.k)
 				})
-				b.ReportMetric(2*float64(s.m*s.n*s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				kt.ReportGFLOPS(b, 2*float64(s.m*s.n*s.k), 1)
 			})
 		})
 	}

@@ -20,7 +20,7 @@ func AddBiasReLU(x []float32, ld int, bias []float32, rows, cols int, relu bool)
 	prod(op, rows, cols)
 	checkMatrix(op, "x", x, rows, cols, ld)
 	checkLen(op, "bias", bias, cols)
-	if FastPath() {
+	if simdOn() {
 		addBiasReLUSIMD(x, ld, bias, rows, cols, relu)
 		return
 	}
@@ -52,7 +52,7 @@ func ReLUMask(dst, grad, out []float32) {
 	const op = "ReLUMask"
 	checkLen(op, "grad", grad, len(dst))
 	checkLen(op, "out", out, len(dst))
-	if FastPath() {
+	if simdOn() {
 		reluMaskSIMD(dst, grad, out)
 		return
 	}
@@ -75,7 +75,7 @@ func ScaleRows(dst, src []float32, s []float32, rows, cols int) {
 	checkLen(op, "dst", dst, n)
 	checkLen(op, "src", src, n)
 	checkLen(op, "s", s, rows)
-	if FastPath() {
+	if simdOn() {
 		scaleRowsSIMD(dst, src, s, rows, cols)
 		return
 	}
@@ -110,7 +110,7 @@ func ColumnSums(dst []float32, accumulate bool, src []float32, ld, rows, cols in
 	if !accumulate {
 		clear(dst)
 	}
-	if FastPath() {
+	if simdOn() {
 		sumRowsSIMD(dst, src, ld, rows, cols)
 		return
 	}

@@ -5,21 +5,8 @@ package kernels
 // simdBuilt reports whether the archsimd kernels are compiled in.
 const simdBuilt = false
 
-// simdCPU reports whether the CPU runs them.
-const simdCPU = false
-
-// wide512 selects the 16-lane micro-kernels (never, in this build).
-var wide512 = false
-
-// wide512Default is whether the CPU has AVX-512 (never used in this build).
-const wide512Default = false
-
-// Stubs of the vector kernels; FastPath is false in this build, so they are
+// Stubs of the archsimd kernels; simdOn is false in this build, so they are
 // never called.
-
-func gemmSIMD(c []float32, ldc int, acc bool, a []float32, rsA, csA int, b []float32, ldb int, m, n, k int) {
-	panic("kernels: vector path not built")
-}
 
 func convPoolReLUSIMD(out []float32, arg []int32, src, w, bias []float32, B, C, H, W, F, KH, KW int) {
 	panic("kernels: vector path not built")
@@ -46,8 +33,6 @@ func scaleRowsSIMD(dst, src []float32, s []float32, rows, cols int) {
 func sumRowsSIMD(dst []float32, src []float32, ld, rows, cols int) {
 	panic("kernels: vector path not built")
 }
-
-func sgdMomentumSIMD(w, v, g []float32, lr, mu float32) { panic("kernels: vector path not built") }
 
 func convPoolGradNormSqSIMD(dst []float32, src, delta []float32, arg []int32, B, C, H, W, F, KH, KW, PQ int, bias bool) {
 	panic("kernels: vector path not built")

@@ -1,0 +1,349 @@
+// Command gen writes the amd64 assembly of package kernels with avo
+// (github.com/mmcloughlin/avo): the GEMM micro-kernels, the SGD-momentum
+// update, and the register-only FMA loop and the streaming read that
+// measure the machine's peak. It lives in its own module so that package
+// kernels gains no dependency; the generated files are committed, and
+// `make check-asm` regenerates them and fails when they differ.
+//
+//	cd kernels/asm/gen && go run . -out ../../asm_amd64.s -stubs ../../asm_amd64.go -pkg kernels
+//
+// Every kernel has an AVX2+FMA version (8 lanes, 16 vector registers) and
+// an AVX-512F version (16 lanes, 32 registers). The arithmetic is the one
+// of the portable kernels with each multiply and add fused: a GEMM element
+// is the chain c = a·b + c over p in increasing order, whichever kernel
+// computes it.
+package main
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+// isa describes one instruction set: its vector width in float32 lanes,
+// its registers and its zeroing instruction.
+type isa struct {
+	name  string
+	lanes int
+	vec   func(i int) VecPhysical
+	nvec  int
+	zero  func(r VecPhysical) // r = 0
+	bytes int                 // bytes per vector
+}
+
+var avx2 = isa{
+	name: "AVX2", lanes: 8, nvec: 16, bytes: 32,
+	vec:  func(i int) VecPhysical { return ymm[i] },
+	zero: func(r VecPhysical) { VXORPS(r, r, r) },
+}
+
+var avx512 = isa{
+	name: "AVX512", lanes: 16, nvec: 32, bytes: 64,
+	vec:  func(i int) VecPhysical { return zmm[i] },
+	zero: func(r VecPhysical) { VPXORD(r, r, r) }, // VXORPS on Z registers needs AVX512DQ
+}
+
+var ymm = []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15}
+
+var zmm = []VecPhysical{Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15,
+	Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23, Z24, Z25, Z26, Z27, Z28, Z29, Z30, Z31}
+
+func main() {
+	ConstraintExpr("amd64")
+	// The GEMM micro-kernels: MR rows by NV vectors of columns. AVX2 has
+	// 16 registers: 6×2 accumulators, 2 of B, 1 broadcast. AVX-512 has 32:
+	// 8×2 accumulators (64 rows of the MLP's batch split evenly).
+	for r := 1; r <= gemmMR(avx2); r++ {
+		gemmKernel(avx2, r, 2)
+		gemmKernel(avx2, r, 1)
+	}
+	for r := 1; r <= gemmMR(avx512); r++ {
+		gemmKernel(avx512, r, 2)
+		gemmKernel(avx512, r, 1)
+	}
+	sgd(avx2)
+	sgd(avx512)
+	fmaPeak(avx2)
+	fmaPeak(avx512)
+	readSum(avx2)
+	Generate()
+}
+
+// gemmMR is the largest row count of an ISA's micro-kernels.
+func gemmMR(s isa) int {
+	if s.lanes == 16 {
+		return 8
+	}
+	return 6
+}
+
+// gemmKernel writes gemm<ISA>R<r>W<w>, the micro-kernel of an r×w block of
+// C (w = nv·lanes): for p < k, C[i][j] = A(i, p)·B[p][j] + C[i][j] fused,
+// starting from C (acc) or from zero, A's element (i, p) at a[i·rsA + p·csA]
+// and B row-major with stride ldb (w columns read per row). k ≥ 1.
+func gemmKernel(s isa, r, nv int) {
+	name := fmt.Sprintf("gemm%sR%dW%d", s.name, r, nv*s.lanes)
+	TEXT(name, NOSPLIT, "func(k int, a *float32, rsA, csA int, b *float32, ldb int, c *float32, ldc int, acc bool)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s computes a %d×%d block of C += op(A)·B (from 0 unless acc) over k ≥ 1 steps.", name, r, nv*s.lanes))
+	k := Load(Param("k"), GP64())
+	ap := Load(Param("a"), GP64())
+	rs := Load(Param("rsA"), GP64())
+	cs := Load(Param("csA"), GP64())
+	bp := Load(Param("b"), GP64())
+	ldb := Load(Param("ldb"), GP64())
+	cp := Load(Param("c"), GP64())
+	ldc := Load(Param("ldc"), GP64())
+	SHLQ(U8(2), rs)
+	SHLQ(U8(2), cs)
+	SHLQ(U8(2), ldb)
+	SHLQ(U8(2), ldc)
+
+	accs := make([][]VecPhysical, r)
+	for i := range accs {
+		accs[i] = make([]VecPhysical, nv)
+		for v := range accs[i] {
+			accs[i][v] = s.vec(i*nv + v)
+		}
+	}
+	bv := make([]VecPhysical, nv)
+	for v := range bv {
+		bv[v] = s.vec(r*nv + v)
+	}
+	x := s.vec(r*nv + nv)
+	if r*nv+nv+1 > s.nvec {
+		panic(name + ": too many registers")
+	}
+
+	// Row i of A is read at bases[i/3] + (i%3)·rsA: rows 0–2 from a,
+	// 3–5 from a + 3·rsA, 6–8 from a + 6·rsA.
+	bases := []Register{ap}
+	for b := 3; b < r; b += 3 {
+		p := GP64()
+		LEAQ(Mem{Base: bases[len(bases)-1], Index: rs, Scale: 2}, p)
+		ADDQ(rs, p)
+		bases = append(bases, p)
+	}
+	rowAt := func(i int) Mem {
+		m := Mem{Base: bases[i/3]}
+		if i%3 > 0 {
+			m.Index, m.Scale = rs, uint8(i%3)
+		}
+		return m
+	}
+
+	// The accumulators: C's block, or zeros.
+	acc := Load(Param("acc"), GP8())
+	TESTB(acc, acc)
+	JZ(LabelRef("zero"))
+	cr := GP64()
+	MOVQ(cp, cr)
+	for i := 0; i < r; i++ {
+		for v := 0; v < nv; v++ {
+			VMOVUPS(Mem{Base: cr, Disp: v * s.bytes}, accs[i][v])
+		}
+		if i+1 < r {
+			ADDQ(ldc, cr)
+		}
+	}
+	JMP(LabelRef("loop"))
+	Label("zero")
+	for i := 0; i < r; i++ {
+		for v := 0; v < nv; v++ {
+			s.zero(accs[i][v])
+		}
+	}
+
+	Label("loop")
+	for v := 0; v < nv; v++ {
+		VMOVUPS(Mem{Base: bp, Disp: v * s.bytes}, bv[v])
+	}
+	ADDQ(ldb, bp)
+	for i := 0; i < r; i++ {
+		VBROADCASTSS(rowAt(i), x)
+		for v := 0; v < nv; v++ {
+			VFMADD231PS(bv[v], x, accs[i][v])
+		}
+	}
+	for _, b := range bases {
+		ADDQ(cs, b)
+	}
+	DECQ(k)
+	JNZ(LabelRef("loop"))
+
+	for i := 0; i < r; i++ {
+		for v := 0; v < nv; v++ {
+			VMOVUPS(accs[i][v], Mem{Base: cp, Disp: v * s.bytes})
+		}
+		if i+1 < r {
+			ADDQ(ldc, cp)
+		}
+	}
+	VZEROUPPER()
+	RET()
+}
+
+// sgd writes sgdMomentum<ISA>: for j < n, v[j] = mu·v[j] + g[j] and
+// w[j] = nlr·v[j] + w[j], each one fused multiply-add (nlr = −lr), four
+// vectors per step, then one vector, then single elements with the scalar
+// form of the same fused operations.
+func sgd(s isa) {
+	name := "sgdMomentum" + s.name
+	TEXT(name, NOSPLIT, "func(w, v, grad *float32, n int, nlr, mu float32)")
+	Pragma("noescape")
+	Doc(name + " is the SGD-momentum update of n elements (nlr = −lr).")
+	wp := Load(Param("w"), GP64())
+	vp := Load(Param("v"), GP64())
+	gp := Load(Param("grad"), GP64())
+	n := Load(Param("n"), GP64())
+	vm, vl := s.vec(s.nvec-1), s.vec(s.nvec-2)
+	// The scalars through X11 and X10 (a broadcast cannot read the
+	// argument frame), which the scalar tail reuses.
+	smu, slr := X11, X10
+	VMOVSS(paramAddr("mu"), smu)
+	VMOVSS(paramAddr("nlr"), slr)
+	VBROADCASTSS(smu, vm)
+	VBROADCASTSS(slr, vl)
+	const u = 4
+	step := u * s.lanes
+	Label("block")
+	CMPQ(n, U32(step))
+	JL(LabelRef("one"))
+	for i := 0; i < u; i++ {
+		vv := s.vec(i)
+		VMOVUPS(Mem{Base: vp, Disp: i * s.bytes}, vv)
+		VFMADD213PS(Mem{Base: gp, Disp: i * s.bytes}, vm, vv) // vv = mu·vv + g
+		VMOVUPS(vv, Mem{Base: vp, Disp: i * s.bytes})
+	}
+	for i := 0; i < u; i++ {
+		vv, ww := s.vec(i), s.vec(u+i)
+		VMOVUPS(Mem{Base: wp, Disp: i * s.bytes}, ww)
+		VFMADD231PS(vv, vl, ww) // ww = nlr·vv + ww
+		VMOVUPS(ww, Mem{Base: wp, Disp: i * s.bytes})
+	}
+	for _, p := range []Register{wp, vp, gp} {
+		ADDQ(U32(step*4), p)
+	}
+	SUBQ(U32(step), n)
+	JMP(LabelRef("block"))
+
+	Label("one")
+	CMPQ(n, U32(s.lanes))
+	JL(LabelRef("tail"))
+	vv, ww := s.vec(0), s.vec(1)
+	VMOVUPS(Mem{Base: vp}, vv)
+	VFMADD213PS(Mem{Base: gp}, vm, vv)
+	VMOVUPS(vv, Mem{Base: vp})
+	VMOVUPS(Mem{Base: wp}, ww)
+	VFMADD231PS(vv, vl, ww)
+	VMOVUPS(ww, Mem{Base: wp})
+	for _, p := range []Register{wp, vp, gp} {
+		ADDQ(U32(s.bytes), p)
+	}
+	SUBQ(U32(s.lanes), n)
+	JMP(LabelRef("one"))
+
+	Label("tail")
+	TESTQ(n, n)
+	JZ(LabelRef("done"))
+	xv, xw := X0, X1
+	Label("tailloop")
+	VMOVSS(Mem{Base: vp}, xv)
+	VFMADD213SS(Mem{Base: gp}, smu, xv)
+	VMOVSS(xv, Mem{Base: vp})
+	VMOVSS(Mem{Base: wp}, xw)
+	VFMADD231SS(xv, slr, xw)
+	VMOVSS(xw, Mem{Base: wp})
+	for _, p := range []Register{wp, vp, gp} {
+		ADDQ(U32(4), p)
+	}
+	DECQ(n)
+	JNZ(LabelRef("tailloop"))
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+// fmaPeak writes fmaPeak<ISA>: n iterations of independent fused
+// multiply-adds on registers only (12 chains with AVX2, 24 with AVX-512:
+// enough to cover the FMA latency on two pipes), for the peak benchmark.
+// Each iteration is chains·lanes·2 FLOP.
+func fmaPeak(s isa) {
+	name := "fmaPeak" + s.name
+	TEXT(name, NOSPLIT, "func(n int)")
+	Doc(fmt.Sprintf("%s runs n iterations of %d independent %d-lane fused multiply-adds.", name, peakChains(s), s.lanes))
+	n := Load(Param("n"), GP64())
+	c := peakChains(s)
+	a, b := s.vec(s.nvec-1), s.vec(s.nvec-2)
+	for i := 0; i < c; i++ {
+		s.zero(s.vec(i))
+	}
+	s.zero(a)
+	s.zero(b)
+	TESTQ(n, n)
+	JZ(LabelRef("done"))
+	Label("loop")
+	for i := 0; i < c; i++ {
+		VFMADD231PS(a, b, s.vec(i))
+	}
+	DECQ(n)
+	JNZ(LabelRef("loop"))
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+func peakChains(s isa) int {
+	if s.lanes == 16 {
+		return 24
+	}
+	return 12
+}
+
+// readSum writes readSum<ISA>: the float32 sum of the n elements at p
+// (n a multiple of 64), eight vectors per step into eight accumulators: a
+// streaming read for the memory-bandwidth benchmark.
+func readSum(s isa) {
+	name := "readSum" + s.name
+	TEXT(name, NOSPLIT, "func(p *float32, n int) float32")
+	Pragma("noescape")
+	Doc(name + " returns the sum of the n elements at p (n a multiple of 64).")
+	p := Load(Param("p"), GP64())
+	n := Load(Param("n"), GP64())
+	const u = 8
+	for i := 0; i < u; i++ {
+		s.zero(s.vec(i))
+	}
+	TESTQ(n, n)
+	JZ(LabelRef("reduce"))
+	Label("loop")
+	for i := 0; i < u; i++ {
+		VADDPS(Mem{Base: p, Disp: i * s.bytes}, s.vec(i), s.vec(i))
+	}
+	ADDQ(U32(u*s.bytes), p)
+	SUBQ(U32(u*s.lanes), n)
+	JNZ(LabelRef("loop"))
+	Label("reduce")
+	for i := 1; i < u; i++ {
+		VADDPS(s.vec(i), s.vec(0), s.vec(0))
+	}
+	// Lanes 8 → 1 (AVX2 registers).
+	VEXTRACTF128(U8(1), Y0, X1)
+	VADDPS(X1, X0, X0)
+	VHADDPS(X0, X0, X0)
+	VHADDPS(X0, X0, X0)
+	Store(X0, ReturnIndex(0))
+	VZEROUPPER()
+	RET()
+}
+
+// paramAddr is the frame address of a scalar parameter.
+func paramAddr(name string) Mem {
+	b, err := Param(name).Resolve()
+	if err != nil {
+		panic(err)
+	}
+	return b.Addr
+}

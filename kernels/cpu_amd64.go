@@ -1,0 +1,143 @@
+package kernels
+
+import (
+	"fmt"
+
+	"golang.org/x/sys/cpu"
+)
+
+// asmBuilt reports whether the assembly kernels (asm_amd64.s) are built.
+const asmBuilt = true
+
+// The CPU's features, read once (x/sys/cpu also checks that the operating
+// system saves the AVX and AVX-512 registers).
+var (
+	hasAVX2   = cpu.X86.HasAVX && cpu.X86.HasAVX2 && cpu.X86.HasFMA
+	hasAVX512 = hasAVX2 && cpu.X86.HasAVX512F
+)
+
+// cpuFeatures describes the features the paths need, for error messages.
+func cpuFeatures() string {
+	return fmt.Sprintf("AVX2 %v, FMA %v, AVX-512F %v", cpu.X86.HasAVX2, cpu.X86.HasFMA, cpu.X86.HasAVX512F)
+}
+
+// gemmKern is a GEMM micro-kernel of asm_amd64.s: an r×w block of C,
+// C[i][j] = Σ_p A(i, p)·B[p][j] (+ C[i][j] when acc) as a chain of fused
+// multiply-adds over p = 0…k−1, with A(i, p) = a[i·rsA + p·csA] and B
+// row-major (stride ldb), k ≥ 1.
+type gemmKern func(k int, a *float32, rsA, csA int, b *float32, ldb int, c *float32, ldc int, acc bool)
+
+// gemmKerns[wide][v][r] is the micro-kernel of r rows and v+1 vectors of
+// columns of the AVX2 (wide = 0) or AVX-512 (wide = 1) path.
+var gemmKerns = [2][2][9]gemmKern{
+	{
+		{nil, gemmAVX2R1W8, gemmAVX2R2W8, gemmAVX2R3W8, gemmAVX2R4W8, gemmAVX2R5W8, gemmAVX2R6W8},
+		{nil, gemmAVX2R1W16, gemmAVX2R2W16, gemmAVX2R3W16, gemmAVX2R4W16, gemmAVX2R5W16, gemmAVX2R6W16},
+	},
+	{
+		{nil, gemmAVX512R1W16, gemmAVX512R2W16, gemmAVX512R3W16, gemmAVX512R4W16, gemmAVX512R5W16, gemmAVX512R6W16, gemmAVX512R7W16, gemmAVX512R8W16},
+		{nil, gemmAVX512R1W32, gemmAVX512R2W32, gemmAVX512R3W32, gemmAVX512R4W32, gemmAVX512R5W32, gemmAVX512R6W32, gemmAVX512R7W32, gemmAVX512R8W32},
+	},
+}
+
+// gemmAsm is the vector path of Gemm for A with element (i, p) at
+// a[i*rsA + p*csA] and row-major B (k×n, stride ldb), m, n, k ≥ 1, without
+// checks of the caller's shapes (it checks the extreme indices once). It
+// walks B in panels of two vectors of columns (16 with AVX2, 32 with
+// AVX-512), then one vector, then the last columns through a zero-padded
+// copy; inside a panel, A in blocks of MR rows (6 with AVX2, 8 with
+// AVX-512) then the remaining rows. Each element is a chain of fused
+// multiply-adds over p in increasing order, whatever block computes it.
+func gemmAsm(c []float32, ldc int, acc bool, a []float32, rsA, csA int, b []float32, ldb int, m, n, k int) {
+	_ = a[(m-1)*rsA+(k-1)*csA]
+	_ = b[(k-1)*ldb+n-1]
+	_ = c[(m-1)*ldc+n-1]
+	w, lanes, mr := 0, 8, 6
+	if wide() {
+		w, lanes, mr = 1, 16, 8
+	}
+	ks := &gemmKerns[w]
+	j := 0
+	for ; j+2*lanes <= n; j += 2 * lanes {
+		for i := 0; i < m; i += mr {
+			r := min(mr, m-i)
+			ks[1][r](k, &a[i*rsA], rsA, csA, &b[j], ldb, &c[i*ldc+j], ldc, acc)
+		}
+	}
+	if j+lanes <= n {
+		for i := 0; i < m; i += mr {
+			r := min(mr, m-i)
+			ks[0][r](k, &a[i*rsA], rsA, csA, &b[j], ldb, &c[i*ldc+j], ldc, acc)
+		}
+		j += lanes
+	}
+	if j == n {
+		return
+	}
+	// The last n−j < lanes columns: B's into a zero-padded k×lanes copy,
+	// C's through a tile of mr×lanes after it (pooled: the kernels are
+	// called through a table, so a tile on the stack would escape).
+	nw := n - j
+	pb := f32Pool.get(k*lanes + mr*lanes)
+	bp, tile := (*pb)[:k*lanes], (*pb)[k*lanes:]
+	for p := 0; p < k; p++ {
+		row := bp[p*lanes : (p+1)*lanes]
+		clear(row[copy(row, b[p*ldb+j:p*ldb+n]):])
+	}
+	for i := 0; i < m; i += mr {
+		r := min(mr, m-i)
+		if acc {
+			for q := 0; q < r; q++ {
+				copy(tile[q*lanes:q*lanes+nw], c[(i+q)*ldc+j:(i+q)*ldc+n])
+			}
+		}
+		ks[0][r](k, &a[i*rsA], rsA, csA, &bp[0], lanes, &tile[0], lanes, acc)
+		for q := 0; q < r; q++ {
+			copy(c[(i+q)*ldc+j:(i+q)*ldc+n], tile[q*lanes:q*lanes+nw])
+		}
+	}
+	f32Pool.put(pb)
+}
+
+// sgdAsm is the vector path of SGDMomentum (len(v), len(g) ≥ len(w)).
+func sgdAsm(w, v, g []float32, lr, mu float32) {
+	n := len(w)
+	if n == 0 {
+		return
+	}
+	_, _ = v[n-1], g[n-1]
+	if wide() {
+		sgdMomentumAVX512(&w[0], &v[0], &g[0], n, -lr, mu)
+	} else {
+		sgdMomentumAVX2(&w[0], &v[0], &g[0], n, -lr, mu)
+	}
+}
+
+// peakFlopsPerIter is the FLOP count of one iteration of fmaPeak at lanes
+// (0 when the CPU lacks that width).
+func peakFlopsPerIter(lanes int) int {
+	switch {
+	case lanes == 8 && hasAVX2:
+		return 12 * 8 * 2
+	case lanes == 16 && hasAVX512:
+		return 24 * 16 * 2
+	}
+	return 0
+}
+
+// fmaPeak runs n iterations of the register-only multiply-add loop of lanes.
+func fmaPeak(lanes, n int) {
+	if lanes == 16 {
+		fmaPeakAVX512(n)
+	} else {
+		fmaPeakAVX2(n)
+	}
+}
+
+// readSum returns the sum of x (len(x) a multiple of 64), a streaming read.
+func readSum(x []float32) float32 {
+	if len(x) == 0 {
+		return 0
+	}
+	return readSumAVX2(&x[0], len(x))
+}

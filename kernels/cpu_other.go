@@ -1,0 +1,26 @@
+//go:build !amd64
+
+package kernels
+
+// asmBuilt reports whether the assembly kernels are built (amd64 only).
+const asmBuilt = false
+
+// The CPU features of the vector paths (none off amd64).
+const hasAVX2, hasAVX512 = false, false
+
+func cpuFeatures() string { return "no assembly kernels for this architecture" }
+
+// Stubs of the vector kernels; FastPath is false in this build, so they are
+// never called.
+
+func gemmAsm(c []float32, ldc int, acc bool, a []float32, rsA, csA int, b []float32, ldb int, m, n, k int) {
+	panic("kernels: vector path not built")
+}
+
+func sgdAsm(w, v, g []float32, lr, mu float32) { panic("kernels: vector path not built") }
+
+func peakFlopsPerIter(lanes int) int { return 0 }
+
+func fmaPeak(lanes, n int) { panic("kernels: vector path not built") }
+
+func readSum(x []float32) float32 { panic("kernels: vector path not built") }

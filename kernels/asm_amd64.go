@@ -144,6 +144,26 @@ func gemmAVX512R8W32(k int, a *float32, rsA int, csA int, b *float32, ldb int, c
 //go:noescape
 func gemmAVX512R8W16(k int, a *float32, rsA int, csA int, b *float32, ldb int, c *float32, ldc int, acc bool)
 
+// gatherS4V1F1 accumulates 1×4×1 vectors of 8 lanes over n gathered rows (see gen/main.go).
+//
+//go:noescape
+func gatherS4V1F1(p *float32, off *int, n int, coef *float32, st *int, acc *float32)
+
+// gatherS4V1F2 accumulates 2×4×1 vectors of 8 lanes over n gathered rows (see gen/main.go).
+//
+//go:noescape
+func gatherS4V1F2(p *float32, off *int, n int, coef *float32, coef1 *float32, st *int, acc *float32)
+
+// gatherS5V1F1 accumulates 1×5×1 vectors of 8 lanes over n gathered rows (see gen/main.go).
+//
+//go:noescape
+func gatherS5V1F1(p *float32, off *int, n int, coef *float32, st *int, acc *float32)
+
+// gatherS4V2F1 accumulates 1×4×2 vectors of 8 lanes over n gathered rows (see gen/main.go).
+//
+//go:noescape
+func gatherS4V2F1(p *float32, off *int, n int, coef *float32, st *int, acc *float32)
+
 // sgdMomentumAVX2 is the SGD-momentum update of n elements (nlr = −lr).
 //
 //go:noescape

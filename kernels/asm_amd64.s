@@ -1944,6 +1944,243 @@ loop:
 	VZEROUPPER
 	RET
 
+// func gatherS4V1F1(p *float32, off *int, n int, coef *float32, st *int, acc *float32)
+// Requires: AVX, FMA3
+TEXT ·gatherS4V1F1(SB), NOSPLIT, $0-48
+	MOVQ    p+0(FP), AX
+	MOVQ    off+8(FP), CX
+	MOVQ    n+16(FP), DX
+	MOVQ    coef+24(FP), BX
+	MOVQ    st+32(FP), SI
+	MOVQ    (SI), DI
+	SHLQ    $0x02, DI
+	MOVQ    8(SI), R8
+	SHLQ    $0x02, R8
+	MOVQ    16(SI), R9
+	SHLQ    $0x02, R9
+	MOVQ    24(SI), SI
+	SHLQ    $0x02, SI
+	MOVQ    acc+40(FP), R10
+	VMOVUPS (R10), Y0
+	VMOVUPS 32(R10), Y1
+	VMOVUPS 64(R10), Y2
+	VMOVUPS 96(R10), Y3
+	TESTQ   DX, DX
+	JZ      done
+
+loop:
+	MOVQ         (CX), R10
+	LEAQ         (AX)(R10*4), R10
+	VBROADCASTSS (BX), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VFMADD231PS  Y4, Y5, Y0
+	VMOVUPS      (R10)(R8*1), Y5
+	VFMADD231PS  Y4, Y5, Y1
+	VMOVUPS      (R10)(R9*1), Y5
+	VFMADD231PS  Y4, Y5, Y2
+	VMOVUPS      (R10)(SI*1), Y5
+	VFMADD231PS  Y4, Y5, Y3
+	ADDQ         $0x08, CX
+	ADDQ         $0x04, BX
+	DECQ         DX
+	JNZ          loop
+
+done:
+	MOVQ    acc+40(FP), AX
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y1, 32(AX)
+	VMOVUPS Y2, 64(AX)
+	VMOVUPS Y3, 96(AX)
+	VZEROUPPER
+	RET
+
+// func gatherS4V1F2(p *float32, off *int, n int, coef *float32, coef1 *float32, st *int, acc *float32)
+// Requires: AVX, FMA3
+TEXT ·gatherS4V1F2(SB), NOSPLIT, $0-56
+	MOVQ    p+0(FP), AX
+	MOVQ    off+8(FP), CX
+	MOVQ    n+16(FP), DX
+	MOVQ    coef+24(FP), BX
+	MOVQ    coef1+32(FP), SI
+	MOVQ    st+40(FP), DI
+	MOVQ    (DI), R8
+	SHLQ    $0x02, R8
+	MOVQ    8(DI), R9
+	SHLQ    $0x02, R9
+	MOVQ    16(DI), R10
+	SHLQ    $0x02, R10
+	MOVQ    24(DI), DI
+	SHLQ    $0x02, DI
+	MOVQ    acc+48(FP), R11
+	VMOVUPS (R11), Y0
+	VMOVUPS 32(R11), Y1
+	VMOVUPS 64(R11), Y2
+	VMOVUPS 96(R11), Y3
+	VMOVUPS 128(R11), Y4
+	VMOVUPS 160(R11), Y5
+	VMOVUPS 192(R11), Y6
+	VMOVUPS 224(R11), Y7
+	TESTQ   DX, DX
+	JZ      done
+
+loop:
+	MOVQ         (CX), R11
+	LEAQ         (AX)(R11*4), R11
+	VBROADCASTSS (BX), Y8
+	VBROADCASTSS (SI), Y9
+	VMOVUPS      (R11)(R8*1), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y4
+	VMOVUPS      (R11)(R9*1), Y10
+	VFMADD231PS  Y8, Y10, Y1
+	VFMADD231PS  Y9, Y10, Y5
+	VMOVUPS      (R11)(R10*1), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y6
+	VMOVUPS      (R11)(DI*1), Y10
+	VFMADD231PS  Y8, Y10, Y3
+	VFMADD231PS  Y9, Y10, Y7
+	ADDQ         $0x08, CX
+	ADDQ         $0x04, BX
+	ADDQ         $0x04, SI
+	DECQ         DX
+	JNZ          loop
+
+done:
+	MOVQ    acc+48(FP), AX
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y1, 32(AX)
+	VMOVUPS Y2, 64(AX)
+	VMOVUPS Y3, 96(AX)
+	VMOVUPS Y4, 128(AX)
+	VMOVUPS Y5, 160(AX)
+	VMOVUPS Y6, 192(AX)
+	VMOVUPS Y7, 224(AX)
+	VZEROUPPER
+	RET
+
+// func gatherS5V1F1(p *float32, off *int, n int, coef *float32, st *int, acc *float32)
+// Requires: AVX, FMA3
+TEXT ·gatherS5V1F1(SB), NOSPLIT, $0-48
+	MOVQ    p+0(FP), AX
+	MOVQ    off+8(FP), CX
+	MOVQ    n+16(FP), DX
+	MOVQ    coef+24(FP), BX
+	MOVQ    st+32(FP), SI
+	MOVQ    (SI), DI
+	SHLQ    $0x02, DI
+	MOVQ    8(SI), R8
+	SHLQ    $0x02, R8
+	MOVQ    16(SI), R9
+	SHLQ    $0x02, R9
+	MOVQ    24(SI), R10
+	SHLQ    $0x02, R10
+	MOVQ    32(SI), SI
+	SHLQ    $0x02, SI
+	MOVQ    acc+40(FP), R11
+	VMOVUPS (R11), Y0
+	VMOVUPS 32(R11), Y1
+	VMOVUPS 64(R11), Y2
+	VMOVUPS 96(R11), Y3
+	VMOVUPS 128(R11), Y4
+	TESTQ   DX, DX
+	JZ      done
+
+loop:
+	MOVQ         (CX), R11
+	LEAQ         (AX)(R11*4), R11
+	VBROADCASTSS (BX), Y5
+	VMOVUPS      (R11)(DI*1), Y6
+	VFMADD231PS  Y5, Y6, Y0
+	VMOVUPS      (R11)(R8*1), Y6
+	VFMADD231PS  Y5, Y6, Y1
+	VMOVUPS      (R11)(R9*1), Y6
+	VFMADD231PS  Y5, Y6, Y2
+	VMOVUPS      (R11)(R10*1), Y6
+	VFMADD231PS  Y5, Y6, Y3
+	VMOVUPS      (R11)(SI*1), Y6
+	VFMADD231PS  Y5, Y6, Y4
+	ADDQ         $0x08, CX
+	ADDQ         $0x04, BX
+	DECQ         DX
+	JNZ          loop
+
+done:
+	MOVQ    acc+40(FP), AX
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y1, 32(AX)
+	VMOVUPS Y2, 64(AX)
+	VMOVUPS Y3, 96(AX)
+	VMOVUPS Y4, 128(AX)
+	VZEROUPPER
+	RET
+
+// func gatherS4V2F1(p *float32, off *int, n int, coef *float32, st *int, acc *float32)
+// Requires: AVX, FMA3
+TEXT ·gatherS4V2F1(SB), NOSPLIT, $0-48
+	MOVQ    p+0(FP), AX
+	MOVQ    off+8(FP), CX
+	MOVQ    n+16(FP), DX
+	MOVQ    coef+24(FP), BX
+	MOVQ    st+32(FP), SI
+	MOVQ    (SI), DI
+	SHLQ    $0x02, DI
+	MOVQ    8(SI), R8
+	SHLQ    $0x02, R8
+	MOVQ    16(SI), R9
+	SHLQ    $0x02, R9
+	MOVQ    24(SI), SI
+	SHLQ    $0x02, SI
+	MOVQ    acc+40(FP), R10
+	VMOVUPS (R10), Y0
+	VMOVUPS 32(R10), Y1
+	VMOVUPS 64(R10), Y2
+	VMOVUPS 96(R10), Y3
+	VMOVUPS 128(R10), Y4
+	VMOVUPS 160(R10), Y5
+	VMOVUPS 192(R10), Y6
+	VMOVUPS 224(R10), Y7
+	TESTQ   DX, DX
+	JZ      done
+
+loop:
+	MOVQ         (CX), R10
+	LEAQ         (AX)(R10*4), R10
+	VBROADCASTSS (BX), Y8
+	VMOVUPS      (R10)(DI*1), Y9
+	VFMADD231PS  Y8, Y9, Y0
+	VMOVUPS      32(R10)(DI*1), Y9
+	VFMADD231PS  Y8, Y9, Y1
+	VMOVUPS      (R10)(R8*1), Y9
+	VFMADD231PS  Y8, Y9, Y2
+	VMOVUPS      32(R10)(R8*1), Y9
+	VFMADD231PS  Y8, Y9, Y3
+	VMOVUPS      (R10)(R9*1), Y9
+	VFMADD231PS  Y8, Y9, Y4
+	VMOVUPS      32(R10)(R9*1), Y9
+	VFMADD231PS  Y8, Y9, Y5
+	VMOVUPS      (R10)(SI*1), Y9
+	VFMADD231PS  Y8, Y9, Y6
+	VMOVUPS      32(R10)(SI*1), Y9
+	VFMADD231PS  Y8, Y9, Y7
+	ADDQ         $0x08, CX
+	ADDQ         $0x04, BX
+	DECQ         DX
+	JNZ          loop
+
+done:
+	MOVQ    acc+40(FP), AX
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y1, 32(AX)
+	VMOVUPS Y2, 64(AX)
+	VMOVUPS Y3, 96(AX)
+	VMOVUPS Y4, 128(AX)
+	VMOVUPS Y5, 160(AX)
+	VMOVUPS Y6, 192(AX)
+	VMOVUPS Y7, 224(AX)
+	VZEROUPPER
+	RET
+
 // func sgdMomentumAVX2(w *float32, v *float32, grad *float32, n int, nlr float32, mu float32)
 // Requires: AVX, AVX2, FMA3
 TEXT ·sgdMomentumAVX2(SB), NOSPLIT, $0-40

@@ -63,8 +63,8 @@ func ConvPoolReLU(out []float32, arg []int32, src, w, bias []float32, B, C, H, W
 	if PQ == 0 {
 		panic(fmt.Sprintf("kernels: %s: %d×%d conv output is smaller than one 2×2 window", op, OH, OW))
 	}
-	if simdOn() {
-		convPoolReLUSIMD(out, arg, src, w, bias, B, C, H, W, F, KH, KW)
+	if FastPath() {
+		convPoolReLUVec(out, arg, src, w, bias, B, C, H, W, F, KH, KW)
 	} else {
 		convPoolReLUGeneric(out, arg, src, w, bias, B, C, H, W, F, KH, KW)
 	}
@@ -211,8 +211,8 @@ func AddConvPoolWeightGrad(dw, db []float32, sq []float64, src, delta []float32,
 	if sq != nil {
 		checkLen(op, "sq", sq, B)
 	}
-	if simdOn() && KW <= 8 {
-		convPoolWeightGradSIMD(dw, db, sq, src, delta, arg, rw, B, C, H, W, F, KH, KW, PQ, f0, f1)
+	if FastPath() && KW <= 8 {
+		convPoolWeightGradVec(dw, db, sq, src, delta, arg, rw, B, C, H, W, F, KH, KW, PQ, f0, f1)
 	} else {
 		convPoolWeightGradGeneric(dw, db, sq, src, delta, arg, rw, B, C, H, W, F, KH, KW, PQ, f0, f1)
 	}
@@ -239,10 +239,16 @@ func AddConvPoolGradNormSq(dst []float32, src, delta []float32, arg []int32, B, 
 	OH, OW := convOut(op, B, C, H, W, F, KH, KW)
 	checkPooled(op, src, delta, arg, B, C, H, W, F, PQ, OH, OW, 0, F)
 	checkLen(op, "dst", dst, B)
-	if simdOn() {
-		convPoolGradNormSqSIMD(dst, src, delta, arg, B, C, H, W, F, KH, KW, PQ, bias)
-		return
+	if FastPath() {
+		convPoolGradNormSqVec(dst, src, delta, arg, B, C, H, W, F, KH, KW, PQ, bias)
+	} else {
+		convPoolGradNormSqGeneric(dst, src, delta, arg, B, C, H, W, F, KH, KW, PQ, bias)
 	}
+}
+
+// convPoolGradNormSqGeneric is the portable path of AddConvPoolGradNormSq.
+func convPoolGradNormSqGeneric(dst []float32, src, delta []float32, arg []int32, B, C, H, W, F, KH, KW, PQ int, bias bool) {
+	const op = "AddConvPoolGradNormSq"
 	g := f32Pool.get(prod(op, C, KH, KW) + 1)
 	defer f32Pool.put(g)
 	gw, gb := (*g)[:C*KH*KW], (*g)[C*KH*KW:]
@@ -297,8 +303,8 @@ func ConvPoolInputGrad(dsrc []float32, delta []float32, arg []int32, w []float32
 	if B == 0 {
 		return
 	}
-	if simdOn() && W <= 16 && KW <= 8 {
-		convPoolInputGradSIMD(dsrc, delta, arg, w, B, C, H, W, F, KH, KW, OH, PQ)
+	if FastPath() && W <= 16 && KW <= 8 {
+		convPoolInputGradVec(dsrc, delta, arg, w, B, C, H, W, F, KH, KW, OH, PQ)
 	} else {
 		convPoolInputGradGeneric(dsrc, delta, arg, w, B, C, H, W, F, KH, KW, OH, PQ)
 	}

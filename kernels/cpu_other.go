@@ -24,3 +24,19 @@ func peakFlopsPerIter(lanes int) int { return 0 }
 func fmaPeak(lanes, n int) { panic("kernels: vector path not built") }
 
 func readSum(x []float32) float32 { panic("kernels: vector path not built") }
+
+func convPoolReLUVec(out []float32, arg []int32, src, w, bias []float32, B, C, H, W, F, KH, KW int) {
+	panic("kernels: vector path not built")
+}
+
+func convPoolWeightGradVec(dw, db []float32, sq []float64, src, delta []float32, arg []int32, rw []float32, B, C, H, W, F, KH, KW, PQ, f0, f1 int) {
+	panic("kernels: vector path not built")
+}
+
+func convPoolGradNormSqVec(dst []float32, src, delta []float32, arg []int32, B, C, H, W, F, KH, KW, PQ int, bias bool) {
+	panic("kernels: vector path not built")
+}
+
+func convPoolInputGradVec(dsrc []float32, delta []float32, arg []int32, w []float32, B, C, H, W, F, KH, KW, OH, PQ int) {
+	panic("kernels: vector path not built")
+}

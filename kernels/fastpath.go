@@ -25,10 +25,11 @@ import (
 // ranges), so a backend that splits work over goroutines by output element
 // is bit-for-bit deterministic.
 //
-// The kernels not yet in assembly (the fused convolutions, the row kernels)
-// run, on the vector paths, their simd/archsimd version where the binary was
-// built with GOEXPERIMENT=simd (files *_simd.go, 8 lanes on both vector
-// paths) and their portable version otherwise.
+// The fused convolutions run, on both vector paths, Go loops around 8-lane
+// assembly gathers (conv_amd64.go); the row kernels (rows.go) have only the
+// portable path. The former simd/archsimd kernels (GOEXPERIMENT=simd) are
+// gone: an experimental toolchain flag made plain go build, go test and go
+// install silently portable, and they had no AVX-512 path of their own.
 //
 // The default is the widest path the CPU has; the environment variable
 // SGDS_KERNELS=portable|avx2|avx512 forces one, and a path the CPU lacks is
@@ -48,11 +49,6 @@ const PathGeneric = PathPortable
 // FastPathBuilt reports whether this build contains a vector path (the
 // assembly kernels of amd64).
 const FastPathBuilt = asmBuilt
-
-// SIMDBuilt reports whether this build also contains the simd/archsimd
-// kernels (GOEXPERIMENT=simd on amd64) that the vector paths use for the
-// kernels not yet in assembly.
-const SIMDBuilt = simdBuilt
 
 // EnvVar is the environment variable that forces a kernel path.
 const EnvVar = "SGDS_KERNELS"
@@ -100,10 +96,6 @@ func FastPath() bool { return cur.Load() != pathPortable }
 
 // wide reports whether the kernels run the AVX-512 path.
 func wide() bool { return cur.Load() == pathAVX512 }
-
-// simdOn reports whether the kernels without assembly run their archsimd
-// version (built with GOEXPERIMENT=simd, on a vector path).
-func simdOn() bool { return simdBuilt && cur.Load() != pathPortable }
 
 // Paths lists the kernel paths this binary runs on this CPU, the portable
 // one first and the widest last.

@@ -63,6 +63,14 @@ func main() {
 		gemmKernel(avx512, r, 2)
 		gemmKernel(avx512, r, 1)
 	}
+	// The gather kernels of the fused convolutions, 8 lanes on both paths
+	// (their vectors are short image rows): forward with one and two
+	// filters, the weight gradient (5 filter rows), the input gradient
+	// (4 channels × 16 lanes).
+	gather(4, 1, 1)
+	gather(4, 1, 2)
+	gather(5, 1, 1)
+	gather(4, 2, 1)
 	sgd(avx2)
 	sgd(avx512)
 	fmaPeak(avx2)
@@ -346,4 +354,82 @@ func paramAddr(name string) Mem {
 		panic(err)
 	}
 	return b.Addr
+}
+
+// gather writes gatherS<S>V<V>F<F>, the inner loop of the fused
+// convolutions: for j < n, with q = p + off[j] (in elements),
+//
+//	acc[f][s][v] = q[st[s] + 8v : +8] · coef_f[j] + acc[f][s][v]
+//
+// (8 lanes, one fused multiply-add), for S strides st, V vectors per
+// stride and F coefficient arrays (coef, coef1), the accumulators loaded
+// from and stored back to acc ([F][S][V][8]float32).
+func gather(S, V, F int) {
+	name := fmt.Sprintf("gatherS%dV%dF%d", S, V, F)
+	sig := "func(p *float32, off *int, n int, coef *float32, st *int, acc *float32)"
+	if F == 2 {
+		sig = "func(p *float32, off *int, n int, coef, coef1 *float32, st *int, acc *float32)"
+	}
+	TEXT(name, NOSPLIT, sig)
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s accumulates %d×%d×%d vectors of 8 lanes over n gathered rows (see gen/main.go).", name, F, S, V))
+	s := avx2
+	na := F * S * V
+	if na+F+1 > s.nvec {
+		panic(name + ": too many registers")
+	}
+	p := Load(Param("p"), GP64())
+	off := Load(Param("off"), GP64())
+	n := Load(Param("n"), GP64())
+	coefs := []Register{Load(Param("coef"), GP64())}
+	if F == 2 {
+		coefs = append(coefs, Load(Param("coef1"), GP64()))
+	}
+	stp := Load(Param("st"), GP64())
+	st := make([]Register, S)
+	for i := range st {
+		st[i] = GP64()
+		MOVQ(Mem{Base: stp, Disp: 8 * i}, st[i])
+		SHLQ(U8(2), st[i])
+	}
+	ap := Load(Param("acc"), GP64())
+	acc := func(f, i, v int) VecPhysical { return s.vec((f*S+i)*V + v) }
+	for k := 0; k < na; k++ {
+		VMOVUPS(Mem{Base: ap, Disp: 32 * k}, s.vec(k))
+	}
+	bc := make([]VecPhysical, F)
+	for f := range bc {
+		bc[f] = s.vec(na + f)
+	}
+	x := s.vec(na + F)
+	TESTQ(n, n)
+	JZ(LabelRef("done"))
+	Label("loop")
+	q := GP64()
+	MOVQ(Mem{Base: off}, q)
+	LEAQ(Mem{Base: p, Index: q, Scale: 4}, q)
+	for f := range bc {
+		VBROADCASTSS(Mem{Base: coefs[f]}, bc[f])
+	}
+	for i := 0; i < S; i++ {
+		for v := 0; v < V; v++ {
+			VMOVUPS(Mem{Base: q, Index: st[i], Scale: 1, Disp: 32 * v}, x)
+			for f := range bc {
+				VFMADD231PS(bc[f], x, acc(f, i, v))
+			}
+		}
+	}
+	ADDQ(U8(8), off)
+	for _, c := range coefs {
+		ADDQ(U8(4), c)
+	}
+	DECQ(n)
+	JNZ(LabelRef("loop"))
+	Label("done")
+	ap2 := Load(Param("acc"), GP64())
+	for k := 0; k < na; k++ {
+		VMOVUPS(s.vec(k), Mem{Base: ap2, Disp: 32 * k})
+	}
+	VZEROUPPER()
+	RET()
 }

@@ -164,6 +164,11 @@ func gatherS5V1F1(p *float32, off *int, n int, coef *float32, st *int, acc *floa
 //go:noescape
 func gatherS4V2F1(p *float32, off *int, n int, coef *float32, st *int, acc *float32)
 
+// poolRowAVX2 pools n groups of 8 windows of one row (see gen/main.go).
+//
+//go:noescape
+func poolRowAVX2(r0 *float32, r1 *float32, n int, out *float32, arg *int32, corner int, w int, bias float32, offs *int32)
+
 // sgdMomentumAVX2 is the SGD-momentum update of n elements (nlr = −lr).
 //
 //go:noescape

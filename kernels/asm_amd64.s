@@ -2181,6 +2181,78 @@ done:
 	VZEROUPPER
 	RET
 
+// func poolRowAVX2(r0 *float32, r1 *float32, n int, out *float32, arg *int32, corner int, w int, bias float32, offs *int32)
+// Requires: AVX, AVX2
+TEXT ·poolRowAVX2(SB), NOSPLIT, $0-72
+	MOVQ         r0+0(FP), AX
+	MOVQ         r1+8(FP), CX
+	MOVQ         n+16(FP), DX
+	MOVQ         out+24(FP), BX
+	MOVQ         arg+32(FP), SI
+	MOVQ         offs+64(FP), DI
+	MOVQ         corner+40(FP), R8
+	VMOVD        R8, X15
+	VPBROADCASTD X15, Y15
+	VPADDD       (DI), Y15, Y15
+	MOVQ         w+48(FP), R8
+	VMOVD        R8, X14
+	VPBROADCASTD X14, Y14
+	MOVL         $0x00000010, R8
+	VMOVD        R8, X13
+	VPBROADCASTD X13, Y13
+	MOVL         $0x00000001, R8
+	VMOVD        R8, X12
+	VPBROADCASTD X12, Y12
+	VMOVSS       bias+56(FP), X11
+	VBROADCASTSS X11, Y11
+	VXORPS       Y10, Y10, Y10
+	TESTQ        DX, DX
+	JZ           done
+
+loop:
+	VMOVUPS   (AX), Y0
+	VMOVUPS   32(AX), Y1
+	VSHUFPS   $0x88, Y1, Y0, Y2
+	VSHUFPS   $0xdd, Y1, Y0, Y3
+	VPERMPD   $0xd8, Y2, Y2
+	VPERMPD   $0xd8, Y3, Y3
+	VMOVUPS   (CX), Y0
+	VMOVUPS   32(CX), Y1
+	VSHUFPS   $0x88, Y1, Y0, Y4
+	VSHUFPS   $0xdd, Y1, Y0, Y5
+	VPERMPD   $0xd8, Y4, Y4
+	VPERMPD   $0xd8, Y5, Y5
+	VMOVAPS   Y2, Y6
+	VMOVDQU   Y15, Y7
+	VPADDD    Y12, Y15, Y9
+	VCMPPS    $0x1e, Y6, Y3, Y8
+	VBLENDVPS Y8, Y3, Y6, Y6
+	VBLENDVPS Y8, Y9, Y7, Y7
+	VPADDD    Y14, Y15, Y9
+	VCMPPS    $0x1e, Y6, Y4, Y8
+	VBLENDVPS Y8, Y4, Y6, Y6
+	VBLENDVPS Y8, Y9, Y7, Y7
+	VPADDD    Y12, Y9, Y9
+	VCMPPS    $0x1e, Y6, Y5, Y8
+	VBLENDVPS Y8, Y5, Y6, Y6
+	VBLENDVPS Y8, Y9, Y7, Y7
+	VADDPS    Y11, Y6, Y6
+	VCMPPS    $0x1e, Y10, Y6, Y8
+	VANDPS    Y8, Y6, Y6
+	VMOVUPS   Y6, (BX)
+	VMOVDQU   Y7, (SI)
+	VPADDD    Y13, Y15, Y15
+	ADDQ      $0x40, AX
+	ADDQ      $0x40, CX
+	ADDQ      $0x20, BX
+	ADDQ      $0x20, SI
+	DECQ      DX
+	JNZ       loop
+
+done:
+	VZEROUPPER
+	RET
+
 // func sgdMomentumAVX2(w *float32, v *float32, grad *float32, n int, nlr float32, mu float32)
 // Requires: AVX, AVX2, FMA3
 TEXT ·sgdMomentumAVX2(SB), NOSPLIT, $0-40

@@ -87,7 +87,43 @@ func convPoolReLUVec(out []float32, arg []int32, src, w, bias []float32, B, C, H
 				}
 			}
 			j := (i*F + f) * PQ
-			poolReLU(out[j:j+nf*PQ], arg[j:j+nf*PQ], z, ld, U, bias[f:f+nf], nf, OH, OW, W)
+			poolReLUVec(out[j:j+nf*PQ], arg[j:j+nf*PQ], z, ld, U, bias[f:f+nf], nf, OH, OW, W)
+		}
+	}
+}
+
+// windowOffsets are the offsets 2w of the first column of 8 consecutive
+// pooling windows.
+var windowOffsets = [8]int32{0, 2, 4, 6, 8, 10, 12, 14}
+
+// poolReLUVec is poolReLU with 8 windows per step (poolRowAVX2): the even
+// and odd columns of two input rows are split by shuffles, and the max,
+// its position and the bias + ReLU are computed with compares and blends in
+// the same order as poolReLU, so both give identical results.
+func poolReLUVec(out []float32, arg []int32, z []float32, ld, ps int, bias []float32, nf, OH, OW, W int) {
+	PH, PW := OH/2, OW/2
+	PW8 := PW &^ 7
+	if PW8 == 0 {
+		poolReLU(out, arg, z, ld, ps, bias, nf, OH, OW, W)
+		return
+	}
+	for f := 0; f < nf; f++ {
+		zf := z[f*ps:]
+		o := out[f*PH*PW : (f+1)*PH*PW]
+		a := arg[f*PH*PW : (f+1)*PH*PW]
+		for py := 0; py < PH; py++ {
+			r0 := zf[2*py*ld : 2*py*ld+2*PW8]
+			r1 := zf[(2*py+1)*ld : (2*py+1)*ld+2*PW8]
+			or, ar := o[py*PW:py*PW+PW8], a[py*PW:py*PW+PW8]
+			poolRowAVX2(&r0[0], &r1[0], PW8/8, &or[0], &ar[0], 2*py*W, W, bias[f], &windowOffsets[0])
+			for px := PW8; px < PW; px++ {
+				m, pos := poolWindow(zf, ld, W, py, px)
+				m += bias[f]
+				if !(m > 0) {
+					m = 0
+				}
+				o[py*PW+px], a[py*PW+px] = m, pos
+			}
 		}
 	}
 }

@@ -390,3 +390,36 @@ func BenchmarkConv(b *testing.B) {
 		})
 	}
 }
+
+// TestConvPoolReLUTies checks that every path breaks pooling ties as the
+// portable one does (the first maximum of a window wins) and clamps alike:
+// with small integer inputs and weights every conv output is exact, so the
+// paths must agree bit for bit, ties included.
+func TestConvPoolReLUTies(t *testing.T) {
+	for _, s := range []poolConvShape{{3, 1, 28, 28, 3, 5, 5}, {2, 2, 20, 37, 3, 3, 2}} {
+		r := kt.Rand(77)
+		_, _, PQ := s.out()
+		src := make([]float32, s.B*s.C*s.H*s.W)
+		for i := range src {
+			src[i] = float32(r.IntN(3) - 1)
+		}
+		w := make([]float32, s.F*s.C*s.KH*s.KW)
+		for i := range w {
+			w[i] = float32(r.IntN(3) - 1)
+		}
+		bias := []float32{0, -1, 0.5}
+		run := func() ([]float32, []int32) {
+			out, arg := kt.Poison(s.B*s.F*PQ), kt.PoisonInts(s.B*s.F*PQ)
+			kernels.ConvPoolReLU(out, arg, src, w, bias, s.B, s.C, s.H, s.W, s.F, s.KH, s.KW)
+			return out, arg
+		}
+		restore := kernels.UsePath(kernels.PathPortable)
+		wantOut, wantArg := run()
+		restore()
+		kt.ForEachPath(t, func(t *testing.T) {
+			out, arg := run()
+			kt.CheckF32(t, "out", out, wantOut, kt.Tol{})
+			kt.CheckInts(t, "arg", arg, wantArg)
+		})
+	}
+}

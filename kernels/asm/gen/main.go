@@ -71,6 +71,7 @@ func main() {
 	gather(4, 1, 2)
 	gather(5, 1, 1)
 	gather(4, 2, 1)
+	poolRow()
 	sgd(avx2)
 	sgd(avx512)
 	fmaPeak(avx2)
@@ -430,6 +431,91 @@ func gather(S, V, F int) {
 	for k := 0; k < na; k++ {
 		VMOVUPS(s.vec(k), Mem{Base: ap2, Disp: 32 * k})
 	}
+	VZEROUPPER()
+	RET()
+}
+
+// poolRow writes poolRowAVX2, n groups of 8 windows of one output row of
+// the 2×2 max-pool + bias + ReLU of the fused convolution: window w of
+// group g covers r0[16g+2w], r0[16g+2w+1], r1[16g+2w], r1[16g+2w+1]; its
+// maximum is picked in that order (a later value wins only when greater,
+// as kernels.poolWindow), its position is corner + 16g + 2w (+1, +W,
+// +W+1), and out = max(m + bias, 0) with NaN → 0. offs holds 0, 2, …, 14.
+func poolRow() {
+	TEXT("poolRowAVX2", NOSPLIT, "func(r0, r1 *float32, n int, out *float32, arg *int32, corner, w int, bias float32, offs *int32)")
+	Pragma("noescape")
+	Doc("poolRowAVX2 pools n groups of 8 windows of one row (see gen/main.go).")
+	r0 := Load(Param("r0"), GP64())
+	r1 := Load(Param("r1"), GP64())
+	n := Load(Param("n"), GP64())
+	out := Load(Param("out"), GP64())
+	arg := Load(Param("arg"), GP64())
+	op := Load(Param("offs"), GP64())
+	cv, wv, sixteen, one := Y15, Y14, Y13, Y12
+	bias, zero := Y11, Y10
+	t := GP64()
+	Load(Param("corner"), t)
+	VMOVD(t.As32(), X15)
+	VPBROADCASTD(X15, cv)
+	VPADDD(Mem{Base: op}, cv, cv) // corner + 2w
+	Load(Param("w"), t)
+	VMOVD(t.As32(), X14)
+	VPBROADCASTD(X14, wv)
+	MOVL(U32(16), t.As32())
+	VMOVD(t.As32(), X13)
+	VPBROADCASTD(X13, sixteen)
+	MOVL(U32(1), t.As32())
+	VMOVD(t.As32(), X12)
+	VPBROADCASTD(X12, one)
+	VMOVSS(paramAddr("bias"), X11)
+	VBROADCASTSS(X11, bias)
+	VXORPS(zero, zero, zero)
+	TESTQ(n, n)
+	JZ(LabelRef("done"))
+	Label("loop")
+	// Even and odd columns of both rows, in window order.
+	lo, hi := Y0, Y1
+	e0, o0, e1, o1 := Y2, Y3, Y4, Y5
+	for _, rr := range []struct {
+		p    Register
+		e, o VecPhysical
+	}{{r0, e0, o0}, {r1, e1, o1}} {
+		VMOVUPS(Mem{Base: rr.p}, lo)
+		VMOVUPS(Mem{Base: rr.p, Disp: 32}, hi)
+		VSHUFPS(U8(0x88), hi, lo, rr.e)
+		VSHUFPS(U8(0xDD), hi, lo, rr.o)
+		VPERMPD(U8(0xD8), rr.e, rr.e)
+		VPERMPD(U8(0xD8), rr.o, rr.o)
+	}
+	m, pos, k, c := Y6, Y7, Y8, Y9
+	VMOVAPS(e0, m)
+	VMOVDQU(cv, pos)
+	// o0 at corner+1, e1 at corner+W, o1 at corner+W+1.
+	VPADDD(one, cv, c)
+	VCMPPS(U8(0x1E), m, o0, k) // o0 > m (ordered)
+	VBLENDVPS(k, o0, m, m)
+	VBLENDVPS(k, c, pos, pos)
+	VPADDD(wv, cv, c)
+	VCMPPS(U8(0x1E), m, e1, k)
+	VBLENDVPS(k, e1, m, m)
+	VBLENDVPS(k, c, pos, pos)
+	VPADDD(one, c, c)
+	VCMPPS(U8(0x1E), m, o1, k)
+	VBLENDVPS(k, o1, m, m)
+	VBLENDVPS(k, c, pos, pos)
+	VADDPS(bias, m, m)
+	VCMPPS(U8(0x1E), zero, m, k) // m > 0
+	VANDPS(k, m, m)
+	VMOVUPS(m, Mem{Base: out})
+	VMOVDQU(pos, Mem{Base: arg})
+	VPADDD(sixteen, cv, cv)
+	ADDQ(U8(64), r0)
+	ADDQ(U8(64), r1)
+	ADDQ(U8(32), out)
+	ADDQ(U8(32), arg)
+	DECQ(n)
+	JNZ(LabelRef("loop"))
+	Label("done")
 	VZEROUPPER()
 	RET()
 }

@@ -169,6 +169,26 @@ func gatherS4V2F1(p *float32, off *int, n int, coef *float32, st *int, acc *floa
 //go:noescape
 func poolRowAVX2(r0 *float32, r1 *float32, n int, out *float32, arg *int32, corner int, w int, bias float32, offs *int32)
 
+// addBiasReLUAVX2 adds b to the n elements of x (n a multiple of 8), then clamps at 0 when relu.
+//
+//go:noescape
+func addBiasReLUAVX2(x *float32, b *float32, n int, relu bool)
+
+// reluMaskAVX2 sets dst to grad where out > 0, else 0, over n elements (a multiple of 8).
+//
+//go:noescape
+func reluMaskAVX2(dst *float32, grad *float32, out *float32, n int)
+
+// scaleAVX2 sets dst = s·src over n elements (a multiple of 8).
+//
+//go:noescape
+func scaleAVX2(dst *float32, src *float32, n int, s float32)
+
+// colSumsAVX2 adds rows rows of src (stride ld) to the n elements of dst (n a multiple of 8), rows in order.
+//
+//go:noescape
+func colSumsAVX2(dst *float32, src *float32, ld int, rows int, n int)
+
 // sgdMomentumAVX2 is the SGD-momentum update of n elements (nlr = −lr).
 //
 //go:noescape

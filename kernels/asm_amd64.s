@@ -2253,6 +2253,155 @@ done:
 	VZEROUPPER
 	RET
 
+// func addBiasReLUAVX2(x *float32, b *float32, n int, relu bool)
+// Requires: AVX
+TEXT ·addBiasReLUAVX2(SB), NOSPLIT, $0-25
+	MOVQ   x+0(FP), AX
+	MOVQ   b+8(FP), CX
+	MOVQ   n+16(FP), DX
+	MOVB   relu+24(FP), BL
+	VXORPS Y15, Y15, Y15
+	TESTQ  DX, DX
+	JZ     done
+	TESTB  BL, BL
+	JZ     plain
+
+relu:
+	VMOVUPS (AX), Y0
+	VADDPS  (CX), Y0, Y0
+	VCMPPS  $0x1e, Y15, Y0, Y1
+	VANDPS  Y1, Y0, Y0
+	VMOVUPS Y0, (AX)
+	ADDQ    $0x20, AX
+	ADDQ    $0x20, CX
+	SUBQ    $0x08, DX
+	JNZ     relu
+	JMP     done
+
+plain:
+	VMOVUPS (AX), Y0
+	VADDPS  (CX), Y0, Y0
+	VMOVUPS Y0, (AX)
+	ADDQ    $0x20, AX
+	ADDQ    $0x20, CX
+	SUBQ    $0x08, DX
+	JNZ     plain
+
+done:
+	VZEROUPPER
+	RET
+
+// func reluMaskAVX2(dst *float32, grad *float32, out *float32, n int)
+// Requires: AVX
+TEXT ·reluMaskAVX2(SB), NOSPLIT, $0-32
+	MOVQ   dst+0(FP), AX
+	MOVQ   grad+8(FP), CX
+	MOVQ   out+16(FP), DX
+	MOVQ   n+24(FP), BX
+	VXORPS Y15, Y15, Y15
+	TESTQ  BX, BX
+	JZ     done
+
+loop:
+	VMOVUPS (DX), Y0
+	VCMPPS  $0x1e, Y15, Y0, Y0
+	VANDPS  (CX), Y0, Y0
+	VMOVUPS Y0, (AX)
+	ADDQ    $0x20, AX
+	ADDQ    $0x20, CX
+	ADDQ    $0x20, DX
+	SUBQ    $0x08, BX
+	JNZ     loop
+
+done:
+	VZEROUPPER
+	RET
+
+// func scaleAVX2(dst *float32, src *float32, n int, s float32)
+// Requires: AVX, AVX2
+TEXT ·scaleAVX2(SB), NOSPLIT, $0-28
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         n+16(FP), DX
+	VMOVSS       s+24(FP), X15
+	VBROADCASTSS X15, Y15
+	TESTQ        DX, DX
+	JZ           done
+
+loop:
+	VMULPS  (CX), Y15, Y0
+	VMOVUPS Y0, (AX)
+	ADDQ    $0x20, AX
+	ADDQ    $0x20, CX
+	SUBQ    $0x08, DX
+	JNZ     loop
+
+done:
+	VZEROUPPER
+	RET
+
+// func colSumsAVX2(dst *float32, src *float32, ld int, rows int, n int)
+// Requires: AVX
+TEXT ·colSumsAVX2(SB), NOSPLIT, $0-40
+	MOVQ  dst+0(FP), AX
+	MOVQ  src+8(FP), CX
+	MOVQ  ld+16(FP), DX
+	MOVQ  rows+24(FP), BX
+	MOVQ  n+32(FP), SI
+	SHLQ  $0x02, DX
+	TESTQ SI, SI
+	JZ    done
+	TESTQ BX, BX
+	JZ    done
+
+cols:
+	CMPQ    SI, $0x20
+	JL      one
+	VMOVUPS (AX), Y0
+	VMOVUPS 32(AX), Y1
+	VMOVUPS 64(AX), Y2
+	VMOVUPS 96(AX), Y3
+	MOVQ    CX, DI
+	MOVQ    BX, R8
+
+rows4:
+	VADDPS  (DI), Y0, Y0
+	VADDPS  32(DI), Y1, Y1
+	VADDPS  64(DI), Y2, Y2
+	VADDPS  96(DI), Y3, Y3
+	ADDQ    DX, DI
+	DECQ    R8
+	JNZ     rows4
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y1, 32(AX)
+	VMOVUPS Y2, 64(AX)
+	VMOVUPS Y3, 96(AX)
+	ADDQ    $0x80, AX
+	ADDQ    $0x80, CX
+	SUBQ    $0x20, SI
+	JNZ     cols
+	JMP     done
+
+one:
+	VMOVUPS (AX), Y0
+	MOVQ    CX, DI
+	MOVQ    BX, R8
+
+rows1:
+	VADDPS  (DI), Y0, Y0
+	ADDQ    DX, DI
+	DECQ    R8
+	JNZ     rows1
+	VMOVUPS Y0, (AX)
+	ADDQ    $0x20, AX
+	ADDQ    $0x20, CX
+	SUBQ    $0x08, SI
+	JNZ     cols
+
+done:
+	VZEROUPPER
+	RET
+
 // func sgdMomentumAVX2(w *float32, v *float32, grad *float32, n int, nlr float32, mu float32)
 // Requires: AVX, AVX2, FMA3
 TEXT ·sgdMomentumAVX2(SB), NOSPLIT, $0-40

@@ -141,3 +141,71 @@ func readSum(x []float32) float32 {
 	}
 	return readSumAVX2(&x[0], len(x))
 }
+
+// The vector paths of the row kernels (rows.go): 8-lane loops over the
+// first multiple of 8 elements of each row, the rest in Go with the same
+// single-rounding operations, so all paths agree bit for bit.
+
+func addBiasReLUVec(x []float32, ld int, bias []float32, rows, cols int, relu bool) {
+	c8 := cols &^ 7
+	for i := 0; i < rows; i++ {
+		row := x[i*ld : i*ld+cols]
+		if c8 > 0 {
+			addBiasReLUAVX2(&row[0], &bias[0], c8, relu)
+		}
+		for j := c8; j < cols; j++ {
+			v := row[j] + bias[j]
+			if relu && !(v > 0) {
+				v = 0
+			}
+			row[j] = v
+		}
+	}
+}
+
+func reluMaskVec(dst, grad, out []float32) {
+	n := len(dst)
+	grad, out = grad[:n], out[:n]
+	n8 := n &^ 7
+	if n8 > 0 {
+		reluMaskAVX2(&dst[0], &grad[0], &out[0], n8)
+	}
+	for j := n8; j < n; j++ {
+		g := grad[j]
+		if !(out[j] > 0) {
+			g = 0
+		}
+		dst[j] = g
+	}
+}
+
+func scaleRowsVec(dst, src []float32, s []float32, rows, cols int) {
+	c8 := cols &^ 7
+	for i, si := range s[:rows] {
+		d, x := dst[i*cols:(i+1)*cols], src[i*cols:(i+1)*cols]
+		if c8 > 0 {
+			scaleAVX2(&d[0], &x[0], c8, si)
+		}
+		for j := c8; j < cols; j++ {
+			d[j] = si * x[j]
+		}
+	}
+}
+
+func columnSumsVec(dst []float32, src []float32, ld, rows, cols int) {
+	if rows == 0 || cols == 0 {
+		return
+	}
+	_ = src[(rows-1)*ld+cols-1]
+	c8 := cols &^ 7
+	if c8 > 0 {
+		colSumsAVX2(&dst[0], &src[0], ld, rows, c8)
+	}
+	if c8 < cols {
+		for i := 0; i < rows; i++ {
+			for j, v := range src[i*ld+c8 : i*ld+cols] {
+				dst[c8+j] += v
+			}
+		}
+	}
+}

@@ -40,3 +40,17 @@ func convPoolGradNormSqVec(dst []float32, src, delta []float32, arg []int32, B, 
 func convPoolInputGradVec(dsrc []float32, delta []float32, arg []int32, w []float32, B, C, H, W, F, KH, KW, OH, PQ int) {
 	panic("kernels: vector path not built")
 }
+
+func addBiasReLUVec(x []float32, ld int, bias []float32, rows, cols int, relu bool) {
+	panic("kernels: vector path not built")
+}
+
+func reluMaskVec(dst, grad, out []float32) { panic("kernels: vector path not built") }
+
+func scaleRowsVec(dst, src []float32, s []float32, rows, cols int) {
+	panic("kernels: vector path not built")
+}
+
+func columnSumsVec(dst []float32, src []float32, ld, rows, cols int) {
+	panic("kernels: vector path not built")
+}

@@ -20,6 +20,10 @@ func AddBiasReLU(x []float32, ld int, bias []float32, rows, cols int, relu bool)
 	prod(op, rows, cols)
 	checkMatrix(op, "x", x, rows, cols, ld)
 	checkLen(op, "bias", bias, cols)
+	if FastPath() {
+		addBiasReLUVec(x, ld, bias, rows, cols, relu)
+		return
+	}
 	for i := 0; i < rows; i++ {
 		row := x[i*ld : i*ld+cols]
 		for j, b := range bias {
@@ -48,6 +52,10 @@ func ReLUMask(dst, grad, out []float32) {
 	const op = "ReLUMask"
 	checkLen(op, "grad", grad, len(dst))
 	checkLen(op, "out", out, len(dst))
+	if FastPath() {
+		reluMaskVec(dst, grad, out)
+		return
+	}
 	grad, out = grad[:len(dst)], out[:len(dst)]
 	for j := range dst {
 		g := grad[j]
@@ -67,6 +75,10 @@ func ScaleRows(dst, src []float32, s []float32, rows, cols int) {
 	checkLen(op, "dst", dst, n)
 	checkLen(op, "src", src, n)
 	checkLen(op, "s", s, rows)
+	if FastPath() {
+		scaleRowsVec(dst, src, s, rows, cols)
+		return
+	}
 	for i, si := range s {
 		d := dst[i*cols : (i+1)*cols]
 		for j, v := range src[i*cols : (i+1)*cols] {
@@ -97,6 +109,10 @@ func ColumnSums(dst []float32, accumulate bool, src []float32, ld, rows, cols in
 	checkMatrix(op, "src", src, rows, cols, ld)
 	if !accumulate {
 		clear(dst)
+	}
+	if FastPath() {
+		columnSumsVec(dst, src, ld, rows, cols)
+		return
 	}
 	for i := 0; i < rows; i++ {
 		for j, v := range src[i*ld : i*ld+cols] {

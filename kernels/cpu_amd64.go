@@ -43,40 +43,48 @@ var gemmKerns = [2][2][9]gemmKern{
 // gemmAsm is the vector path of Gemm for A with element (i, p) at
 // a[i*rsA + p*csA] and row-major B (k×n, stride ldb), m, n, k ≥ 1, without
 // checks of the caller's shapes (it checks the extreme indices once). It
-// walks B in panels of two vectors of columns (16 with AVX2, 32 with
-// AVX-512), then one vector, then the last columns through a zero-padded
-// copy; inside a panel, A in blocks of MR rows (6 with AVX2, 8 with
-// AVX-512) then the remaining rows. Each element is a chain of fused
-// multiply-adds over p in increasing order, whatever block computes it.
+// walks B in panels of columns, the widest first: with AVX-512 32 and 16
+// (8-row blocks), then with AVX2 16 (AVX2 path only) and 8 (6-row blocks),
+// then the last columns through a zero-padded copy of 8; inside a panel,
+// A in blocks of rows then the remaining rows. Each element is a chain of
+// fused multiply-adds over p in increasing order, whatever kernel computes
+// it, so both paths give identical results.
 func gemmAsm(c []float32, ldc int, acc bool, a []float32, rsA, csA int, b []float32, ldb int, m, n, k int) {
 	_ = a[(m-1)*rsA+(k-1)*csA]
 	_ = b[(k-1)*ldb+n-1]
 	_ = c[(m-1)*ldc+n-1]
-	w, lanes, mr := 0, 8, 6
-	if wide() {
-		w, lanes, mr = 1, 16, 8
+	panel := func(ks *[9]gemmKern, mr, j int) {
+		for i := 0; i < m; i += mr {
+			r := min(mr, m-i)
+			ks[r](k, &a[i*rsA], rsA, csA, &b[j], ldb, &c[i*ldc+j], ldc, acc)
+		}
 	}
-	ks := &gemmKerns[w]
 	j := 0
-	for ; j+2*lanes <= n; j += 2 * lanes {
-		for i := 0; i < m; i += mr {
-			r := min(mr, m-i)
-			ks[1][r](k, &a[i*rsA], rsA, csA, &b[j], ldb, &c[i*ldc+j], ldc, acc)
+	if wide() {
+		for ; j+32 <= n; j += 32 {
+			panel(&gemmKerns[1][1], 8, j)
+		}
+		if j+16 <= n {
+			panel(&gemmKerns[1][0], 8, j)
+			j += 16
+		}
+	} else {
+		for ; j+16 <= n; j += 16 {
+			panel(&gemmKerns[0][1], 6, j)
 		}
 	}
-	if j+lanes <= n {
-		for i := 0; i < m; i += mr {
-			r := min(mr, m-i)
-			ks[0][r](k, &a[i*rsA], rsA, csA, &b[j], ldb, &c[i*ldc+j], ldc, acc)
-		}
-		j += lanes
+	if j+8 <= n {
+		panel(&gemmKerns[0][0], 6, j)
+		j += 8
 	}
 	if j == n {
 		return
 	}
-	// The last n−j < lanes columns: B's into a zero-padded k×lanes copy,
-	// C's through a tile of mr×lanes after it (pooled: the kernels are
-	// called through a table, so a tile on the stack would escape).
+	// The last n−j < 8 columns: B's into a zero-padded k×8 copy, C's
+	// through a tile of 6×8 after it (pooled: the kernels are called
+	// through a table, so a tile on the stack would escape).
+	const lanes, mr = 8, 6
+	ks := &gemmKerns[0][0]
 	nw := n - j
 	pb := f32Pool.get(k*lanes + mr*lanes)
 	bp, tile := (*pb)[:k*lanes], (*pb)[k*lanes:]
@@ -91,7 +99,7 @@ func gemmAsm(c []float32, ldc int, acc bool, a []float32, rsA, csA int, b []floa
 				copy(tile[q*lanes:q*lanes+nw], c[(i+q)*ldc+j:(i+q)*ldc+n])
 			}
 		}
-		ks[0][r](k, &a[i*rsA], rsA, csA, &bp[0], lanes, &tile[0], lanes, acc)
+		ks[r](k, &a[i*rsA], rsA, csA, &bp[0], lanes, &tile[0], lanes, acc)
 		for q := 0; q < r; q++ {
 			copy(c[(i+q)*ldc+j:(i+q)*ldc+n], tile[q*lanes:q*lanes+nw])
 		}

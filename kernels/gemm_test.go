@@ -195,3 +195,36 @@ func BenchmarkGemm(b *testing.B) {
 		})
 	}
 }
+
+// TestGemmVectorPathsAgree checks that the vector paths compute every
+// element with the same chain of fused multiply-adds: avx2 and avx512 give
+// bit-identical products, whatever panels and blocks they use.
+func TestGemmVectorPathsAgree(t *testing.T) {
+	var vec []string
+	for _, p := range kernels.Paths() {
+		if p != kernels.PathPortable {
+			vec = append(vec, p)
+		}
+	}
+	if len(vec) < 2 {
+		t.Skipf("one vector path or none here: %v", kernels.Paths())
+	}
+	r := kt.Rand(5)
+	for _, s := range [][3]int{{64, 256, 784}, {13, 61, 37}, {9, 20, 250}, {33, 47, 5}} {
+		m, n, k := s[0], s[1], s[2]
+		a, b := kt.Normal(r, m*k, 1), kt.Normal(r, k*n, 1)
+		c0 := kt.Normal(r, m*n, 1)
+		var want []float32
+		for _, p := range vec {
+			restore := kernels.UsePath(p)
+			c := append([]float32(nil), c0...)
+			kernels.Gemm(c, n, true, a, k, false, b, n, false, m, n, k)
+			restore()
+			if want == nil {
+				want = c
+				continue
+			}
+			kt.CheckF32(t, kt.Name("path", p, "m", m, "n", n, "k", k), c, want, kt.Tol{})
+		}
+	}
+}

@@ -169,6 +169,16 @@ func gatherS4V2F1(p *float32, off *int, n int, coef *float32, st *int, acc *floa
 //go:noescape
 func poolRowAVX2(r0 *float32, r1 *float32, n int, out *float32, arg *int32, corner int, w int, bias float32, offs *int32)
 
+// convWGrad5RW accumulates the weight gradient of 5 filter rows over ns samples (see gen/main.go).
+//
+//go:noescape
+func convWGrad5RW(p *float32, off *int, d *float32, sb *int, ns int, w int, acc *float32, rw *float32)
+
+// convWGrad5Add accumulates the weight gradient of 5 filter rows over ns samples (see gen/main.go).
+//
+//go:noescape
+func convWGrad5Add(p *float32, off *int, d *float32, sb *int, ns int, w int, acc *float32)
+
 // addBiasReLUAVX2 adds b to the n elements of x (n a multiple of 8), then clamps at 0 when relu.
 //
 //go:noescape

@@ -2253,6 +2253,149 @@ done:
 	VZEROUPPER
 	RET
 
+// func convWGrad5RW(p *float32, off *int, d *float32, sb *int, ns int, w int, acc *float32, rw *float32)
+// Requires: AVX, FMA3
+TEXT ·convWGrad5RW(SB), NOSPLIT, $0-64
+	MOVQ    p+0(FP), AX
+	MOVQ    off+8(FP), CX
+	MOVQ    d+16(FP), DX
+	MOVQ    sb+24(FP), BX
+	MOVQ    ns+32(FP), SI
+	MOVQ    w+40(FP), DI
+	SHLQ    $0x02, DI
+	MOVQ    rw+56(FP), R8
+	MOVQ    acc+48(FP), R9
+	VMOVUPS (R9), Y5
+	VMOVUPS 32(R9), Y6
+	VMOVUPS 64(R9), Y7
+	VMOVUPS 96(R9), Y8
+	VMOVUPS 128(R9), Y9
+	TESTQ   SI, SI
+	JZ      done
+
+sample:
+	MOVQ   (BX), R9
+	MOVQ   8(BX), R10
+	ADDQ   $0x08, BX
+	CMPQ   R9, R10
+	JE     next
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+
+entry:
+	MOVQ         (CX)(R9*8), R11
+	LEAQ         (AX)(R11*4), R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VBROADCASTSS (DX)(R9*4), Y10
+	VMOVUPS      (R11), Y11
+	VFMADD231PS  Y10, Y11, Y0
+	VMOVUPS      (R11)(DI*1), Y11
+	VFMADD231PS  Y10, Y11, Y1
+	VMOVUPS      (R11)(DI*2), Y11
+	VFMADD231PS  Y10, Y11, Y2
+	VMOVUPS      (R12), Y11
+	VFMADD231PS  Y10, Y11, Y3
+	VMOVUPS      (R12)(DI*1), Y11
+	VFMADD231PS  Y10, Y11, Y4
+	INCQ         R9
+	CMPQ         R9, R10
+	JNE          entry
+	VBROADCASTSS (R8), Y12
+	VFMADD231PS  Y12, Y0, Y5
+	VFMADD231PS  Y12, Y1, Y6
+	VFMADD231PS  Y12, Y2, Y7
+	VFMADD231PS  Y12, Y3, Y8
+	VFMADD231PS  Y12, Y4, Y9
+
+next:
+	ADDQ $0x04, R8
+	DECQ SI
+	JNZ  sample
+
+done:
+	MOVQ    acc+48(FP), AX
+	VMOVUPS Y5, (AX)
+	VMOVUPS Y6, 32(AX)
+	VMOVUPS Y7, 64(AX)
+	VMOVUPS Y8, 96(AX)
+	VMOVUPS Y9, 128(AX)
+	VZEROUPPER
+	RET
+
+// func convWGrad5Add(p *float32, off *int, d *float32, sb *int, ns int, w int, acc *float32)
+// Requires: AVX, FMA3
+TEXT ·convWGrad5Add(SB), NOSPLIT, $0-56
+	MOVQ    p+0(FP), AX
+	MOVQ    off+8(FP), CX
+	MOVQ    d+16(FP), DX
+	MOVQ    sb+24(FP), BX
+	MOVQ    ns+32(FP), SI
+	MOVQ    w+40(FP), DI
+	SHLQ    $0x02, DI
+	MOVQ    acc+48(FP), R8
+	VMOVUPS (R8), Y5
+	VMOVUPS 32(R8), Y6
+	VMOVUPS 64(R8), Y7
+	VMOVUPS 96(R8), Y8
+	VMOVUPS 128(R8), Y9
+	TESTQ   SI, SI
+	JZ      done
+
+sample:
+	MOVQ   (BX), R8
+	MOVQ   8(BX), R9
+	ADDQ   $0x08, BX
+	CMPQ   R8, R9
+	JE     next
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+
+entry:
+	MOVQ         (CX)(R8*8), R10
+	LEAQ         (AX)(R10*4), R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VBROADCASTSS (DX)(R8*4), Y10
+	VMOVUPS      (R10), Y11
+	VFMADD231PS  Y10, Y11, Y0
+	VMOVUPS      (R10)(DI*1), Y11
+	VFMADD231PS  Y10, Y11, Y1
+	VMOVUPS      (R10)(DI*2), Y11
+	VFMADD231PS  Y10, Y11, Y2
+	VMOVUPS      (R11), Y11
+	VFMADD231PS  Y10, Y11, Y3
+	VMOVUPS      (R11)(DI*1), Y11
+	VFMADD231PS  Y10, Y11, Y4
+	INCQ         R8
+	CMPQ         R8, R9
+	JNE          entry
+	VADDPS       Y0, Y5, Y5
+	VADDPS       Y1, Y6, Y6
+	VADDPS       Y2, Y7, Y7
+	VADDPS       Y3, Y8, Y8
+	VADDPS       Y4, Y9, Y9
+
+next:
+	DECQ SI
+	JNZ  sample
+
+done:
+	MOVQ    acc+48(FP), AX
+	VMOVUPS Y5, (AX)
+	VMOVUPS Y6, 32(AX)
+	VMOVUPS Y7, 64(AX)
+	VMOVUPS Y8, 96(AX)
+	VMOVUPS Y9, 128(AX)
+	VZEROUPPER
+	RET
+
 // func addBiasReLUAVX2(x *float32, b *float32, n int, relu bool)
 // Requires: AVX
 TEXT ·addBiasReLUAVX2(SB), NOSPLIT, $0-25

@@ -179,7 +179,9 @@ func convGrad5(a *[5 * 8]float32, src []float32, base int, off []int, d []float3
 // channel, whose inputs are 5 rows of one plane W apart, it keeps the 5 rows
 // of dw and of the current sample's G_i, one vector of KW lanes each (lanes
 // ≥ KW hold junk and are never stored or squared), builds G_i over the
-// sample's entries (convGrad5) and adds rw[i]·G_i (fused) or G_i.
+// sample's entries and adds rw[i]·G_i (fused) or G_i: for 5 rows and no
+// norms in one call over the samples (convWGrad5RW, convWGrad5Add), else
+// per sample (convGrad5), with the same chains either way.
 func convPoolWeightGradVec(dw, db []float32, sq []float64, src, delta []float32, arg []int32, rw []float32, B, C, H, W, F, KH, KW, PQ, f0, f1 int) {
 	K := C * KH * KW
 	HW := H * W
@@ -242,7 +244,23 @@ func convPoolWeightGradVec(dw, db []float32, sq []float64, src, delta []float32,
 					st[r] = min(r, nr-1) * W
 				}
 				off := c*HW + ky0*W
-				for i := 0; i < B; i++ {
+				i0 := 0
+				if sq == nil && nr == 5 {
+					// All samples but an unsafe last one in one call, the
+					// sample's gradient kept in registers.
+					i0 = B
+					if B*S+st[4]+8 > len(src) {
+						i0 = B - 1
+					}
+					if i0 > 0 {
+						if rw != nil {
+							convWGrad5RW(&src[off], &os[0], &ds[0], &sb[0], i0, W, &wacc[0], &rw[0])
+						} else {
+							convWGrad5Add(&src[off], &os[0], &ds[0], &sb[0], i0, W, &wacc[0])
+						}
+					}
+				}
+				for i := i0; i < B; i++ {
 					j0, j1 := sb[i], sb[i+1]
 					if j0 == j1 {
 						continue

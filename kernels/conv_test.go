@@ -115,7 +115,8 @@ func TestAddConvPoolWeightGrad(t *testing.T) {
 			K := s.C * s.KH * s.KW
 			src := kt.Normal(r, s.B*s.C*s.H*s.W, 1)
 			delta, arg := randPooled(r, s)
-			for _, weighted := range []bool{false, true} {
+			for _, c := range [][2]bool{{false, true}, {true, true}, {false, false}, {true, false}} {
+				weighted, norms := c[0], c[1]
 				var rw []float32
 				if weighted {
 					rw = kt.Normal(r, s.B, 1)
@@ -131,7 +132,13 @@ func TestAddConvPoolWeightGrad(t *testing.T) {
 					sq[i] = float64(i) // accumulated into
 				}
 				dw0, db0 := append([]float32(nil), dw...), append([]float32(nil), db...)
-				kernels.AddConvPoolWeightGrad(dw, db, sq, src, delta, arg, rw, s.B, s.C, s.H, s.W, s.F, s.KH, s.KW, PQ, f0, f1)
+				// Without norms (sq nil) the vector paths run one call over
+				// the samples.
+				sqArg := sq
+				if !norms {
+					sqArg = nil
+				}
+				kernels.AddConvPoolWeightGrad(dw, db, sqArg, src, delta, arg, rw, s.B, s.C, s.H, s.W, s.F, s.KH, s.KW, PQ, f0, f1)
 				// float64 reference: per sample G_i, g_i, then weighted sums.
 				want, mag := make([]float64, s.F*K), make([]float64, s.F*K)
 				wantB, magB := make([]float64, s.F), make([]float64, s.F)
@@ -185,7 +192,7 @@ func TestAddConvPoolWeightGrad(t *testing.T) {
 						t.Fatalf("%v weighted=%v: db[%d] = %v, want %v", s, weighted, f, got, wantB[f])
 					}
 				}
-				for i := range sq {
+				for i := range sqArg {
 					if got, w := sq[i]-float64(i), wantSq[i]; math.Abs(got-w) > 1e-5*w+1e-9 {
 						t.Fatalf("%v weighted=%v: sq[%d] = %v, want %v", s, weighted, i, got, w)
 					}

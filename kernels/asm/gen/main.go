@@ -72,6 +72,8 @@ func main() {
 	gather(5, 1, 1)
 	gather(4, 2, 1)
 	poolRow()
+	convWGrad(true)
+	convWGrad(false)
 	rowKernels()
 	sgd(avx2)
 	sgd(avx512)
@@ -673,4 +675,88 @@ func rowKernels() {
 		VZEROUPPER()
 		RET()
 	}
+}
+
+// convWGrad writes convWGrad5RW and convWGrad5Add, the per-sample loop of
+// the conv weight gradient for groups of 5 filter rows W apart: for each
+// of ns samples i, entries j in [sb[i], sb[i+1]) (sb advancing),
+//
+//	a[r] = p[off[j] + r·W : +8]·d[j] + a[r]   (r < 5, from a = 0)
+//
+// then w[r] = a[r]·rw[i] + w[r] (RW, fused) or w[r] = w[r] + a[r] (Add),
+// the 5 vectors of w loaded from and stored back to acc.
+func convWGrad(withRW bool) {
+	name := "convWGrad5Add"
+	sig := "func(p *float32, off *int, d *float32, sb *int, ns int, w int, acc *float32)"
+	if withRW {
+		name = "convWGrad5RW"
+		sig = "func(p *float32, off *int, d *float32, sb *int, ns int, w int, acc *float32, rw *float32)"
+	}
+	TEXT(name, NOSPLIT, sig)
+	Pragma("noescape")
+	Doc(name + " accumulates the weight gradient of 5 filter rows over ns samples (see gen/main.go).")
+	p := Load(Param("p"), GP64())
+	off := Load(Param("off"), GP64())
+	d := Load(Param("d"), GP64())
+	sb := Load(Param("sb"), GP64())
+	ns := Load(Param("ns"), GP64())
+	w := Load(Param("w"), GP64())
+	SHLQ(U8(2), w)
+	var rw Register
+	if withRW {
+		rw = Load(Param("rw"), GP64())
+	}
+	ap := Load(Param("acc"), GP64())
+	for r := 0; r < 5; r++ {
+		VMOVUPS(Mem{Base: ap, Disp: 32 * r}, ymm[5+r])
+	}
+	TESTQ(ns, ns)
+	JZ(LabelRef("done"))
+	Label("sample")
+	j, j1 := GP64(), GP64()
+	MOVQ(Mem{Base: sb}, j)
+	MOVQ(Mem{Base: sb, Disp: 8}, j1)
+	ADDQ(U8(8), sb)
+	CMPQ(j, j1)
+	JE(LabelRef("next"))
+	for r := 0; r < 5; r++ {
+		VXORPS(ymm[r], ymm[r], ymm[r])
+	}
+	Label("entry")
+	q, q3 := GP64(), GP64()
+	MOVQ(Mem{Base: off, Index: j, Scale: 8}, q)
+	LEAQ(Mem{Base: p, Index: q, Scale: 4}, q)
+	LEAQ(Mem{Base: q, Index: w, Scale: 2}, q3)
+	ADDQ(w, q3)
+	VBROADCASTSS(Mem{Base: d, Index: j, Scale: 4}, Y10)
+	for r, m := range []Mem{{Base: q}, {Base: q, Index: w, Scale: 1}, {Base: q, Index: w, Scale: 2}, {Base: q3}, {Base: q3, Index: w, Scale: 1}} {
+		VMOVUPS(m, Y11)
+		VFMADD231PS(Y10, Y11, ymm[r])
+	}
+	INCQ(j)
+	CMPQ(j, j1)
+	JNE(LabelRef("entry"))
+	if withRW {
+		VBROADCASTSS(Mem{Base: rw}, Y12)
+		for r := 0; r < 5; r++ {
+			VFMADD231PS(Y12, ymm[r], ymm[5+r])
+		}
+	} else {
+		for r := 0; r < 5; r++ {
+			VADDPS(ymm[r], ymm[5+r], ymm[5+r])
+		}
+	}
+	Label("next")
+	if withRW {
+		ADDQ(U8(4), rw)
+	}
+	DECQ(ns)
+	JNZ(LabelRef("sample"))
+	Label("done")
+	ap2 := Load(Param("acc"), GP64())
+	for r := 0; r < 5; r++ {
+		VMOVUPS(ymm[5+r], Mem{Base: ap2, Disp: 32 * r})
+	}
+	VZEROUPPER()
+	RET()
 }

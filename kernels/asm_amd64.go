@@ -144,15 +144,15 @@ func gemmAVX512R8W32(k int, a *float32, rsA int, csA int, b *float32, ldb int, c
 //go:noescape
 func gemmAVX512R8W16(k int, a *float32, rsA int, csA int, b *float32, ldb int, c *float32, ldc int, acc bool)
 
-// gatherS4V1F1 accumulates 1×4×1 vectors of 8 lanes over n gathered rows (see gen/main.go).
+// convFwdF1 computes 4 vectors of 8 conv outputs of 1 filters over n taps (see gen/main.go).
 //
 //go:noescape
-func gatherS4V1F1(p *float32, off *int, n int, coef *float32, st *int, acc *float32)
+func convFwdF1(p *float32, off *int, n int, coef *float32, st *int, z *float32, zo *int)
 
-// gatherS4V1F2 accumulates 2×4×1 vectors of 8 lanes over n gathered rows (see gen/main.go).
+// convFwdF2 computes 4 vectors of 8 conv outputs of 2 filters over n taps (see gen/main.go).
 //
 //go:noescape
-func gatherS4V1F2(p *float32, off *int, n int, coef *float32, coef1 *float32, st *int, acc *float32)
+func convFwdF2(p *float32, off *int, n int, coef *float32, coef1 *float32, st *int, z *float32, zo *int, zp int)
 
 // gatherS5V1F1 accumulates 1×5×1 vectors of 8 lanes over n gathered rows (see gen/main.go).
 //
@@ -168,6 +168,11 @@ func gatherS4V2F1(p *float32, off *int, n int, coef *float32, st *int, acc *floa
 //
 //go:noescape
 func poolRowAVX2(r0 *float32, r1 *float32, n int, out *float32, arg *int32, corner int, w int, bias float32, offs *int32)
+
+// poolRow4AVX2 pools n groups of 4 windows of one row (see gen/main.go).
+//
+//go:noescape
+func poolRow4AVX2(r0 *float32, r1 *float32, n int, out *float32, arg *int32, corner int, w int, bias float32, offs *int32)
 
 // convWGrad5RW accumulates the weight gradient of 5 filter rows over ns samples (see gen/main.go).
 //

@@ -1944,29 +1944,28 @@ loop:
 	VZEROUPPER
 	RET
 
-// func gatherS4V1F1(p *float32, off *int, n int, coef *float32, st *int, acc *float32)
+// func convFwdF1(p *float32, off *int, n int, coef *float32, st *int, z *float32, zo *int)
 // Requires: AVX, FMA3
-TEXT ·gatherS4V1F1(SB), NOSPLIT, $0-48
-	MOVQ    p+0(FP), AX
-	MOVQ    off+8(FP), CX
-	MOVQ    n+16(FP), DX
-	MOVQ    coef+24(FP), BX
-	MOVQ    st+32(FP), SI
-	MOVQ    (SI), DI
-	SHLQ    $0x02, DI
-	MOVQ    8(SI), R8
-	SHLQ    $0x02, R8
-	MOVQ    16(SI), R9
-	SHLQ    $0x02, R9
-	MOVQ    24(SI), SI
-	SHLQ    $0x02, SI
-	MOVQ    acc+40(FP), R10
-	VMOVUPS (R10), Y0
-	VMOVUPS 32(R10), Y1
-	VMOVUPS 64(R10), Y2
-	VMOVUPS 96(R10), Y3
-	TESTQ   DX, DX
-	JZ      done
+TEXT ·convFwdF1(SB), NOSPLIT, $0-56
+	MOVQ   p+0(FP), AX
+	MOVQ   off+8(FP), CX
+	MOVQ   n+16(FP), DX
+	MOVQ   coef+24(FP), BX
+	MOVQ   st+32(FP), SI
+	MOVQ   (SI), DI
+	SHLQ   $0x02, DI
+	MOVQ   8(SI), R8
+	SHLQ   $0x02, R8
+	MOVQ   16(SI), R9
+	SHLQ   $0x02, R9
+	MOVQ   24(SI), SI
+	SHLQ   $0x02, SI
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	TESTQ  DX, DX
+	JZ     done
 
 loop:
 	MOVQ         (CX), R10
@@ -1986,42 +1985,50 @@ loop:
 	JNZ          loop
 
 done:
-	MOVQ    acc+40(FP), AX
-	VMOVUPS Y0, (AX)
-	VMOVUPS Y1, 32(AX)
-	VMOVUPS Y2, 64(AX)
-	VMOVUPS Y3, 96(AX)
+	MOVQ    z+40(FP), AX
+	MOVQ    zo+48(FP), CX
+	MOVQ    (CX), DX
+	LEAQ    (AX)(DX*4), DX
+	VMOVUPS Y0, (DX)
+	MOVQ    8(CX), DX
+	LEAQ    (AX)(DX*4), DX
+	VMOVUPS Y1, (DX)
+	MOVQ    16(CX), DX
+	LEAQ    (AX)(DX*4), DX
+	VMOVUPS Y2, (DX)
+	MOVQ    24(CX), CX
+	LEAQ    (AX)(CX*4), CX
+	VMOVUPS Y3, (CX)
 	VZEROUPPER
 	RET
 
-// func gatherS4V1F2(p *float32, off *int, n int, coef *float32, coef1 *float32, st *int, acc *float32)
+// func convFwdF2(p *float32, off *int, n int, coef *float32, coef1 *float32, st *int, z *float32, zo *int, zp int)
 // Requires: AVX, FMA3
-TEXT ·gatherS4V1F2(SB), NOSPLIT, $0-56
-	MOVQ    p+0(FP), AX
-	MOVQ    off+8(FP), CX
-	MOVQ    n+16(FP), DX
-	MOVQ    coef+24(FP), BX
-	MOVQ    coef1+32(FP), SI
-	MOVQ    st+40(FP), DI
-	MOVQ    (DI), R8
-	SHLQ    $0x02, R8
-	MOVQ    8(DI), R9
-	SHLQ    $0x02, R9
-	MOVQ    16(DI), R10
-	SHLQ    $0x02, R10
-	MOVQ    24(DI), DI
-	SHLQ    $0x02, DI
-	MOVQ    acc+48(FP), R11
-	VMOVUPS (R11), Y0
-	VMOVUPS 32(R11), Y1
-	VMOVUPS 64(R11), Y2
-	VMOVUPS 96(R11), Y3
-	VMOVUPS 128(R11), Y4
-	VMOVUPS 160(R11), Y5
-	VMOVUPS 192(R11), Y6
-	VMOVUPS 224(R11), Y7
-	TESTQ   DX, DX
-	JZ      done
+TEXT ·convFwdF2(SB), NOSPLIT, $0-72
+	MOVQ   p+0(FP), AX
+	MOVQ   off+8(FP), CX
+	MOVQ   n+16(FP), DX
+	MOVQ   coef+24(FP), BX
+	MOVQ   coef1+32(FP), SI
+	MOVQ   st+40(FP), DI
+	MOVQ   (DI), R8
+	SHLQ   $0x02, R8
+	MOVQ   8(DI), R9
+	SHLQ   $0x02, R9
+	MOVQ   16(DI), R10
+	SHLQ   $0x02, R10
+	MOVQ   24(DI), DI
+	SHLQ   $0x02, DI
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	TESTQ  DX, DX
+	JZ     done
 
 loop:
 	MOVQ         (CX), R11
@@ -2047,15 +2054,26 @@ loop:
 	JNZ          loop
 
 done:
-	MOVQ    acc+48(FP), AX
-	VMOVUPS Y0, (AX)
-	VMOVUPS Y1, 32(AX)
-	VMOVUPS Y2, 64(AX)
-	VMOVUPS Y3, 96(AX)
-	VMOVUPS Y4, 128(AX)
-	VMOVUPS Y5, 160(AX)
-	VMOVUPS Y6, 192(AX)
-	VMOVUPS Y7, 224(AX)
+	MOVQ    z+48(FP), AX
+	MOVQ    zo+56(FP), CX
+	MOVQ    zp+64(FP), DX
+	SHLQ    $0x02, DX
+	MOVQ    (CX), BX
+	LEAQ    (AX)(BX*4), BX
+	VMOVUPS Y0, (BX)
+	VMOVUPS Y4, (BX)(DX*1)
+	MOVQ    8(CX), BX
+	LEAQ    (AX)(BX*4), BX
+	VMOVUPS Y1, (BX)
+	VMOVUPS Y5, (BX)(DX*1)
+	MOVQ    16(CX), BX
+	LEAQ    (AX)(BX*4), BX
+	VMOVUPS Y2, (BX)
+	VMOVUPS Y6, (BX)(DX*1)
+	MOVQ    24(CX), CX
+	LEAQ    (AX)(CX*4), CX
+	VMOVUPS Y3, (CX)
+	VMOVUPS Y7, (CX)(DX*1)
 	VZEROUPPER
 	RET
 
@@ -2246,6 +2264,74 @@ loop:
 	ADDQ      $0x40, CX
 	ADDQ      $0x20, BX
 	ADDQ      $0x20, SI
+	DECQ      DX
+	JNZ       loop
+
+done:
+	VZEROUPPER
+	RET
+
+// func poolRow4AVX2(r0 *float32, r1 *float32, n int, out *float32, arg *int32, corner int, w int, bias float32, offs *int32)
+// Requires: AVX, AVX2
+TEXT ·poolRow4AVX2(SB), NOSPLIT, $0-72
+	MOVQ         r0+0(FP), AX
+	MOVQ         r1+8(FP), CX
+	MOVQ         n+16(FP), DX
+	MOVQ         out+24(FP), BX
+	MOVQ         arg+32(FP), SI
+	MOVQ         offs+64(FP), DI
+	MOVQ         corner+40(FP), R8
+	VMOVD        R8, X15
+	VPBROADCASTD X15, X15
+	VPADDD       (DI), X15, X15
+	MOVQ         w+48(FP), R8
+	VMOVD        R8, X14
+	VPBROADCASTD X14, X14
+	MOVL         $0x00000008, R8
+	VMOVD        R8, X13
+	VPBROADCASTD X13, X13
+	MOVL         $0x00000001, R8
+	VMOVD        R8, X12
+	VPBROADCASTD X12, X12
+	VMOVSS       bias+56(FP), X11
+	VBROADCASTSS X11, X11
+	VXORPS       X10, X10, X10
+	TESTQ        DX, DX
+	JZ           done
+
+loop:
+	VMOVUPS   (AX), X0
+	VMOVUPS   16(AX), X1
+	VSHUFPS   $0x88, X1, X0, X2
+	VSHUFPS   $0xdd, X1, X0, X3
+	VMOVUPS   (CX), X0
+	VMOVUPS   16(CX), X1
+	VSHUFPS   $0x88, X1, X0, X4
+	VSHUFPS   $0xdd, X1, X0, X5
+	VMOVAPS   X2, X6
+	VMOVDQU   X15, X7
+	VPADDD    X12, X15, X9
+	VCMPPS    $0x1e, X6, X3, X8
+	VBLENDVPS X8, X3, X6, X6
+	VBLENDVPS X8, X9, X7, X7
+	VPADDD    X14, X15, X9
+	VCMPPS    $0x1e, X6, X4, X8
+	VBLENDVPS X8, X4, X6, X6
+	VBLENDVPS X8, X9, X7, X7
+	VPADDD    X12, X9, X9
+	VCMPPS    $0x1e, X6, X5, X8
+	VBLENDVPS X8, X5, X6, X6
+	VBLENDVPS X8, X9, X7, X7
+	VADDPS    X11, X6, X6
+	VCMPPS    $0x1e, X10, X6, X8
+	VANDPS    X8, X6, X6
+	VMOVUPS   X6, (BX)
+	VMOVDQU   X7, (SI)
+	VPADDD    X13, X15, X15
+	ADDQ      $0x20, AX
+	ADDQ      $0x20, CX
+	ADDQ      $0x10, BX
+	ADDQ      $0x10, SI
 	DECQ      DX
 	JNZ       loop
 

@@ -11,7 +11,7 @@ package kernels
 // of filters (then a single filter) it computes the conv on the flat
 // full-width grid u = oy·W + ox, u < U = (OH−1)·W + OW, where the input of
 // tap (c, ky, kx) is img[c·H·W + ky·W + kx + u]: a contiguous run, so the
-// inner loop (gatherS4V1F2 over the taps) is plain 8-lane loads and fused
+// inner loop (convFwdF2 over the taps) is plain 8-lane loads and fused
 // multiply-adds, 32 positions at a time (the last block overlaps the one
 // before instead of masking). Columns ox ≥ OW of that grid are computed
 // and ignored by the pooling. Every kept element is a chain of
@@ -63,7 +63,6 @@ func convPoolReLUVec(out []float32, arg []int32, src, w, bias []float32, B, C, H
 	buf := f32Pool.get(2 * U)
 	defer f32Pool.put(buf)
 	z := *buf
-	var acc [8 * 8]float32
 	for i := 0; i < B; i++ {
 		img := src[i*C*HW : (i+1)*C*HW]
 		for f := 0; f < F; f += 2 {
@@ -72,18 +71,13 @@ func convPoolReLUVec(out []float32, arg []int32, src, w, bias []float32, B, C, H
 			for j := 0; j < len(vin); j += 4 {
 				j0 := min(j, len(vin)-4)
 				st := [4]int{vin[j0], vin[j0+1], vin[j0+2], vin[j0+3]}
+				zo := [4]int{vout[j0], vout[j0+1], vout[j0+2], vout[j0+3]}
 				_ = img[max(st[0], st[1], st[2], st[3])+last] // every lane read
-				clear(acc[:])
+				_ = z[U*(nf-1)+max(zo[0], zo[1], zo[2], zo[3])+7] // every lane written
 				if nf == 2 {
-					gatherS4V1F2(&img[0], &taps[0], K, &w0[0], &w[(f+1)*K], &st[0], &acc[0])
-					for r := 0; r < 4; r++ {
-						copy(z[U+vout[j0+r]:U+vout[j0+r]+8], acc[32+8*r:32+8*r+8])
-					}
+					convFwdF2(&img[0], &taps[0], K, &w0[0], &w[(f+1)*K], &st[0], &z[0], &zo[0], U)
 				} else {
-					gatherS4V1F1(&img[0], &taps[0], K, &w0[0], &st[0], &acc[0])
-				}
-				for r := 0; r < 4; r++ {
-					copy(z[vout[j0+r]:vout[j0+r]+8], acc[8*r:8*r+8])
+					convFwdF1(&img[0], &taps[0], K, &w0[0], &st[0], &z[0], &zo[0])
 				}
 			}
 			j := (i*F + f) * PQ
@@ -96,14 +90,16 @@ func convPoolReLUVec(out []float32, arg []int32, src, w, bias []float32, B, C, H
 // pooling windows.
 var windowOffsets = [8]int32{0, 2, 4, 6, 8, 10, 12, 14}
 
-// poolReLUVec is poolReLU with 8 windows per step (poolRowAVX2): the even
-// and odd columns of two input rows are split by shuffles, and the max,
-// its position and the bias + ReLU are computed with compares and blends in
-// the same order as poolReLU, so both give identical results.
+// poolReLUVec is poolReLU with 8 windows per step (poolRowAVX2), then 4
+// (poolRow4AVX2): the even and odd columns of two input rows are split by
+// shuffles, and the max, its position and the bias + ReLU are computed
+// with compares and blends in the same order as poolReLU, so both give
+// identical results.
 func poolReLUVec(out []float32, arg []int32, z []float32, ld, ps int, bias []float32, nf, OH, OW, W int) {
 	PH, PW := OH/2, OW/2
 	PW8 := PW &^ 7
-	if PW8 == 0 {
+	PW4 := PW &^ 3
+	if PW4 == 0 {
 		poolReLU(out, arg, z, ld, ps, bias, nf, OH, OW, W)
 		return
 	}
@@ -112,11 +108,16 @@ func poolReLUVec(out []float32, arg []int32, z []float32, ld, ps int, bias []flo
 		o := out[f*PH*PW : (f+1)*PH*PW]
 		a := arg[f*PH*PW : (f+1)*PH*PW]
 		for py := 0; py < PH; py++ {
-			r0 := zf[2*py*ld : 2*py*ld+2*PW8]
-			r1 := zf[(2*py+1)*ld : (2*py+1)*ld+2*PW8]
-			or, ar := o[py*PW:py*PW+PW8], a[py*PW:py*PW+PW8]
-			poolRowAVX2(&r0[0], &r1[0], PW8/8, &or[0], &ar[0], 2*py*W, W, bias[f], &windowOffsets[0])
-			for px := PW8; px < PW; px++ {
+			r0 := zf[2*py*ld : 2*py*ld+2*PW4]
+			r1 := zf[(2*py+1)*ld : (2*py+1)*ld+2*PW4]
+			or, ar := o[py*PW:py*PW+PW4], a[py*PW:py*PW+PW4]
+			if PW8 > 0 {
+				poolRowAVX2(&r0[0], &r1[0], PW8/8, &or[0], &ar[0], 2*py*W, W, bias[f], &windowOffsets[0])
+			}
+			if PW4 > PW8 {
+				poolRow4AVX2(&r0[2*PW8], &r1[2*PW8], 1, &or[PW8], &ar[PW8], 2*py*W+2*PW8, W, bias[f], &windowOffsets[0])
+			}
+			for px := PW4; px < PW; px++ {
 				m, pos := poolWindow(zf, ld, W, py, px)
 				m += bias[f]
 				if !(m > 0) {

@@ -67,11 +67,12 @@ func main() {
 	// (their vectors are short image rows): forward with one and two
 	// filters, the weight gradient (5 filter rows), the input gradient
 	// (4 channels × 16 lanes).
-	gather(4, 1, 1)
-	gather(4, 1, 2)
+	convFwd(1)
+	convFwd(2)
 	gather(5, 1, 1)
 	gather(4, 2, 1)
-	poolRow()
+	poolRow(8)
+	poolRow(4)
 	convWGrad(true)
 	convWGrad(false)
 	rowKernels()
@@ -438,24 +439,38 @@ func gather(S, V, F int) {
 	RET()
 }
 
-// poolRow writes poolRowAVX2, n groups of 8 windows of one output row of
+// poolRow writes poolRowAVX2 (lanes 8) and poolRow4AVX2 (lanes 4, on X
+// registers), n groups of lanes windows of one output row of
 // the 2×2 max-pool + bias + ReLU of the fused convolution: window w of
-// group g covers r0[16g+2w], r0[16g+2w+1], r1[16g+2w], r1[16g+2w+1]; its
-// maximum is picked in that order (a later value wins only when greater,
-// as kernels.poolWindow), its position is corner + 16g + 2w (+1, +W,
-// +W+1), and out = max(m + bias, 0) with NaN → 0. offs holds 0, 2, …, 14.
-func poolRow() {
-	TEXT("poolRowAVX2", NOSPLIT, "func(r0, r1 *float32, n int, out *float32, arg *int32, corner, w int, bias float32, offs *int32)")
+// group g covers r0[2Lg+2w], r0[2Lg+2w+1], r1[2Lg+2w], r1[2Lg+2w+1] (L =
+// lanes); its maximum is picked in that order (a later value wins only when
+// greater, as kernels.poolWindow), its position is corner + 2Lg + 2w (+1,
+// +W, +W+1), and out = max(m + bias, 0) with NaN → 0. offs holds 0, 2, …,
+// 2L−2.
+func poolRow(lanes int) {
+	name := "poolRowAVX2"
+	if lanes == 4 {
+		name = "poolRow4AVX2"
+	}
+	TEXT(name, NOSPLIT, "func(r0, r1 *float32, n int, out *float32, arg *int32, corner, w int, bias float32, offs *int32)")
 	Pragma("noescape")
-	Doc("poolRowAVX2 pools n groups of 8 windows of one row (see gen/main.go).")
+	Doc(fmt.Sprintf("%s pools n groups of %d windows of one row (see gen/main.go).", name, lanes))
+	// On 4 lanes the X registers: one 128-bit lane, no permutes.
+	v := func(r VecPhysical) VecPhysical {
+		if lanes == 4 {
+			return r.AsX().(VecPhysical)
+		}
+		return r
+	}
+	vb := 4 * lanes // bytes per vector
 	r0 := Load(Param("r0"), GP64())
 	r1 := Load(Param("r1"), GP64())
 	n := Load(Param("n"), GP64())
 	out := Load(Param("out"), GP64())
 	arg := Load(Param("arg"), GP64())
 	op := Load(Param("offs"), GP64())
-	cv, wv, sixteen, one := Y15, Y14, Y13, Y12
-	bias, zero := Y11, Y10
+	cv, wv, sixteen, one := v(Y15), v(Y14), v(Y13), v(Y12)
+	bias, zero := v(Y11), v(Y10)
 	t := GP64()
 	Load(Param("corner"), t)
 	VMOVD(t.As32(), X15)
@@ -464,7 +479,7 @@ func poolRow() {
 	Load(Param("w"), t)
 	VMOVD(t.As32(), X14)
 	VPBROADCASTD(X14, wv)
-	MOVL(U32(16), t.As32())
+	MOVL(U32(2*lanes), t.As32())
 	VMOVD(t.As32(), X13)
 	VPBROADCASTD(X13, sixteen)
 	MOVL(U32(1), t.As32())
@@ -477,20 +492,22 @@ func poolRow() {
 	JZ(LabelRef("done"))
 	Label("loop")
 	// Even and odd columns of both rows, in window order.
-	lo, hi := Y0, Y1
-	e0, o0, e1, o1 := Y2, Y3, Y4, Y5
+	lo, hi := v(Y0), v(Y1)
+	e0, o0, e1, o1 := v(Y2), v(Y3), v(Y4), v(Y5)
 	for _, rr := range []struct {
 		p    Register
 		e, o VecPhysical
 	}{{r0, e0, o0}, {r1, e1, o1}} {
 		VMOVUPS(Mem{Base: rr.p}, lo)
-		VMOVUPS(Mem{Base: rr.p, Disp: 32}, hi)
+		VMOVUPS(Mem{Base: rr.p, Disp: vb}, hi)
 		VSHUFPS(U8(0x88), hi, lo, rr.e)
 		VSHUFPS(U8(0xDD), hi, lo, rr.o)
-		VPERMPD(U8(0xD8), rr.e, rr.e)
-		VPERMPD(U8(0xD8), rr.o, rr.o)
+		if lanes == 8 {
+			VPERMPD(U8(0xD8), rr.e, rr.e)
+			VPERMPD(U8(0xD8), rr.o, rr.o)
+		}
 	}
-	m, pos, k, c := Y6, Y7, Y8, Y9
+	m, pos, k, c := v(Y6), v(Y7), v(Y8), v(Y9)
 	VMOVAPS(e0, m)
 	VMOVDQU(cv, pos)
 	// o0 at corner+1, e1 at corner+W, o1 at corner+W+1.
@@ -512,10 +529,10 @@ func poolRow() {
 	VMOVUPS(m, Mem{Base: out})
 	VMOVDQU(pos, Mem{Base: arg})
 	VPADDD(sixteen, cv, cv)
-	ADDQ(U8(64), r0)
-	ADDQ(U8(64), r1)
-	ADDQ(U8(32), out)
-	ADDQ(U8(32), arg)
+	ADDQ(U8(2*vb), r0)
+	ADDQ(U8(2*vb), r1)
+	ADDQ(U8(vb), out)
+	ADDQ(U8(vb), arg)
 	DECQ(n)
 	JNZ(LabelRef("loop"))
 	Label("done")
@@ -756,6 +773,84 @@ func convWGrad(withRW bool) {
 	ap2 := Load(Param("acc"), GP64())
 	for r := 0; r < 5; r++ {
 		VMOVUPS(ymm[5+r], Mem{Base: ap2, Disp: 32 * r})
+	}
+	VZEROUPPER()
+	RET()
+}
+
+// convFwd writes convFwdF<F>, the conv forward's block of 4 vectors of 8
+// positions of F filters: with q = p + off[t] (in elements),
+//
+//	a[f][s] = q[st[s] : +8] · coef_f[t] + a[f][s]   for t < n, from a = 0,
+//
+// stored to z[zo[s] + f·zp : +8].
+func convFwd(F int) {
+	const S = 4
+	name := fmt.Sprintf("convFwdF%d", F)
+	sig := "func(p *float32, off *int, n int, coef *float32, st *int, z *float32, zo *int)"
+	if F == 2 {
+		sig = "func(p *float32, off *int, n int, coef, coef1 *float32, st *int, z *float32, zo *int, zp int)"
+	}
+	TEXT(name, NOSPLIT, sig)
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s computes 4 vectors of 8 conv outputs of %d filters over n taps (see gen/main.go).", name, F))
+	p := Load(Param("p"), GP64())
+	off := Load(Param("off"), GP64())
+	n := Load(Param("n"), GP64())
+	coefs := []Register{Load(Param("coef"), GP64())}
+	if F == 2 {
+		coefs = append(coefs, Load(Param("coef1"), GP64()))
+	}
+	stp := Load(Param("st"), GP64())
+	st := make([]Register, S)
+	for i := range st {
+		st[i] = GP64()
+		MOVQ(Mem{Base: stp, Disp: 8 * i}, st[i])
+		SHLQ(U8(2), st[i])
+	}
+	acc := func(f, i int) VecPhysical { return ymm[f*S+i] }
+	for k := 0; k < F*S; k++ {
+		VXORPS(ymm[k], ymm[k], ymm[k])
+	}
+	bc := ymm[F*S : F*S+F]
+	x := ymm[F*S+F]
+	TESTQ(n, n)
+	JZ(LabelRef("done"))
+	Label("loop")
+	q := GP64()
+	MOVQ(Mem{Base: off}, q)
+	LEAQ(Mem{Base: p, Index: q, Scale: 4}, q)
+	for f := range bc {
+		VBROADCASTSS(Mem{Base: coefs[f]}, bc[f])
+	}
+	for i := 0; i < S; i++ {
+		VMOVUPS(Mem{Base: q, Index: st[i], Scale: 1}, x)
+		for f := range bc {
+			VFMADD231PS(bc[f], x, acc(f, i))
+		}
+	}
+	ADDQ(U8(8), off)
+	for _, c := range coefs {
+		ADDQ(U8(4), c)
+	}
+	DECQ(n)
+	JNZ(LabelRef("loop"))
+	Label("done")
+	z := Load(Param("z"), GP64())
+	zo := Load(Param("zo"), GP64())
+	var zp Register
+	if F == 2 {
+		zp = Load(Param("zp"), GP64())
+		SHLQ(U8(2), zp)
+	}
+	for i := 0; i < S; i++ {
+		a := GP64()
+		MOVQ(Mem{Base: zo, Disp: 8 * i}, a)
+		LEAQ(Mem{Base: z, Index: a, Scale: 4}, a)
+		VMOVUPS(acc(0, i), Mem{Base: a})
+		if F == 2 {
+			VMOVUPS(acc(1, i), Mem{Base: a, Index: zp, Scale: 1})
+		}
 	}
 	VZEROUPPER()
 	RET()

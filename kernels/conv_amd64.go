@@ -72,7 +72,7 @@ func convPoolReLUVec(out []float32, arg []int32, src, w, bias []float32, B, C, H
 				j0 := min(j, len(vin)-4)
 				st := [4]int{vin[j0], vin[j0+1], vin[j0+2], vin[j0+3]}
 				zo := [4]int{vout[j0], vout[j0+1], vout[j0+2], vout[j0+3]}
-				_ = img[max(st[0], st[1], st[2], st[3])+last] // every lane read
+				_ = img[max(st[0], st[1], st[2], st[3])+last]     // every lane read
 				_ = z[U*(nf-1)+max(zo[0], zo[1], zo[2], zo[3])+7] // every lane written
 				if nf == 2 {
 					convFwdF2(&img[0], &taps[0], K, &w0[0], &w[(f+1)*K], &st[0], &z[0], &zo[0], U)

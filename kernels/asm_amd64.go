@@ -69,80 +69,40 @@ func gemmAVX2R6W8(k int, a *float32, rsA int, csA int, b *float32, ldb int, c *f
 //go:noescape
 func gemmAVX512R1W32(k int, a *float32, rsA int, csA int, b *float32, ldb int, c *float32, ldc int, acc bool)
 
-// gemmAVX512R1W16 computes a 1×16 block of C += op(A)·B (from 0 unless acc) over k ≥ 1 steps.
-//
-//go:noescape
-func gemmAVX512R1W16(k int, a *float32, rsA int, csA int, b *float32, ldb int, c *float32, ldc int, acc bool)
-
 // gemmAVX512R2W32 computes a 2×32 block of C += op(A)·B (from 0 unless acc) over k ≥ 1 steps.
 //
 //go:noescape
 func gemmAVX512R2W32(k int, a *float32, rsA int, csA int, b *float32, ldb int, c *float32, ldc int, acc bool)
-
-// gemmAVX512R2W16 computes a 2×16 block of C += op(A)·B (from 0 unless acc) over k ≥ 1 steps.
-//
-//go:noescape
-func gemmAVX512R2W16(k int, a *float32, rsA int, csA int, b *float32, ldb int, c *float32, ldc int, acc bool)
 
 // gemmAVX512R3W32 computes a 3×32 block of C += op(A)·B (from 0 unless acc) over k ≥ 1 steps.
 //
 //go:noescape
 func gemmAVX512R3W32(k int, a *float32, rsA int, csA int, b *float32, ldb int, c *float32, ldc int, acc bool)
 
-// gemmAVX512R3W16 computes a 3×16 block of C += op(A)·B (from 0 unless acc) over k ≥ 1 steps.
-//
-//go:noescape
-func gemmAVX512R3W16(k int, a *float32, rsA int, csA int, b *float32, ldb int, c *float32, ldc int, acc bool)
-
 // gemmAVX512R4W32 computes a 4×32 block of C += op(A)·B (from 0 unless acc) over k ≥ 1 steps.
 //
 //go:noescape
 func gemmAVX512R4W32(k int, a *float32, rsA int, csA int, b *float32, ldb int, c *float32, ldc int, acc bool)
-
-// gemmAVX512R4W16 computes a 4×16 block of C += op(A)·B (from 0 unless acc) over k ≥ 1 steps.
-//
-//go:noescape
-func gemmAVX512R4W16(k int, a *float32, rsA int, csA int, b *float32, ldb int, c *float32, ldc int, acc bool)
 
 // gemmAVX512R5W32 computes a 5×32 block of C += op(A)·B (from 0 unless acc) over k ≥ 1 steps.
 //
 //go:noescape
 func gemmAVX512R5W32(k int, a *float32, rsA int, csA int, b *float32, ldb int, c *float32, ldc int, acc bool)
 
-// gemmAVX512R5W16 computes a 5×16 block of C += op(A)·B (from 0 unless acc) over k ≥ 1 steps.
-//
-//go:noescape
-func gemmAVX512R5W16(k int, a *float32, rsA int, csA int, b *float32, ldb int, c *float32, ldc int, acc bool)
-
 // gemmAVX512R6W32 computes a 6×32 block of C += op(A)·B (from 0 unless acc) over k ≥ 1 steps.
 //
 //go:noescape
 func gemmAVX512R6W32(k int, a *float32, rsA int, csA int, b *float32, ldb int, c *float32, ldc int, acc bool)
-
-// gemmAVX512R6W16 computes a 6×16 block of C += op(A)·B (from 0 unless acc) over k ≥ 1 steps.
-//
-//go:noescape
-func gemmAVX512R6W16(k int, a *float32, rsA int, csA int, b *float32, ldb int, c *float32, ldc int, acc bool)
 
 // gemmAVX512R7W32 computes a 7×32 block of C += op(A)·B (from 0 unless acc) over k ≥ 1 steps.
 //
 //go:noescape
 func gemmAVX512R7W32(k int, a *float32, rsA int, csA int, b *float32, ldb int, c *float32, ldc int, acc bool)
 
-// gemmAVX512R7W16 computes a 7×16 block of C += op(A)·B (from 0 unless acc) over k ≥ 1 steps.
-//
-//go:noescape
-func gemmAVX512R7W16(k int, a *float32, rsA int, csA int, b *float32, ldb int, c *float32, ldc int, acc bool)
-
 // gemmAVX512R8W32 computes a 8×32 block of C += op(A)·B (from 0 unless acc) over k ≥ 1 steps.
 //
 //go:noescape
 func gemmAVX512R8W32(k int, a *float32, rsA int, csA int, b *float32, ldb int, c *float32, ldc int, acc bool)
-
-// gemmAVX512R8W16 computes a 8×16 block of C += op(A)·B (from 0 unless acc) over k ≥ 1 steps.
-//
-//go:noescape
-func gemmAVX512R8W16(k int, a *float32, rsA int, csA int, b *float32, ldb int, c *float32, ldc int, acc bool)
 
 // convFwdF1 computes 4 vectors of 8 conv outputs of 1 filters over n taps (see gen/main.go).
 //

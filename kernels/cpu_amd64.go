@@ -27,25 +27,20 @@ func cpuFeatures() string {
 // row-major (stride ldb), k ≥ 1.
 type gemmKern func(k int, a *float32, rsA, csA int, b *float32, ldb int, c *float32, ldc int, acc bool)
 
-// gemmKerns[wide][v][r] is the micro-kernel of r rows and v+1 vectors of
-// columns of the AVX2 (wide = 0) or AVX-512 (wide = 1) path.
-var gemmKerns = [2][2][9]gemmKern{
-	{
-		{nil, gemmAVX2R1W8, gemmAVX2R2W8, gemmAVX2R3W8, gemmAVX2R4W8, gemmAVX2R5W8, gemmAVX2R6W8},
-		{nil, gemmAVX2R1W16, gemmAVX2R2W16, gemmAVX2R3W16, gemmAVX2R4W16, gemmAVX2R5W16, gemmAVX2R6W16},
-	},
-	{
-		{nil, gemmAVX512R1W16, gemmAVX512R2W16, gemmAVX512R3W16, gemmAVX512R4W16, gemmAVX512R5W16, gemmAVX512R6W16, gemmAVX512R7W16, gemmAVX512R8W16},
-		{nil, gemmAVX512R1W32, gemmAVX512R2W32, gemmAVX512R3W32, gemmAVX512R4W32, gemmAVX512R5W32, gemmAVX512R6W32, gemmAVX512R7W32, gemmAVX512R8W32},
-	},
-}
+// The micro-kernels by row count r (index r; 0 unused): AVX2 6×8 and 6×16,
+// AVX-512 8×32.
+var (
+	gemmAVX2W8    = [...]gemmKern{nil, gemmAVX2R1W8, gemmAVX2R2W8, gemmAVX2R3W8, gemmAVX2R4W8, gemmAVX2R5W8, gemmAVX2R6W8}
+	gemmAVX2W16   = [...]gemmKern{nil, gemmAVX2R1W16, gemmAVX2R2W16, gemmAVX2R3W16, gemmAVX2R4W16, gemmAVX2R5W16, gemmAVX2R6W16}
+	gemmAVX512W32 = [...]gemmKern{nil, gemmAVX512R1W32, gemmAVX512R2W32, gemmAVX512R3W32, gemmAVX512R4W32, gemmAVX512R5W32, gemmAVX512R6W32, gemmAVX512R7W32, gemmAVX512R8W32}
+)
 
 // gemmAsm is the vector path of Gemm for A with element (i, p) at
 // a[i*rsA + p*csA] and row-major B (k×n, stride ldb), m, n, k ≥ 1, without
 // checks of the caller's shapes (it checks the extreme indices once). It
-// walks B in panels of columns, the widest first: with AVX-512 32 and 16
-// (8-row blocks), then with AVX2 16 (AVX2 path only) and 8 (6-row blocks),
-// then the last columns through a zero-padded copy of 8; inside a panel,
+// walks B in panels of columns, the widest first: with AVX-512 32 (8-row
+// blocks), then with AVX2 16 and 8 (6-row blocks, on both paths), then the
+// last columns through a zero-padded copy of 8; inside a panel,
 // A in blocks of rows then the remaining rows. Each element is a chain of
 // fused multiply-adds over p in increasing order, whatever kernel computes
 // it, so both paths give identical results.
@@ -53,7 +48,8 @@ func gemmAsm(c []float32, ldc int, acc bool, a []float32, rsA, csA int, b []floa
 	_ = a[(m-1)*rsA+(k-1)*csA]
 	_ = b[(k-1)*ldb+n-1]
 	_ = c[(m-1)*ldc+n-1]
-	panel := func(ks *[9]gemmKern, mr, j int) {
+	panel := func(ks []gemmKern, j int) {
+		mr := len(ks) - 1
 		for i := 0; i < m; i += mr {
 			r := min(mr, m-i)
 			ks[r](k, &a[i*rsA], rsA, csA, &b[j], ldb, &c[i*ldc+j], ldc, acc)
@@ -62,19 +58,16 @@ func gemmAsm(c []float32, ldc int, acc bool, a []float32, rsA, csA int, b []floa
 	j := 0
 	if wide() {
 		for ; j+32 <= n; j += 32 {
-			panel(&gemmKerns[1][1], 8, j)
-		}
-		if j+16 <= n {
-			panel(&gemmKerns[1][0], 8, j)
-			j += 16
-		}
-	} else {
-		for ; j+16 <= n; j += 16 {
-			panel(&gemmKerns[0][1], 6, j)
+			panel(gemmAVX512W32[:], j)
 		}
 	}
+	// 16 columns: the AVX2 6×16 kernel on both paths (measured faster than
+	// an 8-row AVX-512 one on Zen 4: 12 multiply-adds per 8 loads).
+	for ; j+16 <= n; j += 16 {
+		panel(gemmAVX2W16[:], j)
+	}
 	if j+8 <= n {
-		panel(&gemmKerns[0][0], 6, j)
+		panel(gemmAVX2W8[:], j)
 		j += 8
 	}
 	if j == n {
@@ -84,7 +77,7 @@ func gemmAsm(c []float32, ldc int, acc bool, a []float32, rsA, csA int, b []floa
 	// through a tile of 6×8 after it (pooled: the kernels are called
 	// through a table, so a tile on the stack would escape).
 	const lanes, mr = 8, 6
-	ks := &gemmKerns[0][0]
+	ks := &gemmAVX2W8
 	nw := n - j
 	pb := f32Pool.get(k*lanes + mr*lanes)
 	bp, tile := (*pb)[:k*lanes], (*pb)[k*lanes:]

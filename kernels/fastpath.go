@@ -25,11 +25,21 @@ import (
 // ranges), so a backend that splits work over goroutines by output element
 // is bit-for-bit deterministic.
 //
-// The fused convolutions run, on both vector paths, Go loops around 8-lane
-// assembly gathers (conv_amd64.go); the row kernels (rows.go) have only the
-// portable path. The former simd/archsimd kernels (GOEXPERIMENT=simd) are
-// gone: an experimental toolchain flag made plain go build, go test and go
-// install silently portable, and they had no AVX-512 path of their own.
+// The GEMM runs 8×32 AVX-512 tiles on the avx512 path and 6×16 and 6×8
+// AVX2 tiles for its remaining columns and on the avx2 path; the SGD
+// update runs 16 lanes on avx512. The fused convolutions (Go loops around
+// assembly gathers, conv_amd64.go), the pooling and the row kernels run
+// 8-lane assembly on both vector paths: on the CPUs we target (Zen 4) a
+// 16-lane multiply-add does no more work per cycle than an 8-lane one, and
+// AVX-512 pays through its 32 registers, in the GEMM. The pooling and the
+// row kernels give results bit-identical to the portable ones.
+//
+// The former simd/archsimd kernels (GOEXPERIMENT=simd) are gone rather than
+// kept as a third path: they needed an experimental toolchain flag, so a
+// plain go build, go test or go install silently got the portable kernels,
+// and a second vector implementation of every kernel would have to be
+// tested and kept in step for no speed (the assembly is faster on both
+// paths; bench/RESULTS.md).
 //
 // The default is the widest path the CPU has; the environment variable
 // SGDS_KERNELS=portable|avx2|avx512 forces one, and a path the CPU lacks is

@@ -16,16 +16,15 @@ build: ## set up this machine and build bin/sgds (./build.sh)
 run: build ## the main job: uniform vs SGD-S on real MNIST, quick version (MLP, a few minutes)
 	bin/sgds compare --quick --dataset mnist --out runs/make-run
 
-test: build ## the tests (go test ./..., then the SIMD kernels), a few batches of real MNIST each
+test: build ## the tests (go test ./...; the kernel tests run every kernel path this CPU has), a few batches of real MNIST each
 	$(GO) test -timeout 30m ./...
-	@if [ "$$($(GO) env GOARCH)" = amd64 ]; then echo "GOEXPERIMENT=simd: the cpu backend's SIMD kernels"; GOEXPERIMENT=simd $(GO) test -timeout 30m ./kernels/... ./engine/cpu; fi
 
 test-race: build ## the short tests under the race detector
 	$(GO) test -timeout 30m -race -short ./...
 
-vet: ## go vet, also of the GOEXPERIMENT=simd files
+vet: ## go vet, also of the portable build for arm64 (no assembly)
 	$(GO) vet ./...
-	@if [ "$$($(GO) env GOARCH)" = amd64 ]; then GOEXPERIMENT=simd $(GO) vet ./...; fi
+	GOARCH=arm64 $(GO) vet ./kernels/...
 
 fmt-check: ## fail when a file needs gofmt
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -39,5 +38,7 @@ ci: test vet fmt-check test-race ## what .ci/run checks, but the CUDA part
 # CUDA (kernels/kernels.mk): make kernels, make cuda, make check-ptx,
 # make kernels-emu, make gpu-check.
 include kernels/kernels.mk
+# amd64 assembly (kernels/asm/asm.mk): make asm, make check-asm.
+include kernels/asm/asm.mk
 # make bench-peer: sgds against PyTorch on the same cores (bench/peers).
 include bench/peers/peers.mk

@@ -75,25 +75,12 @@ if ! command -v "${CXX:-g++}" >/dev/null 2>&1; then
 	fi
 fi
 
-# 6. the binary. On amd64 the cpu backend's fast kernels use Go's
-# experimental SIMD package (GOEXPERIMENT=simd, AVX2); without it they fall
-# back to portable Go (about 6× slower on the CNN). A failed SIMD build is
-# reported with its errors, never hidden; SGDS_PORTABLE=1 asks for the
-# portable build on purpose.
+# 6. the binary: a plain go build. On amd64 the cpu backend's kernels are Go
+# assembly (AVX2+FMA and AVX-512F) chosen at run time from the CPU's
+# features; SGDS_KERNELS=portable|avx2|avx512 forces a path when sgds runs,
+# and `bin/sgds devices` prints the path in use.
 ver=$(git describe --always --dirty 2>/dev/null || echo dev)
-ldflags="-X main.version=$ver"
 # The commit goes into the binary (provenance "commit") even where GOFLAGS
 # says -buildvcs=false; auto leaves it out where there is no git.
-vcs=-buildvcs=auto
-if [ "$(go env GOARCH)" = amd64 ] && [ "${SGDS_PORTABLE:-0}" != 1 ]; then
-	if ! log=$(GOEXPERIMENT=simd go build "$vcs" -ldflags "$ldflags" -o bin/sgds ./cmd/sgds 2>&1); then
-		say "the SIMD build (GOEXPERIMENT=simd) failed:"
-		printf '%s\n' "$log" >&2
-		say "stopping: fix the error above, or build the portable kernels on purpose with SGDS_PORTABLE=1 ./build.sh"
-		exit 1
-	fi
-	say "built bin/sgds ($ver) with the SIMD kernels (GOEXPERIMENT=simd)"
-else
-	go build "$vcs" -ldflags "$ldflags" -o bin/sgds ./cmd/sgds
-	say "built bin/sgds ($ver) with the portable kernels (no GOEXPERIMENT=simd: $(go env GOARCH), SGDS_PORTABLE=${SGDS_PORTABLE:-0})"
-fi
+go build -buildvcs=auto -ldflags "-X main.version=$ver" -o bin/sgds ./cmd/sgds
+say "built bin/sgds ($ver); $(bin/sgds devices | sed -n 's/^cpu\t//p')"

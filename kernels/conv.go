@@ -64,7 +64,7 @@ func ConvPoolReLU(out []float32, arg []int32, src, w, bias []float32, B, C, H, W
 		panic(fmt.Sprintf("kernels: %s: %d×%d conv output is smaller than one 2×2 window", op, OH, OW))
 	}
 	if FastPath() {
-		convPoolReLUSIMD(out, arg, src, w, bias, B, C, H, W, F, KH, KW)
+		convPoolReLUVec(out, arg, src, w, bias, B, C, H, W, F, KH, KW)
 	} else {
 		convPoolReLUGeneric(out, arg, src, w, bias, B, C, H, W, F, KH, KW)
 	}
@@ -212,7 +212,7 @@ func AddConvPoolWeightGrad(dw, db []float32, sq []float64, src, delta []float32,
 		checkLen(op, "sq", sq, B)
 	}
 	if FastPath() && KW <= 8 {
-		convPoolWeightGradSIMD(dw, db, sq, src, delta, arg, rw, B, C, H, W, F, KH, KW, PQ, f0, f1)
+		convPoolWeightGradVec(dw, db, sq, src, delta, arg, rw, B, C, H, W, F, KH, KW, PQ, f0, f1)
 	} else {
 		convPoolWeightGradGeneric(dw, db, sq, src, delta, arg, rw, B, C, H, W, F, KH, KW, PQ, f0, f1)
 	}
@@ -240,9 +240,15 @@ func AddConvPoolGradNormSq(dst []float32, src, delta []float32, arg []int32, B, 
 	checkPooled(op, src, delta, arg, B, C, H, W, F, PQ, OH, OW, 0, F)
 	checkLen(op, "dst", dst, B)
 	if FastPath() {
-		convPoolGradNormSqSIMD(dst, src, delta, arg, B, C, H, W, F, KH, KW, PQ, bias)
-		return
+		convPoolGradNormSqVec(dst, src, delta, arg, B, C, H, W, F, KH, KW, PQ, bias)
+	} else {
+		convPoolGradNormSqGeneric(dst, src, delta, arg, B, C, H, W, F, KH, KW, PQ, bias)
 	}
+}
+
+// convPoolGradNormSqGeneric is the portable path of AddConvPoolGradNormSq.
+func convPoolGradNormSqGeneric(dst []float32, src, delta []float32, arg []int32, B, C, H, W, F, KH, KW, PQ int, bias bool) {
+	const op = "AddConvPoolGradNormSq"
 	g := f32Pool.get(prod(op, C, KH, KW) + 1)
 	defer f32Pool.put(g)
 	gw, gb := (*g)[:C*KH*KW], (*g)[C*KH*KW:]
@@ -298,7 +304,7 @@ func ConvPoolInputGrad(dsrc []float32, delta []float32, arg []int32, w []float32
 		return
 	}
 	if FastPath() && W <= 16 && KW <= 8 {
-		convPoolInputGradSIMD(dsrc, delta, arg, w, B, C, H, W, F, KH, KW, OH, PQ)
+		convPoolInputGradVec(dsrc, delta, arg, w, B, C, H, W, F, KH, KW, OH, PQ)
 	} else {
 		convPoolInputGradGeneric(dsrc, delta, arg, w, B, C, H, W, F, KH, KW, OH, PQ)
 	}

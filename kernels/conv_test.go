@@ -115,7 +115,8 @@ func TestAddConvPoolWeightGrad(t *testing.T) {
 			K := s.C * s.KH * s.KW
 			src := kt.Normal(r, s.B*s.C*s.H*s.W, 1)
 			delta, arg := randPooled(r, s)
-			for _, weighted := range []bool{false, true} {
+			for _, c := range [][2]bool{{false, true}, {true, true}, {false, false}, {true, false}} {
+				weighted, norms := c[0], c[1]
 				var rw []float32
 				if weighted {
 					rw = kt.Normal(r, s.B, 1)
@@ -131,7 +132,13 @@ func TestAddConvPoolWeightGrad(t *testing.T) {
 					sq[i] = float64(i) // accumulated into
 				}
 				dw0, db0 := append([]float32(nil), dw...), append([]float32(nil), db...)
-				kernels.AddConvPoolWeightGrad(dw, db, sq, src, delta, arg, rw, s.B, s.C, s.H, s.W, s.F, s.KH, s.KW, PQ, f0, f1)
+				// Without norms (sq nil) the vector paths run one call over
+				// the samples.
+				sqArg := sq
+				if !norms {
+					sqArg = nil
+				}
+				kernels.AddConvPoolWeightGrad(dw, db, sqArg, src, delta, arg, rw, s.B, s.C, s.H, s.W, s.F, s.KH, s.KW, PQ, f0, f1)
 				// float64 reference: per sample G_i, g_i, then weighted sums.
 				want, mag := make([]float64, s.F*K), make([]float64, s.F*K)
 				wantB, magB := make([]float64, s.F), make([]float64, s.F)
@@ -185,7 +192,7 @@ func TestAddConvPoolWeightGrad(t *testing.T) {
 						t.Fatalf("%v weighted=%v: db[%d] = %v, want %v", s, weighted, f, got, wantB[f])
 					}
 				}
-				for i := range sq {
+				for i := range sqArg {
 					if got, w := sq[i]-float64(i), wantSq[i]; math.Abs(got-w) > 1e-5*w+1e-9 {
 						t.Fatalf("%v weighted=%v: sq[%d] = %v, want %v", s, weighted, i, got, w)
 					}
@@ -387,6 +394,39 @@ func BenchmarkConv(b *testing.B) {
 					kernels.AddConvPoolGradNormSq(norms, src, delta, arg, s.B, s.C, s.H, s.W, s.F, s.KH, s.KW, PQ, true)
 				})
 			})
+		})
+	}
+}
+
+// TestConvPoolReLUTies checks that every path breaks pooling ties as the
+// portable one does (the first maximum of a window wins) and clamps alike:
+// with small integer inputs and weights every conv output is exact, so the
+// paths must agree bit for bit, ties included.
+func TestConvPoolReLUTies(t *testing.T) {
+	for _, s := range []poolConvShape{{3, 1, 28, 28, 3, 5, 5}, {2, 2, 20, 37, 3, 3, 2}} {
+		r := kt.Rand(77)
+		_, _, PQ := s.out()
+		src := make([]float32, s.B*s.C*s.H*s.W)
+		for i := range src {
+			src[i] = float32(r.IntN(3) - 1)
+		}
+		w := make([]float32, s.F*s.C*s.KH*s.KW)
+		for i := range w {
+			w[i] = float32(r.IntN(3) - 1)
+		}
+		bias := []float32{0, -1, 0.5}
+		run := func() ([]float32, []int32) {
+			out, arg := kt.Poison(s.B*s.F*PQ), kt.PoisonInts(s.B*s.F*PQ)
+			kernels.ConvPoolReLU(out, arg, src, w, bias, s.B, s.C, s.H, s.W, s.F, s.KH, s.KW)
+			return out, arg
+		}
+		restore := kernels.UsePath(kernels.PathPortable)
+		wantOut, wantArg := run()
+		restore()
+		kt.ForEachPath(t, func(t *testing.T) {
+			out, arg := run()
+			kt.CheckF32(t, "out", out, wantOut, kt.Tol{})
+			kt.CheckInts(t, "arg", arg, wantArg)
 		})
 	}
 }

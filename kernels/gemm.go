@@ -81,7 +81,7 @@ func Gemm(dst []float32, ldd int, accumulate bool, a []float32, lda int, transA 
 		b, ldb = *pb, n
 	}
 	if fast {
-		gemmSIMD(dst, ldd, accumulate, a, rsA, csA, b, ldb, m, n, k)
+		gemmAsm(dst, ldd, accumulate, a, rsA, csA, b, ldb, m, n, k)
 	} else {
 		gemmGeneric(dst, ldd, accumulate, a, rsA, b, ldb, m, n, k)
 	}

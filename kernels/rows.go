@@ -21,7 +21,7 @@ func AddBiasReLU(x []float32, ld int, bias []float32, rows, cols int, relu bool)
 	checkMatrix(op, "x", x, rows, cols, ld)
 	checkLen(op, "bias", bias, cols)
 	if FastPath() {
-		addBiasReLUSIMD(x, ld, bias, rows, cols, relu)
+		addBiasReLUVec(x, ld, bias, rows, cols, relu)
 		return
 	}
 	for i := 0; i < rows; i++ {
@@ -53,7 +53,7 @@ func ReLUMask(dst, grad, out []float32) {
 	checkLen(op, "grad", grad, len(dst))
 	checkLen(op, "out", out, len(dst))
 	if FastPath() {
-		reluMaskSIMD(dst, grad, out)
+		reluMaskVec(dst, grad, out)
 		return
 	}
 	grad, out = grad[:len(dst)], out[:len(dst)]
@@ -76,7 +76,7 @@ func ScaleRows(dst, src []float32, s []float32, rows, cols int) {
 	checkLen(op, "src", src, n)
 	checkLen(op, "s", s, rows)
 	if FastPath() {
-		scaleRowsSIMD(dst, src, s, rows, cols)
+		scaleRowsVec(dst, src, s, rows, cols)
 		return
 	}
 	for i, si := range s {
@@ -111,7 +111,7 @@ func ColumnSums(dst []float32, accumulate bool, src []float32, ld, rows, cols in
 		clear(dst)
 	}
 	if FastPath() {
-		sumRowsSIMD(dst, src, ld, rows, cols)
+		columnSumsVec(dst, src, ld, rows, cols)
 		return
 	}
 	for i := 0; i < rows; i++ {

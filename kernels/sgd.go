@@ -22,7 +22,7 @@ func SGDMomentum(w, v, g []float32, lr, mu float32) {
 		panic(fmt.Sprintf("kernels: %s: lr = %v, mu = %v must be finite", op, lr, mu))
 	}
 	if FastPath() {
-		sgdMomentumSIMD(w, v, g, lr, mu)
+		sgdAsm(w, v, g, lr, mu)
 		return
 	}
 	v, g = v[:len(w)], g[:len(w)]

@@ -19,7 +19,7 @@
 #                     instead of ~25,000 samples/s for the MLP on a loaded
 #                     2-core machine); on an idle machine ACTIVE can be a
 #                     little faster: set OMP_WAIT_POLICY=ACTIVE to compare.
-#   PORTABLE=1        also measure the portable build (no GOEXPERIMENT=simd)
+#   PORTABLE=1        also measure the portable kernels (SGDS_KERNELS=portable)
 #   GORGONIA=0        also measure the gorgonia backend (slow)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -40,18 +40,17 @@ trap 'rm -rf "$tmp"' EXIT
 
 say() { printf '%s\n' "$*" >&2; }
 
-# Test binaries: the vector build (GOEXPERIMENT=simd, amd64) and the portable one.
-builds=()
-if [ "$(go env GOARCH)" = amd64 ] && GOEXPERIMENT=simd go test -c -o "$tmp/simd.test" ./engine/cpu 2>/dev/null; then
-	builds+=(simd)
-else
-	say "compare.sh: GOEXPERIMENT=simd build not available; measuring the portable build only"
-	PORTABLE=1
-fi
+# Test binaries: one plain build, whose kernel path is chosen at run time
+# from the CPU's features (avx512, avx2 or portable: "default"), and the
+# portable path forced with SGDS_KERNELS=portable ("portable").
+go test -c -o "$tmp/cpu.test" ./engine/cpu
+builds=(default)
+printf '#!/bin/sh\nexec "%s" "$@"\n' "$tmp/cpu.test" >"$tmp/default.test"
 if [ "$PORTABLE" = 1 ]; then
-	GOEXPERIMENT= go test -c -o "$tmp/generic.test" ./engine/cpu
-	builds+=(generic)
+	printf '#!/bin/sh\nSGDS_KERNELS=portable exec "%s" "$@"\n' "$tmp/cpu.test" >"$tmp/portable.test"
+	builds+=(portable)
 fi
+chmod +x "$tmp"/*.test
 
 # gobench BIN PATTERN METRIC: runs one benchmark and prints METRIC's value.
 gobench() {

@@ -23,6 +23,7 @@ import (
 	_ "github.com/sgds/sgds/engine/gorgonia" // registers the "gorgonia" backend (autodiff oracle)
 	_ "github.com/sgds/sgds/engine/gpu"      // registers the "cuda" backend (GPU builds; the host driver otherwise)
 	"github.com/sgds/sgds/internal/provenance"
+	"github.com/sgds/sgds/kernels"
 )
 
 // version is set by build.sh through -ldflags.
@@ -173,7 +174,12 @@ func devicesCommand() *cli.Command {
 		Action: func(c *cli.Context) error {
 			ok, _ := builtInBackends()
 			for _, name := range ok {
-				if name != "cuda" {
+				switch name {
+				case "cuda":
+				case "cpu":
+					fmt.Fprintf(c.App.Writer, "cpu\tbuilt in, kernel path %s (this CPU: %s; %s forces one)\n",
+						kernels.Path(), strings.Join(kernels.Paths(), ", "), kernels.EnvVar)
+				default:
 					fmt.Fprintf(c.App.Writer, "%s\tbuilt in\n", name)
 				}
 			}

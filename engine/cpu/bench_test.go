@@ -3,6 +3,7 @@ package cpu_test
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 	"time"
 
@@ -10,9 +11,21 @@ import (
 	"github.com/sgds/sgds/engine/cpu"
 	"github.com/sgds/sgds/engine/enginetest"
 	"github.com/sgds/sgds/kernels"
+	kt "github.com/sgds/sgds/kernels/kerneltest"
 )
 
 var cfg64 = engine.Config{Batch: 64, LR: 0.01, Momentum: 0.5}
+
+// stepFLOP is the floating-point work of one training sample, counted as
+// three times the forward pass's multiply-adds (forward, the input
+// gradient, the weight gradient) × 2: the MLP 784→256→10 and the CNN
+// conv 1→10 5×5 (24×24 outputs), pool, conv 10→20 5×5 (8×8), pool,
+// 320→50→10. BenchmarkStep reports GFLOP/s = samples/s · stepFLOP and its
+// share of the machine's all-core FMA peak (kerneltest.Peak).
+var stepFLOP = map[string]float64{
+	"mlp": 3 * 2 * (784*256 + 256*10),
+	"cnn": 3 * 2 * (24*24*10*25 + 8*8*20*250 + 320*50 + 50*10),
+}
 
 // stepBackends are the backends BenchmarkStep measures side by side; the
 // gorgonia one joins them in builds that have it (gorgonia_test.go).
@@ -37,8 +50,7 @@ func step(b *testing.B, n engine.Net, bt *engine.Batch) { enginetest.MustStep(b,
 func BenchmarkStep(b *testing.B) {
 	train, _ := enginetest.MNIST(b)
 	bs := enginetest.Batches(train, 32, 64)
-	paths := kernels.Paths()
-	path := paths[len(paths)-1] // the default
+	path := kernels.Path()
 	for _, model := range engine.Models() {
 		for _, dev := range stepBackends {
 			b.Run(fmt.Sprintf("model=%s/device=%s/batch=64", model, dev.name), func(b *testing.B) {
@@ -46,6 +58,7 @@ func BenchmarkStep(b *testing.B) {
 				if dev.name == "cpu" {
 					b.Logf("kernel path: %s", path)
 				}
+				kt.ReportGFLOPS(b, float64(cfg64.Batch)*stepFLOP[model], runtime.GOMAXPROCS(0))
 			})
 		}
 		b.Run(fmt.Sprintf("model=%s/device=cpu/batch=64/gradnorms=1", model), func(b *testing.B) {

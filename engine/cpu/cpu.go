@@ -19,10 +19,10 @@
 //
 // Every output element is computed by exactly one goroutine in a fixed order
 // and no kernel result depends on how rows are split, so runs are
-// bit-for-bit reproducible and independent of the number of goroutines. With
-// GOEXPERIMENT=simd on amd64 the kernels run their vector path (see
-// kernels.Paths); results then differ from the portable build by float32
-// rounding.
+// bit-for-bit reproducible and independent of the number of goroutines. On
+// amd64 the kernels run a vector path (assembly for AVX2 or AVX-512, chosen
+// from the CPU's features; see kernels.Path and kernels.Paths); results then
+// differ from the portable path by float32 rounding.
 package cpu
 
 import (

@@ -7,42 +7,45 @@ import (
 	"github.com/sgds/sgds/engine"
 	"github.com/sgds/sgds/engine/cpu"
 	"github.com/sgds/sgds/engine/enginetest"
+	kt "github.com/sgds/sgds/kernels/kerneltest"
 )
 
 func TestSuite(t *testing.T) { enginetest.RunAll(t, cpu.Backend{}) }
 
 // TestStepDoesNotAllocate checks that a training step, with and without
 // gradient norms, and a forward pass (Forward) allocate nothing in the
-// steady state.
+// steady state, on every kernel path.
 func TestStepDoesNotAllocate(t *testing.T) {
 	if raceEnabled {
 		t.Skip("allocation counts are not meaningful under the race detector")
 	}
 	train, _ := enginetest.MNIST(t)
 	b := enginetest.BatchOf(train, enginetest.Seq(0, 64), 64)
-	for _, model := range engine.Models() {
-		for _, norms := range []bool{false, true} {
-			cfg := cfg64
-			cfg.GradNorms = norms
-			n := enginetest.NewNet(t, cpu.Backend{}, model, cfg, 1)
-			allocs := testing.AllocsPerRun(20, func() {
-				if _, err := n.Step(b); err != nil {
-					t.Fatal(err)
+	kt.ForEachPath(t, func(t *testing.T) {
+		for _, model := range engine.Models() {
+			for _, norms := range []bool{false, true} {
+				cfg := cfg64
+				cfg.GradNorms = norms
+				n := enginetest.NewNet(t, cpu.Backend{}, model, cfg, 1)
+				allocs := testing.AllocsPerRun(20, func() {
+					if _, err := n.Step(b); err != nil {
+						t.Fatal(err)
+					}
+				})
+				if allocs != 0 {
+					t.Errorf("%s norms=%v: %v allocations per step", model, norms, allocs)
 				}
-			})
-			if allocs != 0 {
-				t.Errorf("%s norms=%v: %v allocations per step", model, norms, allocs)
-			}
-			allocs = testing.AllocsPerRun(20, func() {
-				if _, err := n.Forward(b); err != nil {
-					t.Fatal(err)
+				allocs = testing.AllocsPerRun(20, func() {
+					if _, err := n.Forward(b); err != nil {
+						t.Fatal(err)
+					}
+				})
+				if allocs != 0 {
+					t.Errorf("%s norms=%v: %v allocations per Forward", model, norms, allocs)
 				}
-			})
-			if allocs != 0 {
-				t.Errorf("%s norms=%v: %v allocations per Forward", model, norms, allocs)
 			}
 		}
-	}
+	})
 }
 
 // TestWorkersDoNotChangeResults trains with 1 and with 3 goroutines and

@@ -19,22 +19,23 @@ import (
 
 // Provenance is the "provenance" object of a result file.
 type Provenance struct {
-	Version   string `json:"version"`              // sgds version (set at build time, else "dev")
-	Commit    string `json:"commit"`               // VCS revision the binary was built from ("unknown" when not recorded)
-	Modified  bool   `json:"modified"`             // the working tree had uncommitted changes at build time
-	GoVersion string `json:"go_version"`           // toolchain that built the binary
-	GOOS      string `json:"goos"`                 // operating system
-	GOARCH    string `json:"goarch"`               // architecture
-	Kernels   string `json:"kernels"`              // CPU kernel path: "simd" (GOEXPERIMENT=simd build on a CPU with AVX2/FMA) or "portable"
-	SIMDBuilt bool   `json:"simd_built"`           // whether the SIMD kernels were compiled in
-	Backend   string `json:"backend,omitempty"`    // backend actually used (cpu, gorgonia, cuda)
-	CPU       string `json:"cpu"`                  // CPU model name
-	CPUs      int    `json:"cpus"`                 // logical CPUs
-	MaxProcs  int    `json:"gomaxprocs"`           // GOMAXPROCS
-	GPU       string `json:"gpu,omitempty"`        // GPU name, when the cuda backend ran
-	Driver    int    `json:"gpu_driver,omitempty"` // CUDA driver version, when the cuda backend ran
-	Command   string `json:"command"`              // the command line, arguments joined by spaces
-	StartUTC  string `json:"start_utc"`            // start time, RFC 3339, UTC
+	Version    string `json:"version"`              // sgds version (set at build time, else "dev")
+	Commit     string `json:"commit"`               // VCS revision the binary was built from ("unknown" when not recorded)
+	Modified   bool   `json:"modified"`             // the working tree had uncommitted changes at build time
+	GoVersion  string `json:"go_version"`           // toolchain that built the binary
+	GOOS       string `json:"goos"`                 // operating system
+	GOARCH     string `json:"goarch"`               // architecture
+	Kernels    string `json:"kernels"`              // CPU kernels: "simd" (a vector path: assembly for AVX2 or AVX-512) or "portable"
+	KernelPath string `json:"kernel_path"`          // CPU kernel path in use: "portable", "avx2" or "avx512" (kernels.Path)
+	SIMDBuilt  bool   `json:"simd_built"`           // whether the vector kernels were compiled in (amd64)
+	Backend    string `json:"backend,omitempty"`    // backend actually used (cpu, gorgonia, cuda)
+	CPU        string `json:"cpu"`                  // CPU model name
+	CPUs       int    `json:"cpus"`                 // logical CPUs
+	MaxProcs   int    `json:"gomaxprocs"`           // GOMAXPROCS
+	GPU        string `json:"gpu,omitempty"`        // GPU name, when the cuda backend ran
+	Driver     int    `json:"gpu_driver,omitempty"` // CUDA driver version, when the cuda backend ran
+	Command    string `json:"command"`              // the command line, arguments joined by spaces
+	StartUTC   string `json:"start_utc"`            // start time, RFC 3339, UTC
 }
 
 // Version is the sgds version; cmd/sgds sets it from its -ldflags value.
@@ -44,19 +45,20 @@ var Version = "dev"
 // backend (the name actually used, "" when none), launched with args.
 func Collect(backend string, args []string, start time.Time) Provenance {
 	p := Provenance{
-		Version:   Version,
-		Commit:    "unknown",
-		GoVersion: runtime.Version(),
-		GOOS:      runtime.GOOS,
-		GOARCH:    runtime.GOARCH,
-		Kernels:   "portable",
-		SIMDBuilt: kernels.FastPathBuilt,
-		Backend:   backend,
-		CPU:       cpuModel(),
-		CPUs:      runtime.NumCPU(),
-		MaxProcs:  runtime.GOMAXPROCS(0),
-		Command:   strings.Join(args, " "),
-		StartUTC:  start.UTC().Format(time.RFC3339),
+		Version:    Version,
+		Commit:     "unknown",
+		GoVersion:  runtime.Version(),
+		GOOS:       runtime.GOOS,
+		GOARCH:     runtime.GOARCH,
+		Kernels:    "portable",
+		KernelPath: kernels.Path(),
+		SIMDBuilt:  kernels.FastPathBuilt,
+		Backend:    backend,
+		CPU:        cpuModel(),
+		CPUs:       runtime.NumCPU(),
+		MaxProcs:   runtime.GOMAXPROCS(0),
+		Command:    strings.Join(args, " "),
+		StartUTC:   start.UTC().Format(time.RFC3339),
 	}
 	if kernels.FastPath() {
 		p.Kernels = "simd"

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sgds/sgds/kernels"
 )
 
 func TestCollect(t *testing.T) {
@@ -20,6 +22,9 @@ func TestCollect(t *testing.T) {
 	if p.Kernels != "simd" && p.Kernels != "portable" {
 		t.Errorf("kernels %q", p.Kernels)
 	}
+	if p.KernelPath != kernels.Path() || (p.Kernels == "portable") != (p.KernelPath == kernels.PathPortable) {
+		t.Errorf("kernels %q, kernel path %q, want %q", p.Kernels, p.KernelPath, kernels.Path())
+	}
 	if p.CPU == "" || p.CPUs < 1 || p.MaxProcs < 1 || p.Version == "" || p.Commit == "" {
 		t.Errorf("machine fields missing: %+v", p)
 	}
@@ -27,7 +32,7 @@ func TestCollect(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, key := range []string{`"version"`, `"commit"`, `"go_version"`, `"kernels"`, `"backend"`, `"cpu"`, `"gomaxprocs"`, `"command"`, `"start_utc"`} {
+	for _, key := range []string{`"version"`, `"commit"`, `"go_version"`, `"kernels"`, `"kernel_path"`, `"backend"`, `"cpu"`, `"gomaxprocs"`, `"command"`, `"start_utc"`} {
 		if !strings.Contains(string(b), key) {
 			t.Errorf("JSON lacks %s: %s", key, b)
 		}

@@ -10,6 +10,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -261,4 +262,39 @@ func LoopCPU(b *testing.B, f func()) {
 		f()
 	}
 	b.ReportMetric(float64(cpuNow()-c0)/float64(b.N), "cpu-ns/op")
+}
+
+var (
+	peakMu sync.Mutex
+	peaks  = map[int]float64{}
+)
+
+// Peak returns the machine's float32 FMA peak in GFLOP/s on cores cores
+// (goroutines locked to threads) at the widest vector width the CPU has
+// (kernels.PeakGFLOPS), measured once per process for 0.3 s; 0 without a
+// vector path. It is what the benchmarks' "peak%" divides by.
+func Peak(cores int) float64 {
+	peakMu.Lock()
+	defer peakMu.Unlock()
+	if g, ok := peaks[cores]; ok {
+		return g
+	}
+	g := kernels.PeakGFLOPS(16, cores, 300*time.Millisecond)
+	if g == 0 {
+		g = kernels.PeakGFLOPS(8, cores, 300*time.Millisecond)
+	}
+	peaks[cores] = g
+	return g
+}
+
+// ReportGFLOPS reports, for a benchmark whose every op does flops
+// floating-point operations, its rate "GFLOP/s" (wall time) and "peak%",
+// the rate's share of Peak(cores) in percent (when there is one).
+func ReportGFLOPS(b *testing.B, flops float64, cores int) {
+	b.Helper()
+	g := flops * float64(b.N) / b.Elapsed().Seconds() / 1e9
+	b.ReportMetric(g, "GFLOP/s")
+	if p := Peak(cores); p > 0 {
+		b.ReportMetric(100*g/p, "peak%")
+	}
 }

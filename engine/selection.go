@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 
@@ -60,6 +61,11 @@ type SelectiveOrder struct {
 // Selector returns the selector that chooses the samples to backpropagate.
 func (o *SelectiveOrder) Selector() *sampler.SelectiveBackprop { return o.sel }
 
+// RunEpoch runs an epoch of Selective-Backprop (EpochRunner).
+func (o *SelectiveOrder) RunEpoch(ctx context.Context, t *Trainer, epoch int, batch *Batch) error {
+	return t.runSelective(ctx, epoch, batch, o)
+}
+
 // candidates is the Order that plans the candidates of each epoch of a
 // method that selects from forward passes; every candidate's forward-pass
 // score, and every step's, is recorded into it by dataset index. Plan,
@@ -109,6 +115,11 @@ type KFOrder struct {
 // Sampler returns the sampler that chooses each step's batch from the
 // candidates' scores.
 func (o *KFOrder) Sampler() *sampler.KF { return o.sel }
+
+// RunEpoch runs an epoch of KF importance sampling (EpochRunner).
+func (o *KFOrder) RunEpoch(ctx context.Context, t *Trainer, epoch int, batch *Batch) error {
+	return t.runKF(ctx, epoch, batch, o)
+}
 
 // NewKFOrder returns KF importance sampling over cands with sampler kf.
 func NewKFOrder(cands Order, kf *sampler.KF) (*KFOrder, error) {

@@ -143,6 +143,15 @@ func DefaultEvalEvery(n, B int) int {
 	return max(B, n/6/B*B)
 }
 
+// EpochRunner is an order that runs its own epochs through the trainer:
+// a method that scores candidates with forward passes before it trains
+// on some of them (SelectiveOrder, KFOrder). RunEpoch trains epoch on
+// t's Net with batch, through the trainer's steps, grid and accounting.
+type EpochRunner interface {
+	Order
+	RunEpoch(ctx context.Context, t *Trainer, epoch int, batch *Batch) error
+}
+
 // StatsReporter is implemented by orders that report kept-set statistics.
 type StatsReporter interface {
 	Stats() sampler.Stats
@@ -423,11 +432,8 @@ func (t *Trainer) more(epoch int) bool {
 
 // runEpoch trains, evaluates and reports one epoch.
 func (t *Trainer) runEpoch(ctx context.Context, epoch int, batch *Batch) error {
-	switch o := t.Order.(type) {
-	case *SelectiveOrder:
-		return t.runSelective(ctx, epoch, batch, o)
-	case *KFOrder:
-		return t.runKF(ctx, epoch, batch, o)
+	if r, ok := t.Order.(EpochRunner); ok {
+		return r.RunEpoch(ctx, t, epoch, batch)
 	}
 	B := len(batch.Labels)
 	var (

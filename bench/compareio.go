@@ -99,7 +99,7 @@ func gridBands(res *CompareResult, bySeconds bool) []Band {
 				acc = append(acc, r.Evals[k].Acc())
 				secs = append(secs, r.Evals[k].TrainSeconds)
 			}
-			iv := MeanCI(acc)
+			iv := BoundedMeanCI(acc, 0, 1)
 			x := float64(runs[0].Evals[k].GridSamples)
 			if bySeconds {
 				x = meanOr(secs, 0)
@@ -127,7 +127,7 @@ func fractionBands(res *CompareResult) []Band {
 			if len(fr) == 0 {
 				break
 			}
-			iv := MeanCI(fr)
+			iv := BoundedMeanCI(fr, 0, 1)
 			b.X, b.Y, b.Lo, b.Hi = append(b.X, float64(e+1)), append(b.Y, iv.Mean), append(b.Lo, iv.Lo), append(b.Hi, iv.Hi)
 			b.Runs = max(b.Runs, len(fr))
 		}

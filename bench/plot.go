@@ -181,6 +181,7 @@ func bandPlot(title, xlabel, ylabel string, bands []Band) (*plot.Plot, plot.Lege
 	leg.Top, leg.Left = true, true
 	leg.ThumbnailWidth = vg.Points(28)
 	leg.TextStyle.Font.Size = vg.Points(10)
+	leg.Padding = vg.Points(2.5)
 	grid := plotter.NewGrid()
 	grid.Vertical.Color, grid.Horizontal.Color = color.Gray{Y: 0xd4}, color.Gray{Y: 0xd4}
 	p.Add(grid)

@@ -7,8 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	"gonum.org/v1/plot/vg"
-
 	"github.com/sgds/sgds/engine"
 	"github.com/sgds/sgds/run"
 )
@@ -121,9 +119,9 @@ func (res *CompareResult) SummariseBudgets() []BudgetRow {
 					}
 				}
 			}
-			cell.FinalTestAcc, cell.TrainSeconds = MeanCI(acc), MeanCI(secs)
+			cell.FinalTestAcc, cell.TrainSeconds = BoundedMeanCI(acc, 0, 1), GeoMeanCI(secs)
 			for bg, d := range diffs {
-				cell.VsBaseline[bg] = MeanCI(d)
+				cell.VsBaseline[bg] = BoundedMeanCI(d, -1, 1)
 			}
 			row.Cells = append(row.Cells, cell)
 		}
@@ -166,13 +164,12 @@ func BudgetMarkdown(res *CompareResult) string {
 		}
 		b.WriteString("\n|---|" + strings.Repeat("---|", len(c.Budgets)) + "\n")
 	}
-	sched := c.Base.LRSchedule
-	if sched == "" {
-		sched = "constant"
-	}
 	fmt.Fprintf(&b, "\n## Accuracy at equal budgets\n\nEach budget F is a run of its own that ends once it has spent F × %d epochs × %d samples "+
-		"(samples trained on, plus forward-only samples at %.2f of one), with the learning-rate schedule of each method (base: %s) spanning that budget. "+
-		"Final test accuracy, mean [95%% t interval] over %d seeds.\n\n", c.Base.Epochs, res.TrainSamples, engine.ForwardCost, sched, len(c.Seeds))
+		"(samples trained on, plus forward-only samples at %.2f of one), each method's learning-rate schedule spanning that budget. "+
+		"Final test accuracy, mean [95%% t interval cut to [0, 1]] over %d seeds.\n\n", c.Base.Epochs, res.TrainSamples, engine.ForwardCost, len(c.Seeds))
+	if n := len(c.Seeds); n < 3 {
+		fmt.Fprintf(&b, "**n = %d: intervals are indicative only.**\n\n", n)
+	}
 	head("method")
 	for _, r := range rows {
 		fmt.Fprintf(&b, "| %s |", r.Method)
@@ -227,8 +224,9 @@ func BudgetMarkdown(res *CompareResult) string {
 }
 
 // PlotBudgets draws final accuracy against budget, per method the mean
-// over seeds with its 95% interval, into dir/acc_vs_budget (PNG, SVG).
-func PlotBudgets(res *CompareResult, dir string) error {
+// over seeds with its 95% interval cut to [0, 1], into dir/acc_vs_budget
+// in opts' formats and size (its methods: the groups opts.Methods names).
+func PlotBudgets(res *CompareResult, dir string, opts PlotOptions) error {
 	rows := res.SummariseBudgets()
 	if rows == nil {
 		return nil
@@ -251,7 +249,7 @@ func PlotBudgets(res *CompareResult, dir string) error {
 			}
 			band.Runs = max(band.Runs, cell.FinalTestAcc.N)
 		}
-		if len(band.X) > 0 {
+		if len(band.X) > 0 && (opts.Methods == nil || containsStr(opts.Methods, r.Method)) {
 			bands = append(bands, band)
 		}
 	}
@@ -265,5 +263,11 @@ func PlotBudgets(res *CompareResult, dir string) error {
 		return err
 	}
 	p.Y.Min, p.Y.Max = math.Max(0, lo-0.005), math.Min(1, hi+0.005)
-	return saveOutside(p, leg, filepath.Join(dir, "acc_vs_budget"), 9*vg.Inch, 5*vg.Inch)
+	if !math.IsNaN(opts.YMin) {
+		p.Y.Min = opts.YMin
+	}
+	if !math.IsNaN(opts.YMax) {
+		p.Y.Max = opts.YMax
+	}
+	return saveOutside(p, leg, filepath.Join(dir, "acc_vs_budget"), opts.Width, opts.Height, opts.Formats)
 }

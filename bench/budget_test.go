@@ -46,7 +46,7 @@ func TestBudgetSummary(t *testing.T) {
 			t.Errorf("budget tables lack %q:\n%s", want, md)
 		}
 	}
-	if err := PlotBudgets(res, t.TempDir()); err != nil {
+	if err := PlotBudgets(res, t.TempDir(), DefaultPlotOptions()); err != nil {
 		t.Fatal(err)
 	}
 }

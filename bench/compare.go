@@ -22,7 +22,11 @@ import (
 // grid (the same cumulative sample counts for every method), and
 // time-to-target is the training time (evaluation excluded) at the first
 // grid point whose accuracy reaches the target. Speedups are paired by
-// seed against each named baseline, with 95% t intervals.
+// seed against each named baseline, geometric means of the per-seed ratios
+// with 95% intervals on the log scale. Time to target is also given split
+// into its two factors, samples to target (exact: the same grid for every
+// method) times the run's cost per sample (its median over epochs), which
+// a shared machine's noise disturbs far less than the raw wall clock.
 
 // DefaultMethods returns uniform and SGD-S (the base's schedule and
 // score), and with variants also SGD-S biased (β = 0), SGD-S unbiased
@@ -180,6 +184,29 @@ func (r *RunResult) trained() (float64, int64) {
 		secs, seen = r.Evals[n-1].TrainSeconds, max(seen, r.Evals[n-1].SamplesSeen)
 	}
 	return secs, seen
+}
+
+// costPerSample returns the run's training seconds per sample trained on
+// (evaluation excluded, everything else the method does included): the
+// median over its epochs of the epoch's training seconds over the epoch's
+// samples with a backward pass, 0 when no epoch trained a sample. Epochs,
+// not steps: the work a method does between steps (scoring passes,
+// presampling, pruning) counts once per epoch, and an epoch is the
+// smallest record that holds all of it; the median drops the epochs a
+// shared machine slowed down.
+func (r *RunResult) costPerSample() float64 {
+	var per []float64
+	prevS, prevN := 0.0, int64(0)
+	for _, e := range r.Epochs {
+		if dn := e.SamplesSeen - prevN; dn > 0 && e.TrainSeconds > prevS {
+			per = append(per, (e.TrainSeconds-prevS)/float64(dn))
+		}
+		prevS, prevN = e.TrainSeconds, e.SamplesSeen
+	}
+	if len(per) == 0 {
+		return 0
+	}
+	return median(per)
 }
 
 // hit returns the run's record of target on the clock: the first
@@ -512,6 +539,9 @@ type MethodSummary struct {
 	BestTestAcc  Interval `json:"best_test_acc"`
 	TrainSeconds Interval `json:"train_seconds"`
 	SamplesSeen  Interval `json:"samples_seen"`
+	// CostPerSample is the training seconds per sample trained on, per run
+	// the median over its epochs (see RunResult.costPerSample).
+	CostPerSample Interval `json:"cost_per_sample_seconds"`
 	// ForwardSamples and BackwardSamples are the run's samples through a
 	// forward pass and through a backward pass (engine.EpochMetrics).
 	ForwardSamples  Interval `json:"forward_samples"`
@@ -569,7 +599,7 @@ func (res *CompareResult) gaps(m string) (final, dip *Interval) {
 			wd = append(wd, d)
 		}
 	}
-	f, d := MeanCI(fg), MeanCI(wd)
+	f, d := BoundedMeanCI(fg, -1, 1), BoundedMeanCI(wd, -1, 1)
 	return &f, &d
 }
 
@@ -578,10 +608,13 @@ type TargetSummary struct {
 	Target  float64 `json:"target"`
 	Reached int     `json:"reached"` // runs that reached it
 	Of      int     `json:"of"`      // finished runs
-	// TrainSeconds and GridSamples at the first grid point reaching the
-	// target, over the runs that reached it.
-	TrainSeconds Interval   `json:"train_seconds"`
-	GridSamples  Interval   `json:"grid_samples"`
+	// TrainSeconds (the wall clock) and GridSamples at the first grid
+	// point reaching the target, over the runs that reached it.
+	TrainSeconds Interval `json:"train_seconds"`
+	GridSamples  Interval `json:"grid_samples"`
+	// SplitSeconds is time to target from its factors, per run the grid
+	// samples to target times the run's cost per sample.
+	SplitSeconds Interval   `json:"split_seconds"`
 	Speedups     []*Speedup `json:"speedups"`
 }
 
@@ -590,17 +623,22 @@ type Speedup struct {
 	Baseline string `json:"baseline"`
 	Time     Ratio  `json:"time"`    // baseline's training seconds over the method's
 	Samples  Ratio  `json:"samples"` // baseline's grid samples over the method's
+	// Split is the ratio of the times from samples × cost per sample: the
+	// samples ratio times the ratio of the costs per sample.
+	Split Ratio `json:"split"`
 }
 
 // Ratio is a speedup over the seeds where both runs finished. Exact is the
-// mean with its 95% interval over the seeds where both reached the target.
+// geometric mean of the per-seed ratios with its 95% interval on the log
+// scale (a paired interval: the ratio of the geometric means over those
+// seeds) over the seeds where both reached the target.
 // A seed where only the baseline reached it gives an upper bound (the
 // method would need more than all its training: speedup < baseline's time
 // / the method's total), a seed where only the method reached it a lower
 // bound (speedup > the baseline's total / the method's time). When bounds
-// of one direction occur, Bound is "<" or ">" and BoundMean is the mean
-// over seeds of the exact ratios and the bounds, itself a bound on the
-// mean speedup; "?" when both directions occur.
+// of one direction occur, Bound is "<" or ">" and BoundMean is the
+// geometric mean over seeds of the exact ratios and the bounds, itself a
+// bound on the geometric mean speedup; "?" when both directions occur.
 type Ratio struct {
 	Exact     Interval    `json:"exact"`
 	Bound     string      `json:"bound,omitempty"`
@@ -628,7 +666,7 @@ func (res *CompareResult) Summarise() {
 	res.Summary = nil
 	for _, m := range c.Methods {
 		ms := &MethodSummary{Method: m.Name}
-		var final, best, secs, seen, frac, share, fwd, bwd []float64
+		var final, best, secs, seen, frac, share, fwd, bwd, cost []float64
 		for _, seed := range c.Seeds {
 			r := res.Run(m.Name, seed)
 			if r == nil || !r.Done {
@@ -651,6 +689,9 @@ func (res *CompareResult) Summarise() {
 			best = append(best, b)
 			secs = append(secs, e.TrainSeconds)
 			seen = append(seen, float64(e.SamplesSeen))
+			if c := r.costPerSample(); c > 0 {
+				cost = append(cost, c)
+			}
 			fwd, bwd = append(fwd, float64(e.ForwardSamples)), append(bwd, float64(e.BackwardSamples))
 			if res.TrainSamples > 0 {
 				frac = append(frac, float64(e.EpochSamples)/float64(res.TrainSamples))
@@ -663,13 +704,15 @@ func (res *CompareResult) Summarise() {
 				share = append(share, g/e.TrainSeconds)
 			}
 		}
-		ms.FinalTestAcc, ms.BestTestAcc, ms.TrainSeconds = MeanCI(final), MeanCI(best), MeanCI(secs)
-		ms.SamplesSeen, ms.EpochFraction, ms.GridEvalShare = MeanCI(seen), MeanCI(frac), MeanCI(share)
-		ms.ForwardSamples, ms.BackwardSamples = MeanCI(fwd), MeanCI(bwd)
+		inf := math.Inf(1)
+		ms.FinalTestAcc, ms.BestTestAcc = BoundedMeanCI(final, 0, 1), BoundedMeanCI(best, 0, 1)
+		ms.TrainSeconds, ms.CostPerSample = GeoMeanCI(secs), GeoMeanCI(cost)
+		ms.SamplesSeen, ms.EpochFraction, ms.GridEvalShare = BoundedMeanCI(seen, 0, inf), BoundedMeanCI(frac, 0, 1), BoundedMeanCI(share, 0, inf)
+		ms.ForwardSamples, ms.BackwardSamples = BoundedMeanCI(fwd, 0, inf), BoundedMeanCI(bwd, 0, inf)
 		ms.FinalGap, ms.WorstDip = res.gaps(m.Name)
 		for _, tg := range c.Targets {
 			ts := &TargetSummary{Target: tg}
-			var tt, gs []float64
+			var tt, gs, split []float64
 			for _, seed := range c.Seeds {
 				r := res.Run(m.Name, seed)
 				if r == nil || !r.Done {
@@ -680,9 +723,10 @@ func (res *CompareResult) Summarise() {
 					ts.Reached++
 					tt = append(tt, h.TrainSeconds)
 					gs = append(gs, float64(h.GridSamples))
+					split = append(split, float64(h.GridSamples)*r.costPerSample())
 				}
 			}
-			ts.TrainSeconds, ts.GridSamples = MeanCI(tt), MeanCI(gs)
+			ts.TrainSeconds, ts.GridSamples, ts.SplitSeconds = GeoMeanCI(tt), GeoMeanCI(gs), GeoMeanCI(split)
 			for _, b := range c.Baselines {
 				ts.Speedups = append(ts.Speedups, res.speedup(m.Name, b, tg))
 			}
@@ -695,7 +739,7 @@ func (res *CompareResult) Summarise() {
 // speedup pairs method with baseline seed by seed for target tg.
 func (res *CompareResult) speedup(method, baseline string, tg float64) *Speedup {
 	sp := &Speedup{Baseline: baseline}
-	var exT, exS, allT, allS []float64
+	var exT, exS, exC, allT, allS, allC []float64
 	lower, upper := false, false
 	for _, seed := range res.Config.Seeds {
 		m, b := res.Run(method, seed), res.Run(baseline, seed)
@@ -706,7 +750,13 @@ func (res *CompareResult) speedup(method, baseline string, tg float64) *Speedup 
 		hb, okB := b.hit(tg, res.Config.Clock)
 		mSecs, mSeen := m.trained()
 		bSecs, bSeen := b.trained()
-		var rt, rs SeedRatio
+		// The cost ratio of the time split: baseline's cost per sample over
+		// the method's (1 when either ran no epoch).
+		cr := 1.0
+		if cm, cb := m.costPerSample(), b.costPerSample(); cm > 0 && cb > 0 {
+			cr = cb / cm
+		}
+		var rt, rs, rc SeedRatio
 		switch {
 		case okM && okB:
 			rt = SeedRatio{seed, "=", hb.TrainSeconds / hm.TrainSeconds}
@@ -723,13 +773,19 @@ func (res *CompareResult) speedup(method, baseline string, tg float64) *Speedup 
 		default:
 			rt, rs = SeedRatio{Seed: seed, Kind: "none"}, SeedRatio{Seed: seed, Kind: "none"}
 		}
-		if rt.Kind != "none" {
-			allT, allS = append(allT, rt.Value), append(allS, rs.Value)
+		rc = SeedRatio{Seed: seed, Kind: rs.Kind}
+		if rs.Kind != "none" {
+			rc.Value = rs.Value * cr
+			allT, allS, allC = append(allT, rt.Value), append(allS, rs.Value), append(allC, rc.Value)
+		}
+		if rs.Kind == "=" {
+			exC = append(exC, rc.Value)
 		}
 		sp.Time.PerSeed = append(sp.Time.PerSeed, rt)
 		sp.Samples.PerSeed = append(sp.Samples.PerSeed, rs)
+		sp.Split.PerSeed = append(sp.Split.PerSeed, rc)
 	}
-	sp.Time.Exact, sp.Samples.Exact = MeanCI(exT), MeanCI(exS)
+	sp.Time.Exact, sp.Samples.Exact, sp.Split.Exact = GeoMeanCI(exT), GeoMeanCI(exS), GeoMeanCI(exC)
 	bound := ""
 	switch {
 	case lower && upper:
@@ -740,9 +796,9 @@ func (res *CompareResult) speedup(method, baseline string, tg float64) *Speedup 
 		bound = "<"
 	}
 	if bound != "" {
-		sp.Time.Bound, sp.Samples.Bound = bound, bound
+		sp.Time.Bound, sp.Samples.Bound, sp.Split.Bound = bound, bound, bound
 		if bound != "?" {
-			sp.Time.BoundMean, sp.Samples.BoundMean = meanOr(allT, 0), meanOr(allS, 0)
+			sp.Time.BoundMean, sp.Samples.BoundMean, sp.Split.BoundMean = geoMean(allT), geoMean(allS), geoMean(allC)
 		}
 	}
 	return sp
@@ -759,7 +815,35 @@ func fmtInterval(iv Interval, format string) string {
 	if iv.N == 1 || math.IsNaN(iv.Lo) {
 		return fmt.Sprintf(format, iv.Mean)
 	}
-	return fmt.Sprintf(format+" ["+format+", "+format+"]", iv.Mean, iv.Lo, iv.Hi)
+	lo := fmt.Sprintf(format, iv.Lo)
+	if iv.Scale == ScaleLog && iv.Lo > 0 {
+		if z, err := strconv.ParseFloat(lo, 64); err == nil && z == 0 {
+			lo = strconv.FormatFloat(iv.Lo, 'g', 2, 64) // positive: not rounded to 0
+		}
+	}
+	return fmt.Sprintf(format+" [%s, "+format+"]", iv.Mean, lo, iv.Hi)
+}
+
+// scaled returns iv in other units (its values times k > 0).
+func scaled(iv Interval, k float64) Interval {
+	iv.Mean, iv.Lo, iv.Hi = iv.Mean*k, iv.Lo*k, iv.Hi*k
+	if iv.Scale == "" {
+		iv.SD *= k
+	}
+	return iv
+}
+
+// seedsBehind is the number of runs behind the summary's intervals: the
+// fewest finished runs that did not diverge of any method (the number of
+// seeds before any run finished).
+func (res *CompareResult) seedsBehind() int {
+	n := len(res.Config.Seeds)
+	for _, s := range res.Summary {
+		if k := s.Finished - s.Diverged; k > 0 {
+			n = min(n, k)
+		}
+	}
+	return n
 }
 
 // fmtRatio formats a speedup cell; E is the number of epochs.
@@ -829,14 +913,23 @@ func CompareMarkdown(res *CompareResult) string {
 		clock = "the grid point from which the run stays at or above the target to its end (a curve that touches it and falls back does not count)"
 	}
 	fmt.Fprintf(&b, "Training set %d images; evaluation grid every %d samples on **%s** accuracy, the same points for every method. "+
-		"Time to target = training seconds (evaluation excluded) at %s; samples = that grid point. "+
-		"Means over seeds with 95%% t intervals [lo, hi]; speedups are the baseline's time (samples) over the method's, per seed, then averaged.\n\n",
+		"Samples to target = %s (exact, free of machine noise); cost per sample = a run's training seconds "+
+		"(evaluation excluded) per sample trained on, the median over its epochs; time to target = samples × cost per sample, per seed; "+
+		"the wall clock = training seconds at that grid point, which a shared machine's load also moves. "+
+		"Accuracies: means with 95%% t intervals [lo, hi] cut to [0, 1]; counts: means with intervals cut at 0; times, costs and speedups: "+
+		"geometric means with 95%% intervals on the log scale. Speedups are the baseline's samples (time) over the method's, paired by seed.\n\n",
 		res.TrainSamples, c.Base.EvalEvery, res.TargetOn, clock)
+	switch n := res.seedsBehind(); {
+	case n == 1:
+		b.WriteString("**n = 1: no intervals** (one seed per method).\n\n")
+	case n < 3:
+		fmt.Fprintf(&b, "**n = %d: intervals are indicative only** (fewer than 3 seeds per method).\n\n", n)
+	}
 	bl := "the baseline"
 	if len(c.Baselines) > 0 {
 		bl = c.Baselines[0]
 	}
-	fmt.Fprintf(&b, "| method | sampler | lr | momentum | batch | final test acc | final − %s | worst dip below %s on the grid after epoch 1 | best test acc | train s | samples seen (backward) | forward samples | data per epoch at end | grid eval / train time |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n", bl, bl)
+	fmt.Fprintf(&b, "| method | sampler | lr | momentum | batch | final test acc | final − %s | worst dip below %s on the grid after epoch 1 | best test acc | train s | cost per sample µs | samples seen (backward) | forward samples | data per epoch at end | grid eval / train time |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n", bl, bl)
 	for _, m := range c.Methods {
 		s := res.Method(m.Name)
 		sampler := m.Describe()
@@ -852,31 +945,32 @@ func CompareMarkdown(res *CompareResult) string {
 		if s.FinalGap != nil {
 			gap, dip = fmtInterval(*s.FinalGap, "%+.4f"), fmtInterval(*s.WorstDip, "%+.4f")
 		}
-		fmt.Fprintf(&b, "| %s) | %s | %s | %g | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", runs, sampler, lr, m.Momentum, m.Batch,
+		fmt.Fprintf(&b, "| %s) | %s | %s | %g | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", runs, sampler, lr, m.Momentum, m.Batch,
 			fmtInterval(s.FinalTestAcc, "%.4f"), gap, dip, fmtInterval(s.BestTestAcc, "%.4f"), fmtInterval(s.TrainSeconds, "%.1f"),
+			fmtInterval(scaled(s.CostPerSample, 1e6), "%.2f"),
 			fmtInterval(s.SamplesSeen, "%.0f"), fmtInterval(s.ForwardSamples, "%.0f"), fmtInterval(s.EpochFraction, "%.3f"), fmtInterval(s.GridEvalShare, "%.2f"))
 	}
 	for ti, tg := range c.Targets {
-		fmt.Fprintf(&b, "\n### Target %s (%s accuracy)\n\n| method | reached | time to target s | samples to target |", TargetKey(tg), res.TargetOn)
+		fmt.Fprintf(&b, "\n### Target %s (%s accuracy)\n\n| method | reached | samples to target | time to target s (samples × cost) | wall clock s at target |", TargetKey(tg), res.TargetOn)
 		for _, bl := range c.Baselines {
-			fmt.Fprintf(&b, " speedup over %s (time) | (samples) |", bl)
+			fmt.Fprintf(&b, " speedup over %s (samples) | (samples × cost) | (wall clock) |", bl)
 		}
-		b.WriteString("\n|---|---|---|---|" + strings.Repeat("---|---|", len(c.Baselines)) + "\n")
+		b.WriteString("\n|---|---|---|---|---|" + strings.Repeat("---|---|---|", len(c.Baselines)) + "\n")
 		for _, m := range c.Methods {
 			ts := res.Method(m.Name).Targets[ti]
-			tt, gs := fmtInterval(ts.TrainSeconds, "%.1f"), fmtInterval(ts.GridSamples, "%.0f")
+			gs, st, tt := fmtInterval(ts.GridSamples, "%.0f"), fmtInterval(ts.SplitSeconds, "%.1f"), fmtInterval(ts.TrainSeconds, "%.1f")
 			if ts.Reached == 0 {
-				tt, gs = fmt.Sprintf("not reached in %d epochs", E), "—"
+				gs, st, tt = fmt.Sprintf("not reached in %d epochs", E), "—", "—"
 			} else if ts.Reached < ts.Of {
-				tt += fmt.Sprintf(" (reached on %d; not in %d epochs on %d)", ts.Reached, E, ts.Of-ts.Reached)
+				gs += fmt.Sprintf(" (reached on %d; not in %d epochs on %d)", ts.Reached, E, ts.Of-ts.Reached)
 			}
-			fmt.Fprintf(&b, "| %s | %d/%d | %s | %s |", m.Name, ts.Reached, ts.Of, tt, gs)
+			fmt.Fprintf(&b, "| %s | %d/%d | %s | %s | %s |", m.Name, ts.Reached, ts.Of, gs, st, tt)
 			for _, sp := range ts.Speedups {
 				if sp.Baseline == m.Name {
-					b.WriteString(" (baseline) | |")
+					b.WriteString(" (baseline) | | |")
 					continue
 				}
-				fmt.Fprintf(&b, " %s | %s |", fmtRatio(sp.Time, E), fmtRatio(sp.Samples, E))
+				fmt.Fprintf(&b, " %s | %s | %s |", fmtRatio(sp.Samples, E), fmtRatio(sp.Split, E), fmtRatio(sp.Time, E))
 			}
 			b.WriteString("\n")
 		}

@@ -102,7 +102,7 @@ func TestCompareEndToEnd(t *testing.T) {
 		t.Fatalf("read back %d runs, sgds %+v", len(back.Runs), back.Method("sgds"))
 	}
 	md := CompareMarkdown(res)
-	for _, want := range []string{"### Target 0.999", "not reached in 3 epochs", "neither reached in 3 epochs", "speedup over rs2 (time)", "rs2 (frac 0.5)"} {
+	for _, want := range []string{"### Target 0.999", "not reached in 3 epochs", "neither reached in 3 epochs", "speedup over rs2 (samples)", "n = 2: intervals are indicative only", "rs2 (frac 0.5)"} {
 		if !strings.Contains(md, want) {
 			t.Fatalf("compare.md lacks %q:\n%s", want, md)
 		}
@@ -194,11 +194,11 @@ func TestSpeedupBounds(t *testing.T) {
 	res := handResult()
 	res.Summarise()
 	ts := res.Method("m").Targets[0]
-	if ts.Reached != 3 || ts.Of != 4 || ts.TrainSeconds.Mean != (4+5+2)/3.0 {
+	if ts.Reached != 3 || ts.Of != 4 || math.Abs(ts.TrainSeconds.Mean-math.Cbrt(4*5*2)) > 1e-12 {
 		t.Fatalf("target summary %+v", ts)
 	}
 	sp := ts.Speedups[0].Time
-	want := MeanCI([]float64{10.0 / 4, 8.0 / 5})
+	want := GeoMeanCI([]float64{10.0 / 4, 8.0 / 5})
 	if sp.Exact != want {
 		t.Fatalf("exact %+v, want %+v", sp.Exact, want)
 	}
@@ -210,22 +210,22 @@ func TestSpeedupBounds(t *testing.T) {
 	if s := fmtRatio(sp, 5); !strings.Contains(s, "method not reached on 1, baseline on 1") {
 		t.Fatalf("mixed cell %q", s)
 	}
-	// Without seed 4, only an upper bound remains: the mean of 2.5, 1.6 and
-	// 4 is an upper bound of the mean speedup.
+	// Without seed 4, only an upper bound remains: the geometric mean of
+	// 2.5, 1.6 and 4, 2.52, is an upper bound of the geometric mean speedup.
 	res.Config.Seeds = []uint64{1, 2, 3}
 	res.Summarise()
 	sp = res.Method("m").Targets[0].Speedups[0].Time
-	if sp.Bound != "<" || math.Abs(sp.BoundMean-(2.5+1.6+4)/3) > 1e-12 {
+	if sp.Bound != "<" || math.Abs(sp.BoundMean-math.Cbrt(2.5*1.6*4)) > 1e-12 {
 		t.Fatalf("upper bound %+v", sp)
 	}
-	if s := fmtRatio(sp, 5); s != "< 2.70× (not reached in 5 epochs on 1 of 3 seeds)" {
+	if s := fmtRatio(sp, 5); s != "< 2.52× (not reached in 5 epochs on 1 of 3 seeds)" {
 		t.Fatalf("upper-bound cell %q", s)
 	}
-	// Seeds 1, 2 and 4: a lower bound, (2.5 + 1.6 + 10)/3 = 4.7.
+	// Seeds 1, 2 and 4: a lower bound, the cube root of 2.5·1.6·10 = 3.42.
 	res.Config.Seeds = []uint64{1, 2, 4}
 	res.Summarise()
 	sp = res.Method("m").Targets[0].Speedups[0].Time
-	if s := fmtRatio(sp, 5); sp.Bound != ">" || s != "> 4.70× (baseline not reached in 5 epochs on 1 of 3 seeds)" {
+	if s := fmtRatio(sp, 5); sp.Bound != ">" || s != "> 3.42× (baseline not reached in 5 epochs on 1 of 3 seeds)" {
 		t.Fatalf("lower-bound cell %q, %+v", s, sp)
 	}
 	if s := fmtRatio(res.Method("m").Targets[0].Speedups[0].Samples, 5); !strings.HasPrefix(s, "> ") {

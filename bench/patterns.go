@@ -9,9 +9,7 @@ import (
 	"sort"
 	"strings"
 
-	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 
 	"github.com/sgds/sgds/engine"
@@ -205,10 +203,8 @@ func WritePatterns(res *PatternsResult, dir string) error {
 		return err
 	}
 	for _, r := range PatternRanges(res.Config.Epochs) {
-		p := plot.New()
-		p.Title.Text = fmt.Sprintf("%s: samples staying in their loss decile, epochs %s (chance %.3g%%)", res.Config.Model, r, res.Chance[r.String()])
-		p.X.Label.Text = "loss decile (1 = highest losses)"
-		p.Y.Label.Text = "percent that stays"
+		p := newPlot(fmt.Sprintf("%s: samples staying in their loss decile, epochs %s (chance %.3g%%)", res.Config.Model, r, res.Chance[r.String()]),
+			"loss decile (1 = highest losses)", "percent that stays")
 		w := vg.Points(14)
 		for k, sh := range []string{"off", "on"} {
 			bars, err := plotter.NewBarChart(plotter.Values(res.Stay[sh][r.String()]), w)
@@ -216,7 +212,7 @@ func WritePatterns(res *PatternsResult, dir string) error {
 				return err
 			}
 			bars.LineStyle.Width = 0
-			bars.Color = plotutil.Color(k)
+			bars.Color, _ = style(k)
 			bars.Offset = w * vg.Length(2*k-1) / 2
 			p.Add(bars)
 			p.Legend.Add("shuffle "+sh, bars)

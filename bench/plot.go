@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"strconv"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -12,22 +13,42 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	_ "gonum.org/v1/plot/vg/vgimg" // png
+	_ "gonum.org/v1/plot/vg/vgpdf" // pdf
 	_ "gonum.org/v1/plot/vg/vgsvg" // svg
 
 	"github.com/sgds/sgds/internal/atomicfile"
 )
 
-// savePNG renders p to path atomically.
+// savePNG renders p to path atomically, on white with a margin.
 func savePNG(p *plot.Plot, path string, w, h vg.Length) error {
-	wt, err := p.WriterTo(w, h, "png")
+	cw, err := draw.NewFormattedCanvas(w, h, "png")
 	if err != nil {
 		return fmt.Errorf("plotting %s: %w", path, err)
 	}
+	dc := draw.New(cw)
+	dc.SetColor(color.White)
+	dc.Fill(dc.Rectangle.Path())
+	p.Draw(draw.Crop(dc, margin, -margin, margin, -margin))
 	var buf bytes.Buffer
-	if _, err := wt.WriteTo(&buf); err != nil {
+	if _, err := cw.WriteTo(&buf); err != nil {
 		return fmt.Errorf("plotting %s: %w", path, err)
 	}
 	return atomicfile.Write(path, buf.Bytes())
+}
+
+// logTicks are log-axis ticks labelled by their value to one significant
+// digit ("1e-05", "0.001", "100").
+type logTicks struct{}
+
+func (logTicks) Ticks(min, max float64) []plot.Tick {
+	ts := plot.LogTicks{Prec: 1}.Ticks(min, max)
+	for i := range ts {
+		if ts[i].Label != "" {
+			v, _ := strconv.ParseFloat(strconv.FormatFloat(ts[i].Value, 'g', 1, 64), 64)
+			ts[i].Label = strconv.FormatFloat(v, 'g', -1, 64)
+		}
+	}
+	return ts
 }
 
 // positive keeps the points whose coordinates are > 0 (for log axes).
@@ -43,10 +64,7 @@ func positive(xs, ys []float64) plotter.XYs {
 
 // scatterPlot draws y against x as small dots, with optional log axes.
 func scatterPlot(title, xlabel, ylabel string, xs, ys []float64, logX, logY bool) (*plot.Plot, error) {
-	p := plot.New()
-	p.Title.Text = title
-	p.X.Label.Text = xlabel
-	p.Y.Label.Text = ylabel
+	p := newPlot(title, xlabel, ylabel)
 	var pts plotter.XYs
 	if logX || logY {
 		pts = positive(xs, ys)
@@ -60,15 +78,15 @@ func scatterPlot(title, xlabel, ylabel string, xs, ys []float64, logX, logY bool
 		return nil, err
 	}
 	s.GlyphStyle.Radius = vg.Points(1.2)
-	s.GlyphStyle.Color = color.RGBA{R: 31, G: 119, B: 180, A: 200}
+	s.GlyphStyle.Color = withAlpha(palette[0], 200)
 	p.Add(s)
 	if logX {
 		p.X.Scale = plot.LogScale{}
-		p.X.Tick.Marker = plot.LogTicks{Prec: -1}
+		p.X.Tick.Marker = logTicks{}
 	}
 	if logY {
 		p.Y.Scale = plot.LogScale{}
-		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+		p.Y.Tick.Marker = logTicks{}
 	}
 	p.Add(plotter.NewGrid())
 	return p, nil
@@ -82,10 +100,7 @@ type Series struct {
 
 // linePlot draws named series as lines with points.
 func linePlot(title, xlabel, ylabel string, series []Series) (*plot.Plot, error) {
-	p := plot.New()
-	p.Title.Text = title
-	p.X.Label.Text = xlabel
-	p.Y.Label.Text = ylabel
+	p := newPlot(title, xlabel, ylabel)
 	p.Legend.Top = true
 	p.Legend.Left = false
 	for i, s := range series {
@@ -97,9 +112,8 @@ func linePlot(title, xlabel, ylabel string, series []Series) (*plot.Plot, error)
 		if err != nil {
 			return nil, err
 		}
-		l.Color = plotutil.Color(i)
-		l.Dashes = plotutil.Dashes(i / 7)
-		sc.Color = plotutil.Color(i)
+		l.Color, l.Dashes = style(i)
+		sc.Color = l.Color
 		sc.Shape = plotutil.Shape(i)
 		p.Add(l, sc)
 		p.Legend.Add(s.Name, l, sc)
@@ -108,12 +122,47 @@ func linePlot(title, xlabel, ylabel string, series []Series) (*plot.Plot, error)
 	return p, nil
 }
 
-// okabeIto is the colour-blind-safe palette of Okabe and Ito (2008), in the
-// order used: blue, vermillion, bluish green, orange, reddish purple, sky
-// blue, black, yellow.
-var okabeIto = []color.NRGBA{
-	{0x00, 0x72, 0xB2, 0xff}, {0xD5, 0x5E, 0x00, 0xff}, {0x00, 0x9E, 0x73, 0xff}, {0xE6, 0x9F, 0x00, 0xff},
-	{0xCC, 0x79, 0xA7, 0xff}, {0x56, 0xB4, 0xE9, 0xff}, {0x00, 0x00, 0x00, 0xff}, {0xF0, 0xE4, 0x42, 0xff},
+// palette is the colour-blind-safe palette of Okabe and Ito (2008) without
+// its yellow, which is faint on white, in the order used: blue, vermillion,
+// bluish green, reddish purple, orange, black, sky blue (after blue by the
+// greatest distance).
+var palette = []color.NRGBA{
+	{0x00, 0x72, 0xB2, 0xff}, {0xD5, 0x5E, 0x00, 0xff}, {0x00, 0x9E, 0x73, 0xff}, {0xCC, 0x79, 0xA7, 0xff},
+	{0xE6, 0x9F, 0x00, 0xff}, {0x00, 0x00, 0x00, 0xff}, {0x56, 0xB4, 0xE9, 0xff},
+}
+
+// dashes are the line patterns used with the palette: solid, long dashes,
+// short dashes, dash-dot.
+var dashes = [][]vg.Length{
+	nil,
+	{vg.Points(7), vg.Points(3)},
+	{vg.Points(2.5), vg.Points(2)},
+	{vg.Points(7), vg.Points(2.5), vg.Points(1.5), vg.Points(2.5)},
+}
+
+// style returns the colour and dash pattern of the i-th line: colour i mod
+// 7 and pattern i mod 4, so that neighbours differ in both and the first
+// 28 lines are distinct pairs, readable in grey print.
+func style(i int) (color.NRGBA, []vg.Length) {
+	return palette[i%len(palette)], dashes[i%len(dashes)]
+}
+
+func withAlpha(c color.NRGBA, a uint8) color.NRGBA {
+	c.A = a
+	return c
+}
+
+// newPlot returns a plot with the house style: the title with room below
+// it, axis labels padded from the tick labels, and a light grid.
+func newPlot(title, xlabel, ylabel string) *plot.Plot {
+	p := plot.New()
+	p.Title.Text = title
+	p.Title.Padding = vg.Points(8)
+	p.Title.TextStyle.Font.Size = vg.Points(13)
+	p.X.Label.Text = xlabel
+	p.Y.Label.Text = ylabel
+	p.X.Label.Padding, p.Y.Label.Padding = vg.Points(4), vg.Points(4)
+	return p
 }
 
 // Band is a mean curve with a shaded interval around it.
@@ -127,15 +176,17 @@ type Band struct {
 // band) over a translucent interval, and returns the plot with its legend
 // (to be drawn outside the data by saveOutside).
 func bandPlot(title, xlabel, ylabel string, bands []Band) (*plot.Plot, plot.Legend, error) {
-	p := plot.New()
-	p.Title.Text = title
-	p.X.Label.Text = xlabel
-	p.Y.Label.Text = ylabel
+	p := newPlot(title, xlabel, ylabel)
 	leg := plot.NewLegend()
 	leg.Top, leg.Left = true, true
-	p.Add(plotter.NewGrid())
+	leg.ThumbnailWidth = vg.Points(28)
+	leg.TextStyle.Font.Size = vg.Points(10)
+	leg.Padding = vg.Points(2.5)
+	grid := plotter.NewGrid()
+	grid.Vertical.Color, grid.Horizontal.Color = color.Gray{Y: 0xd4}, color.Gray{Y: 0xd4}
+	p.Add(grid)
 	for i, s := range bands {
-		col := okabeIto[i%len(okabeIto)]
+		col, dash := style(i)
 		var poly plotter.XYs
 		for j := range s.X {
 			if !math.IsNaN(s.Hi[j]) {
@@ -168,8 +219,7 @@ func bandPlot(title, xlabel, ylabel string, bands []Band) (*plot.Plot, plot.Lege
 		}
 		l.Color = col
 		l.Width = vg.Points(1.6)
-		// The ninth band on reuses the palette with another dash pattern.
-		l.Dashes = plotutil.Dashes((i + i/len(okabeIto)) % 4)
+		l.Dashes = dash
 		p.Add(l)
 		name := s.Name
 		if s.Runs > 0 {
@@ -180,8 +230,8 @@ func bandPlot(title, xlabel, ylabel string, bands []Band) (*plot.Plot, plot.Lege
 	return p, leg, nil
 }
 
-// legendWidth is the strip right of the data that holds the legend.
-const legendWidth = 2.7 * vg.Inch
+// margin is the blank border around a saved plot.
+const margin = 6 * vg.Millimeter / 2
 
 // countTicks labels the default ticks as counts: 9984, 120k, 1.2M.
 type countTicks struct{}
@@ -206,18 +256,31 @@ func countLabel(v float64) string {
 	return fmt.Sprintf("%g", v)
 }
 
-// saveOutside renders p with leg in a strip to its right, as base.png and
-// base.svg (atomically).
-func saveOutside(p *plot.Plot, leg plot.Legend, base string, w, h vg.Length) error {
-	for _, format := range []string{"png", "svg"} {
+// PlotFormats are the formats a plot can be saved in.
+var PlotFormats = []string{"png", "svg", "pdf"}
+
+// saveOutside renders p with leg in a strip to its right, as maybe base.png,
+// base.svg and base.pdf (atomically): a margin around everything, the strip
+// as wide as the legend's longest entry, its top at the data's top.
+func saveOutside(p *plot.Plot, leg plot.Legend, base string, w, h vg.Length, formats []string) error {
+	for _, format := range formats {
 		cw, err := draw.NewFormattedCanvas(w, h, format)
 		if err != nil {
 			return err
 		}
-		dc := draw.New(cw)
-		p.Draw(draw.Crop(dc, 0, -legendWidth, 0, 0))
-		area := draw.Crop(dc, w-legendWidth+vg.Points(6), 0, 0, -vg.Points(30))
-		leg.Draw(area)
+		if format == "png" {
+			dc := draw.New(cw)
+			dc.SetColor(color.White)
+			dc.Fill(dc.Rectangle.Path())
+		}
+		dc := draw.Crop(draw.New(cw), margin, -margin, margin, -margin)
+		strip := leg.Rectangle(dc).Size().X
+		if strip > 0 {
+			strip = min(strip+vg.Points(10), dc.Size().X/2)
+		}
+		p.Draw(draw.Crop(dc, 0, -strip, 0, 0))
+		top := p.DataCanvas(draw.Crop(dc, 0, -strip, 0, 0)).Max.Y
+		leg.Draw(draw.Crop(dc, dc.Size().X-strip+vg.Points(10), 0, 0, top-dc.Max.Y))
 		var buf bytes.Buffer
 		if _, err := cw.WriteTo(&buf); err != nil {
 			return fmt.Errorf("plotting %s.%s: %w", base, format, err)
@@ -229,14 +292,24 @@ func saveOutside(p *plot.Plot, leg plot.Legend, base string, w, h vg.Length) err
 	return nil
 }
 
-// hline is a horizontal reference line (an accuracy target).
-func hline(y, x0, x1 float64) (*plotter.Line, error) {
+// targetLine is a horizontal reference line at accuracy y from x0 to x1,
+// labelled with its value above its left end.
+func targetLine(y, x0, x1 float64) ([]plot.Plotter, error) {
 	l, err := plotter.NewLine(plotter.XYs{{X: x0, Y: y}, {X: x1, Y: y}})
 	if err != nil {
 		return nil, err
 	}
-	l.Color = color.Gray{Y: 0x80}
+	l.Color = color.Gray{Y: 0x70}
 	l.Width = vg.Points(0.7)
 	l.Dashes = []vg.Length{vg.Points(2), vg.Points(3)}
-	return l, nil
+	lb, err := plotter.NewLabels(plotter.XYLabels{XYs: plotter.XYs{{X: x0, Y: y}}, Labels: []string{"target " + TargetKey(y)}})
+	if err != nil {
+		return nil, err
+	}
+	for i := range lb.TextStyle {
+		lb.TextStyle[i].Color = color.Gray{Y: 0x50}
+		lb.TextStyle[i].Font.Size = vg.Points(8)
+	}
+	lb.Offset = vg.Point{X: vg.Points(3), Y: vg.Points(1.5)}
+	return []plot.Plotter{l, lb}, nil
 }

@@ -127,7 +127,9 @@ func (t *Trainer) refresh(epoch int, batch *Batch, hidden []int) error {
 		if err != nil {
 			return err
 		}
-		t.Order.Record(idx, scores)
+		if err := t.Order.Record(idx, scores); err != nil {
+			return fmt.Errorf("epoch %d, refreshing hidden samples: %w", epoch, err)
+		}
 	}
 	return nil
 }
@@ -217,7 +219,9 @@ func (e *peerEpoch) forward(idx []int) (StepStats, error) {
 	if err != nil {
 		return StepStats{}, err
 	}
-	t.Order.Record(idx, scores)
+	if err := t.Order.Record(idx, scores); err != nil {
+		return StepStats{}, fmt.Errorf("epoch %d: %w", e.epoch, err)
+	}
 	return st, nil
 }
 
@@ -240,7 +244,9 @@ func (e *peerEpoch) step(idx []int, w []float64) error {
 	if err != nil {
 		return err
 	}
-	t.Order.Record(idx, scores)
+	if err := t.Order.Record(idx, scores); err != nil {
+		return fmt.Errorf("epoch %d step %d: %w", e.epoch, e.steps, err)
+	}
 	if t.OnStep != nil {
 		t.OnStep(e.epoch, idx, st.Losses)
 	}

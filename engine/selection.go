@@ -78,7 +78,9 @@ type candidates struct {
 func (o candidates) Plan(epoch int) (sampler.Plan, error) { return o.Candidates.Plan(epoch) }
 
 // Record stores scores into the candidates' order.
-func (o candidates) Record(indices []int, scores []float32) { o.Candidates.Record(indices, scores) }
+func (o candidates) Record(indices []int, scores []float32) error {
+	return o.Candidates.Record(indices, scores)
+}
 
 // EndEpoch closes epoch of the candidates' order.
 func (o candidates) EndEpoch(epoch int) error { return o.Candidates.EndEpoch(epoch) }

@@ -90,10 +90,11 @@ func newPermOrder(n int) *permOrder {
 func (o *permOrder) Plan(int) (sampler.Plan, error) {
 	return sampler.Plan{Indices: slices.Clone(o.perm)}, nil
 }
-func (o *permOrder) Record(idx []int, s []float32) {
+func (o *permOrder) Record(idx []int, s []float32) error {
 	for i, k := range idx {
 		o.scores[k] = s[i]
 	}
+	return nil
 }
 func (o *permOrder) EndEpoch(int) error { return nil }
 

@@ -19,8 +19,9 @@ type Order interface {
 	// Plan returns the dataset indices of epoch e (1-based) in visiting
 	// order, and optional per-position cost weights (nil means 1/B).
 	Plan(epoch int) (sampler.Plan, error)
-	// Record stores the scores of one step at their dataset indices.
-	Record(indices []int, scores []float32)
+	// Record stores the scores of one step at their dataset indices; an
+	// index the order does not know is an error.
+	Record(indices []int, scores []float32) error
 	// EndEpoch lets the order update itself after epoch e.
 	EndEpoch(epoch int) error
 }
@@ -515,7 +516,9 @@ func (t *Trainer) runEpoch(ctx context.Context, epoch int, batch *Batch) error {
 		if err != nil {
 			return err
 		}
-		t.Order.Record(idx, scores)
+		if err := t.Order.Record(idx, scores); err != nil {
+			return fmt.Errorf("epoch %d step %d: %w", epoch, s+1, err)
+		}
 		if t.OnStep != nil {
 			t.OnStep(epoch, idx, st.Losses)
 		}

@@ -46,10 +46,11 @@ func (o *recordingOrder) Plan(epoch int) (sampler.Plan, error) {
 	return sampler.Plan{Indices: idx}, nil
 }
 
-func (o *recordingOrder) Record(indices []int, scores []float32) {
+func (o *recordingOrder) Record(indices []int, scores []float32) error {
 	for i, k := range indices {
 		o.scores[k] = scores[i]
 	}
+	return nil
 }
 
 func (o *recordingOrder) EndEpoch(epoch int) error { o.ends = append(o.ends, epoch); return nil }

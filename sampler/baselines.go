@@ -46,8 +46,10 @@ func (o *WithReplacement) Plan(epoch int) (Plan, error) {
 	return Plan{Indices: idx}, nil
 }
 
-// Record does nothing: the order does not depend on scores.
-func (o *WithReplacement) Record(indices []int, scores []float32) {}
+// Record only checks its arguments: the order does not depend on scores.
+func (o *WithReplacement) Record(indices []int, scores []float32) error {
+	return checkRecord(o.n, indices, scores)
+}
 
 // EndEpoch does nothing but check the epoch number.
 func (o *WithReplacement) EndEpoch(epoch int) error { return checkEpoch(epoch) }
@@ -121,8 +123,10 @@ func (o *RS2) Plan(epoch int) (Plan, error) {
 	return Plan{Indices: idx}, nil
 }
 
-// Record does nothing: the order does not depend on scores.
-func (o *RS2) Record(indices []int, scores []float32) {}
+// Record only checks its arguments: the order does not depend on scores.
+func (o *RS2) Record(indices []int, scores []float32) error {
+	return checkRecord(o.n, indices, scores)
+}
 
 // EndEpoch does nothing but check the epoch number.
 func (o *RS2) EndEpoch(epoch int) error { return checkEpoch(epoch) }

@@ -20,12 +20,16 @@
 //
 // # Orders
 //
-// Every order ([Sequential], [Shuffled], [WithReplacement], [RS2], [Schedule])
-// implements [Order]: the
-// trainer asks for one [Plan] per epoch (the dataset indices to visit, in
-// order, and optional per-position weights for the batch cost), reports the
-// per-sample scores (losses) of every step by dataset index with Record, and
-// calls EndEpoch at the end of each epoch. State and Restore save and resume
+// Every order ([Sequential], [Shuffled], [WithReplacement], [RS2], [Schedule],
+// [InfoBatch], [Kakurenbo]) implements [Order]: the trainer asks for one
+// [Plan] per epoch (the dataset indices to visit, in order, and optional
+// per-position weights for the batch cost; [Plan.Batches] yields them batch
+// by batch, 1/B each where the plan sets none), reports the per-sample
+// scores (losses) of every step by dataset index with Record (an error
+// wrapping [ErrBadIndex] for an index outside the data set), and calls
+// EndEpoch at the end of each epoch. A [Schedule] sets the weights in every
+// steady-state epoch by default (β = 0.75): train on Σ w·L, not the plain
+// mean, or you train the biased variant. State and Restore save and resume
 // an order so that a resumed run continues with the same draws.
 // [WithReplacement] and [RS2] are the baselines a fair comparison needs:
 // uniform draws with replacement, and a fresh random subset of a fixed
@@ -43,7 +47,18 @@
 // variance reduction pays.
 //
 // The package works from any module: see the examples for an alias table and
-// for the SGD-S schedule driving your own training loop.
+// for the SGD-S schedule driving your own training loop (example_test.go, or
+// `go test -run Example -v github.com/sgds/sgds/sampler`; go doc does not
+// print examples).
+//
+// # Go version
+//
+// The package needs Go 1.23 ([iter] for [Plan.Batches]; [math/rand/v2] and
+// range over integers need 1.22) and only the standard library. The module's
+// go line says 1.26 because of dependencies of other packages in it
+// (golang.org/x/term v0.48 and golang.org/x/sys v0.50, used by cmd/sgds,
+// declare go 1.26; gonum and gonum/plot declare 1.24), so a module that
+// imports sampler needs Go 1.26 as well.
 //
 // # SGD-S schedule
 //

@@ -14,6 +14,9 @@ var (
 	// ErrBadConfig reports an invalid argument to a constructor or an
 	// invalid ScheduleConfig.
 	ErrBadConfig = errors.New("sampler: bad config")
+	// ErrBadIndex reports a dataset index an order does not know (outside
+	// [0, N)), or a Record whose indices and scores differ in length.
+	ErrBadIndex = errors.New("sampler: bad index")
 	// ErrEpoch reports an epoch number out of sequence.
 	ErrEpoch = errors.New("sampler: epoch out of sequence")
 	// ErrCorruptState reports a saved state that cannot be decoded:

@@ -46,24 +46,22 @@ func ExampleSchedule() {
 		panic(err)
 	}
 	for epoch := 1; epoch <= 4; epoch++ {
-		plan, err := s.Plan(epoch) // dataset indices to visit, and optional loss weights
+		plan, err := s.Plan(epoch) // dataset indices to visit, and their loss weights
 		if err != nil {
 			panic(err)
 		}
 		cost := 0.0 // the epoch's summed batch costs
-		for start := 0; start < len(plan.Indices); start += batch {
-			idx := plan.Indices[start:min(start+batch, len(plan.Indices))]
+		// Each batch: its dataset indices and their loss weights (1/B each when the plan sets none).
+		for idx, w := range plan.Batches(batch) {
 			losses := make([]float32, len(idx))
 			for k, i := range idx { // your training step on samples idx
-				w := 1.0 / batch // the loss weight: plan.Weights when set, else the plain mean
-				if plan.Weights != nil {
-					w = plan.Weights[start+k]
-				}
-				cost += w * float64(loss[i]) // the step minimises Σ w·L over the batch
+				cost += w[k] * float64(loss[i]) // the step minimises Σ w·L over the batch
 				losses[k] = loss[i]
 				loss[i] /= 2
 			}
-			s.Record(idx, losses) // losses by dataset index, from the step's forward pass
+			if err := s.Record(idx, losses); err != nil { // losses by dataset index, from the step's forward pass
+				panic(err)
+			}
 		}
 		if err := s.EndEpoch(epoch); err != nil { // prunes the easiest, re-adds a few
 			panic(err)

@@ -116,9 +116,12 @@ func (o *InfoBatch) Config() InfoBatchConfig { return o.cfg }
 func (o *InfoBatch) Score(i int) (float32, bool) { return o.book.scores[i], o.book.recorded[i] }
 
 // Record stores scores[k] as the score of dataset index indices[k]. It does
-// not allocate and does not validate the scores (Plan does). It panics if
-// the slices differ in length or an index is out of range.
-func (o *InfoBatch) Record(indices []int, scores []float32) { o.book.record(indices, scores) }
+// not allocate and does not validate the scores (Plan does). If the slices
+// differ in length or an index is outside [0, N) it records nothing and
+// returns an error wrapping [ErrBadIndex].
+func (o *InfoBatch) Record(indices []int, scores []float32) error {
+	return o.book.record(indices, scores)
+}
 
 // KeptSize returns N: every plan draws from the whole data set (the number
 // a pruning plan keeps is random; see Stats).
@@ -257,14 +260,15 @@ func newScoreBook(n int) scoreBook {
 }
 
 // record stores scores[k] as the score of dataset index indices[k].
-func (b *scoreBook) record(indices []int, scores []float32) {
-	if len(indices) != len(scores) {
-		panic(fmt.Sprintf("sampler: Record with %d indices and %d scores", len(indices), len(scores)))
+func (b *scoreBook) record(indices []int, scores []float32) error {
+	if err := checkRecord(len(b.scores), indices, scores); err != nil {
+		return err
 	}
 	for k, i := range indices {
 		b.scores[i] = scores[k]
 		b.recorded[i] = true
 	}
+	return nil
 }
 
 // check reports the lowest dataset index with a bad recorded score.

@@ -132,14 +132,18 @@ func (o *Kakurenbo) Score(i int) (float32, bool) { return o.book.scores[i], o.bo
 
 // Record stores scores[k] as the loss of dataset index indices[k], from a
 // training step or from the forward-only pass over the hidden samples. It
-// does not allocate and does not validate the scores (Plan does). It panics
-// if the slices differ in length or an index is out of range.
-func (o *Kakurenbo) Record(indices []int, scores []float32) {
-	o.book.record(indices, scores)
+// does not allocate and does not validate the scores (Plan does). If the
+// slices differ in length or an index is outside [0, N) it records nothing
+// and returns an error wrapping [ErrBadIndex].
+func (o *Kakurenbo) Record(indices []int, scores []float32) error {
+	if err := o.book.record(indices, scores); err != nil {
+		return err
+	}
 	cur := uint32(o.ended + 1)
 	for _, i := range indices {
 		o.seen[i] = cur
 	}
+	return nil
 }
 
 // Hidden returns, ascending, the dataset indices hidden in the current

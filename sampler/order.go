@@ -2,11 +2,13 @@ package sampler
 
 import (
 	"fmt"
+	"iter"
 	"math"
 )
 
 // Plan is one epoch's work: dataset indices in the order to visit them, and
-// per-position weights for the batch cost.
+// per-position weights for the batch cost. Train on it batch by batch with
+// [Plan.Batches], which hands out the weights either way.
 type Plan struct {
 	// Indices are dataset indices; with replacement in steady-state
 	// epochs of a Schedule, so an index may repeat.
@@ -14,7 +16,53 @@ type Plan struct {
 	// Weights, when not nil, has len(Indices) entries: Weights[k] is the
 	// weight of the loss of sample Indices[k] in the batch cost Σ w·L.
 	// Nil means every sample gets 1/B.
+	//
+	// Which plans set them: a [Schedule] sets them in every steady-state
+	// epoch with its default configuration (Debias β = 0.75, see
+	// [ScheduleConfig.Debias]) and with Unbiased, and leaves them nil only
+	// in its uniform epochs (transient and annealing) and with β = 0 (the
+	// biased variant); [InfoBatch] sets them in the epochs it prunes.
+	// Ignoring them trains a different method (the biased one).
 	Weights []float64
+}
+
+// Batches returns an iterator over the plan's batches of b positions (the
+// last one may be shorter), in order: each yields the batch's dataset
+// indices and their loss weights, the plan's Weights at those positions or,
+// when Weights is nil, 1/b for every sample (also in a short last batch,
+// as the engine weighs it). Train each batch on Σ_k w_k·L(idx_k), then
+// Record the losses under the same indices. The yielded slices alias the
+// plan (the 1/b weights share one slice): read them, do not modify them.
+// Batches panics if b < 1 or if Weights is set with a length other than
+// len(Indices).
+func (p Plan) Batches(b int) iter.Seq2[[]int, []float64] {
+	if b < 1 {
+		panic(fmt.Sprintf("sampler: Batches of %d samples", b))
+	}
+	if p.Weights != nil && len(p.Weights) != len(p.Indices) {
+		panic(fmt.Sprintf("sampler: plan with %d indices and %d weights", len(p.Indices), len(p.Weights)))
+	}
+	return func(yield func([]int, []float64) bool) {
+		var plain []float64
+		if p.Weights == nil {
+			plain = make([]float64, min(b, len(p.Indices)))
+			for k := range plain {
+				plain[k] = 1 / float64(b)
+			}
+		}
+		for start := 0; start < len(p.Indices); start += b {
+			end := min(start+b, len(p.Indices))
+			var w []float64
+			if p.Weights != nil {
+				w = p.Weights[start:end:end]
+			} else {
+				w = plain[: end-start : end-start]
+			}
+			if !yield(p.Indices[start:end:end], w) {
+				return
+			}
+		}
+	}
 }
 
 // Stats describes the last plan of an order, for metrics.
@@ -38,8 +86,11 @@ type Order interface {
 	// Plan returns the work of an epoch.
 	Plan(epoch int) (Plan, error)
 	// Record stores per-sample scores (losses) of a step: scores[k] is the
-	// score of dataset index indices[k]. It does not allocate.
-	Record(indices []int, scores []float32)
+	// score of dataset index indices[k]. It does not allocate. It returns
+	// an error wrapping [ErrBadIndex], and records nothing, when the
+	// slices differ in length or an index is outside [0, N); the scores
+	// themselves are checked by Plan and EndEpoch ([ErrBadScore]).
+	Record(indices []int, scores []float32) error
 	// EndEpoch closes an epoch.
 	EndEpoch(epoch int) error
 	// State saves the order; Restore resumes a saved order.
@@ -61,6 +112,20 @@ var (
 func checkLen(n int) error {
 	if n < 1 || n > math.MaxInt32 {
 		return fmt.Errorf("%w: data set size %d, want 1 ≤ N ≤ %d", ErrBadConfig, n, math.MaxInt32)
+	}
+	return nil
+}
+
+// checkRecord reports a Record whose slices differ in length or that
+// names an index outside [0, n).
+func checkRecord(n int, indices []int, scores []float32) error {
+	if len(indices) != len(scores) {
+		return fmt.Errorf("%w: Record with %d indices and %d scores", ErrBadIndex, len(indices), len(scores))
+	}
+	for _, i := range indices {
+		if i < 0 || i >= n {
+			return fmt.Errorf("%w: Record of dataset index %d, want 0 ≤ i < %d", ErrBadIndex, i, n)
+		}
 	}
 	return nil
 }
@@ -107,8 +172,10 @@ func (o *Sequential) Plan(epoch int) (Plan, error) {
 	return Plan{Indices: idx}, nil
 }
 
-// Record does nothing: the order does not depend on scores.
-func (o *Sequential) Record(indices []int, scores []float32) {}
+// Record only checks its arguments: the order does not depend on scores.
+func (o *Sequential) Record(indices []int, scores []float32) error {
+	return checkRecord(o.n, indices, scores)
+}
 
 // EndEpoch does nothing but check the epoch number.
 func (o *Sequential) EndEpoch(epoch int) error { return checkEpoch(epoch) }
@@ -171,8 +238,10 @@ func (o *Shuffled) Plan(epoch int) (Plan, error) {
 	return Plan{Indices: idx}, nil
 }
 
-// Record does nothing: the order does not depend on scores.
-func (o *Shuffled) Record(indices []int, scores []float32) {}
+// Record only checks its arguments: the order does not depend on scores.
+func (o *Shuffled) Record(indices []int, scores []float32) error {
+	return checkRecord(o.n, indices, scores)
+}
 
 // EndEpoch does nothing but check the epoch number.
 func (o *Shuffled) EndEpoch(epoch int) error { return checkEpoch(epoch) }

@@ -278,16 +278,18 @@ func (s *Schedule) Score(i int) (float32, bool) { return s.scores[i], s.recorded
 func (s *Schedule) Stats() Stats { return s.stats }
 
 // Record stores scores[k] as the score of dataset index indices[k]. It does
-// not allocate and does not validate the scores (Plan and EndEpoch do). It
-// panics if the slices differ in length or an index is out of range.
-func (s *Schedule) Record(indices []int, scores []float32) {
-	if len(indices) != len(scores) {
-		panic(fmt.Sprintf("sampler: Record with %d indices and %d scores", len(indices), len(scores)))
+// not allocate and does not validate the scores (Plan and EndEpoch do). If
+// the slices differ in length or an index is outside [0, N) it records
+// nothing and returns an error wrapping [ErrBadIndex].
+func (s *Schedule) Record(indices []int, scores []float32) error {
+	if err := checkRecord(s.n, indices, scores); err != nil {
+		return err
 	}
 	for k, i := range indices {
 		s.scores[i] = scores[k]
 		s.recorded[i] = true
 	}
+	return nil
 }
 
 // checkNext reports an epoch that is not the one after the last closed one.
@@ -315,7 +317,8 @@ func (s *Schedule) checkScores() error {
 // passed to EndEpoch (Plan may be called again for the same epoch and then
 // returns the same plan). Transient epochs return a permutation of all N
 // samples and nil Weights; steady-state epochs return K draws with
-// replacement, and Weights in unbiased mode.
+// replacement and their Weights, set by default (Debias β = 0.75) and in
+// unbiased mode, nil only with β = 0 (the biased variant).
 func (s *Schedule) Plan(epoch int) (Plan, error) {
 	if err := s.checkNext("Plan", epoch); err != nil {
 		return Plan{}, err

@@ -745,12 +745,9 @@ func TestScheduleRecordNoAlloc(t *testing.T) {
 	if n := testing.AllocsPerRun(100, func() { s.Record(idx, sc) }); n != 0 {
 		t.Errorf("Record allocates %v times", n)
 	}
-	defer func() {
-		if recover() == nil {
-			t.Error("Record with mismatched lengths did not panic")
-		}
-	}()
-	s.Record(idx, sc[:2])
+	if err := s.Record(idx, sc[:2]); !errors.Is(err, ErrBadIndex) {
+		t.Errorf("Record with mismatched lengths: %v, want ErrBadIndex", err)
+	}
 }
 
 // TestScheduleFinalFull checks the annealing: the last round(a·E) epochs

@@ -3,14 +3,19 @@
 
 Usage: leaderboard.py DIR  — methods at uniform's lr and momentum (the seed's
 optimiser) are compared with uniform; every other method with uniform-tuned. Per
-target: runs reaching it, mean training seconds, and the paired speedup in
+target: runs reaching it, their (geometric) mean training seconds, and the paired speedup in
 training time over the better (faster, per seed) of uniform-tuned and rs2.
-Intervals are 95% t intervals over seeds."""
+Intervals respect their quantity (docs/METHOD.md §5): accuracies are means with
+95% t intervals cut to [0, 1], differences in points cut to [-100, 100]; times
+and speedups are geometric means with 95% t intervals on the log scale (always
+positive; a speedup is the geometric mean of the per-seed ratios, so it stays
+paired). With fewer than 3 seeds a note says the intervals are indicative only."""
 import json, math, statistics as st, sys
 
 T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262}
 
-def ci(xs, fmt):
+def ci(xs, fmt, lo=-math.inf, hi=math.inf):
+    """Mean with its 95% t interval cut to [lo, hi]."""
     xs = [x for x in xs if x is not None]
     if not xs:
         return "—"
@@ -18,7 +23,24 @@ def ci(xs, fmt):
     if len(xs) < 2:
         return fmt % m
     h = T95.get(len(xs) - 1, 1.96) * st.stdev(xs) / math.sqrt(len(xs))
-    return (fmt + " [" + fmt + ", " + fmt + "]") % (m, m - h, m + h)
+    return (fmt + " [" + fmt + ", " + fmt + "]") % (m, max(lo, m - h), min(hi, m + h))
+
+def gci(xs, fmt):
+    """Geometric mean of positive xs with its 95% interval on the log scale."""
+    xs = [x for x in xs if x is not None]
+    if not xs:
+        return "—"
+    if min(xs) <= 0:
+        return ci(xs, fmt, lo=0)
+    ls = [math.log(x) for x in xs]
+    m = st.mean(ls)
+    if len(ls) < 2:
+        return fmt % math.exp(m)
+    h = T95.get(len(ls) - 1, 1.96) * st.stdev(ls) / math.sqrt(len(ls))
+    lo = fmt % math.exp(m - h)
+    if float(lo) == 0:  # positive: not rounded to 0
+        lo = "%.2g" % math.exp(m - h)
+    return (fmt + " [%s, " + fmt + "]") % (math.exp(m), lo, math.exp(m + h))
 
 d = json.load(open(sys.argv[1] + "/compare.json"))
 N = d["train_samples"]
@@ -42,6 +64,7 @@ def first_at(g, acc):
 hdr = "| method | lr, momentum | final test acc | final − reference | worst dip below reference after epoch 1 | reaches reference's final no later (seeds) | backward / forward samples |"
 hdr += "".join(f" to {t}: reached, train s | speedup vs best of uniform-tuned, rs2 |" for t in targets)
 print(hdr)
+fewest = None
 print("|" + "---|" * (7 + 2 * len(targets)))
 for m in methods:
     # The reference is uniform SGD at the method's optimiser: uniform for
@@ -73,9 +96,10 @@ for m in methods:
     if not fin:
         print(f"| {m} (0/{len(seeds)}) | {md['lr']:g}, {md['momentum']:g} | no finished run |" + " |" * (4 + 2 * len(targets)))
         continue
-    row = f"| {m} ({len(fin)}/{len(seeds)}) | {md['lr']:g}, {md['momentum']:g} | {ci(fin, '%.4f')} | "
-    row += ("(reference)" if m == ref else f"{ci([100*g for g in gap], '%+.2f')} pt") + " | "
-    row += ("(reference)" if m == ref else f"{ci([100*x for x in dip], '%+.2f')} pt (worst seed {100*min(dip):+.2f})" if dip else "—") + " | "
+    fewest = len(fin) if fewest is None else min(fewest, len(fin))
+    row = f"| {m} ({len(fin)}/{len(seeds)}) | {md['lr']:g}, {md['momentum']:g} | {ci(fin, '%.4f', 0, 1)} | "
+    row += ("(reference)" if m == ref else f"{ci([100*g for g in gap], '%+.2f', -100, 100)} pt") + " | "
+    row += ("(reference)" if m == ref else f"{ci([100*x for x in dip], '%+.2f', -100, 100)} pt (worst seed {100*min(dip):+.2f})" if dip else "—") + " | "
     row += ("(reference)" if m == ref else f"{sum(nolater)}/{len(nolater)}" if nolater else "—") + " | "
     row += f"{st.mean(bw):,.0f} / {st.mean(fw):,.0f} |"
     for ti, t in enumerate(targets):
@@ -95,11 +119,13 @@ for m in methods:
                 notm += 1
             elif h:
                 notb += 1
-        cell = f"{len(secs)}/{len([s for s in seeds if (m, s) in runs])}, " + (ci(secs, "%.0f") if secs else "not reached")
-        spc = ci(sp, "%.2f") + "×" if sp else "—"
+        cell = f"{len(secs)}/{len([s for s in seeds if (m, s) in runs])}, " + (gci(secs, "%.0f") if secs else "not reached")
+        spc = gci(sp, "%.2f") + "×" if sp else "—"
         if notm:
             spc += f"; not reached where a baseline did on {notm}"
         if notb:
             spc += f"; reached where neither baseline did on {notb}"
         row += f" {cell} | {spc} |"
     print(row)
+if fewest is not None and fewest < 3:
+    print(f"\n*n = {fewest}: intervals are indicative only* (fewer than 3 seeds for some method).")

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -143,6 +144,22 @@ func TestCompareKillAndResume(t *testing.T) {
 	for _, f := range bench.CompareFiles {
 		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
 			t.Fatalf("plot did not write %s: %v", f, err)
+		}
+	}
+	// plot's options: some methods, one axis, one format, a size and a
+	// range, into another folder; options that name nothing are refused.
+	other := t.TempDir()
+	if err, out := runApp(t, "plot", "--method", "sgds", "--method", "uniform", "--axis", "samples", "--format", "pdf",
+		"--size", "6x4", "--ymin", "0.1", "--out", other, dir); err != nil {
+		t.Fatalf("plot with options: %v\n%s", err, out)
+	}
+	if got, _ := filepath.Glob(filepath.Join(other, "*.*")); len(got) != 4 ||
+		!slices.Contains(got, filepath.Join(other, "acc_vs_samples.pdf")) || !slices.Contains(got, filepath.Join(other, "epoch_fraction.pdf")) {
+		t.Fatalf("plot --axis samples --format pdf wrote %v", got)
+	}
+	for _, bad := range [][]string{{"--method", "nope"}, {"--axis", "budget"}, {"--format", "gif"}, {"--size", "6"}, {"--ymin", "2"}, {"--ymin", "0.9", "--ymax", "0.8"}} {
+		if err, _ := runApp(t, append(append([]string{"plot"}, bad...), "--out", t.TempDir(), dir)...); err == nil {
+			t.Errorf("plot %v: accepted", bad)
 		}
 	}
 }

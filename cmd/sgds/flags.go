@@ -334,8 +334,8 @@ const MaxEpochs = run.MaxEpochs
 // commonFlags are shared by every command that trains.
 func commonFlags() []cli.Flag {
 	return []cli.Flag{
-		stringFlag("dataset", "mnist", "data set `NAME`: mnist or fashion-mnist"),
-		withDefaultText(stringFlag("data", "", "read the four IDX .gz files of the data set from folder `DIR`"),
+		stringFlag("dataset", "mnist", "data set `NAME`: mnist, fashion-mnist, or idx (your own four IDX files, read with --data DIR)"),
+		withDefaultText(stringFlag("data", "", "read the four IDX .gz files of the data set from folder `DIR`; for your own files add --dataset idx"),
 			"data/<dataset> in this folder or a parent, then the Go module cache for mnist, /usr/share/datasets/fashion-mnist for fashion-mnist"),
 		stringFlag("model", "cnn", "model `NAME`: mlp or cnn"),
 		intFlag("epochs", 3, fmt.Sprintf("train for `N` epochs, in [1, %d]", MaxEpochs)),

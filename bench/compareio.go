@@ -151,7 +151,8 @@ type PlotOptions struct {
 	// Methods are the methods drawn, by name (nil: every method).
 	Methods []string
 	// X are the x axes of the accuracy plots drawn: "seconds"
-	// (acc_vs_seconds), "samples" (acc_vs_samples); nil: both. The share
+	// (acc_vs_seconds), "samples" (acc_vs_samples), "budget" (acc_vs_budget,
+	// a comparison with budgets); nil: all. The share
 	// of the data per epoch (epoch_fraction) is always drawn.
 	X []string
 	// YMin and YMax are the accuracy axis's range; a NaN end comes from the
@@ -170,12 +171,12 @@ func DefaultPlotOptions() PlotOptions {
 }
 
 // PlotAxes are the values of PlotOptions.X.
-var PlotAxes = []string{"seconds", "samples"}
+var PlotAxes = []string{"seconds", "samples", "budget"}
 
 // check reports an option that names nothing res has.
 func (o PlotOptions) check(res *CompareResult) error {
 	for _, m := range o.Methods {
-		if !slices.ContainsFunc(res.Config.Methods, func(x run.Method) bool { return x.Name == m }) {
+		if !slices.ContainsFunc(res.Config.Methods, func(x run.Method) bool { return x.Name == m || x.Group == m }) {
 			var names []string
 			for _, x := range res.Config.Methods {
 				names = append(names, x.Name)
@@ -278,6 +279,15 @@ func PlotCompareWith(res *CompareResult, dir string, opts PlotOptions) error {
 		if err := PlotBudgets(res, dir, opts); err != nil {
 			return err
 		}
+	}
+	if opts.Methods != nil { // a method run at several budgets is named by its group
+		var names []string
+		for _, m := range res.Config.Methods {
+			if slices.Contains(opts.Methods, m.Name) || slices.Contains(opts.Methods, m.Group) {
+				names = append(names, m.Name)
+			}
+		}
+		opts.Methods = names
 	}
 	c := res.Config
 	title := fmt.Sprintf("%s on %s, %d seeds", c.Base.Model, c.Base.Dataset, len(c.Seeds))

@@ -112,8 +112,11 @@ func shrink(args []string) []string {
 			switch a {
 			case "--epochs":
 				e := "1"
-				if cmd == "patterns" {
+				switch cmd {
+				case "patterns":
 					e = "2"
+				case "tune": // SGD-S must reach its steady state (tune refuses it otherwise)
+					e = "4"
 				}
 				out = append(out, a, e)
 				i++

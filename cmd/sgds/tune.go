@@ -69,6 +69,9 @@ func tuneCommand() *cli.Command {
 				if err != nil {
 					return fmt.Errorf("--method: %w", err)
 				}
+				if err := steadyState(m, base); err != nil {
+					return err
+				}
 				ms = append(ms, m)
 			}
 			base.Sampling = run.Sampling{}
@@ -138,4 +141,19 @@ func scheduleLabel(sc string) string {
 		return "constant"
 	}
 	return sc
+}
+
+// steadyState refuses to tune an sgds method whose run never leaves its
+// first, uniform epochs (SGD-S plans an epoch from the scores recorded
+// before it): its grid would tune uniform SGD.
+func steadyState(m run.Method, base run.Config) error {
+	c := m.Config(base)
+	if c.Sampler != "sgds" || c.Schedule == nil {
+		return nil
+	}
+	uniform := max(c.Schedule.TransientEpochs, 1)
+	if planned := c.PlannedEpochs(); planned <= uniform {
+		return fmt.Errorf("--method %s: tune trains %d epoch(s), and SGD-S's first %d are uniform SGD (its transient epochs, and the epoch that scores every sample): the grid would tune uniform SGD; give --epochs (× --budget) above %d", m.Name, planned, uniform, uniform)
+	}
+	return nil
 }

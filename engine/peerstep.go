@@ -150,6 +150,7 @@ type peerEpoch struct {
 	t        *Trainer
 	epoch    int
 	method   string
+	saved    *epochStart // what an abandoned epoch rolls back to
 	batch    *Batch
 	start    time.Time
 	evalTime time.Duration
@@ -163,7 +164,13 @@ type peerEpoch struct {
 	stats    *sampler.Stats
 }
 
+// startPeer saves the state an abandoned epoch rolls back to (saveStart)
+// and plans the epoch.
 func (t *Trainer) startPeer(epoch int, method string, batch *Batch) (*peerEpoch, sampler.Plan, error) {
+	saved, err := t.saveStart()
+	if err != nil {
+		return nil, sampler.Plan{}, fmt.Errorf("epoch %d: %w", epoch, err)
+	}
 	if p := t.partial; p != nil && p.Epoch == epoch {
 		return nil, sampler.Plan{}, fmt.Errorf("epoch %d: the checkpoint holds an epoch interrupted at step %d, but the %s sampler cannot resume inside an epoch", epoch, p.Steps, method)
 	}
@@ -172,7 +179,7 @@ func (t *Trainer) startPeer(epoch int, method string, batch *Batch) (*peerEpoch,
 	if err != nil {
 		return nil, plan, fmt.Errorf("epoch %d: %w", epoch, err)
 	}
-	e := &peerEpoch{t: t, epoch: epoch, method: method, batch: batch, every: int64(t.GridStep()), trainedK: make([]bool, t.Train.N)}
+	e := &peerEpoch{t: t, saved: saved, epoch: epoch, method: method, batch: batch, every: int64(t.GridStep()), trainedK: make([]bool, t.Train.N)}
 	if sr, ok := t.Order.(StatsReporter); ok {
 		st := sr.Stats()
 		e.stats = &st
@@ -290,10 +297,6 @@ func (e *peerEpoch) finish() error {
 // runSelective runs an epoch of Selective-Backprop (see SelectiveOrder).
 func (t *Trainer) runSelective(ctx context.Context, epoch int, batch *Batch, o *SelectiveOrder) error {
 	const method = "selective-backprop"
-	start, err := t.saveStart()
-	if err != nil {
-		return fmt.Errorf("epoch %d: %w", epoch, err)
-	}
 	e, plan, err := t.startPeer(epoch, method, batch)
 	if err != nil {
 		return err
@@ -310,7 +313,7 @@ func (t *Trainer) runSelective(ctx context.Context, epoch int, batch *Batch, o *
 	}
 	for pos := 0; pos < len(plan.Indices); pos += B {
 		if err := ctx.Err(); err != nil {
-			return t.abandon(epoch, method, start, err)
+			return t.abandon(epoch, method, e.saved, err)
 		}
 		if over, err := e.pace(); err != nil || over {
 			if over {
@@ -352,10 +355,6 @@ func (t *Trainer) runSelective(ctx context.Context, epoch int, batch *Batch, o *
 // runKF runs an epoch of KF importance sampling (see KFOrder).
 func (t *Trainer) runKF(ctx context.Context, epoch int, batch *Batch, o *KFOrder) error {
 	const method = "kf-is"
-	start, err := t.saveStart()
-	if err != nil {
-		return fmt.Errorf("epoch %d: %w", epoch, err)
-	}
 	e, plan, err := t.startPeer(epoch, method, batch)
 	if err != nil {
 		return err
@@ -367,7 +366,7 @@ func (t *Trainer) runKF(ctx context.Context, epoch int, batch *Batch, o *KFOrder
 	w := make([]float64, B)
 	for at := 0; at < len(plan.Indices); at += group {
 		if err := ctx.Err(); err != nil {
-			return t.abandon(epoch, method, start, err)
+			return t.abandon(epoch, method, e.saved, err)
 		}
 		if over, err := e.pace(); err != nil || over {
 			if over {

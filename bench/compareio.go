@@ -188,6 +188,9 @@ func (o PlotOptions) check(res *CompareResult) error {
 		if !slices.Contains(PlotAxes, x) {
 			return fmt.Errorf("x axis %q: want one of %s", x, strings.Join(PlotAxes, ", "))
 		}
+		if x == "budget" && len(res.Config.Budgets) == 0 {
+			return fmt.Errorf("x axis budget: the comparison ran no budgets (compare --budgets)")
+		}
 	}
 	for _, f := range o.Formats {
 		if !slices.Contains(PlotFormats, f) {

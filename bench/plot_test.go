@@ -47,7 +47,8 @@ func TestPlotCompareWith(t *testing.T) {
 	}
 	for name, spoil := range map[string]func(o *PlotOptions){
 		"unknown method": func(o *PlotOptions) { o.Methods = []string{"nope"} },
-		"unknown axis":   func(o *PlotOptions) { o.X = []string{"budget"} },
+		"unknown axis":   func(o *PlotOptions) { o.X = []string{"epochs"} },
+		"no budgets":     func(o *PlotOptions) { o.X = []string{"budget"} },
 		"unknown format": func(o *PlotOptions) { o.Formats = []string{"gif"} },
 		"no format":      func(o *PlotOptions) { o.Formats = nil },
 		"empty range":    func(o *PlotOptions) { o.YMin, o.YMax = 0.9, 0.8 },

@@ -27,7 +27,7 @@ func plotCommand() *cli.Command {
 			"sgds plot --method uniform --method sgds --axis samples --ymin 0.9 --size 6x4 --format pdf DIR",
 		Flags: []cli.Flag{
 			&cli.StringSliceFlag{Name: "method", Category: catPlot, Usage: "draw the method named `NAME` (repeat for more; default: every method)"},
-			&cli.StringFlag{Name: "axis", Category: catPlot, Value: strings.Join(bench.PlotAxes, ","),
+			&cli.StringFlag{Name: "axis", Category: catPlot, DefaultText: "all: seconds, samples, and budget where the comparison ran budgets",
 				Usage: "the x axes of the accuracy plots, a `LIST` of " + strings.Join(bench.PlotAxes, ", ")},
 			&cli.StringFlag{Name: "ymin", Category: catPlot, DefaultText: "from the curves and targets", Usage: "the accuracy axis starts at `ACC`"},
 			&cli.StringFlag{Name: "ymax", Category: catPlot, DefaultText: "from the curves and targets", Usage: "the accuracy axis ends at `ACC`"},
@@ -74,7 +74,9 @@ func plotCommand() *cli.Command {
 func plotOptions(c *cli.Context) (bench.PlotOptions, error) {
 	o := bench.DefaultPlotOptions()
 	o.Methods = c.StringSlice("method")
-	o.X = splitList(c.String("axis"))
+	if c.IsSet("axis") {
+		o.X = splitList(c.String("axis"))
+	}
 	o.Formats = splitList(c.String("format"))
 	for _, f := range []struct {
 		name string

@@ -306,3 +306,26 @@ func checkBad(t *testing.T, args, env []string, want string) {
 		t.Fatalf("peak memory %d MiB for a bad input (bound %d MiB)", r.maxRSS>>20, maxBadInputRSS>>20)
 	}
 }
+
+// checkBadInProcess runs args through the app in this process (runCLI)
+// and expects a non-zero exit code and an error naming the fault, without
+// a panic. The process-level checks (hangs, peak memory) are checkBad's.
+func checkBadInProcess(t *testing.T, args []string, want string) {
+	t.Helper()
+	var code int
+	var out string
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				t.Fatalf("panicked on %v: %v", args, p)
+			}
+		}()
+		code, out = runCLI(t, args...)
+	}()
+	switch {
+	case code == 0:
+		t.Fatalf("exit code 0 for bad input %v; output:\n%s", args, out)
+	case !strings.Contains(out, want):
+		t.Fatalf("output does not name the fault %q:\n%s", want, out)
+	}
+}

@@ -170,11 +170,15 @@ func TestBadInput(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			args := []string{"train", "--model", "mlp", "--epochs", "1", "--out", t.TempDir()}
-			if c.setup != nil {
-				dir := realMNISTCopy(t)
-				c.setup(t, dir)
-				args = append(args, "--data", dir)
+			if c.setup == nil {
+				// A bad flag is refused before anything is read or
+				// allocated: the app in this process (checkBadInProcess).
+				checkBadInProcess(t, append(args, c.args...), c.want)
+				return
 			}
+			dir := realMNISTCopy(t)
+			c.setup(t, dir)
+			args = append(args, "--data", dir)
 			checkBad(t, append(args, c.args...), nil, c.want)
 		})
 	}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sgds/sgds/engine/data/datatest"
 	"github.com/sgds/sgds/run"
 	"github.com/urfave/cli/v2"
 )
@@ -95,7 +96,11 @@ func otherValue(st *run.Setting, def any) any {
 // reaches summary.json, that --config summary.json runs the same settings
 // again, and that --resume with the same flags finds no conflict.
 func TestSettingsRoundTripCLI(t *testing.T) {
-	quick := []string{"--model", "mlp", "--epochs", "1", "--subset", "128", "--test-subset", "100", "--eval-every", "128", "--quiet"}
+	// A small cut of real MNIST (640 training, 200 test images), loaded in a
+	// blink by every run.
+	data := t.TempDir()
+	datatest.WriteMNISTCut(t, data, datatest.Cut{Train: 640, Test: 200, Label: datatest.Digits(10)})
+	quick := []string{"--dataset", "idx", "--data", data, "--model", "mlp", "--epochs", "1", "--eval-every", "640", "--quiet"}
 	for i := range run.Methods {
 		d := &run.Methods[i]
 		t.Run(d.Name, func(t *testing.T) {
@@ -137,7 +142,7 @@ func TestSettingsRoundTripCLI(t *testing.T) {
 				return s.Config
 			}
 			a := check(filepath.Join(dir, "a", "summary.json"))
-			if code, out := runCLI(t, "train", "--config", filepath.Join(dir, "a", "summary.json"), "--out", filepath.Join(dir, "b"), "--quiet"); code != 0 {
+			if code, out := runCLI(t, "train", "--config", filepath.Join(dir, "a", "summary.json"), "--data", data, "--out", filepath.Join(dir, "b"), "--quiet"); code != 0 {
 				t.Fatalf("--config summary.json: exit %d\n%s", code, out)
 			}
 			b := check(filepath.Join(dir, "b", "summary.json"))

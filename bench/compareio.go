@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -33,6 +34,24 @@ func WriteCompare(res *CompareResult, dir string) error {
 		return err
 	}
 	return PlotCompare(res, dir)
+}
+
+// RedrawFiles are the files RedrawCompare writes: every file of
+// CompareFiles but compare.json.
+var RedrawFiles = CompareFiles[1:]
+
+// RedrawCompare writes compare.md and the plots of res into dir: the
+// outputs of sgds plot, which reads compare.json and never rewrites it
+// (a reader writes only its own outputs). It stops between files when
+// ctx is done.
+func RedrawCompare(ctx context.Context, res *CompareResult, dir string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := atomicfile.Write(filepath.Join(dir, "compare.md"), []byte(CompareMarkdown(res))); err != nil {
+		return err
+	}
+	return PlotCompareContext(ctx, res, dir)
 }
 
 // MaxCompareBytes bounds the compare.json that ReadCompare reads.
@@ -143,6 +162,12 @@ func fractionBands(res *CompareResult) []Band {
 // (per method the mean over seeds with a shaded 95% interval, the targets
 // as dotted lines), and the share of the data each epoch visits.
 func PlotCompare(res *CompareResult, dir string) error {
+	return PlotCompareContext(context.Background(), res, dir)
+}
+
+// PlotCompareContext is PlotCompare, stopping before each plot when ctx
+// is done.
+func PlotCompareContext(ctx context.Context, res *CompareResult, dir string) error {
 	c := res.Config
 	title := fmt.Sprintf("%s on %s, %d seeds", c.Base.Model, c.Base.Dataset, len(c.Seeds))
 	acc := res.TargetOn + " accuracy (mean, 95% CI)"
@@ -156,6 +181,9 @@ func PlotCompare(res *CompareResult, dir string) error {
 		{"epoch_fraction", title + ": share of the training set per epoch", "epoch", "samples per epoch / training set", fractionBands(res), false},
 	}
 	for _, pl := range plots {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		p, leg, err := bandPlot(pl.title, pl.x, pl.y, pl.bands)
 		if err != nil {
 			return err

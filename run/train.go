@@ -130,25 +130,10 @@ func Start(ctx context.Context, job Job, dir string, o Options) (*Outcome, error
 	return train(ctx, job, f, nil, o)
 }
 
-// claim refuses a folder that holds a checkpoint, unless o.Force, which
-// deletes the old run's files first.
+// claim refuses a folder that holds results (Folder.Claim), unless
+// o.Force, which deletes them first.
 func claim(f *Folder, o Options) error {
-	ck := f.Path(engine.CheckpointFile)
-	if _, err := os.Lstat(ck); err != nil {
-		return nil
-	}
-	if !o.Force {
-		return fmt.Errorf("--out %s holds a run (%s): continue it with sgds train --resume %s, or start over with --force (which deletes it)", f.Dir, ck, f.Dir)
-	}
-	for _, name := range ResultFiles {
-		p := f.Path(name)
-		if err := os.Remove(p); err == nil {
-			fmt.Fprintf(o.Notes, "sgds: --force: removed %s\n", p)
-		} else if !errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("--force: %w", err)
-		}
-	}
-	return nil
+	return f.Claim(o.Force, nil, "sgds train --resume "+f.Dir, o.Notes)
 }
 
 // Overrides are what a resumed run may change, and the settings given

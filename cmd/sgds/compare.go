@@ -61,7 +61,8 @@ func compareCommand() *cli.Command {
 		stringFlag("tuned", "", "the tune.json `FILE` written by sgds tune: methods may take its learning rate and momentum with tuned=NAME"),
 		stringFlag("resume", "", "continue the comparison in this folder (its compare.json): finished runs are kept, unfinished runs restart from their first epoch"),
 		boolFlag("quick", "a reduced run in a few minutes: the MLP, 5 epochs, seeds 1,2, targets 0.95,0.96,0.97 (flags you set win)"),
-		stringFlag("out", "runs/compare", "output folder for compare.json, compare.md and the plots"),
+		stringFlag("out", "runs/compare", "output folder for compare.json, compare.md and the plots (a folder holding results needs --resume or --force)"),
+		forceFlag(),
 	)
 	return &cli.Command{
 		Name:  "compare",
@@ -173,7 +174,7 @@ func methodsFrom(specs []string, base run.Config, tuned map[string]run.Choice, v
 
 // runCompare runs (or continues) the comparison cfg into out.
 func runCompare(c *cli.Context, cfg bench.CompareConfig, out string, prev *bench.CompareResult, start time.Time) error {
-	d, err := loadRun(cfg.Base, cfg.Data, out)
+	d, err := loadRun(c, cfg.Base, cfg.Data, out, prev != nil)
 	if err != nil {
 		return err
 	}

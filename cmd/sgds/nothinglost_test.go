@@ -4,6 +4,9 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,7 +21,7 @@ import (
 // per rule, in-process where the rule is not about the process.
 
 // tiny is an in-process training run of a second or two.
-var tiny = []string{"--model", "mlp", "--subset", "640", "--test-subset", "500", "--epochs", "1", "--quiet"}
+var tiny = []string{"--model", "mlp", "--subset", "256", "--test-subset", "200", "--epochs", "1", "--quiet"}
 
 // TestPipeClosedKeepsPrintedEpochs (R6): `sgds train … | head -3` ends the
 // run when its stdout closes, and every epoch it printed has its metrics
@@ -105,4 +108,102 @@ func TestConfigZeroKnobs(t *testing.T) {
 		}
 		check(filepath.Join(out, "summary.json"))
 	}
+}
+
+// tinyCompare runs a comparison of a few seconds into out, in-process.
+func tinyCompare(t *testing.T, out string, extra ...string) string {
+	t.Helper()
+	args := append([]string{"compare", "--model", "mlp", "--subset", "256", "--test-subset", "200", "--epochs", "1", "--seeds", "1",
+		"--targets", "0.5", "--method", "uniform", "--quiet", "--out", out}, extra...)
+	code, msg := runCLI(t, args...)
+	if code != 0 {
+		t.Fatalf("%v: exit %d\n%s", args, code, msg)
+	}
+	return msg
+}
+
+// TestFoldersHoldingResultsRefused (R2): every command that writes a
+// folder refuses one holding results without --resume or --force, before
+// it trains; --force deletes the earlier results, plots included.
+func TestFoldersHoldingResultsRefused(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"compare", "--seeds", "1", "--method", "uniform"}, "sgds compare --resume"},
+		{[]string{"tune", "--lrs", "0.1", "--momenta", "0.5", "--val", "100"}, "--force"},
+		{[]string{"correlate", "--samples", "100"}, "--force"},
+		{[]string{"patterns", "--epochs", "2"}, "--force"},
+		{[]string{"train"}, "sgds train --resume"},
+	} {
+		for _, held := range []string{"compare.json", "tune.json", "summary.json", "correlate.json", "patterns.json"} {
+			out := filepath.Join(dir, c.args[0]+"-"+held)
+			os.MkdirAll(out, 0o755)
+			os.WriteFile(filepath.Join(out, held), []byte("{}"), 0o644)
+			args := append(append(append([]string{}, c.args...), "--out", out), tiny...)
+			code, msg := runCLI(t, args...)
+			if code == 0 || !strings.Contains(msg, "holds the results of an earlier run ("+held+")") || !strings.Contains(msg, c.want) {
+				t.Errorf("%v: exit %d, want a refusal naming %s and %s:\n%s", args, code, held, c.want, msg)
+			}
+			if b, _ := os.ReadFile(filepath.Join(out, held)); string(b) != "{}" {
+				t.Errorf("%v: a refused run changed %s", args, held)
+			}
+		}
+	}
+	// --force starts over: the old comparison's plots go with it.
+	out := filepath.Join(dir, "old")
+	os.MkdirAll(out, 0o755)
+	os.WriteFile(filepath.Join(out, "acc_vs_seconds.png"), []byte("old"), 0o644)
+	os.WriteFile(filepath.Join(out, "notes.txt"), []byte("mine"), 0o644)
+	if code, msg := runCLI(t, "compare", "--out", out); code == 0 || !strings.Contains(msg, "acc_vs_seconds.png") {
+		t.Fatalf("a folder with an old plot: exit %d\n%s", code, msg)
+	}
+	var notesBuf strings.Builder
+	defer func(w io.Writer) { notes = w }(notes)
+	notes = &notesBuf
+	tinyCompare(t, out, "--force")
+	if !strings.Contains(notesBuf.String(), "--force: removed "+filepath.Join(out, "acc_vs_seconds.png")) {
+		t.Errorf("--force did not name the plot it removed:\n%s", notesBuf.String())
+	}
+	if b, _ := os.ReadFile(filepath.Join(out, "notes.txt")); string(b) != "mine" {
+		t.Error("--force removed a file that is not sgds's")
+	}
+}
+
+// TestPlotWritesOnlyItsOutputs (R1, R7): plot never rewrites compare.json
+// (its input), and stops when its context is cancelled (SIGINT, SIGTERM).
+func TestPlotWritesOnlyItsOutputs(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "cmp")
+	tinyCompare(t, out)
+	path := filepath.Join(out, "compare.json")
+	before, _ := os.ReadFile(path)
+	old := time.Now().Add(-time.Hour)
+	os.Chtimes(path, old, old)
+	if code, msg := runCLI(t, "plot", out); code != 0 {
+		t.Fatalf("plot: exit %d\n%s", code, msg)
+	}
+	st, _ := os.Stat(path)
+	if after, _ := os.ReadFile(path); string(after) != string(before) || !st.ModTime().Equal(old) {
+		t.Error("plot rewrote compare.json")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	app := newApp()
+	var buf strings.Builder
+	app.Writer, app.ErrWriter = &buf, &buf
+	err := app.RunContext(ctx, []string{"sgds", "plot", out})
+	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "compare.json is untouched") {
+		t.Errorf("plot after a signal: %v", err)
+	}
+}
+
+// TestPlotTakesTheLock (R1): plot during a comparison is refused by the
+// folder's lock, naming the holder.
+func TestPlotTakesTheLock(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "cmp")
+	cmp, _ := startSGDS(t, "compare", "--model", "mlp", "--subset", "6400", "--epochs", "200", "--seeds", "1", "--method", "uniform", "--out", out)
+	path := filepath.Join(out, "compare.json")
+	waitForFile(t, path, time.Minute)
+	checkBad(t, []string{"plot", out}, nil, fmt.Sprintf("in use by another sgds run (process %d", cmp.Process.Pid))
 }

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/sgds/sgds/bench"
+	"github.com/sgds/sgds/run"
 )
 
 func plotCommand() *cli.Command {
@@ -22,7 +25,17 @@ func plotCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			if err := bench.WriteCompare(res, dir); err != nil {
+			// plot writes only its own outputs (never compare.json), under
+			// the folder's lock, and stops on a signal.
+			f, err := run.OpenFolder(dir, notes)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			if err := bench.RedrawCompare(c.Context, res, dir); err != nil {
+				if errors.Is(err, context.Canceled) {
+					return fmt.Errorf("%w: plot stopped; compare.json is untouched, some plots may be of the earlier drawing (run sgds plot %s again)", err, dir)
+				}
 				return err
 			}
 			fmt.Fprint(c.App.Writer, bench.CompareMarkdown(res))

@@ -32,7 +32,8 @@ func tuneCommand() *cli.Command {
 		stringFlag("lrs", floats(bench.DefaultLRs), "comma-separated learning rates to try"),
 		stringFlag("momenta", floats(bench.DefaultMomenta), "comma-separated momenta to try"),
 		&cli.StringSliceFlag{Name: "method", EnvVars: env("method"), Usage: "a method to tune (repeatable), as in compare (its lr and momentum are replaced by the grid's); default uniform and sgds"},
-		stringFlag("out", "runs/tune", "output folder for tune.json and tune.md"),
+		stringFlag("out", "runs/tune", "output folder for tune.json and tune.md (a folder holding results needs --force)"),
+		forceFlag(),
 	)
 	return &cli.Command{
 		Name:  "tune",
@@ -74,7 +75,7 @@ func tuneCommand() *cli.Command {
 				return err
 			}
 			out := c.String("out")
-			d, err := loadRun(base, c.String("data"), out)
+			d, err := loadRun(c, base, c.String("data"), out, false)
 			if err != nil {
 				return err
 			}

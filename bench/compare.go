@@ -74,6 +74,15 @@ func (c CompareConfig) Validate() error {
 	if len(c.Seeds) == 0 {
 		return errors.New("compare needs at least one seed")
 	}
+	if len(c.Seeds) > MaxSeeds {
+		return fmt.Errorf("--seeds: %d seeds, at most %d", len(c.Seeds), MaxSeeds)
+	}
+	if len(c.Targets) > MaxTargets {
+		return fmt.Errorf("--targets: %d targets, at most %d", len(c.Targets), MaxTargets)
+	}
+	if len(c.Methods) > MaxMethods {
+		return fmt.Errorf("--method: %d methods, at most %d", len(c.Methods), MaxMethods)
+	}
 	seen := map[uint64]bool{}
 	for _, s := range c.Seeds {
 		if seen[s] {
@@ -239,6 +248,9 @@ func Compare(ctx context.Context, c CompareConfig, d *run.Data, o CompareOptions
 	}
 	c.Base.Sampling = run.Sampling{}
 	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	if err := CheckCompareSize(c, d.Train.N); err != nil {
 		return nil, err
 	}
 	res := &CompareResult{Provenance: o.Provenance, Config: c, TrainSamples: d.Train.N, TargetOn: "test"}

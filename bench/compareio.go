@@ -7,10 +7,13 @@ import (
 	"math"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"gonum.org/v1/plot/vg"
 
+	"github.com/sgds/sgds/engine"
 	"github.com/sgds/sgds/internal/atomicfile"
+	"github.com/sgds/sgds/internal/limits"
 	"github.com/sgds/sgds/internal/safefile"
 )
 
@@ -224,3 +227,118 @@ func PlotCompareContext(ctx context.Context, res *CompareResult, dir string) err
 }
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+// Bounds of a comparison's counts, checked by CompareConfig.Validate
+// before anything is allocated or written, on the command line as in a
+// compare.json read back; CheckCompareSize bounds their product.
+const (
+	MaxTargets = 100
+	MaxSeeds   = 1000
+	MaxMethods = 256
+)
+
+// widest is a value of every numeric field at its widest JSON form, so
+// that the sizes below are upper bounds.
+const (
+	wideFloat = -1.2345678901234567e-300
+	wideInt   = -1 << 63
+)
+
+// jsonWidth is the length of v in compare.json's indented form at the
+// given nesting depth, with its comma and line break.
+func jsonWidth(v any, depth int) int64 {
+	indent := strings.Repeat("  ", depth)
+	b, _ := json.MarshalIndent(v, indent, "  ")
+	return int64(len(b) + len(indent) + 2)
+}
+
+// The widest entries of compare.json, at their depths.
+var (
+	wideEpoch, wideEval, wideHit, wideFloatEntry, wideRun int64
+	wideMethodSummary, wideTargetSummary, wideSpeedup     int64
+	wideSeedRatio                                         int64
+)
+
+func init() {
+	f, i, n := wideFloat, int(wideInt), int64(wideInt)
+	wideEpoch = jsonWidth(engine.EpochMetrics{Epoch: i, TrainLoss: f, TestAcc: f, TestLoss: f, ValAcc: &f, ValLoss: &f, TrainSeconds: f,
+		SamplesSeen: n, ForwardSamples: n, BackwardSamples: n, EpochSamples: i, EvalSeconds: f, Kept: &i, Distinct: &i}, 4)
+	wideEval = jsonWidth(engine.GridEval{GridSamples: n, SamplesSeen: n, Epoch: i, TrainSeconds: f, ForwardSamples: n, BackwardSamples: n,
+		ValAcc: &f, ValLoss: &f, TestAcc: &f, TestLoss: &f, EvalSeconds: f}, 4)
+	wideHit = jsonWidth(engine.TargetHit{Target: f, Epoch: i, GridSamples: n, SamplesSeen: n, TrainSeconds: f}, 4)
+	wideFloatEntry = jsonWidth(f, 4)
+	wideRun = jsonWidth(RunResult{Method: strings.Repeat("m", 64), Seed: 1<<64 - 1, Diverged: strings.Repeat("d", 1000)}, 2)
+	iv := Interval{Mean: f, Lo: f, Hi: f, SD: f, N: i}
+	wideMethodSummary = jsonWidth(MethodSummary{Method: strings.Repeat("m", 64), Finished: i, Diverged: i, FinalTestAcc: iv, BestTestAcc: iv,
+		TrainSeconds: iv, SamplesSeen: iv, ForwardSamples: iv, BackwardSamples: iv, EpochFraction: iv, GridEvalShare: iv, FinalGap: &iv, WorstDip: &iv}, 2)
+	wideTargetSummary = jsonWidth(TargetSummary{Target: f, Reached: i, Of: i, TrainSeconds: iv, GridSamples: iv}, 4)
+	r := Ratio{Exact: iv, Bound: "?", BoundMean: f}
+	wideSpeedup = jsonWidth(Speedup{Baseline: strings.Repeat("m", 64), Time: r, Samples: r}, 6)
+	wideSeedRatio = jsonWidth(SeedRatio{Seed: 1<<64 - 1, Kind: "none", Value: f}, 9)
+}
+
+// CompareBytes is an upper bound on the size of the compare.json of
+// comparison c over trainN training samples (c.Base.EvalEvery resolved),
+// and false when it exceeds an int64.
+func CompareBytes(c CompareConfig, trainN int) (int64, bool) {
+	cfg, err := json.MarshalIndent(c, "  ", "  ")
+	if err != nil {
+		return 0, false
+	}
+	E, T, M, S, B := int64(c.Base.Epochs), int64(len(c.Targets)), int64(len(c.Methods)), int64(len(c.Seeds)), int64(max(1, len(c.Baselines)))
+	step := int64(max(1, c.Base.EvalEvery))
+	batch := int64(c.Base.Batch)
+	for _, m := range c.Methods {
+		batch = max(batch, int64(m.Batch))
+	}
+	// An epoch visits at most the training set (a last batch rounds it
+	// up); the grid has a point every step samples.
+	grid, ok1 := limits.Mul(E, (int64(trainN)+batch)/step+1)
+	perRun, ok2 := sum(mul(E, wideEpoch+2*wideFloatEntry), mul(grid, wideEval), mul(T, wideHit), just(wideRun))
+	runs, ok3 := limits.Mul(M, S, perRun)
+	perSpeedup, ok4 := sum(just(wideSpeedup), mul(2*S, wideSeedRatio))
+	perTarget, ok5 := sum(just(wideTargetSummary), mul(B, perSpeedup))
+	perMethod, ok6 := sum(just(wideMethodSummary), mul(T, perTarget))
+	summary, ok7 := limits.Mul(M, perMethod)
+	total, ok8 := sum(just(int64(len(cfg))+4096), just(runs), just(summary))
+	return total, ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7 && ok8
+}
+
+type term struct {
+	v  int64
+	ok bool
+}
+
+func just(v int64) term { return term{v, v >= 0} }
+
+func mul(a, b int64) term {
+	v, ok := limits.Mul(a, b)
+	return term{v, ok}
+}
+
+func sum(ts ...term) (int64, bool) {
+	var s int64
+	for _, t := range ts {
+		if !t.ok || s > 1<<62 || t.v > 1<<62 {
+			return 0, false
+		}
+		s += t.v
+	}
+	return s, true
+}
+
+// CheckCompareSize refuses a comparison whose compare.json could exceed
+// MaxCompareBytes, the most ReadCompare reads back: every comparison sgds
+// starts can be plotted and resumed.
+func CheckCompareSize(c CompareConfig, trainN int) error {
+	n, ok := CompareBytes(c, trainN)
+	if ok && n <= MaxCompareBytes {
+		return nil
+	}
+	need := "more than 8 EiB"
+	if ok {
+		need = limits.FormatBytes(n)
+	}
+	return fmt.Errorf("compare.json could grow to %s (%d methods × %d seeds × %d epochs, evaluated every %d samples, %d targets), more than the %s that sgds plot and compare --resume read back: give fewer --method, --seeds, --epochs or --targets, or a larger --eval-every",
+		need, len(c.Methods), len(c.Seeds), c.Base.Epochs, c.Base.EvalEvery, len(c.Targets), limits.FormatBytes(MaxCompareBytes))
+}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/sgds/sgds/engine"
 	"github.com/sgds/sgds/internal/atomicfile"
+	"github.com/sgds/sgds/internal/limits"
 	"github.com/sgds/sgds/internal/provenance"
 	"github.com/sgds/sgds/internal/safefile"
 	"github.com/sgds/sgds/run"
@@ -77,12 +78,19 @@ func (t *TuneResult) Choices() map[string]run.Choice {
 }
 
 // Validate checks a tuning configuration.
+// MaxTuneTrials bounds the trials of a tuning run (a tune.json of at
+// most about 150 MB, which ReadTune reads back).
+const MaxTuneTrials = 100_000
+
 func (c TuneConfig) Validate() error {
 	if c.Base.Val <= 0 {
 		return errors.New("tune chooses on validation accuracy: --val must be > 0")
 	}
 	if len(c.Methods) == 0 || len(c.LRs) == 0 || len(c.Momenta) == 0 || len(c.Seeds) == 0 {
 		return errors.New("tune needs methods, learning rates, momenta and seeds")
+	}
+	if n, ok := limits.Mul(int64(len(c.Methods)), int64(len(c.LRs)), int64(len(c.Momenta)), int64(len(c.Seeds))); !ok || n > MaxTuneTrials {
+		return fmt.Errorf("%d methods × %d --lrs × %d --momenta × %d --seeds: more than %d trials", len(c.Methods), len(c.LRs), len(c.Momenta), len(c.Seeds), MaxTuneTrials)
 	}
 	names := map[string]bool{}
 	for _, m := range c.Methods {

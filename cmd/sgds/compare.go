@@ -152,6 +152,9 @@ func methodsFrom(specs []string, base run.Config, tuned map[string]run.Choice, v
 	if len(specs) == 0 {
 		return bench.DefaultMethods(base, variants)
 	}
+	if len(specs) > bench.MaxMethods {
+		return nil, fmt.Errorf("--method: %d methods, at most %d", len(specs), bench.MaxMethods)
+	}
 	var ms []run.Method
 	hasUniform := false
 	for _, spec := range specs {
@@ -289,6 +292,9 @@ func barLine(ev bench.ProgressEvent, width int) string {
 
 // parseSeeds parses a comma-separated list of distinct seeds.
 func parseSeeds(s string) ([]uint64, error) {
+	if n := strings.Count(s, ",") + 1; n > bench.MaxSeeds {
+		return nil, fmt.Errorf("--seeds: %d seeds, at most %d", n, bench.MaxSeeds)
+	}
 	var out []uint64
 	seen := map[uint64]bool{}
 	for _, f := range strings.Split(s, ",") {

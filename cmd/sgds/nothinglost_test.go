@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sgds/sgds/bench"
 	"github.com/sgds/sgds/engine"
 	"github.com/sgds/sgds/run"
 )
@@ -206,4 +207,42 @@ func TestPlotTakesTheLock(t *testing.T) {
 	path := filepath.Join(out, "compare.json")
 	waitForFile(t, path, time.Minute)
 	checkBad(t, []string{"plot", out}, nil, fmt.Sprintf("in use by another sgds run (process %d", cmp.Process.Pid))
+}
+
+// TestLargestInputsRoundTrip (R3): counts from the command line are
+// bounded before anything is allocated, and a comparison with the most
+// targets accepted writes a compare.json that plot and compare --resume
+// read back; one whose compare.json could outgrow what sgds reads is
+// refused before it trains.
+func TestLargestInputsRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	list := func(n int) string {
+		var ts []string
+		for i := range n {
+			ts = append(ts, fmt.Sprintf("0.%04d", 5000+i))
+		}
+		return strings.Join(ts, ",")
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"compare", "--targets", list(bench.MaxTargets + 1)}, "--targets: 101 accuracy targets, at most 100"},
+		{[]string{"compare", "--seeds", strings.Repeat("1,", bench.MaxSeeds) + "2"}, "--seeds: 1001 seeds"},
+		{[]string{"compare", "--subset", "640", "--epochs", "100000", "--eval-every", "64", "--out", filepath.Join(dir, "big")}, "compare.json could grow to"},
+		{[]string{"tune", "--lrs", strings.Repeat("0.1,", 1000) + "0.1"}, "--lrs: 1001 values"},
+	} {
+		code, msg := runCLI(t, c.args...)
+		if code == 0 || !strings.Contains(msg, c.want) {
+			t.Errorf("%v: exit %d, want %q:\n%s", c.args[:3], code, c.want, msg)
+		}
+	}
+	out := filepath.Join(dir, "cmp")
+	tinyCompare(t, out, "--targets", list(bench.MaxTargets))
+	if code, msg := runCLI(t, "plot", out); code != 0 {
+		t.Fatalf("plot of the largest accepted targets: exit %d\n%s", code, msg)
+	}
+	if code, msg := runCLI(t, "compare", "--resume", out, "--quiet"); code != 0 {
+		t.Fatalf("compare --resume of the largest accepted targets: exit %d\n%s", code, msg)
+	}
 }

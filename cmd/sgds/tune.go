@@ -102,8 +102,14 @@ func floats(xs []float64) string {
 	return strings.Join(s, ",")
 }
 
+// maxGrid bounds the values of --lrs and of --momenta.
+const maxGrid = 1000
+
 // parseFloats parses the comma-separated decimal numbers of flag name.
 func parseFloats(name, s string) ([]float64, error) {
+	if n := strings.Count(s, ",") + 1; n > maxGrid {
+		return nil, fmt.Errorf("--%s: %d values, at most %d", name, n, maxGrid)
+	}
 	var out []float64
 	for _, f := range strings.Split(s, ",") {
 		v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)

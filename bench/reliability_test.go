@@ -1,0 +1,82 @@
+package bench
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/sgds/sgds/engine"
+)
+
+// filledCompare is a comparison of cfg over trainN samples as its
+// compare.json holds it at the end: every run with all its epochs, every
+// grid point and every target, with long numbers.
+func filledCompare(cfg CompareConfig, trainN int) *CompareResult {
+	rng := rand.New(rand.NewPCG(1, 2))
+	res := &CompareResult{Config: cfg, TrainSamples: trainN, TargetOn: "val", Complete: true}
+	grid := int64(0)
+	for _, s := range cfg.Seeds {
+		for _, m := range cfg.Methods {
+			r := &RunResult{Method: m.Name, Seed: s, Done: true}
+			seen := int64(0)
+			for e := 1; e <= cfg.Base.Epochs; e++ {
+				for ; grid <= seen+int64(trainN); grid += int64(cfg.Base.EvalEvery) {
+					acc, loss := rng.Float64(), rng.Float64()*3
+					r.Evals = append(r.Evals, engine.GridEval{GridSamples: grid, SamplesSeen: grid + 63, Epoch: e, TrainSeconds: 1234.5678901234567 * rng.Float64(),
+						ForwardSamples: grid * 3, BackwardSamples: grid, ValAcc: &acc, ValLoss: &loss, EvalSeconds: rng.Float64()})
+				}
+				seen += int64(trainN)
+				acc, vacc, kept := rng.Float64(), rng.Float64(), trainN
+				r.Epochs = append(r.Epochs, engine.EpochMetrics{Epoch: e, TrainLoss: rng.Float64(), TestAcc: acc, TestLoss: rng.Float64(), ValAcc: &vacc, ValLoss: &vacc,
+					TrainSeconds: 1234.5678901234567 * rng.Float64(), SamplesSeen: seen, ForwardSamples: seen * 3, BackwardSamples: seen, EpochSamples: trainN,
+					EvalSeconds: rng.Float64(), Kept: &kept, Distinct: &kept})
+				r.TestAcc, r.ValAcc = append(r.TestAcc, acc), append(r.ValAcc, vacc)
+			}
+			grid = 0
+			for _, tg := range cfg.Targets {
+				r.Targets = append(r.Targets, engine.TargetHit{Target: tg, Epoch: 3, GridSamples: 123456789, SamplesSeen: 123456799, TrainSeconds: 12.345678901234567})
+			}
+			res.Runs = append(res.Runs, r)
+		}
+	}
+	res.Summarise()
+	return res
+}
+
+// TestCompareBytesBound (R3): CompareBytes bounds the size of the
+// compare.json of every shape of comparison, so that CheckCompareSize
+// admits only comparisons whose result ReadCompare reads back.
+func TestCompareBytesBound(t *testing.T) {
+	for _, sh := range []struct{ methods, seeds, targets, epochs, n, every int }{
+		{1, 1, 1, 1, 64, 64}, {2, 3, 4, 3, 640, 64}, {4, 2, MaxTargets, 2, 1000, 100}, {3, 5, 7, 4, 5000, 128},
+	} {
+		t.Run(fmt.Sprintf("%+v", sh), func(t *testing.T) {
+			cfg := smallCompare(t)
+			cfg.Base.Epochs, cfg.Base.EvalEvery = sh.epochs, sh.every
+			cfg.Methods = cfg.Methods[:min(len(cfg.Methods), sh.methods)]
+			cfg.Baselines = []string{cfg.Methods[0].Name}
+			cfg.Seeds, cfg.Targets = nil, nil
+			for i := range sh.seeds {
+				cfg.Seeds = append(cfg.Seeds, uint64(1e18)+uint64(i))
+			}
+			for i := range sh.targets {
+				cfg.Targets = append(cfg.Targets, 0.5+float64(i)/1000)
+			}
+			res := filledCompare(cfg, sh.n)
+			b, err := json.MarshalIndent(res, "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			bound, ok := CompareBytes(cfg, sh.n)
+			if !ok || int64(len(b)) > bound {
+				t.Errorf("compare.json of %d bytes, bound %d (ok %v)", len(b), bound, ok)
+			}
+		})
+	}
+	cfg := smallCompare(t)
+	cfg.Base.Epochs, cfg.Base.EvalEvery = 100_000, 64
+	if err := CheckCompareSize(cfg, 640); err == nil {
+		t.Error("a comparison of 100,000 epochs on a fine grid passed the size check")
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/sgds/sgds/internal/atomicfile"
 	"github.com/sgds/sgds/internal/limits"
 	"github.com/sgds/sgds/internal/safefile"
+	"github.com/sgds/sgds/run"
 )
 
 // CompareFiles are the files WriteCompare writes: the result, its tables,
@@ -70,6 +71,9 @@ func ReadCompare(dir string) (*CompareResult, error) {
 	}
 	res := &CompareResult{}
 	if err := json.Unmarshal(b, res); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if err := res.checkValues(); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if err := res.Config.Validate(); err != nil {
@@ -341,4 +345,144 @@ func CheckCompareSize(c CompareConfig, trainN int) error {
 	}
 	return fmt.Errorf("compare.json could grow to %s (%d methods × %d seeds × %d epochs, evaluated every %d samples, %d targets), more than the %s that sgds plot and compare --resume read back: give fewer --method, --seeds, --epochs or --targets, or a larger --eval-every",
 		need, len(c.Methods), len(c.Seeds), c.Base.Epochs, c.Base.EvalEvery, len(c.Targets), limits.FormatBytes(MaxCompareBytes))
+}
+
+// Ranges of the values of a result file read back: times in seconds up
+// to about 31 years, counts up to 2^53 (exact as float64, as plots take
+// them).
+const (
+	MaxSeconds = 1e9
+	MaxCount   = 1 << 53
+)
+
+// valueCheck collects the first value out of range, naming it.
+type valueCheck struct{ err error }
+
+func (v *valueCheck) fail(format string, args ...any) {
+	if v.err == nil {
+		v.err = fmt.Errorf(format, args...)
+	}
+}
+
+func (v *valueCheck) seconds(what string, x float64) {
+	if !(x >= 0 && x <= MaxSeconds) {
+		v.fail("%s %v: not a time in [0, %g] seconds", what, x, float64(MaxSeconds))
+	}
+}
+
+func (v *valueCheck) count(what string, n int64) {
+	if n < 0 || n > MaxCount {
+		v.fail("%s %d: not a count in [0, 2^53]", what, n)
+	}
+}
+
+func (v *valueCheck) acc(what string, x float64) {
+	if !(x >= 0 && x <= 1) {
+		v.fail("%s %v: not an accuracy in [0, 1]", what, x)
+	}
+}
+
+func (v *valueCheck) accp(what string, x *float64) {
+	if x != nil {
+		v.acc(what, *x)
+	}
+}
+
+func (v *valueCheck) loss(what string, x float64) {
+	if !(x >= 0 && x <= math.MaxFloat32) {
+		v.fail("%s %v: not a loss in [0, %g]", what, x, math.MaxFloat32)
+	}
+}
+
+func (v *valueCheck) lossp(what string, x *float64) {
+	if x != nil {
+		v.loss(what, *x)
+	}
+}
+
+// checkValues range-checks every value of a compare.json read back that
+// the tables and plots use: method names as the command line allows
+// them, finite non-negative times and counts, accuracies in [0, 1].
+func (res *CompareResult) checkValues() error {
+	var v valueCheck
+	for _, m := range res.Config.Methods {
+		if err := run.CheckMethodName(m.Name); err != nil {
+			return fmt.Errorf("config.methods: %w", err)
+		}
+	}
+	for _, b := range res.Config.Baselines {
+		if err := run.CheckMethodName(b); err != nil {
+			return fmt.Errorf("config.baselines: %w", err)
+		}
+	}
+	v.count("train_samples", int64(res.TrainSamples))
+	if res.TargetOn != "" && res.TargetOn != "test" && res.TargetOn != "val" { // "": an older file
+		v.fail("target_on %q: want test or val", res.TargetOn)
+	}
+	for i, r := range res.Runs {
+		if r == nil {
+			continue
+		}
+		at := fmt.Sprintf("runs[%d] (%s, seed %d)", i, r.Method, r.Seed)
+		if strings.ContainsFunc(r.Diverged, func(c rune) bool { return c < 0x20 || c == 0x7f }) {
+			v.fail("%s: diverged: control characters in %q", at, r.Diverged)
+		}
+		for j, e := range r.Epochs {
+			w := fmt.Sprintf("%s: epochs[%d]:", at, j)
+			if e.Epoch != j+1 {
+				v.fail("%s epoch %d, want %d", w, e.Epoch, j+1)
+			}
+			v.loss(w+" train_loss", e.TrainLoss)
+			v.loss(w+" test_loss", e.TestLoss)
+			v.lossp(w+" val_loss", e.ValLoss)
+			v.acc(w+" test_acc", e.TestAcc)
+			v.accp(w+" val_acc", e.ValAcc)
+			v.seconds(w+" train_seconds", e.TrainSeconds)
+			v.seconds(w+" eval_seconds", e.EvalSeconds)
+			v.count(w+" samples_seen", e.SamplesSeen)
+			v.count(w+" forward_samples", e.ForwardSamples)
+			v.count(w+" backward_samples", e.BackwardSamples)
+			v.count(w+" epoch_samples", int64(e.EpochSamples))
+			if e.Kept != nil {
+				v.count(w+" kept", int64(*e.Kept))
+			}
+			if e.Distinct != nil {
+				v.count(w+" distinct", int64(*e.Distinct))
+			}
+		}
+		for j, e := range r.Evals {
+			w := fmt.Sprintf("%s: evals[%d]:", at, j)
+			v.count(w+" grid_samples", e.GridSamples)
+			v.count(w+" samples_seen", e.SamplesSeen)
+			v.count(w+" forward_samples", e.ForwardSamples)
+			v.count(w+" backward_samples", e.BackwardSamples)
+			v.count(w+" epoch", int64(e.Epoch))
+			v.seconds(w+" train_seconds", e.TrainSeconds)
+			v.seconds(w+" eval_seconds", e.EvalSeconds)
+			v.accp(w+" test_acc", e.TestAcc)
+			v.accp(w+" val_acc", e.ValAcc)
+			v.lossp(w+" test_loss", e.TestLoss)
+			v.lossp(w+" val_loss", e.ValLoss)
+		}
+		for j, h := range r.Targets {
+			w := fmt.Sprintf("%s: targets[%d]:", at, j)
+			if !(h.Target > 0 && h.Target <= 1) {
+				v.fail("%s target %v: not in (0, 1]", w, h.Target)
+			}
+			v.count(w+" epoch", int64(h.Epoch))
+			v.count(w+" grid_samples", h.GridSamples)
+			v.count(w+" samples_seen", h.SamplesSeen)
+			v.seconds(w+" train_seconds", h.TrainSeconds)
+		}
+		for j, a := range r.TestAcc {
+			v.acc(fmt.Sprintf("%s: test_acc[%d]", at, j), a)
+		}
+		for j, a := range r.ValAcc {
+			v.acc(fmt.Sprintf("%s: val_acc[%d]", at, j), a)
+		}
+		if v.err != nil {
+			break
+		}
+	}
+	return v.err
 }

@@ -282,6 +282,12 @@ func ReadTune(path string) (*TuneResult, error) {
 		return nil, fmt.Errorf("%s: no method was chosen", path)
 	}
 	for _, ch := range res.Chosen {
+		if err := run.CheckMethodName(ch.Method); err != nil {
+			return nil, fmt.Errorf("%s: chosen: %w", path, err)
+		}
+		if !(ch.ValAcc >= 0 && ch.ValAcc <= 1) {
+			return nil, fmt.Errorf("%s: method %s: validation accuracy %v not in [0, 1]", path, ch.Method, ch.ValAcc)
+		}
 		if !(ch.LR > 0 && ch.LR <= 1e6) || !(ch.Momentum >= 0 && ch.Momentum < 1) {
 			return nil, fmt.Errorf("%s: method %s: lr %v, momentum %v out of range", path, ch.Method, ch.LR, ch.Momentum)
 		}

@@ -246,3 +246,56 @@ func TestLargestInputsRoundTrip(t *testing.T) {
 		t.Fatalf("compare --resume of the largest accepted targets: exit %d\n%s", code, msg)
 	}
 }
+
+// TestResultValuesRangeChecked (R5, R16): plot and compare --resume
+// range-check every value of compare.json before use: a time of 1e300, a
+// negative count, an accuracy outside [0, 1] or a method name the command
+// line refuses is an error naming the file and the value, never a panic
+// or a plot of nonsense.
+func TestResultValuesRangeChecked(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good")
+	tinyCompare(t, good)
+	for _, c := range []struct {
+		name string
+		edit func(m map[string]any)
+		want string
+	}{
+		{"seconds 1e300", func(m map[string]any) { epoch0(m)["train_seconds"] = 1e300 }, "train_seconds 1e+300"},
+		{"grid samples -1e18", func(m map[string]any) { eval0(m)["grid_samples"] = -1e18 }, "grid_samples -1000000000000000000"},
+		{"accuracy 7.5", func(m map[string]any) { epoch0(m)["test_acc"] = 7.5 }, "test_acc 7.5: not an accuracy"},
+		{"accuracy -3", func(m map[string]any) { eval0(m)["test_acc"] = -3 }, "test_acc -3: not an accuracy"},
+		{"method name", func(m map[string]any) {
+			name := "a|b\n\x00c"
+			m["config"].(map[string]any)["methods"].([]any)[0].(map[string]any)["name"] = name
+			m["runs"].([]any)[0].(map[string]any)["method"] = name
+		}, "config.methods: method name"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			out := filepath.Join(dir, strings.ReplaceAll(c.name, " ", "-"))
+			os.MkdirAll(out, 0o755)
+			var m map[string]any
+			readJSON(t, filepath.Join(good, "compare.json"), &m)
+			c.edit(m)
+			b, _ := json.Marshal(m)
+			os.WriteFile(filepath.Join(out, "compare.json"), b, 0o644)
+			for _, args := range [][]string{{"plot", out}, {"compare", "--resume", out, "--quiet"}} {
+				code, msg := runCLI(t, args...)
+				if code == 0 || !strings.Contains(msg, "compare.json") || !strings.Contains(msg, c.want) {
+					t.Errorf("%v: exit %d, want an error naming %q:\n%s", args, code, c.want, msg)
+				}
+			}
+			if _, err := os.Stat(filepath.Join(out, "compare.md")); err == nil {
+				t.Error("compare.md written from a bad compare.json")
+			}
+		})
+	}
+}
+
+func epoch0(m map[string]any) map[string]any {
+	return m["runs"].([]any)[0].(map[string]any)["epochs"].([]any)[0].(map[string]any)
+}
+
+func eval0(m map[string]any) map[string]any {
+	return m["runs"].([]any)[0].(map[string]any)["evals"].([]any)[0].(map[string]any)
+}

@@ -135,6 +135,10 @@ func compareConfigFrom(c *cli.Context) (bench.CompareConfig, error) {
 		if err != nil {
 			return cfg, fmt.Errorf("--tuned: %w", err)
 		}
+		if tb := t.Config.Base; tb.Model != base.Model || tb.Dataset != base.Dataset {
+			return cfg, fmt.Errorf("--tuned %s: tuned for the %s on %s, this comparison trains the %s on %s (tune again with --model %s --dataset %s, or leave --tuned out)",
+				path, tb.Model, tb.Dataset, base.Model, base.Dataset, base.Model, base.Dataset)
+		}
 		cfg.Tuned, cfg.TunedFrom = t.Choices(), path
 	}
 	cfg.Methods, err = methodsFrom(c.StringSlice("method"), base, cfg.Tuned, c.Bool("variants"))

@@ -299,3 +299,42 @@ func epoch0(m map[string]any) map[string]any {
 func eval0(m map[string]any) map[string]any {
 	return m["runs"].([]any)[0].(map[string]any)["evals"].([]any)[0].(map[string]any)
 }
+
+// TestConfigFileKinds (R8, R13, R14, R20): --config refuses a result file
+// it does not read (compare.json, tune.json) saying what to pass; a YAML
+// file with a "config:" key is read as flags, so that its other keys are
+// checked; a key given twice, a second document and an alias are refused
+// by name.
+func TestConfigFileKinds(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		name, content, want string
+	}{
+		{"compare.json", `{"provenance": {}, "config": {"base": {"model": "mlp"}, "seeds": [1]}, "train_samples": 640, "complete": true, "runs": [], "summary": []}`, "sgds compare --resume DIR"},
+		{"tune.json", `{"provenance": {}, "config": {"base": {"model": "mlp"}}, "complete": true, "trials": [], "chosen": []}`, "sgds compare --tuned FILE"},
+		{"flags.yaml", "config:\n  model: mlp\nepohcs: 2\n", `"config" is not a flag`},
+		{"dup.yaml", "epochs: 1\nmodel: mlp\nepochs: 5\n", `line 3: key "epochs" given twice (first on line 1)`},
+		{"docs.yaml", "epochs: 1\n---\nepochs: 5\n", "line 2: a second YAML document"},
+		{"alias.yaml", "lr: &n 0.1\nmomentum: *n\n", "line 2: YAML aliases (*n) are not supported"},
+	} {
+		path := filepath.Join(dir, c.name)
+		os.WriteFile(path, []byte(c.content), 0o644)
+		code, msg := runCLI(t, append([]string{"train", "--config", path, "--out", filepath.Join(dir, "out")}, tiny...)...)
+		if code == 0 || !strings.Contains(msg, "--config "+path) || !strings.Contains(msg, c.want) {
+			t.Errorf("--config %s: exit %d, want %q:\n%s", c.name, code, c.want, msg)
+		}
+	}
+}
+
+// TestTunedChecksModelAndData (R12): compare --tuned refuses a tune.json
+// made for another model or data set.
+func TestTunedChecksModelAndData(t *testing.T) {
+	dir := t.TempDir()
+	tj := filepath.Join(dir, "tune.json")
+	os.WriteFile(tj, []byte(`{"provenance": {}, "config": {"base": {"dataset": "fashion-mnist", "model": "cnn"}}, "complete": true, "trials": [],
+		"chosen": [{"method": "uniform", "lr": 0.1, "momentum": 0.9, "val_acc": 0.9}]}`), 0o644)
+	code, msg := runCLI(t, "compare", "--model", "mlp", "--tuned", tj, "--method", "u:sampler=uniform,tuned=uniform", "--out", filepath.Join(dir, "out"))
+	if code == 0 || !strings.Contains(msg, "--tuned "+tj+": tuned for the cnn on fashion-mnist, this comparison trains the mlp on mnist") {
+		t.Errorf("exit %d:\n%s", code, msg)
+	}
+}

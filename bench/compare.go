@@ -174,6 +174,9 @@ type CompareResult struct {
 	// TargetOn is the accuracy the grid evaluates and targets use: "val"
 	// with a validation split, else "test".
 	TargetOn string `json:"target_on"`
+	// Data identifies the data the runs trained on; compare --resume
+	// checks the data it is given against it (nil in older files).
+	Data *run.DataPrint `json:"data_print,omitempty"`
 	// Complete is false while runs remain (a partial result).
 	Complete bool             `json:"complete"`
 	Runs     []*RunResult     `json:"runs"`
@@ -253,7 +256,15 @@ func Compare(ctx context.Context, c CompareConfig, d *run.Data, o CompareOptions
 	if err := CheckCompareSize(c, d.Train.N); err != nil {
 		return nil, err
 	}
-	res := &CompareResult{Provenance: o.Provenance, Config: c, TrainSamples: d.Train.N, TargetOn: "test"}
+	dp := d.Print()
+	if p := o.Previous; p != nil && p.Data != nil {
+		if err := p.Data.CheckData(dp, c.Data); err != nil {
+			return nil, err
+		}
+	} else if p != nil && p.TrainSamples != d.Train.N { // an older compare.json
+		return nil, fmt.Errorf("--data %s: not the data the comparison trained on: %d training samples, the comparison had %d", c.Data, d.Train.N, p.TrainSamples)
+	}
+	res := &CompareResult{Provenance: o.Provenance, Config: c, TrainSamples: d.Train.N, TargetOn: "test", Data: &dp}
 	if d.Val != nil {
 		res.TargetOn = "val"
 	}

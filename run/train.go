@@ -23,6 +23,10 @@ type Job struct {
 	Run     Config    `json:"run"`
 	Data    string    `json:"data,omitempty"`
 	Targets []float64 `json:"targets,omitempty"`
+	// DataPrint identifies the data the run trained on (nil in
+	// checkpoints written before it was recorded); a resume checks the
+	// data it loads against it.
+	DataPrint *DataPrint `json:"data_print,omitempty"`
 }
 
 // Summary is a run folder's summary.json.
@@ -297,6 +301,23 @@ func train(ctx context.Context, job Job, f *Folder, ck *engine.Checkpoint, o Opt
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("interrupted while loading the data: %w; nothing was written to %s", err, out)
 	}
+	dp := d.Print()
+	if ck != nil {
+		// The data given to a resume must be the data the run trained on;
+		// a checkpoint without its print is checked by its model's size.
+		if job.DataPrint != nil {
+			if err := job.DataPrint.CheckData(dp, job.Data); err != nil {
+				return nil, fmt.Errorf("--resume %s: %w", out, err)
+			}
+		} else if m, err := Model(cfg, d); err != nil || m.Name != ck.Meta.Model {
+			where := job.Data
+			if where == "" {
+				where = "(the default data folder)"
+			}
+			return nil, fmt.Errorf("--resume %s: --data %s: not the data the run trained on: the model for its images is %s, the checkpoint's is %s; give --data the folder the run was trained from", out, where, m.Name, ck.Meta.Model)
+		}
+	}
+	job.DataPrint = &dp
 	configJSON, err := json.Marshal(job)
 	if err != nil {
 		return nil, err

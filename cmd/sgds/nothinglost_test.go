@@ -15,6 +15,7 @@ import (
 
 	"github.com/sgds/sgds/bench"
 	"github.com/sgds/sgds/engine"
+	"github.com/sgds/sgds/engine/data/datatest"
 	"github.com/sgds/sgds/run"
 )
 
@@ -336,5 +337,63 @@ func TestTunedChecksModelAndData(t *testing.T) {
 	code, msg := runCLI(t, "compare", "--model", "mlp", "--tuned", tj, "--method", "u:sampler=uniform,tuned=uniform", "--out", filepath.Join(dir, "out"))
 	if code == 0 || !strings.Contains(msg, "--tuned "+tj+": tuned for the cnn on fashion-mnist, this comparison trains the mlp on mnist") {
 		t.Errorf("exit %d:\n%s", code, msg)
+	}
+}
+
+// TestResumeChecksTheData (R10, R25): a checkpoint and a compare.json
+// record the data they trained on, and a resume given other data (other
+// labels, another image size) is refused blaming --data; a checkpoint
+// written before the record is checked by its model's size.
+func TestResumeChecksTheData(t *testing.T) {
+	dir := t.TempDir()
+	a, b, c := filepath.Join(dir, "a"), filepath.Join(dir, "b"), filepath.Join(dir, "c")
+	for _, d := range []string{a, b, c} {
+		os.MkdirAll(d, 0o755)
+	}
+	datatest.WriteMNISTCut(t, a, datatest.Cut{Train: 300, Test: 200, Top: 4, Left: 2, Rows: 20, Cols: 24, Label: datatest.Mod(3)})
+	datatest.WriteMNISTCut(t, b, datatest.Cut{Train: 300, Test: 200, Top: 4, Left: 2, Rows: 20, Cols: 24, Label: func(d int) int { return (d + 1) % 3 }})
+	datatest.WriteMNISTCut(t, c, datatest.Cut{Train: 300, Test: 200, Pool: 2, Label: datatest.Mod(3)})
+	out := filepath.Join(dir, "run")
+	if code, msg := runCLI(t, "train", "--dataset", "idx", "--data", a, "--model", "mlp", "--epochs", "1", "--quiet", "--out", out); code != 0 {
+		t.Fatalf("exit %d\n%s", code, msg)
+	}
+	for _, c := range []struct{ data, want string }{
+		{b, "--data " + b + ": not the data the run trained on: its labels differ"},
+		{c, "--data " + c + ": not the data the run trained on: its images are 14×14, the run trained on 20×24"},
+	} {
+		if code, msg := runCLI(t, "train", "--resume", out, "--epochs", "2", "--data", c.data); code == 0 || !strings.Contains(msg, c.want) {
+			t.Errorf("--resume --data %s: exit %d, want %q:\n%s", c.data, code, c.want, msg)
+		}
+	}
+	// A checkpoint from before the record.
+	path := filepath.Join(out, engine.CheckpointFile)
+	raw, _ := os.ReadFile(path)
+	ck, err := engine.UnmarshalCheckpoint(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var job run.Job
+	json.Unmarshal(ck.Meta.Config, &job)
+	if job.DataPrint == nil {
+		t.Fatal("the checkpoint does not record its data")
+	}
+	job.DataPrint = nil
+	ck.Meta.Config, _ = json.Marshal(job)
+	raw, _ = ck.MarshalBinary()
+	os.WriteFile(path, raw, 0o644)
+	if code, msg := runCLI(t, "train", "--resume", out, "--epochs", "2", "--data", c); code == 0 || !strings.Contains(msg, "--data "+c+": not the data the run trained on") {
+		t.Errorf("an older checkpoint resumed on other images: exit %d:\n%s", code, msg)
+	}
+	if code, msg := runCLI(t, "train", "--resume", out, "--epochs", "2", "--data", a, "--quiet"); code != 0 {
+		t.Errorf("resume on its own data: exit %d\n%s", code, msg)
+	}
+
+	cmp := filepath.Join(dir, "cmp")
+	if code, msg := runCLI(t, "compare", "--dataset", "idx", "--data", a, "--model", "mlp", "--epochs", "1", "--seeds", "1", "--targets", "0.5",
+		"--method", "uniform", "--quiet", "--out", cmp); code != 0 {
+		t.Fatalf("compare: exit %d\n%s", code, msg)
+	}
+	if code, msg := runCLI(t, "compare", "--resume", cmp, "--data", b, "--quiet"); code == 0 || !strings.Contains(msg, "--data "+b+": not the data") {
+		t.Errorf("compare --resume on other data: exit %d:\n%s", code, msg)
 	}
 }

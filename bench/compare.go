@@ -127,6 +127,9 @@ type RunResult struct {
 	// is restarted from its beginning by compare --resume.
 	Done     bool   `json:"done"`
 	Diverged string `json:"diverged,omitempty"` // the error, when the run diverged
+	// Session is the invocation that trained the run: 0 the one that
+	// started the comparison, k the k-th of its Resumes.
+	Session int `json:"session,omitempty"`
 	// Targets are the time-to-target records, one per target.
 	Targets []engine.TargetHit `json:"targets"`
 	// TestAcc (and ValAcc, with a validation split) per epoch, from Epochs.
@@ -166,8 +169,11 @@ func (r *RunResult) hit(target float64) (engine.TargetHit, bool) {
 
 // CompareResult is compare.json.
 type CompareResult struct {
-	Provenance provenance.Provenance `json:"provenance"`
-	Config     CompareConfig         `json:"config"`
+	// Provenance is that of the invocation that started the comparison;
+	// Resumes those of each compare --resume after it, in order.
+	Provenance provenance.Provenance   `json:"provenance"`
+	Resumes    []provenance.Provenance `json:"resumes,omitempty"`
+	Config     CompareConfig           `json:"config"`
 	// TrainSamples is the size of the training set (after the validation
 	// split and --subset).
 	TrainSamples int `json:"train_samples"`
@@ -265,12 +271,16 @@ func Compare(ctx context.Context, c CompareConfig, d *run.Data, o CompareOptions
 		return nil, fmt.Errorf("--data %s: not the data the comparison trained on: %d training samples, the comparison had %d", c.Data, d.Train.N, p.TrainSamples)
 	}
 	res := &CompareResult{Provenance: o.Provenance, Config: c, TrainSamples: d.Train.N, TargetOn: "test", Data: &dp}
+	if p := o.Previous; p != nil {
+		res.Provenance = p.Provenance
+		res.Resumes = append(slices.Clone(p.Resumes), o.Provenance)
+	}
 	if d.Val != nil {
 		res.TargetOn = "val"
 	}
 	for _, seed := range c.Seeds {
 		for _, m := range c.Methods {
-			r := &RunResult{Method: m.Name, Seed: seed}
+			r := &RunResult{Method: m.Name, Seed: seed, Session: len(res.Resumes)}
 			if o.Previous != nil {
 				if p := o.Previous.Run(m.Name, seed); p != nil && p.Done {
 					r = p

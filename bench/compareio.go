@@ -424,6 +424,9 @@ func (res *CompareResult) checkValues() error {
 			continue
 		}
 		at := fmt.Sprintf("runs[%d] (%s, seed %d)", i, r.Method, r.Seed)
+		if r.Session < 0 || r.Session > len(res.Resumes) {
+			v.fail("%s: session %d: not 0 or one of the %d resumes", at, r.Session, len(res.Resumes))
+		}
 		if strings.ContainsFunc(r.Diverged, func(c rune) bool { return c < 0x20 || c == 0x7f }) {
 			v.fail("%s: diverged: control characters in %q", at, r.Diverged)
 		}

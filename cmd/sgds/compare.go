@@ -25,7 +25,7 @@ var quickCompare = map[string]string{
 
 // resumeCompareFlags may be given with --resume; every other setting
 // comes from the comparison's compare.json.
-var resumeCompareFlags = []string{"resume", "parallel", "quiet", "data"}
+var resumeCompareFlags = []string{"resume", "parallel", "quiet", "data", "force"}
 
 // trainFlags are commonFlags and the sampler's knobs without --seed and
 // --sampler (the methods set their sampler, --seeds the seeds), with
@@ -181,6 +181,20 @@ func methodsFrom(specs []string, base run.Config, tuned map[string]run.Choice, v
 
 // runCompare runs (or continues) the comparison cfg into out.
 func runCompare(c *cli.Context, cfg bench.CompareConfig, out string, prev *bench.CompareResult, start time.Time) error {
+	prov := provenance.Collect(cfg.Base.Device, os.Args, start)
+	if prev != nil {
+		// The runs of a comparison are compared with each other: a resume
+		// by another binary or on another machine is refused unless
+		// --force (each run records the invocation that trained it).
+		last := prev.Provenance
+		if n := len(prev.Resumes); n > 0 {
+			last = prev.Resumes[n-1]
+		}
+		if diff := provenance.Differences(last, prov); len(diff) > 0 && !c.Bool("force") {
+			return fmt.Errorf("--resume %s: compare.json was written by another binary or machine (%s); its runs would be compared with runs of this one: resume with that binary on that machine, or give --force to continue anyway (compare.json records which invocation trained each run)",
+				out, strings.Join(diff, ", "))
+		}
+	}
 	d, err := loadRun(c, cfg.Base, cfg.Data, out, prev != nil)
 	if err != nil {
 		return err
@@ -196,7 +210,7 @@ func runCompare(c *cli.Context, cfg bench.CompareConfig, out string, prev *bench
 	fmt.Fprintf(logOr(log), "compare: %s on %s (%d training images), %d epochs, seeds %v, methods %s, baselines %v, targets %v\n",
 		cfg.Base.Model, cfg.Base.Dataset, d.Train.N, cfg.Base.Epochs, cfg.Seeds, methodNames(cfg.Methods), cfg.Baselines, cfg.Targets)
 	opts := bench.CompareOptions{Log: log, Previous: prev,
-		Provenance: provenance.Collect(cfg.Base.Device, os.Args, start),
+		Provenance: prov,
 		Save:       func(r *bench.CompareResult) error { return bench.SaveCompare(r, out) },
 		OnStep:     signalAfterSteps}
 	if bar != nil {

@@ -397,3 +397,36 @@ func TestResumeChecksTheData(t *testing.T) {
 		t.Errorf("compare --resume on other data: exit %d:\n%s", code, msg)
 	}
 }
+
+// TestCompareResumeKeepsProvenance (R11): compare --resume refuses a
+// compare.json written by another binary or machine unless --force, and
+// keeps the provenance of the start, adding its own and recording which
+// invocation trained each run.
+func TestCompareResumeKeepsProvenance(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "cmp")
+	tinyCompare(t, out, "--seeds", "1,2")
+	path := filepath.Join(out, "compare.json")
+	var m map[string]any
+	readJSON(t, path, &m)
+	m["provenance"].(map[string]any)["cpu"] = "Another CPU"
+	run1 := m["runs"].([]any)[1].(map[string]any)
+	run1["done"] = false
+	run1["epochs"], run1["evals"], run1["test_acc"], run1["targets"] = []any{}, []any{}, []any{}, []any{}
+	b, _ := json.Marshal(m)
+	os.WriteFile(path, b, 0o644)
+	code, msg := runCLI(t, "compare", "--resume", out, "--quiet")
+	if code == 0 || !strings.Contains(msg, "cpu Another CPU → ") || !strings.Contains(msg, "--force") {
+		t.Fatalf("resume on another machine: exit %d\n%s", code, msg)
+	}
+	if code, msg := runCLI(t, "compare", "--resume", out, "--quiet", "--force"); code != 0 {
+		t.Fatalf("--resume --force: exit %d\n%s", code, msg)
+	}
+	var res bench.CompareResult
+	readJSON(t, path, &res)
+	if res.Provenance.CPU != "Another CPU" || len(res.Resumes) != 1 || res.Resumes[0].CPU == "Another CPU" {
+		t.Errorf("provenance %q, resumes %+v: want the start's kept and this one added", res.Provenance.CPU, res.Resumes)
+	}
+	if res.Runs[0].Session != 0 || res.Runs[1].Session != 1 || !res.Runs[1].Done {
+		t.Errorf("sessions %d, %d: want 0 for the kept run, 1 for the one the resume trained", res.Runs[0].Session, res.Runs[1].Session)
+	}
+}

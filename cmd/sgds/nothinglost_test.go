@@ -430,3 +430,21 @@ func TestCompareResumeKeepsProvenance(t *testing.T) {
 		t.Errorf("sessions %d, %d: want 0 for the kept run, 1 for the one the resume trained", res.Runs[0].Session, res.Runs[1].Session)
 	}
 }
+
+// TestMisspeltVariablesWarned (R15): an SGDS_* variable that is no flag's
+// and none of the others sgds reads is warned about, with the closest
+// name; the flags' variables and the others are not.
+func TestMisspeltVariablesWarned(t *testing.T) {
+	t.Setenv("SGDS_EPOHCS", "2")
+	t.Setenv("SGDS_KAKURENBO_HIDE", "0.2")
+	t.Setenv("SGDS_MEMORY_BUDGET", "8GiB")
+	t.Setenv("SGDS_KERNELS", "portable")
+	t.Setenv("SGDS_TEST_SIGNAL_AFTER_STEPS", "")
+	code, msg := runCLI(t, "methods")
+	if code != 0 || !strings.Contains(msg, "sgds: warning: SGDS_EPOHCS is not a variable sgds reads; it is ignored (did you mean SGDS_EPOCHS?)") {
+		t.Errorf("exit %d:\n%s", code, msg)
+	}
+	if n := strings.Count(msg, "warning"); n != 1 {
+		t.Errorf("%d warnings, want 1 (SGDS_EPOHCS):\n%s", n, msg)
+	}
+}

@@ -262,6 +262,15 @@ func Compare(ctx context.Context, c CompareConfig, d *run.Data, o CompareOptions
 	if err := CheckCompareSize(c, d.Train.N); err != nil {
 		return nil, err
 	}
+	// Every method of a seed is built at once, --parallel seeds at a time.
+	big := c.Base
+	for _, m := range c.Methods {
+		big.Batch = max(big.Batch, m.Batch)
+	}
+	par := max(1, min(c.Parallel, len(c.Seeds)))
+	if err := run.CheckNets(big, d, len(c.Methods)*par, fmt.Sprintf("%d methods × %d seeds in parallel", len(c.Methods), par)); err != nil {
+		return nil, err
+	}
 	dp := d.Print()
 	if p := o.Previous; p != nil && p.Data != nil {
 		if err := p.Data.CheckData(dp, c.Data); err != nil {
@@ -296,7 +305,6 @@ func Compare(ctx context.Context, c CompareConfig, d *run.Data, o CompareOptions
 			return nil, err
 		}
 	}
-	par := max(1, min(c.Parallel, len(c.Seeds)))
 	errs := make([]error, len(c.Seeds))
 	next := make(chan int, len(c.Seeds)) // seeds in their order
 	for k := range c.Seeds {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/sgds/sgds/engine"
 	"github.com/sgds/sgds/engine/data"
+	"github.com/sgds/sgds/internal/limits"
 )
 
 // Input is the shape of one sample of d: (1, rows, cols).
@@ -62,7 +63,41 @@ func NewNetFor(c Config, d *Data, init []engine.Param) (engine.Net, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := CheckNets(c, d, 1, ""); err != nil {
+		return nil, err
+	}
 	return newNet(c, m, init)
+}
+
+// NetBytes is the memory one net of model m takes to train batches of
+// batch samples: four float32 copies of every parameter (the initial
+// values, the weights, their gradients and momentum) and the batch's
+// buffers (engine.BatchBytesPerSample); false when it exceeds an int64.
+func NetBytes(m engine.ModelSpec, batch int) (int64, bool) {
+	params, ok1 := limits.Mul(int64(m.NumParams()), 16)
+	buf, ok2 := limits.Mul(int64(batch), engine.BatchBytesPerSample(m))
+	return params + buf, ok1 && ok2 && params <= 1<<62 && buf <= 1<<62
+}
+
+// CheckNets checks that nets nets of c's model sized for d, built at once
+// (compare builds every method of a seed, --parallel seeds at a time),
+// fit the memory budget (internal/limits) before any is allocated; why
+// names what builds them ("" for one run).
+func CheckNets(c Config, d *Data, nets int, why string) error {
+	m, err := Model(c, d)
+	if err != nil {
+		return err
+	}
+	each, ok := NetBytes(m, c.Batch)
+	total, ok2 := limits.Mul(each, int64(nets))
+	what := fmt.Sprintf("--model %s on %d×%d images (%d parameters) at --batch %d", c.Model, d.Train.Rows, d.Train.Cols, m.NumParams(), c.Batch)
+	if why != "" {
+		what += fmt.Sprintf(", %d nets at once (%s)", nets, why)
+	}
+	if !ok || !ok2 {
+		return fmt.Errorf("%s: needs more than 8 EiB, %w (set %s to change it)", what, limits.ErrOverBudget, limits.EnvBudget)
+	}
+	return limits.CheckTotal(what, total)
 }
 
 // DataPrint identifies the data a run trained on: the image size, the

@@ -469,3 +469,13 @@ func TestNetMemoryChecked(t *testing.T) {
 		t.Errorf("compare: exit %d\n%s", code, msg)
 	}
 }
+
+// TestPatternsNeedsADecile (R17): patterns refuses fewer training samples
+// than loss deciles instead of showing empty deciles as 0.0%.
+func TestPatternsNeedsADecile(t *testing.T) {
+	code, msg := runCLI(t, "patterns", "--model", "mlp", "--subset", "9", "--batch", "3", "--epochs", "2", "--test-subset", "100", "--quiet",
+		"--out", filepath.Join(t.TempDir(), "p"))
+	if code == 0 || !strings.Contains(msg, "patterns needs at least 10 training samples (one per loss decile), got 9: give a larger --subset") {
+		t.Errorf("exit %d\n%s", code, msg)
+	}
+}

@@ -327,7 +327,7 @@ func Compare(ctx context.Context, c CompareConfig, d *run.Data, o CompareOptions
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.summarise()
-	if err := errors.Join(errs...); err != nil {
+	if err := joinDistinct(errs); err != nil {
 		if o.Save != nil {
 			o.Save(res)
 		}
@@ -339,6 +339,20 @@ func Compare(ctx context.Context, c CompareConfig, d *run.Data, o CompareOptions
 		}
 	}
 	return res, nil
+}
+
+// joinDistinct joins the errors of errs, each message once: seeds
+// trained in parallel that fail alike (a full disk) report it once.
+func joinDistinct(errs []error) error {
+	var out []error
+	seen := map[string]bool{}
+	for _, err := range errs {
+		if err != nil && !seen[err.Error()] {
+			seen[err.Error()] = true
+			out = append(out, err)
+		}
+	}
+	return errors.Join(out...)
 }
 
 // compareState is a comparison in progress.

@@ -1,9 +1,13 @@
 package bench
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/sgds/sgds/engine"
@@ -78,5 +82,28 @@ func TestCompareBytesBound(t *testing.T) {
 	cfg.Base.Epochs, cfg.Base.EvalEvery = 100_000, 64
 	if err := CheckCompareSize(cfg, 640); err == nil {
 		t.Error("a comparison of 100,000 epochs on a fine grid passed the size check")
+	}
+}
+
+// TestCompareSaveErrorOnce (R18): seeds trained in parallel that fail to
+// save alike (a full disk) report the error once.
+func TestCompareSaveErrorOnce(t *testing.T) {
+	d := smallData(t, 256)
+	cfg := smallCompare(t)
+	cfg.Base.Epochs, cfg.Parallel, cfg.Targets = 1, 2, nil
+	cfg.Methods, cfg.Baselines = cfg.Methods[:1], nil
+	full := errors.New("write compare.json: no space left on device")
+	calls := 0
+	var mu sync.Mutex
+	_, err := Compare(context.Background(), cfg, d, CompareOptions{Save: func(*CompareResult) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if calls++; calls > 1 {
+			return full
+		}
+		return nil
+	}})
+	if err == nil || strings.Count(err.Error(), full.Error()) != 1 {
+		t.Fatalf("error %q: want the save error once", err)
 	}
 }

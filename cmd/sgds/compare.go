@@ -222,13 +222,19 @@ func runCompare(c *cli.Context, cfg bench.CompareConfig, out string, prev *bench
 	}
 	if err != nil {
 		if res != nil {
-			done := 0
-			for _, r := range res.Runs {
-				if r.Done {
-					done++
+			// Say what compare.json holds, which is what a resume keeps
+			// (a failed write leaves the one before it).
+			if saved, rerr := bench.ReadCompare(out); rerr == nil {
+				done := 0
+				for _, r := range saved.Runs {
+					if r.Done {
+						done++
+					}
 				}
+				fmt.Fprintf(c.App.ErrWriter, "sgds: partial result in %s/compare.json (%d of %d runs finished); continue with: sgds compare --resume %s\n", out, done, len(saved.Runs), out)
+			} else {
+				fmt.Fprintf(c.App.ErrWriter, "sgds: no readable partial result in %s: %v\n", out, rerr)
 			}
-			fmt.Fprintf(c.App.ErrWriter, "sgds: partial result in %s (%d of %d runs finished); continue with: sgds compare --resume %s\n", out, done, len(res.Runs), out)
 		}
 		return err
 	}

@@ -170,6 +170,11 @@ func methodsFrom(specs []string, base run.Config, tuned map[string]run.Choice, v
 		ms = append(ms, m)
 	}
 	if !hasUniform {
+		for i, m := range ms {
+			if m.Name == "uniform" {
+				return nil, fmt.Errorf("--method %s: compare adds the uniform baseline under the name uniform when no method samples uniformly; give this method another name, or add --method uniform", specs[i])
+			}
+		}
 		u, err := run.ParseMethod("uniform", base, nil)
 		if err != nil {
 			return nil, err

@@ -479,3 +479,13 @@ func TestPatternsNeedsADecile(t *testing.T) {
 		t.Errorf("exit %d\n%s", code, msg)
 	}
 }
+
+// TestMethodNamedUniform (R21): a method named uniform that does not
+// sample uniformly is refused saying that compare adds the uniform
+// baseline under that name.
+func TestMethodNamedUniform(t *testing.T) {
+	code, msg := runCLI(t, "compare", "--method", "uniform:sampler=sgds", "--out", filepath.Join(t.TempDir(), "c"))
+	if code == 0 || !strings.Contains(msg, "--method uniform:sampler=sgds: compare adds the uniform baseline under the name uniform") {
+		t.Errorf("exit %d\n%s", code, msg)
+	}
+}

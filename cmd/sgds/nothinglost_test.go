@@ -15,6 +15,7 @@ import (
 
 	"github.com/sgds/sgds/bench"
 	"github.com/sgds/sgds/engine"
+	"github.com/sgds/sgds/engine/data"
 	"github.com/sgds/sgds/engine/data/datatest"
 	"github.com/sgds/sgds/run"
 )
@@ -487,5 +488,40 @@ func TestMethodNamedUniform(t *testing.T) {
 	code, msg := runCLI(t, "compare", "--method", "uniform:sampler=sgds", "--out", filepath.Join(t.TempDir(), "c"))
 	if code == 0 || !strings.Contains(msg, "--method uniform:sampler=sgds: compare adds the uniform baseline under the name uniform") {
 		t.Errorf("exit %d\n%s", code, msg)
+	}
+}
+
+// TestDataBesideTheBinary (R22): bin/sgds run from another folder without
+// a Go module cache finds data/mnist beside the binary, and a data set it
+// cannot find is named with every folder searched.
+func TestDataBesideTheBinary(t *testing.T) {
+	repo, elsewhere := t.TempDir(), t.TempDir()
+	src, err := data.Locate("mnist", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(filepath.Join(repo, "bin"), 0o755)
+	os.MkdirAll(filepath.Join(repo, "data"), 0o755)
+	if err := os.Symlink(src, filepath.Join(repo, "data", "mnist")); err != nil {
+		t.Fatal(err)
+	}
+	exe, _ := os.ReadFile(sgdsBin)
+	bin := filepath.Join(repo, "bin", "sgds")
+	if err := os.WriteFile(bin, exe, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	run := func(args ...string) (int, string) {
+		cmd := sgdsCommand(context.Background(), []string{"GOMODCACHE=" + filepath.Join(elsewhere, "none"), "GOPATH=", "HOME=" + elsewhere}, args...)
+		cmd.Path, cmd.Dir = bin, elsewhere
+		out, err := cmd.CombinedOutput()
+		return exitCode(t, err), string(out)
+	}
+	if code, out := run("train", "--model", "mlp", "--subset", "256", "--epochs", "1", "--out", filepath.Join(elsewhere, "run")); code != 0 {
+		t.Fatalf("bin/sgds from another folder: exit %d\n%s", code, out)
+	}
+	os.Remove(filepath.Join(repo, "data", "mnist"))
+	code, out := run("train", "--model", "mlp", "--subset", "256", "--epochs", "1", "--out", filepath.Join(elsewhere, "run2"))
+	if code == 0 || !strings.Contains(out, "searched ") || !strings.Contains(out, filepath.Join(repo, "data", "mnist")) || !strings.Contains(out, filepath.Join(elsewhere, "data", "mnist")) {
+		t.Errorf("missing data: exit %d, want every folder searched named:\n%s", code, out)
 	}
 }

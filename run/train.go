@@ -27,6 +27,10 @@ type Job struct {
 	// checkpoints written before it was recorded); a resume checks the
 	// data it loads against it.
 	DataPrint *DataPrint `json:"data_print,omitempty"`
+	// DeviceSwitches records every resume on another backend than the
+	// run's ("cuda → cpu after epoch 2"): checkpoints are
+	// backend-independent, so a run may continue elsewhere.
+	DeviceSwitches []string `json:"device_switches,omitempty"`
 }
 
 // Summary is a run folder's summary.json.
@@ -45,8 +49,10 @@ type Summary struct {
 	GridStep int `json:"grid_step"`
 	// TimeToTarget is when the first target was first reached on the grid
 	// ({target, reached: false} when it was not); null without a target.
-	TimeToTarget *engine.TargetHit     `json:"time_to_target"`
-	Provenance   provenance.Provenance `json:"provenance"`
+	TimeToTarget *engine.TargetHit `json:"time_to_target"`
+	// DeviceSwitches are the run's resumes on another backend (Job).
+	DeviceSwitches []string              `json:"device_switches,omitempty"`
+	Provenance     provenance.Provenance `json:"provenance"`
 }
 
 // ResultFiles are the files a training run writes into its folder.
@@ -148,6 +154,9 @@ type Overrides struct {
 	Epochs    int
 	// Data, when set, is the data folder to read.
 	Data string
+	// Device, when set, is the backend to continue on (the checkpoint is
+	// backend-independent); a switch is recorded in the run.
+	Device string
 	// Given lists the other settings given with the resume, by flag name;
 	// Value returns one of them typed like the run's own value (string,
 	// int, uint64, float64 or bool).
@@ -156,7 +165,7 @@ type Overrides struct {
 }
 
 // ResumeAllowed are the flags a resume takes besides the run's settings.
-var ResumeAllowed = map[string]bool{"resume": true, "epochs": true, "data": true, "quiet": true, "config": true}
+var ResumeAllowed = map[string]bool{"resume": true, "epochs": true, "data": true, "device": true, "quiet": true, "config": true}
 
 // Resume continues the run in dir from its checkpoint with its own
 // settings (Overrides may raise the epochs and name the data folder;
@@ -184,7 +193,7 @@ func Resume(ctx context.Context, dir string, ov Overrides, o Options) (*Outcome,
 	}
 	if conflicts := job.Conflicts(dir, ov); len(conflicts) > 0 {
 		return nil, fmt.Errorf("--resume %s: a resumed run keeps its own settings, and these flags differ from them:\n  %s\n"+
-			"only --epochs (to train more), --data, --quiet and --config may be given with --resume; for other settings start a new run with another --out",
+			"only --epochs (to train more), --data, --device, --quiet and --config may be given with --resume; for other settings start a new run with another --out",
 			dir, strings.Join(conflicts, "\n  "))
 	}
 	done := len(ck.Meta.History)
@@ -201,6 +210,19 @@ func Resume(ctx context.Context, dir string, ov Overrides, o Options) (*Outcome,
 	}
 	if ov.Data != "" {
 		job.Data = ov.Data
+	}
+	if ov.Device != "" {
+		b, err := engine.LookupBackend(ov.Device)
+		if err != nil {
+			return nil, fmt.Errorf("--device: %w", err)
+		}
+		if b.Name() != job.Run.Device {
+			job.DeviceSwitches = append(job.DeviceSwitches, fmt.Sprintf("%s → %s after epoch %d", job.Run.Device, b.Name(), done))
+			fmt.Fprintf(o.Log, "continuing on %s the run trained on %s so far (checkpoints are backend-independent)\n", b.Name(), job.Run.Device)
+			job.Run.Device = b.Name()
+		}
+	} else if _, err := engine.LookupBackend(job.Run.Device); err != nil {
+		return nil, fmt.Errorf("--resume %s: the run trained on --device %s, which cannot run here (%v); give --device cpu to continue it on the CPU (checkpoints are backend-independent)", dir, job.Run.Device, err)
 	}
 	if err := job.Run.Validate(); err != nil {
 		return nil, fmt.Errorf("--resume %s: %w", dir, err)
@@ -324,7 +346,7 @@ func train(ctx context.Context, job Job, f *Folder, ck *engine.Checkpoint, o Opt
 	}
 	info := d.Info()
 	info.Name = cfg.Dataset
-	sum := Summary{Config: cfg, Data: &info, Provenance: provenance.Collect(cfg.Device, o.Args, o.Started)}
+	sum := Summary{Config: cfg, Data: &info, DeviceSwitches: job.DeviceSwitches, Provenance: provenance.Collect(cfg.Device, o.Args, o.Started)}
 	if len(job.Targets) > 0 {
 		sum.TargetAcc = &job.Targets[0]
 	}

@@ -367,21 +367,12 @@ func TestResumeChecksTheData(t *testing.T) {
 		}
 	}
 	// A checkpoint from before the record.
-	path := filepath.Join(out, engine.CheckpointFile)
-	raw, _ := os.ReadFile(path)
-	ck, err := engine.UnmarshalCheckpoint(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var job run.Job
-	json.Unmarshal(ck.Meta.Config, &job)
-	if job.DataPrint == nil {
-		t.Fatal("the checkpoint does not record its data")
-	}
-	job.DataPrint = nil
-	ck.Meta.Config, _ = json.Marshal(job)
-	raw, _ = ck.MarshalBinary()
-	os.WriteFile(path, raw, 0o644)
+	editJob(t, out, func(j *run.Job) {
+		if j.DataPrint == nil {
+			t.Fatal("the checkpoint does not record its data")
+		}
+		j.DataPrint = nil
+	})
 	if code, msg := runCLI(t, "train", "--resume", out, "--epochs", "2", "--data", c); code == 0 || !strings.Contains(msg, "--data "+c+": not the data the run trained on") {
 		t.Errorf("an older checkpoint resumed on other images: exit %d:\n%s", code, msg)
 	}
@@ -523,5 +514,54 @@ func TestDataBesideTheBinary(t *testing.T) {
 	code, out := run("train", "--model", "mlp", "--subset", "256", "--epochs", "1", "--out", filepath.Join(elsewhere, "run2"))
 	if code == 0 || !strings.Contains(out, "searched ") || !strings.Contains(out, filepath.Join(repo, "data", "mnist")) || !strings.Contains(out, filepath.Join(elsewhere, "data", "mnist")) {
 		t.Errorf("missing data: exit %d, want every folder searched named:\n%s", code, out)
+	}
+}
+
+// editJob rewrites the job recorded in the checkpoint of the run in dir.
+func editJob(t *testing.T, dir string, edit func(*run.Job)) {
+	t.Helper()
+	path := filepath.Join(dir, engine.CheckpointFile)
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ck, err := engine.UnmarshalCheckpoint(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var job run.Job
+	if err := json.Unmarshal(ck.Meta.Config, &job); err != nil {
+		t.Fatal(err)
+	}
+	edit(&job)
+	ck.Meta.Config, _ = json.Marshal(job)
+	raw, _ = ck.MarshalBinary()
+	if err := os.WriteFile(path, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestResumeOnAnotherDevice (R23): the checkpoint of a --device cuda run
+// resumes with --device cpu, and summary.json records the switch; without
+// --device the message says to give it.
+func TestResumeOnAnotherDevice(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "run")
+	if code, msg := runCLI(t, append([]string{"train", "--out", out}, tiny...)...); code != 0 {
+		t.Fatalf("exit %d\n%s", code, msg)
+	}
+	editJob(t, out, func(j *run.Job) { j.Run.Device = "cuda" })
+	if _, err := engine.LookupBackend("cuda"); err != nil {
+		code, msg := runCLI(t, "train", "--resume", out, "--epochs", "2")
+		if code == 0 || !strings.Contains(msg, "the run trained on --device cuda, which cannot run here") || !strings.Contains(msg, "give --device cpu") {
+			t.Errorf("resume of a cuda run on a machine without it: exit %d\n%s", code, msg)
+		}
+	}
+	if code, msg := runCLI(t, "train", "--resume", out, "--epochs", "2", "--device", "cpu", "--quiet"); code != 0 {
+		t.Fatalf("--device cpu: exit %d\n%s", code, msg)
+	}
+	var s run.Summary
+	readJSON(t, filepath.Join(out, "summary.json"), &s)
+	if s.Config.Device != "cpu" || s.EpochsDone != 2 || len(s.DeviceSwitches) != 1 || s.DeviceSwitches[0] != "cuda → cpu after epoch 1" {
+		t.Errorf("summary: device %s, %d epochs, switches %q", s.Config.Device, s.EpochsDone, s.DeviceSwitches)
 	}
 }

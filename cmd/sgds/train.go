@@ -170,7 +170,7 @@ func trainCommand() *cli.Command {
 			Usage: "record the first epoch, training seconds and samples seen at which accuracy (validation if --val, else test) reaches `ACC`, in (0, 1]"}},
 		subsetFlag(),
 		intFlag("eval-every", 0, "evaluate every `N` samples seen, at least --batch: the grid of time to target and of evals.jsonl (0: the largest multiple of the batch that is at most a sixth of the training set)"),
-		withDefaultText(stringFlag("resume", "", "continue the run in folder `DIR` from its checkpoint.bin, with its settings; --epochs may raise its epochs, and only --data, --quiet and --config may be given besides"),
+		withDefaultText(stringFlag("resume", "", "continue the run in folder `DIR` from its checkpoint.bin, with its settings; --epochs may raise its epochs, --device may move it to another backend (recorded in summary.json), and only --data, --quiet and --config may be given besides"),
 			"none: start a new run"),
 	)
 	return &cli.Command{
@@ -227,6 +227,9 @@ func jobFrom(c *cli.Context) (run.Job, string, error) {
 // resumeOverrides are the flags given with --resume.
 func resumeOverrides(c *cli.Context) run.Overrides {
 	ov := run.Overrides{Data: c.String("data")}
+	if c.IsSet("device") {
+		ov.Device = c.String("device")
+	}
 	ov.SetEpochs, ov.Epochs = c.IsSet("epochs"), c.Int("epochs")
 	for _, f := range c.Command.Flags {
 		if name := f.Names()[0]; c.IsSet(name) {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"path/filepath"
+	"slices"
 
 	"github.com/sgds/sgds/engine"
 	"github.com/sgds/sgds/internal/atomicfile"
@@ -35,6 +36,9 @@ type TuneConfig struct {
 	LRs     []float64    `json:"lrs"`
 	Momenta []float64    `json:"momenta"`
 	Seeds   []uint64     `json:"seeds"`
+	// Data is the folder of the data set's files ("" for the default
+	// search), for tune --resume.
+	Data string `json:"data,omitempty"`
 }
 
 // TuneTrial is one method at one setting on one seed.
@@ -60,9 +64,14 @@ type TuneChoice struct {
 
 // TuneResult is tune.json.
 type TuneResult struct {
-	Provenance provenance.Provenance `json:"provenance"`
-	Config     TuneConfig            `json:"config"`
-	Complete   bool                  `json:"complete"`
+	// Provenance is that of the invocation that started the tuning run;
+	// Resumes those of each tune --resume after it.
+	Provenance provenance.Provenance   `json:"provenance"`
+	Resumes    []provenance.Provenance `json:"resumes,omitempty"`
+	Config     TuneConfig              `json:"config"`
+	// Data identifies the data the trials trained on (nil in older files).
+	Data     *run.DataPrint `json:"data_print,omitempty"`
+	Complete bool           `json:"complete"`
 	Trials     []TuneTrial           `json:"trials"`
 	Chosen     []TuneChoice          `json:"chosen"`
 }
@@ -115,13 +124,31 @@ func (c TuneConfig) Validate() error {
 // method. save, when set, is called after every trial with the result so
 // far.
 func Tune(ctx context.Context, c TuneConfig, d *run.Data, prov provenance.Provenance, log io.Writer, save func(*TuneResult) error) (*TuneResult, error) {
+	return TuneFrom(ctx, c, d, prov, log, save, nil)
+}
+
+// TuneFrom is Tune continuing prev, the tune.json of an interrupted
+// tuning run of c (tune --resume): its trials are kept, in their order,
+// and the others trained; the data must be the data prev trained on.
+func TuneFrom(ctx context.Context, c TuneConfig, d *run.Data, prov provenance.Provenance, log io.Writer, save func(*TuneResult) error, prev *TuneResult) (*TuneResult, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
 	if d.Val == nil {
 		return nil, errors.New("tune: the data has no validation split")
 	}
-	res := &TuneResult{Provenance: prov, Config: c}
+	dp := d.Print()
+	res := &TuneResult{Provenance: prov, Config: c, Data: &dp}
+	var kept []TuneTrial
+	if prev != nil {
+		if prev.Data != nil {
+			if err := prev.Data.CheckData(dp, c.Data); err != nil {
+				return nil, err
+			}
+		}
+		res.Provenance, res.Resumes = prev.Provenance, append(slices.Clone(prev.Resumes), prov)
+		kept = prev.Trials
+	}
 	// The trainer's "test" set is the validation split: the test set is
 	// never evaluated. No grid: only the accuracy after the budget counts.
 	vd := &run.Data{Train: d.Train, Test: d.Val}
@@ -136,6 +163,15 @@ func Tune(ctx context.Context, c TuneConfig, d *run.Data, prov provenance.Proven
 					rc := m.Config(base)
 					rc.Seed = seed
 					tr := TuneTrial{Method: m.Name, LR: lr, Momentum: mom, Seed: seed}
+					if i := len(res.Trials); i < len(kept) {
+						k := kept[i]
+						if k.Method != tr.Method || k.LR != lr || k.Momentum != mom || k.Seed != seed {
+							return nil, fmt.Errorf("tune.json: trial %d is %s at lr %g, momentum %g, seed %d; the grid's is %s at lr %g, momentum %g, seed %d",
+								i+1, k.Method, k.LR, k.Momentum, k.Seed, tr.Method, lr, mom, seed)
+						}
+						res.Trials = append(res.Trials, k)
+						continue
+					}
 					t, err := run.NewTrainer(rc, vd, nil, run.Hooks{})
 					if err != nil {
 						return res, err
@@ -265,8 +301,27 @@ func WriteTune(res *TuneResult, dir string) error {
 	return atomicfile.Write(filepath.Join(dir, "tune.md"), []byte(TuneMarkdown(res)))
 }
 
-// ReadTune reads a tune.json (a complete one: every trial done).
-func ReadTune(path string) (*TuneResult, error) {
+// ReadTunePartial reads a tune.json, complete or not, for tune --resume
+// (readTune), and checks that its configuration validates and that it
+// holds at most its grid's trials.
+func ReadTunePartial(path string) (*TuneResult, error) {
+	res, err := readTune(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := res.Config.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if total := len(res.Config.Methods) * len(res.Config.LRs) * len(res.Config.Momenta) * len(res.Config.Seeds); len(res.Trials) > total {
+		return nil, fmt.Errorf("%s: %d trials, the grid has %d", path, len(res.Trials), total)
+	}
+	return res, nil
+}
+
+// readTune reads a tune.json and range-checks its values: method names
+// as the command line allows them, accuracies in [0, 1], finite
+// non-negative times and losses.
+func readTune(path string) (*TuneResult, error) {
 	b, err := safefile.ReadAll(path, MaxCompareBytes)
 	if err != nil {
 		return nil, err
@@ -274,6 +329,30 @@ func ReadTune(path string) (*TuneResult, error) {
 	res := &TuneResult{}
 	if err := jsonUnmarshal(b, res); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	for _, m := range res.Config.Methods {
+		if err := run.CheckMethodName(m.Name); err != nil {
+			return nil, fmt.Errorf("%s: config.methods: %w", path, err)
+		}
+	}
+	var v valueCheck
+	for i, tr := range res.Trials {
+		w := fmt.Sprintf("trials[%d]:", i)
+		v.acc(w+" val_acc", tr.ValAcc)
+		v.loss(w+" val_loss", tr.ValLoss)
+		v.seconds(w+" train_seconds", tr.TrainSeconds)
+	}
+	if v.err != nil {
+		return nil, fmt.Errorf("%s: %w", path, v.err)
+	}
+	return res, nil
+}
+
+// ReadTune reads a tune.json (a complete one: every trial done).
+func ReadTune(path string) (*TuneResult, error) {
+	res, err := readTune(path)
+	if err != nil {
+		return nil, err
 	}
 	if !res.Complete {
 		return nil, fmt.Errorf("%s: the tuning run did not finish", path)

@@ -565,3 +565,47 @@ func TestResumeOnAnotherDevice(t *testing.T) {
 		t.Errorf("summary: device %s, %d epochs, switches %q", s.Config.Device, s.EpochsDone, s.DeviceSwitches)
 	}
 }
+
+// TestTuneResume (R24): an interrupted tune says how many trials
+// tune.json holds and how to continue, and tune --resume keeps them and
+// trains the rest.
+func TestTuneResume(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "tune")
+	args := []string{"sgds", "tune", "--model", "mlp", "--subset", "256", "--val", "100", "--epochs", "1", "--seeds", "1,2",
+		"--lrs", "0.05,0.1,0.2", "--momenta", "0.5,0.9", "--method", "uniform", "--quiet", "--out", out}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		for ctx.Err() == nil {
+			var res bench.TuneResult
+			if b, err := os.ReadFile(filepath.Join(out, "tune.json")); err == nil && json.Unmarshal(b, &res) == nil && len(res.Trials) >= 2 {
+				cancel()
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	app := newApp()
+	var buf strings.Builder
+	app.Writer, app.ErrWriter = &buf, &buf
+	err := app.RunContext(ctx, args)
+	var part bench.TuneResult
+	readJSON(t, filepath.Join(out, "tune.json"), &part)
+	want := fmt.Sprintf("partial result in %s/tune.json (%d of 12 trials); continue with: sgds tune --resume %s", out, len(part.Trials), out)
+	if !errors.Is(err, context.Canceled) || !strings.Contains(buf.String(), want) || part.Complete {
+		t.Fatalf("interrupted tune: %v, complete %v\n%s\nwant %q", err, part.Complete, buf.String(), want)
+	}
+	if code, msg := runCLI(t, "tune", "--resume", out, "--quiet"); code != 0 {
+		t.Fatalf("tune --resume: exit %d\n%s", code, msg)
+	}
+	var done bench.TuneResult
+	readJSON(t, filepath.Join(out, "tune.json"), &done)
+	if !done.Complete || len(done.Trials) != 12 || len(done.Resumes) != 1 {
+		t.Fatalf("after the resume: complete %v, %d trials, %d resumes", done.Complete, len(done.Trials), len(done.Resumes))
+	}
+	for i, tr := range part.Trials {
+		if done.Trials[i] != tr {
+			t.Errorf("trial %d changed: %+v → %+v", i, tr, done.Trials[i])
+		}
+	}
+}

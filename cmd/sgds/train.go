@@ -297,8 +297,8 @@ var outputs = map[string][]string{
 // cmd in out, or "" when cmd cannot continue.
 func resumeLine(cmd, out string) string {
 	switch cmd {
-	case "compare":
-		return "sgds compare --resume " + out
+	case "compare", "tune":
+		return "sgds " + cmd + " --resume " + out
 	}
 	return ""
 }

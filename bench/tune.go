@@ -72,8 +72,8 @@ type TuneResult struct {
 	// Data identifies the data the trials trained on (nil in older files).
 	Data     *run.DataPrint `json:"data_print,omitempty"`
 	Complete bool           `json:"complete"`
-	Trials     []TuneTrial           `json:"trials"`
-	Chosen     []TuneChoice          `json:"chosen"`
+	Trials   []TuneTrial    `json:"trials"`
+	Chosen   []TuneChoice   `json:"chosen"`
 }
 
 // Choices returns the chosen settings by method name, as compare --tuned

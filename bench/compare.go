@@ -262,13 +262,14 @@ func Compare(ctx context.Context, c CompareConfig, d *run.Data, o CompareOptions
 	if err := CheckCompareSize(c, d.Train.N); err != nil {
 		return nil, err
 	}
-	// Every method of a seed is built at once, --parallel seeds at a time.
+	// One net per seed trains at a time, --parallel seeds at once; the
+	// seed's other methods are parked between their epochs.
 	big := c.Base
 	for _, m := range c.Methods {
 		big.Batch = max(big.Batch, m.Batch)
 	}
 	par := max(1, min(c.Parallel, len(c.Seeds)))
-	if err := run.CheckNets(big, d, len(c.Methods)*par, fmt.Sprintf("%d methods × %d seeds in parallel", len(c.Methods), par)); err != nil {
+	if err := run.CheckNets(big, d, par, len(c.Methods)*par, fmt.Sprintf("%d methods × %d seeds in parallel", len(c.Methods), par)); err != nil {
 		return nil, err
 	}
 	dp := d.Print()
@@ -370,19 +371,18 @@ type compareState struct {
 // seed trains the unfinished runs of seed number k in lockstep.
 func (s *compareState) seed(ctx context.Context, k int) error {
 	seed := s.c.Seeds[k]
+	// A run's net is built for each of its epochs and closed after it;
+	// between epochs the run is parked as a snapshot (its parameters,
+	// momentum, sampler state and metrics: what a resume restores), so
+	// that one net per seed is allocated at a time, not one per method.
 	type active struct {
 		i   int // method index
 		run *RunResult
-		t   *engine.Trainer
+		rc  run.Config
+		h   run.Hooks
+		ck  *engine.Checkpoint // the run after its last epoch; nil before the first
 	}
 	var runs []*active
-	defer func() {
-		for _, a := range runs {
-			if a.t != nil {
-				a.t.Net.Close()
-			}
-		}
-	}()
 	for i, m := range s.c.Methods {
 		r := s.res.Runs[k*len(s.c.Methods)+i]
 		if r.Done {
@@ -394,11 +394,24 @@ func (s *compareState) seed(ctx context.Context, k int) error {
 		if step := s.o.OnStep; step != nil {
 			h.OnStep = func(int, []int, []float32) { step() }
 		}
-		t, err := run.NewTrainer(rc, s.d, nil, h)
-		if err != nil {
+		if err := rc.Validate(); err != nil {
 			return fmt.Errorf("method %s, seed %d: %w", m.Name, seed, err)
 		}
-		runs = append(runs, &active{i: i, run: r, t: t})
+		runs = append(runs, &active{i: i, run: r, rc: rc, h: h})
+	}
+	// build makes the trainer of run a at its last epoch.
+	build := func(a *active) (*engine.Trainer, error) {
+		t, err := run.NewTrainer(a.rc, s.d, nil, a.h)
+		if err != nil {
+			return nil, fmt.Errorf("method %s, seed %d: %w", s.c.Methods[a.i].Name, seed, err)
+		}
+		if a.ck != nil {
+			if err := t.Restore(a.ck); err != nil {
+				t.Net.Close()
+				return nil, fmt.Errorf("method %s, seed %d: %w", s.c.Methods[a.i].Name, seed, err)
+			}
+		}
+		return t, nil
 	}
 	E := s.c.Base.Epochs
 	for epoch := 1; epoch <= E; epoch++ {
@@ -408,19 +421,33 @@ func (s *compareState) seed(ctx context.Context, k int) error {
 				continue
 			}
 			name := s.c.Methods[a.i].Name
-			a.t.Epochs = epoch
+			t, err := build(a)
+			if err != nil {
+				return err
+			}
+			t.Epochs = epoch
 			start := time.Now()
-			err := a.t.Run(ctx)
+			err = t.Run(ctx)
 			wall := time.Since(start).Seconds()
 			diverged := errors.Is(err, engine.ErrDiverged)
 			if err != nil && !diverged {
+				t.Net.Close()
 				return fmt.Errorf("seed %d, method %s: %w", seed, name, err)
+			}
+			var serr error
+			if !diverged && epoch < E {
+				a.ck, serr = t.Snapshot(t.Net.Spec().Name, nil, nil)
+			}
+			history, evals, hits := slices.Clone(t.History), slices.Clone(t.Evals), t.TargetHits()
+			t.Net.Close()
+			if serr != nil {
+				return fmt.Errorf("seed %d, method %s: %w", seed, name, serr)
 			}
 			s.mu.Lock()
 			r := a.run
-			r.Epochs = slices.Clone(a.t.History)
-			r.Evals = slices.Clone(a.t.Evals)
-			r.Targets = a.t.TargetHits()
+			r.Epochs = history
+			r.Evals = evals
+			r.Targets = hits
 			r.TestAcc, r.ValAcc = nil, nil
 			for _, e := range r.Epochs {
 				r.TestAcc = append(r.TestAcc, e.TestAcc)
@@ -441,7 +468,6 @@ func (s *compareState) seed(ctx context.Context, k int) error {
 				fmt.Fprintf(s.o.Log, "seed %d  %-16s %s\n", seed, name, line)
 			}
 			s.summarise()
-			var serr error
 			if s.o.Save != nil {
 				serr = s.o.Save(s.res)
 			}

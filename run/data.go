@@ -63,7 +63,7 @@ func NewNetFor(c Config, d *Data, init []engine.Param) (engine.Net, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := CheckNets(c, d, 1, ""); err != nil {
+	if err := CheckNets(c, d, 1, 0, ""); err != nil {
 		return nil, err
 	}
 	return newNet(c, m, init)
@@ -79,25 +79,28 @@ func NetBytes(m engine.ModelSpec, batch int) (int64, bool) {
 	return params + buf, ok1 && ok2 && params <= 1<<62 && buf <= 1<<62
 }
 
-// CheckNets checks that nets nets of c's model sized for d, built at once
-// (compare builds every method of a seed, --parallel seeds at a time),
-// fit the memory budget (internal/limits) before any is allocated; why
-// names what builds them ("" for one run).
-func CheckNets(c Config, d *Data, nets int, why string) error {
+// CheckNets checks that nets nets of c's model sized for d, built at
+// once, and parked runs held between their epochs (their parameters and
+// momentum: compare builds one net per seed in training, --parallel
+// seeds at a time, and parks its other methods) fit the memory budget
+// (internal/limits) before any is allocated; why names what builds them
+// ("" for one run).
+func CheckNets(c Config, d *Data, nets, parked int, why string) error {
 	m, err := Model(c, d)
 	if err != nil {
 		return err
 	}
 	each, ok := NetBytes(m, c.Batch)
 	total, ok2 := limits.Mul(each, int64(nets))
+	park, ok3 := limits.Mul(int64(m.NumParams()), 8, int64(parked))
 	what := fmt.Sprintf("--model %s on %d×%d images (%d parameters) at --batch %d", c.Model, d.Train.Rows, d.Train.Cols, m.NumParams(), c.Batch)
 	if why != "" {
-		what += fmt.Sprintf(", %d nets at once (%s)", nets, why)
+		what += fmt.Sprintf(", %d nets and %d parked runs at once (%s)", nets, parked, why)
 	}
-	if !ok || !ok2 {
+	if !ok || !ok2 || !ok3 || total > 1<<62 || park > 1<<62 {
 		return fmt.Errorf("%s: needs more than 8 EiB, %w (set %s to change it)", what, limits.ErrOverBudget, limits.EnvBudget)
 	}
-	return limits.CheckTotal(what, total)
+	return limits.CheckTotal(what, total+park)
 }
 
 // DataPrint identifies the data a run trained on: the image size, the

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/sgds/sgds/engine"
+	"github.com/sgds/sgds/run"
 )
 
 // filledCompare is a comparison of cfg over trainN samples as its
@@ -105,5 +106,80 @@ func TestCompareSaveErrorOnce(t *testing.T) {
 	}})
 	if err == nil || strings.Count(err.Error(), full.Error()) != 1 {
 		t.Fatalf("error %q: want the save error once", err)
+	}
+}
+
+// countingBackend is the cpu backend counting the nets alive at once.
+type countingBackend struct {
+	engine.Backend
+	mu         sync.Mutex
+	live, most int
+}
+
+func (b *countingBackend) Name() string { return "counting-test" }
+
+func (b *countingBackend) New(m engine.ModelSpec, init []engine.Param, cfg engine.Config) (engine.Net, error) {
+	n, err := b.Backend.New(m, init, cfg)
+	if err != nil {
+		return nil, err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.live++
+	b.most = max(b.most, b.live)
+	return &countedNet{Net: n, b: b}, nil
+}
+
+type countedNet struct {
+	engine.Net
+	b    *countingBackend
+	once sync.Once
+}
+
+func (n *countedNet) Close() error {
+	n.once.Do(func() {
+		n.b.mu.Lock()
+		n.b.live--
+		n.b.mu.Unlock()
+	})
+	return n.Net.Close()
+}
+
+// TestCompareBuildsOneNetPerSeed (R4): compare holds one net per seed in
+// training, not one per method, and its results are those of the methods
+// trained alone.
+func TestCompareBuildsOneNetPerSeed(t *testing.T) {
+	cpu, err := engine.LookupBackend("cpu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cb := &countingBackend{Backend: cpu}
+	engine.Register(cb)
+	d := smallData(t, 512)
+	cfg := smallCompare(t)
+	cfg.Base.Device, cfg.Base.Epochs, cfg.Parallel, cfg.Seeds = cb.Name(), 2, 1, []uint64{1}
+	res, err := Compare(context.Background(), cfg, d, CompareOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cb.most != 1 || cb.live != 0 {
+		t.Errorf("%d nets alive at most, %d left open: want one at a time, all closed", cb.most, cb.live)
+	}
+	// The parked runs continue exactly: a method trained alone gives the
+	// same accuracies.
+	for _, m := range cfg.Methods[:2] {
+		rc := m.Config(cfg.Base)
+		rc.Device, rc.Seed, rc.EvalEvery = "cpu", cfg.Seeds[0], res.Config.Base.EvalEvery
+		tr, net, err := run.Train(context.Background(), rc, d, nil, run.Hooks{Targets: cfg.Targets})
+		if err != nil {
+			t.Fatal(err)
+		}
+		net.Close()
+		r := res.Run(m.Name, cfg.Seeds[0])
+		for e := range tr.History {
+			if tr.History[e].TestAcc != r.Epochs[e].TestAcc || tr.History[e].TrainLoss != r.Epochs[e].TrainLoss {
+				t.Errorf("%s epoch %d: compare %v/%v, alone %v/%v", m.Name, e+1, r.Epochs[e].TestAcc, r.Epochs[e].TrainLoss, tr.History[e].TestAcc, tr.History[e].TrainLoss)
+			}
+		}
 	}
 }

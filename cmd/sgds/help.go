@@ -394,10 +394,7 @@ func resultKind(doc *yaml.Node) string {
 			continue
 		}
 		fields := map[string]bool{}
-		for i := 0; i < k.typ.NumField(); i++ {
-			name, _, _ := strings.Cut(k.typ.Field(i).Tag.Get("json"), ",")
-			fields[name] = true
-		}
+		jsonFields(k.typ, fields)
 		all := true
 		for key := range keys {
 			all = all && fields[key]
@@ -407,6 +404,24 @@ func resultKind(doc *yaml.Node) string {
 		}
 	}
 	return ""
+}
+
+// jsonFields adds the JSON keys of struct type t to fields, those of its
+// embedded structs included.
+func jsonFields(t reflect.Type, fields map[string]bool) {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch {
+		case name == "-":
+		case name == "" && f.Anonymous && f.Type.Kind() == reflect.Struct:
+			jsonFields(f.Type, fields)
+		case name == "":
+			fields[f.Name] = true
+		default:
+			fields[name] = true
+		}
+	}
 }
 
 // mapValue returns the value of key in mapping m, or nil.

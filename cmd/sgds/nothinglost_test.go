@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/sgds/sgds/bench"
 	"github.com/sgds/sgds/engine"
 	"github.com/sgds/sgds/engine/data"
@@ -606,6 +608,30 @@ func TestTuneResume(t *testing.T) {
 	for i, tr := range part.Trials {
 		if done.Trials[i] != tr {
 			t.Errorf("trial %d changed: %+v → %+v", i, tr, done.Trials[i])
+		}
+	}
+}
+
+// TestResultKindOfCommittedFiles (R8, R13): the result files in
+// bench/results, written by earlier versions, are told apart by kind.
+func TestResultKindOfCommittedFiles(t *testing.T) {
+	for path, want := range map[string]string{
+		"../../bench/results/correlate-cnn/correlate.json":        "correlate.json",
+		"../../bench/results/patterns-cnn/patterns.json":          "patterns.json",
+		"../../bench/results/board-mnist-mlp/compare.json":        "compare.json",
+		"../../bench/results/tune-mnist-mlp/tune.json":            "tune.json",
+		"../../bench/results/correlate-cnn-native/correlate.json": "correlate.json",
+	} {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var root yaml.Node
+		if err := yaml.Unmarshal(b, &root); err != nil {
+			t.Fatal(err)
+		}
+		if got := resultKind(root.Content[0]); got != want {
+			t.Errorf("%s: kind %q, want %q", path, got, want)
 		}
 	}
 }

@@ -152,6 +152,9 @@ func applyConfig(c *cli.Context, cmd *cli.Command) error {
 	if err := dec.Decode(&root); errors.Is(err, io.EOF) {
 		return fail("empty file")
 	} else if err != nil {
+		if strings.Contains(err.Error(), "anchor") {
+			return fail("%v: YAML aliases (*name) are not supported; write the value itself", err)
+		}
 		return fail("not YAML or JSON: %v", err)
 	}
 	if len(root.Content) == 0 {

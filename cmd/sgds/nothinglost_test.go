@@ -320,6 +320,7 @@ func TestConfigFileKinds(t *testing.T) {
 		{"dup.yaml", "epochs: 1\nmodel: mlp\nepochs: 5\n", `line 3: key "epochs" given twice (first on line 1)`},
 		{"docs.yaml", "epochs: 1\n---\nepochs: 5\n", "line 2: a second YAML document"},
 		{"alias.yaml", "lr: &n 0.1\nmomentum: *n\n", "line 2: YAML aliases (*n) are not supported"},
+		{"unknown-alias.yaml", "batch: *n\n", "YAML aliases (*name) are not supported"},
 	} {
 		path := filepath.Join(dir, c.name)
 		os.WriteFile(path, []byte(c.content), 0o644)

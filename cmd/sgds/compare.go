@@ -62,7 +62,7 @@ func compareCommand() *cli.Command {
 		stringFlag("resume", "", "continue the comparison in this folder (its compare.json): finished runs are kept, unfinished runs restart from their first epoch"),
 		boolFlag("quick", "a reduced run in a few minutes: the MLP, 5 epochs, seeds 1,2, targets 0.95,0.96,0.97 (flags you set win)"),
 		stringFlag("out", "runs/compare", "output folder for compare.json, compare.md and the plots (a folder holding results needs --resume or --force)"),
-		forceFlag(),
+		boolFlag("force", "start over in an --out folder that holds results, deleting them (without it such a folder is refused); with --resume, continue a compare.json written by another binary or machine"),
 	)
 	return &cli.Command{
 		Name:  "compare",

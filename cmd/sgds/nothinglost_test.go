@@ -636,3 +636,38 @@ func TestResultKindOfCommittedFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestInterruptedCompareCountsWhatItSaved (R18): an interrupted compare
+// counts the finished runs that compare.json holds, which a resume keeps.
+func TestInterruptedCompareCountsWhatItSaved(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "cmp")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		for ctx.Err() == nil {
+			var res bench.CompareResult
+			if b, err := os.ReadFile(filepath.Join(out, "compare.json")); err == nil && json.Unmarshal(b, &res) == nil && len(res.Runs) > 0 && res.Runs[0].Done {
+				cancel()
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	app := newApp()
+	var buf strings.Builder
+	app.Writer, app.ErrWriter = &buf, &buf
+	err := app.RunContext(ctx, []string{"sgds", "compare", "--model", "mlp", "--subset", "256", "--test-subset", "200", "--epochs", "1",
+		"--seeds", "1,2,3,4,5,6", "--targets", "0.5", "--method", "uniform", "--quiet", "--out", out})
+	var res bench.CompareResult
+	readJSON(t, filepath.Join(out, "compare.json"), &res)
+	done := 0
+	for _, r := range res.Runs {
+		if r.Done {
+			done++
+		}
+	}
+	want := fmt.Sprintf("partial result in %s/compare.json (%d of 6 runs finished); continue with: sgds compare --resume %s", out, done, out)
+	if !errors.Is(err, context.Canceled) || !strings.Contains(buf.String(), want) {
+		t.Fatalf("%v\n%s\nwant %q", err, buf.String(), want)
+	}
+}

@@ -84,8 +84,8 @@ func (s *Summary) fill(history []engine.EpochMetrics, hits []engine.TargetHit, t
 
 // Options steer a training run in a folder.
 type Options struct {
-	// Force starts a new run in a folder that holds one, deleting its
-	// checkpoint and results first.
+	// Force starts a new run in a folder that holds results (Folder.Claim),
+	// deleting them first.
 	Force bool
 	// Log receives the run's lines (resuming, training, and the lines
 	// Hooks print); Notes what is done to the folder (files removed).
@@ -122,8 +122,8 @@ type Outcome struct {
 
 // Start trains job in folder dir (OpenFolder), writing after every epoch
 // its checkpoint, metrics.jsonl, evals.jsonl and summary.json. A folder
-// that holds a checkpoint is refused unless o.Force, which deletes the
-// earlier run's files first. An interruption (ctx) saves the epoch in
+// that holds results (a run's, or another command's: Folder.Claim) is
+// refused unless o.Force, which deletes them first. An interruption (ctx) saves the epoch in
 // progress and returns an error wrapping *engine.InterruptedError; a
 // method that cannot save a partial epoch returns *engine.AbandonedError
 // with the previous epoch's checkpoint kept.

@@ -163,9 +163,9 @@ func trainCommand() *cli.Command {
 	flags := append(commonFlags(), samplerFlags(func(*run.Descriptor) bool { return true })...)
 	flags = append(flags, uintFlag("order-seed", 0, "another data order `N` from the same initial weights (0: the order of --seed); runs that differ only in it measure how far the order alone moves the result"))
 	flags = append(flags,
-		withDefaultText(stringFlag("out", "", "write metrics.jsonl, summary.json and checkpoint.bin into folder `DIR` (locked while the run writes; a folder holding a checkpoint needs --resume or --force)"),
+		withDefaultText(stringFlag("out", "", "write metrics.jsonl, summary.json and checkpoint.bin into folder `DIR` (locked while the run writes; a folder holding results needs --resume or --force)"),
 			"runs/<dataset>-<model>-<sampler>-seed<seed>"),
-		boolFlag("force", "start a new run in an --out folder that holds one, deleting its checkpoint and results"),
+		boolFlag("force", "start a new run in an --out folder that holds results (a run, or another command's), deleting them"),
 		&altsrc.GenericFlag{GenericFlag: &cli.GenericFlag{Name: "target-acc", Value: &floatValue{flag: "target-acc"}, EnvVars: env("target-acc"), DefaultText: "off",
 			Usage: "record the first epoch, training seconds and samples seen at which accuracy (validation if --val, else test) reaches `ACC`, in (0, 1]"}},
 		subsetFlag(),

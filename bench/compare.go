@@ -108,6 +108,15 @@ func (c CompareConfig) Validate() error {
 	if len(c.Seeds) == 0 {
 		return errors.New("compare needs at least one seed")
 	}
+	if len(c.Seeds) > MaxSeeds {
+		return fmt.Errorf("--seeds: %d seeds, at most %d", len(c.Seeds), MaxSeeds)
+	}
+	if len(c.Targets) > MaxTargets {
+		return fmt.Errorf("--targets: %d targets, at most %d", len(c.Targets), MaxTargets)
+	}
+	if len(c.Methods) > MaxMethods {
+		return fmt.Errorf("--method: %d methods, at most %d", len(c.Methods), MaxMethods)
+	}
 	seen := map[uint64]bool{}
 	for _, s := range c.Seeds {
 		if seen[s] {
@@ -155,6 +164,9 @@ type RunResult struct {
 	// is restarted from its beginning by compare --resume.
 	Done     bool   `json:"done"`
 	Diverged string `json:"diverged,omitempty"` // the error, when the run diverged
+	// Session is the invocation that trained the run: 0 the one that
+	// started the comparison, k the k-th of its Resumes.
+	Session int `json:"session,omitempty"`
 	// Targets are the time-to-target records, one per target: the first
 	// grid point reaching it. StaysAbove are the grid points from which
 	// the run stays at or above each target (engine.StaysAbove).
@@ -230,14 +242,20 @@ func (r *RunResult) hit(target float64, clock string) (engine.TargetHit, bool) {
 
 // CompareResult is compare.json.
 type CompareResult struct {
-	Provenance provenance.Provenance `json:"provenance"`
-	Config     CompareConfig         `json:"config"`
+	// Provenance is that of the invocation that started the comparison;
+	// Resumes those of each compare --resume after it, in order.
+	Provenance provenance.Provenance   `json:"provenance"`
+	Resumes    []provenance.Provenance `json:"resumes,omitempty"`
+	Config     CompareConfig           `json:"config"`
 	// TrainSamples is the size of the training set (after the validation
 	// split and --subset).
 	TrainSamples int `json:"train_samples"`
 	// TargetOn is the accuracy the grid evaluates and targets use: "val"
 	// with a validation split, else "test".
 	TargetOn string `json:"target_on"`
+	// Data identifies the data the runs trained on; compare --resume
+	// checks the data it is given against it (nil in older files).
+	Data *run.DataPrint `json:"data_print,omitempty"`
 	// Complete is false while runs remain (a partial result).
 	Complete bool `json:"complete"`
 	// Shards are the provenances of the shards a merged comparison was
@@ -317,13 +335,38 @@ func Compare(ctx context.Context, c CompareConfig, d *run.Data, o CompareOptions
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	res := &CompareResult{Provenance: o.Provenance, Config: c, TrainSamples: d.Train.N, TargetOn: "test"}
+	if err := CheckCompareSize(c, d.Train.N); err != nil {
+		return nil, err
+	}
+	// One net per seed trains at a time, --parallel seeds at once; the
+	// seed's other methods are parked between their epochs.
+	big := c.Base
+	for _, m := range c.Methods {
+		big.Batch = max(big.Batch, m.Batch)
+	}
+	par := max(1, min(c.Parallel, len(c.Seeds)))
+	if err := run.CheckNets(big, d, par, len(c.Methods)*par, fmt.Sprintf("%d methods × %d seeds in parallel", len(c.Methods), par)); err != nil {
+		return nil, err
+	}
+	dp := d.Print()
+	if p := o.Previous; p != nil && p.Data != nil {
+		if err := p.Data.CheckData(dp, c.Data); err != nil {
+			return nil, err
+		}
+	} else if p != nil && p.TrainSamples != d.Train.N { // an older compare.json
+		return nil, fmt.Errorf("--data %s: not the data the comparison trained on: %d training samples, the comparison had %d", c.Data, d.Train.N, p.TrainSamples)
+	}
+	res := &CompareResult{Provenance: o.Provenance, Config: c, TrainSamples: d.Train.N, TargetOn: "test", Data: &dp}
+	if p := o.Previous; p != nil {
+		res.Provenance = p.Provenance
+		res.Resumes = append(slices.Clone(p.Resumes), o.Provenance)
+	}
 	if d.Val != nil {
 		res.TargetOn = "val"
 	}
 	for _, seed := range c.Seeds {
 		for _, m := range c.Methods {
-			r := &RunResult{Method: m.Name, Seed: seed}
+			r := &RunResult{Method: m.Name, Seed: seed, Session: len(res.Resumes)}
 			if o.Previous != nil {
 				if p := o.Previous.Run(m.Name, seed); p != nil && p.Done {
 					r = p
@@ -339,7 +382,6 @@ func Compare(ctx context.Context, c CompareConfig, d *run.Data, o CompareOptions
 			return nil, err
 		}
 	}
-	par := max(1, min(c.Parallel, len(c.Seeds)))
 	errs := make([]error, len(c.Seeds))
 	next := make(chan int, len(c.Seeds)) // seeds in their order
 	for k := range c.Seeds {
@@ -362,7 +404,7 @@ func Compare(ctx context.Context, c CompareConfig, d *run.Data, o CompareOptions
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.summarise()
-	if err := errors.Join(errs...); err != nil {
+	if err := joinDistinct(errs); err != nil {
 		if o.Save != nil {
 			o.Save(res)
 		}
@@ -374,6 +416,20 @@ func Compare(ctx context.Context, c CompareConfig, d *run.Data, o CompareOptions
 		}
 	}
 	return res, nil
+}
+
+// joinDistinct joins the errors of errs, each message once: seeds
+// trained in parallel that fail alike (a full disk) report it once.
+func joinDistinct(errs []error) error {
+	var out []error
+	seen := map[string]bool{}
+	for _, err := range errs {
+		if err != nil && !seen[err.Error()] {
+			seen[err.Error()] = true
+			out = append(out, err)
+		}
+	}
+	return errors.Join(out...)
 }
 
 // compareState is a comparison in progress.
@@ -391,19 +447,18 @@ type compareState struct {
 // seed trains the unfinished runs of seed number k in lockstep.
 func (s *compareState) seed(ctx context.Context, k int) error {
 	seed := s.c.Seeds[k]
+	// A run's net is built for each of its epochs and closed after it;
+	// between epochs the run is parked as a snapshot (its parameters,
+	// momentum, sampler state and metrics: what a resume restores), so
+	// that one net per seed is allocated at a time, not one per method.
 	type active struct {
 		i   int // method index
 		run *RunResult
-		t   *engine.Trainer
+		rc  run.Config
+		h   run.Hooks
+		ck  *engine.Checkpoint // the run after its last epoch; nil before the first
 	}
 	var runs []*active
-	defer func() {
-		for _, a := range runs {
-			if a.t != nil {
-				a.t.Net.Close()
-			}
-		}
-	}()
 	for i, m := range s.c.Methods {
 		r := s.res.Runs[k*len(s.c.Methods)+i]
 		if r.Done || !s.c.Shard.Owns(k*len(s.c.Methods)+i) {
@@ -415,11 +470,24 @@ func (s *compareState) seed(ctx context.Context, k int) error {
 		if step := s.o.OnStep; step != nil {
 			h.OnStep = func(int, []int, []float32) { step() }
 		}
-		t, err := run.NewTrainer(rc, s.d, nil, h)
-		if err != nil {
+		if err := rc.Validate(); err != nil {
 			return fmt.Errorf("method %s, seed %d: %w", m.Name, seed, err)
 		}
-		runs = append(runs, &active{i: i, run: r, t: t})
+		runs = append(runs, &active{i: i, run: r, rc: rc, h: h})
+	}
+	// build makes the trainer of run a at its last epoch.
+	build := func(a *active) (*engine.Trainer, error) {
+		t, err := run.NewTrainer(a.rc, s.d, nil, a.h)
+		if err != nil {
+			return nil, fmt.Errorf("method %s, seed %d: %w", s.c.Methods[a.i].Name, seed, err)
+		}
+		if a.ck != nil {
+			if err := t.Restore(a.ck); err != nil {
+				t.Net.Close()
+				return nil, fmt.Errorf("method %s, seed %d: %w", s.c.Methods[a.i].Name, seed, err)
+			}
+		}
+		return t, nil
 	}
 	E := s.c.Base.Epochs
 	for epoch := 1; epoch <= engine.MaxBudgetEpochs; epoch++ {
@@ -431,19 +499,37 @@ func (s *compareState) seed(ctx context.Context, k int) error {
 			}
 			active++
 			name := s.c.Methods[a.i].Name
-			a.t.Epochs = epoch
+			t, err := build(a)
+			if err != nil {
+				return err
+			}
+			t.Epochs = epoch
 			start := time.Now()
-			err := a.t.Run(ctx)
+			err = t.Run(ctx)
 			wall := time.Since(start).Seconds()
 			diverged := errors.Is(err, engine.ErrDiverged)
 			if err != nil && !diverged {
+				t.Net.Close()
 				return fmt.Errorf("seed %d, method %s: %w", seed, name, err)
+			}
+			m := s.c.Methods[a.i]
+			// A budgeted run is done when its budget is spent, any other
+			// after its last epoch.
+			done := diverged || (m.Budget > 0 && t.Finished()) || (m.Budget == 0 && epoch == E)
+			var serr error
+			if !done {
+				a.ck, serr = t.Snapshot(t.Net.Spec().Name, nil, nil)
+			}
+			history, evals, hits := slices.Clone(t.History), slices.Clone(t.Evals), t.TargetHits()
+			t.Net.Close()
+			if serr != nil {
+				return fmt.Errorf("seed %d, method %s: %w", seed, name, serr)
 			}
 			s.mu.Lock()
 			r := a.run
-			r.Epochs = slices.Clone(a.t.History)
-			r.Evals = slices.Clone(a.t.Evals)
-			r.Targets = a.t.TargetHits()
+			r.Epochs = history
+			r.Evals = evals
+			r.Targets = hits
 			r.StaysAbove = engine.StaysAbove(r.Evals, s.c.Targets)
 			r.TestAcc, r.ValAcc = nil, nil
 			for _, e := range r.Epochs {
@@ -452,12 +538,7 @@ func (s *compareState) seed(ctx context.Context, k int) error {
 					r.ValAcc = append(r.ValAcc, *e.ValAcc)
 				}
 			}
-			m := s.c.Methods[a.i]
-			if m.Budget > 0 {
-				r.Done = a.t.Finished() || diverged
-			} else {
-				r.Done = epoch == E || diverged
-			}
+			r.Done = done
 			line := ""
 			if diverged {
 				r.Diverged = err.Error()
@@ -470,7 +551,6 @@ func (s *compareState) seed(ctx context.Context, k int) error {
 				fmt.Fprintf(s.o.Log, "seed %d  %-16s %s\n", seed, name, line)
 			}
 			s.summarise()
-			var serr error
 			if s.o.Save != nil {
 				serr = s.o.Save(s.res)
 			}

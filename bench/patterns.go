@@ -106,6 +106,9 @@ func Patterns(ctx context.Context, c run.Config, d *run.Data, log io.Writer) (*P
 	if c.Epochs < 2 {
 		return nil, fmt.Errorf("--epochs must be ≥ 2 for patterns, got %d", c.Epochs)
 	}
+	if d.Train.N < Bins {
+		return nil, fmt.Errorf("patterns needs at least %d training samples (one per loss decile), got %d: give a larger --subset", Bins, d.Train.N)
+	}
 	// Every epoch keeps a loss (float32) and a bin (uint8) per sample.
 	if err := limits.Check("--epochs", int64(c.Epochs), 5*int64(d.Train.N)); err != nil {
 		return nil, err

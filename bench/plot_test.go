@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bytes"
+	"context"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -19,7 +20,7 @@ func TestPlotCompareWith(t *testing.T) {
 	opts := DefaultPlotOptions()
 	opts.Methods, opts.X, opts.Formats = []string{"m1", "b"}, []string{"samples"}, []string{"pdf", "svg"}
 	opts.YMin = 0.5
-	if err := PlotCompareWith(res, dir, opts); err != nil {
+	if err := PlotCompareWith(context.Background(), res, dir, opts); err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range []string{"acc_vs_samples.pdf", "acc_vs_samples.svg", "epoch_fraction.pdf", "epoch_fraction.svg"} {
@@ -57,7 +58,7 @@ func TestPlotCompareWith(t *testing.T) {
 	} {
 		o := DefaultPlotOptions()
 		spoil(&o)
-		if err := PlotCompareWith(res, t.TempDir(), o); err == nil {
+		if err := PlotCompareWith(context.Background(), res, t.TempDir(), o); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}

@@ -7,9 +7,11 @@ import (
 	"io"
 	"math"
 	"path/filepath"
+	"slices"
 
 	"github.com/sgds/sgds/engine"
 	"github.com/sgds/sgds/internal/atomicfile"
+	"github.com/sgds/sgds/internal/limits"
 	"github.com/sgds/sgds/internal/provenance"
 	"github.com/sgds/sgds/internal/safefile"
 	"github.com/sgds/sgds/run"
@@ -37,6 +39,9 @@ type TuneConfig struct {
 	// empty: each method's own.
 	Schedules []string `json:"schedules,omitempty"`
 	Seeds     []uint64 `json:"seeds"`
+	// Data is the folder of the data set's files ("" for the default
+	// search), for tune --resume.
+	Data string `json:"data,omitempty"`
 }
 
 // schedulesOf lists the schedules tried for m ("" is constant).
@@ -72,11 +77,16 @@ type TuneChoice struct {
 
 // TuneResult is tune.json.
 type TuneResult struct {
-	Provenance provenance.Provenance `json:"provenance"`
-	Config     TuneConfig            `json:"config"`
-	Complete   bool                  `json:"complete"`
-	Trials     []TuneTrial           `json:"trials"`
-	Chosen     []TuneChoice          `json:"chosen"`
+	// Provenance is that of the invocation that started the tuning run;
+	// Resumes those of each tune --resume after it.
+	Provenance provenance.Provenance   `json:"provenance"`
+	Resumes    []provenance.Provenance `json:"resumes,omitempty"`
+	Config     TuneConfig              `json:"config"`
+	// Data identifies the data the trials trained on (nil in older files).
+	Data     *run.DataPrint `json:"data_print,omitempty"`
+	Complete bool           `json:"complete"`
+	Trials   []TuneTrial    `json:"trials"`
+	Chosen   []TuneChoice   `json:"chosen"`
 }
 
 // Choices returns the chosen settings by method name, as compare --tuned
@@ -90,12 +100,19 @@ func (t *TuneResult) Choices() map[string]run.Choice {
 }
 
 // Validate checks a tuning configuration.
+// MaxTuneTrials bounds the trials of a tuning run (a tune.json of at
+// most about 150 MB, which ReadTune reads back).
+const MaxTuneTrials = 100_000
+
 func (c TuneConfig) Validate() error {
 	if c.Base.Val <= 0 {
 		return errors.New("tune chooses on validation accuracy: --val must be > 0")
 	}
 	if len(c.Methods) == 0 || len(c.LRs) == 0 || len(c.Momenta) == 0 || len(c.Seeds) == 0 {
 		return errors.New("tune needs methods, learning rates, momenta and seeds")
+	}
+	if n, ok := limits.Mul(int64(len(c.Methods)), int64(len(c.LRs)), int64(len(c.Momenta)), int64(len(c.Seeds))); !ok || n > MaxTuneTrials {
+		return fmt.Errorf("%d methods × %d --lrs × %d --momenta × %d --seeds: more than %d trials", len(c.Methods), len(c.LRs), len(c.Momenta), len(c.Seeds), MaxTuneTrials)
 	}
 	names := map[string]bool{}
 	for _, m := range c.Methods {
@@ -122,13 +139,31 @@ func (c TuneConfig) Validate() error {
 // method. save, when set, is called after every trial with the result so
 // far.
 func Tune(ctx context.Context, c TuneConfig, d *run.Data, prov provenance.Provenance, log io.Writer, save func(*TuneResult) error) (*TuneResult, error) {
+	return TuneFrom(ctx, c, d, prov, log, save, nil)
+}
+
+// TuneFrom is Tune continuing prev, the tune.json of an interrupted
+// tuning run of c (tune --resume): its trials are kept, in their order,
+// and the others trained; the data must be the data prev trained on.
+func TuneFrom(ctx context.Context, c TuneConfig, d *run.Data, prov provenance.Provenance, log io.Writer, save func(*TuneResult) error, prev *TuneResult) (*TuneResult, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
 	if d.Val == nil {
 		return nil, errors.New("tune: the data has no validation split")
 	}
-	res := &TuneResult{Provenance: prov, Config: c}
+	dp := d.Print()
+	res := &TuneResult{Provenance: prov, Config: c, Data: &dp}
+	var kept []TuneTrial
+	if prev != nil {
+		if prev.Data != nil {
+			if err := prev.Data.CheckData(dp, c.Data); err != nil {
+				return nil, err
+			}
+		}
+		res.Provenance, res.Resumes = prev.Provenance, append(slices.Clone(prev.Resumes), prov)
+		kept = prev.Trials
+	}
 	// The trainer's "test" set is the validation split: the test set is
 	// never evaluated. No grid: only the accuracy after the budget counts.
 	vd := &run.Data{Train: d.Train, Test: d.Val}
@@ -143,7 +178,7 @@ func Tune(ctx context.Context, c TuneConfig, d *run.Data, prov provenance.Proven
 			for _, lr := range c.LRs {
 				for _, mom := range c.Momenta {
 					for _, seed := range c.Seeds {
-						if err := tuneTrial(ctx, res, m, sc, lr, mom, seed, base, vd, total, log, save); err != nil {
+						if err := tuneTrial(ctx, res, kept, m, sc, lr, mom, seed, base, vd, total, log, save); err != nil {
 							return res, err
 						}
 					}
@@ -160,13 +195,23 @@ func Tune(ctx context.Context, c TuneConfig, d *run.Data, prov provenance.Proven
 }
 
 // tuneTrial trains method m at one grid setting on one seed and records
-// the trial in res.
-func tuneTrial(ctx context.Context, res *TuneResult, m run.Method, sc string, lr, mom float64, seed uint64, base run.Config, vd *run.Data,
+// the trial in res; a trial kept from an interrupted run (tune --resume)
+// is taken as it was, after checking it is this grid point.
+func tuneTrial(ctx context.Context, res *TuneResult, kept []TuneTrial, m run.Method, sc string, lr, mom float64, seed uint64, base run.Config, vd *run.Data,
 	total int, log io.Writer, save func(*TuneResult) error) error {
 	m.LR, m.Momentum, m.LRSchedule = lr, mom, sc
 	rc := m.Config(base)
 	rc.Seed = seed
 	tr := TuneTrial{Method: m.Name, LR: lr, Momentum: mom, Schedule: sc, Seed: seed}
+	if i := len(res.Trials); i < len(kept) {
+		k := kept[i]
+		if k.Method != tr.Method || k.LR != lr || k.Momentum != mom || k.Schedule != sc || k.Seed != seed {
+			return fmt.Errorf("tune.json: trial %d is %s at lr %g, momentum %g, schedule %s, seed %d; the grid's is %s at lr %g, momentum %g, schedule %s, seed %d",
+				i+1, k.Method, k.LR, k.Momentum, scheduleName(k.Schedule), k.Seed, tr.Method, lr, mom, scheduleName(sc), seed)
+		}
+		res.Trials = append(res.Trials, k)
+		return nil
+	}
 	t, err := run.NewTrainer(rc, vd, nil, run.Hooks{})
 	if err != nil {
 		return err
@@ -297,8 +342,27 @@ func WriteTune(res *TuneResult, dir string) error {
 	return atomicfile.Write(filepath.Join(dir, "tune.md"), []byte(TuneMarkdown(res)))
 }
 
-// ReadTune reads a tune.json (a complete one: every trial done).
-func ReadTune(path string) (*TuneResult, error) {
+// ReadTunePartial reads a tune.json, complete or not, for tune --resume
+// (readTune), and checks that its configuration validates and that it
+// holds at most its grid's trials.
+func ReadTunePartial(path string) (*TuneResult, error) {
+	res, err := readTune(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := res.Config.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if total := len(res.Config.Methods) * len(res.Config.LRs) * len(res.Config.Momenta) * len(res.Config.Seeds); len(res.Trials) > total {
+		return nil, fmt.Errorf("%s: %d trials, the grid has %d", path, len(res.Trials), total)
+	}
+	return res, nil
+}
+
+// readTune reads a tune.json and range-checks its values: method names
+// as the command line allows them, accuracies in [0, 1], finite
+// non-negative times and losses.
+func readTune(path string) (*TuneResult, error) {
 	b, err := safefile.ReadAll(path, MaxCompareBytes)
 	if err != nil {
 		return nil, err
@@ -307,6 +371,30 @@ func ReadTune(path string) (*TuneResult, error) {
 	if err := jsonUnmarshal(b, res); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	for _, m := range res.Config.Methods {
+		if err := run.CheckMethodName(m.Name); err != nil {
+			return nil, fmt.Errorf("%s: config.methods: %w", path, err)
+		}
+	}
+	var v valueCheck
+	for i, tr := range res.Trials {
+		w := fmt.Sprintf("trials[%d]:", i)
+		v.acc(w+" val_acc", tr.ValAcc)
+		v.loss(w+" val_loss", tr.ValLoss)
+		v.seconds(w+" train_seconds", tr.TrainSeconds)
+	}
+	if v.err != nil {
+		return nil, fmt.Errorf("%s: %w", path, v.err)
+	}
+	return res, nil
+}
+
+// ReadTune reads a tune.json (a complete one: every trial done).
+func ReadTune(path string) (*TuneResult, error) {
+	res, err := readTune(path)
+	if err != nil {
+		return nil, err
+	}
 	if !res.Complete {
 		return nil, fmt.Errorf("%s: the tuning run did not finish", path)
 	}
@@ -314,6 +402,12 @@ func ReadTune(path string) (*TuneResult, error) {
 		return nil, fmt.Errorf("%s: no method was chosen", path)
 	}
 	for _, ch := range res.Chosen {
+		if err := run.CheckMethodName(ch.Method); err != nil {
+			return nil, fmt.Errorf("%s: chosen: %w", path, err)
+		}
+		if !(ch.ValAcc >= 0 && ch.ValAcc <= 1) {
+			return nil, fmt.Errorf("%s: method %s: validation accuracy %v not in [0, 1]", path, ch.Method, ch.ValAcc)
+		}
 		if !(ch.LR > 0 && ch.LR <= 1e6) || !(ch.Momentum >= 0 && ch.Momentum < 1) {
 			return nil, fmt.Errorf("%s: method %s: lr %v, momentum %v out of range", path, ch.Method, ch.LR, ch.Momentum)
 		}

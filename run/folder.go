@@ -1,9 +1,13 @@
 package run
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 	"sync"
 
 	"github.com/sgds/sgds/engine"
@@ -89,6 +93,65 @@ func (f *Folder) Close() error {
 	}
 	delete(held, abs)
 	return h.l.Release()
+}
+
+// ResultNames are the result files of every sgds command: a folder that
+// holds one of them holds results (Claim).
+var ResultNames = StaleNames
+
+// Claim makes the held folder f the output of a new run. A folder that
+// holds results — a file of ResultNames, or one matching a glob pattern
+// of own (the command's other outputs, such as its plots) — is refused,
+// saying how to continue it (resume, a command line; "" when the command
+// cannot continue) and that --force starts over; with force they are
+// deleted first, each named on notes. Every command that writes a folder
+// claims it, so that no command silently replaces earlier results.
+func (f *Folder) Claim(force bool, own []string, resume string, notes io.Writer) error {
+	var found []string
+	for _, pat := range append(append([]string{}, ResultNames...), own...) {
+		m, err := filepath.Glob(f.Path(pat))
+		if err != nil {
+			return fmt.Errorf("--out %s: %w", f.Dir, err)
+		}
+		for _, p := range m {
+			if !contains(found, p) {
+				found = append(found, p)
+			}
+		}
+	}
+	if len(found) == 0 {
+		return nil
+	}
+	sort.Strings(found)
+	if !force {
+		how := ""
+		if resume != "" {
+			how = "continue it with " + resume + ", "
+		}
+		names := make([]string, len(found))
+		for i, p := range found {
+			names[i] = filepath.Base(p)
+		}
+		return fmt.Errorf("--out %s holds the results of an earlier run (%s): %sstart over with --force (which deletes them), or choose another --out",
+			f.Dir, strings.Join(names, ", "), how)
+	}
+	for _, p := range found {
+		if err := os.Remove(p); err == nil {
+			fmt.Fprintf(notes, "sgds: --force: removed %s\n", p)
+		} else if !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("--force: %w", err)
+		}
+	}
+	return nil
+}
+
+func contains(xs []string, x string) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
 }
 
 // Path is the path of file name inside the folder.

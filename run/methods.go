@@ -69,6 +69,16 @@ type Choice struct {
 // methodName is the alphabet of method names.
 var methodName = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 
+// CheckMethodName reports a method name that the command line would
+// refuse (1–64 characters of A–Z, a–z, 0–9, '.', '_' and '-'): result
+// files are held to the same rule when read back.
+func CheckMethodName(name string) error {
+	if !methodName.MatchString(name) {
+		return fmt.Errorf("method name %q: not 1–64 characters of A–Z, a–z, 0–9, '.', '_' and '-'", name)
+	}
+	return nil
+}
+
 // decimalInt is a decimal integer without sign or leading zeros.
 var decimalInt = regexp.MustCompile(`^(0|[1-9][0-9]*)$`)
 

@@ -26,6 +26,14 @@ type Job struct {
 	// TrainN is the number of training samples the run trains on (set
 	// when it starts; a budget is a share of epochs × TrainN).
 	TrainN int `json:"train_n,omitempty"`
+	// DataPrint identifies the data the run trained on (nil in
+	// checkpoints written before it was recorded); a resume checks the
+	// data it loads against it.
+	DataPrint *DataPrint `json:"data_print,omitempty"`
+	// DeviceSwitches records every resume on another backend than the
+	// run's ("cuda → cpu after epoch 2"): checkpoints are
+	// backend-independent, so a run may continue elsewhere.
+	DeviceSwitches []string `json:"device_switches,omitempty"`
 }
 
 // Summary is a run folder's summary.json.
@@ -44,8 +52,10 @@ type Summary struct {
 	GridStep int `json:"grid_step"`
 	// TimeToTarget is when the first target was first reached on the grid
 	// ({target, reached: false} when it was not); null without a target.
-	TimeToTarget *engine.TargetHit     `json:"time_to_target"`
-	Provenance   provenance.Provenance `json:"provenance"`
+	TimeToTarget *engine.TargetHit `json:"time_to_target"`
+	// DeviceSwitches are the run's resumes on another backend (Job).
+	DeviceSwitches []string              `json:"device_switches,omitempty"`
+	Provenance     provenance.Provenance `json:"provenance"`
 }
 
 // ResultFiles are the files a training run writes into its folder.
@@ -77,8 +87,8 @@ func (s *Summary) fill(history []engine.EpochMetrics, hits []engine.TargetHit, t
 
 // Options steer a training run in a folder.
 type Options struct {
-	// Force starts a new run in a folder that holds one, deleting its
-	// checkpoint and results first.
+	// Force starts a new run in a folder that holds results (Folder.Claim),
+	// deleting them first.
 	Force bool
 	// Log receives the run's lines (resuming, training, and the lines
 	// Hooks print); Notes what is done to the folder (files removed).
@@ -115,8 +125,8 @@ type Outcome struct {
 
 // Start trains job in folder dir (OpenFolder), writing after every epoch
 // its checkpoint, metrics.jsonl, evals.jsonl and summary.json. A folder
-// that holds a checkpoint is refused unless o.Force, which deletes the
-// earlier run's files first. An interruption (ctx) saves the epoch in
+// that holds results (a run's, or another command's: Folder.Claim) is
+// refused unless o.Force, which deletes them first. An interruption (ctx) saves the epoch in
 // progress and returns an error wrapping *engine.InterruptedError; a
 // method that cannot save a partial epoch returns *engine.AbandonedError
 // with the previous epoch's checkpoint kept.
@@ -133,25 +143,10 @@ func Start(ctx context.Context, job Job, dir string, o Options) (*Outcome, error
 	return train(ctx, job, f, nil, o)
 }
 
-// claim refuses a folder that holds a checkpoint, unless o.Force, which
-// deletes the old run's files first.
+// claim refuses a folder that holds results (Folder.Claim), unless
+// o.Force, which deletes them first.
 func claim(f *Folder, o Options) error {
-	ck := f.Path(engine.CheckpointFile)
-	if _, err := os.Lstat(ck); err != nil {
-		return nil
-	}
-	if !o.Force {
-		return fmt.Errorf("--out %s holds a run (%s): continue it with sgds train --resume %s, or start over with --force (which deletes it)", f.Dir, ck, f.Dir)
-	}
-	for _, name := range ResultFiles {
-		p := f.Path(name)
-		if err := os.Remove(p); err == nil {
-			fmt.Fprintf(o.Notes, "sgds: --force: removed %s\n", p)
-		} else if !errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("--force: %w", err)
-		}
-	}
-	return nil
+	return f.Claim(o.Force, nil, "sgds train --resume "+f.Dir, o.Notes)
 }
 
 // Overrides are what a resumed run may change, and the settings given
@@ -162,6 +157,9 @@ type Overrides struct {
 	Epochs    int
 	// Data, when set, is the data folder to read.
 	Data string
+	// Device, when set, is the backend to continue on (the checkpoint is
+	// backend-independent); a switch is recorded in the run.
+	Device string
 	// Given lists the other settings given with the resume, by flag name;
 	// Value returns one of them typed like the run's own value (string,
 	// int, uint64, float64 or bool).
@@ -170,7 +168,7 @@ type Overrides struct {
 }
 
 // ResumeAllowed are the flags a resume takes besides the run's settings.
-var ResumeAllowed = map[string]bool{"resume": true, "epochs": true, "data": true, "quiet": true, "config": true}
+var ResumeAllowed = map[string]bool{"resume": true, "epochs": true, "data": true, "device": true, "quiet": true, "config": true}
 
 // Resume continues the run in dir from its checkpoint with its own
 // settings (Overrides may raise the epochs and name the data folder;
@@ -198,7 +196,7 @@ func Resume(ctx context.Context, dir string, ov Overrides, o Options) (*Outcome,
 	}
 	if conflicts := job.Conflicts(dir, ov); len(conflicts) > 0 {
 		return nil, fmt.Errorf("--resume %s: a resumed run keeps its own settings, and these flags differ from them:\n  %s\n"+
-			"only --epochs (to train more), --data, --quiet and --config may be given with --resume; for other settings start a new run with another --out",
+			"only --epochs (to train more), --data, --device, --quiet and --config may be given with --resume; for other settings start a new run with another --out",
 			dir, strings.Join(conflicts, "\n  "))
 	}
 	done := len(ck.Meta.History)
@@ -215,6 +213,19 @@ func Resume(ctx context.Context, dir string, ov Overrides, o Options) (*Outcome,
 	}
 	if ov.Data != "" {
 		job.Data = ov.Data
+	}
+	if ov.Device != "" {
+		b, err := engine.LookupBackend(ov.Device)
+		if err != nil {
+			return nil, fmt.Errorf("--device: %w", err)
+		}
+		if b.Name() != job.Run.Device {
+			job.DeviceSwitches = append(job.DeviceSwitches, fmt.Sprintf("%s → %s after epoch %d", job.Run.Device, b.Name(), done))
+			fmt.Fprintf(o.Log, "continuing on %s the run trained on %s so far (checkpoints are backend-independent)\n", b.Name(), job.Run.Device)
+			job.Run.Device = b.Name()
+		}
+	} else if _, err := engine.LookupBackend(job.Run.Device); err != nil {
+		return nil, fmt.Errorf("--resume %s: the run trained on --device %s, which cannot run here (%v); give --device cpu to continue it on the CPU (checkpoints are backend-independent)", dir, job.Run.Device, err)
 	}
 	if err := job.Run.Validate(); err != nil {
 		return nil, fmt.Errorf("--resume %s: %w", dir, err)
@@ -316,13 +327,30 @@ func train(ctx context.Context, job Job, f *Folder, ck *engine.Checkpoint, o Opt
 		return nil, fmt.Errorf("interrupted while loading the data: %w; nothing was written to %s", err, out)
 	}
 	job.TrainN = d.Train.N
+	dp := d.Print()
+	if ck != nil {
+		// The data given to a resume must be the data the run trained on;
+		// a checkpoint without its print is checked by its model's size.
+		if job.DataPrint != nil {
+			if err := job.DataPrint.CheckData(dp, job.Data); err != nil {
+				return nil, fmt.Errorf("--resume %s: %w", out, err)
+			}
+		} else if m, err := Model(cfg, d); err != nil || m.Name != ck.Meta.Model {
+			where := job.Data
+			if where == "" {
+				where = "(the default data folder)"
+			}
+			return nil, fmt.Errorf("--resume %s: --data %s: not the data the run trained on: the model for its images is %s, the checkpoint's is %s; give --data the folder the run was trained from", out, where, m.Name, ck.Meta.Model)
+		}
+	}
+	job.DataPrint = &dp
 	configJSON, err := json.Marshal(job)
 	if err != nil {
 		return nil, err
 	}
 	info := d.Info()
 	info.Name = cfg.Dataset
-	sum := Summary{Config: cfg, Data: &info, Provenance: provenance.Collect(cfg.Device, o.Args, o.Started)}
+	sum := Summary{Config: cfg, Data: &info, DeviceSwitches: job.DeviceSwitches, Provenance: provenance.Collect(cfg.Device, o.Args, o.Started)}
 	if len(job.Targets) > 0 {
 		sum.TargetAcc = &job.Targets[0]
 	}

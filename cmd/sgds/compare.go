@@ -25,7 +25,7 @@ var quickCompare = map[string]string{
 
 // resumeCompareFlags may be given with --resume; every other setting
 // comes from the comparison's compare.json.
-var resumeCompareFlags = []string{"resume", "parallel", "quiet", "data"}
+var resumeCompareFlags = []string{"resume", "parallel", "quiet", "data", "force"}
 
 // trainFlags are commonFlags and the sampler's knobs without --seed and
 // --sampler (the methods set their sampler, --seeds the seeds), with
@@ -61,12 +61,13 @@ func compareCommand() *cli.Command {
 		&cli.StringSliceFlag{Name: "baseline", EnvVars: env("baseline"), Usage: "speedups are measured against this method (repeatable; default the first method)"},
 		stringFlag("tuned", "", "the tune.json `FILE` written by sgds tune: methods may take its learning rate and momentum with tuned=NAME"),
 		stringFlag("resume", "", "continue the comparison in this folder (its compare.json): finished runs are kept, unfinished runs restart from their first epoch"),
-		boolFlag("quick", "a reduced run in a few minutes: the MLP, 5 epochs, seeds 1,2, targets 0.95,0.96,0.97 (flags you set win)"),
-		stringFlag("out", "runs/compare", "output folder for compare.json, compare.md and the plots"),
+		boolFlag("quick", "a reduced run in a few minutes: the MLP, 5 epochs, seeds 1,2, the data set's quick targets (flags you set win)"),
 		withDefaultText(stringFlag("budgets", "", "comma-separated budgets `LIST` (shares of --epochs × training samples of compute, e.g. 0.1,0.2,0.3,0.5,1): every method runs once per budget, each run with its schedule spanning its budget; compare.md and acc_vs_budget.png give the final accuracy at each budget"), "none: one run per method and seed, no budget"),
 		stringFlag("clock", "stays", "when a run counts as having reached a target: `stays` (the grid point from which it stays at or above the target) or first (its first crossing, which rewards noise)"),
 		withDefaultText(stringFlag("shard", "", "train only part `K/N` of the runs (every N-th run from the K-th, method × seed × budget), into its own --out; sgds merge joins the N folders into the whole comparison"), "none: every run"),
 		boolFlag("ablations", "also run SGD-S's parts as methods: loss-proportional sampling without pruning (sgds-sample, drop 0), pruning without it (sgds-prune, uniform over the kept set: mix 1), and both (sgds-both), the sampling ones at debias 0, 0.75 and 1"),
+		stringFlag("out", "runs/compare", "output folder for compare.json, compare.md and the plots (a folder holding results needs --resume or --force)"),
+		boolFlag("force", "start over in an --out folder that holds results, deleting them (without it such a folder is refused); with --resume, continue a compare.json written by another binary or machine"),
 	)
 	return &cli.Command{
 		Name:  "compare",
@@ -170,6 +171,10 @@ func compareConfigFrom(c *cli.Context) (bench.CompareConfig, error) {
 		if err != nil {
 			return cfg, fmt.Errorf("--tuned: %w", err)
 		}
+		if tb := t.Config.Base; tb.Model != base.Model || tb.Dataset != base.Dataset {
+			return cfg, fmt.Errorf("--tuned %s: tuned for the %s on %s, this comparison trains the %s on %s (tune again with --model %s --dataset %s, or leave --tuned out)",
+				path, tb.Model, tb.Dataset, base.Model, base.Dataset, base.Model, base.Dataset)
+		}
 		cfg.Tuned, cfg.TunedFrom = t.Choices(), path
 	}
 	specs := c.StringSlice("method")
@@ -206,6 +211,9 @@ func methodsFrom(specs []string, base run.Config, tuned map[string]run.Choice, v
 	if len(specs) == 0 {
 		return bench.DefaultMethods(base, variants)
 	}
+	if len(specs) > bench.MaxMethods {
+		return nil, fmt.Errorf("--method: %d methods, at most %d", len(specs), bench.MaxMethods)
+	}
 	var ms []run.Method
 	hasUniform := false
 	for _, spec := range specs {
@@ -217,6 +225,11 @@ func methodsFrom(specs []string, base run.Config, tuned map[string]run.Choice, v
 		ms = append(ms, m)
 	}
 	if !hasUniform {
+		for i, m := range ms {
+			if m.Name == "uniform" {
+				return nil, fmt.Errorf("--method %s: compare adds the uniform baseline under the name uniform when no method samples uniformly; give this method another name, or add --method uniform", specs[i])
+			}
+		}
 		u, err := run.ParseMethod("uniform", base, nil)
 		if err != nil {
 			return nil, err
@@ -228,7 +241,21 @@ func methodsFrom(specs []string, base run.Config, tuned map[string]run.Choice, v
 
 // runCompare runs (or continues) the comparison cfg into out.
 func runCompare(c *cli.Context, cfg bench.CompareConfig, out string, prev *bench.CompareResult, start time.Time) error {
-	d, err := loadRun(cfg.Base, cfg.Data, out)
+	prov := provenance.Collect(cfg.Base.Device, os.Args, start)
+	if prev != nil {
+		// The runs of a comparison are compared with each other: a resume
+		// by another binary or on another machine is refused unless
+		// --force (each run records the invocation that trained it).
+		last := prev.Provenance
+		if n := len(prev.Resumes); n > 0 {
+			last = prev.Resumes[n-1]
+		}
+		if diff := provenance.Differences(last, prov); len(diff) > 0 && !c.Bool("force") {
+			return fmt.Errorf("--resume %s: compare.json was written by another binary or machine (%s); its runs would be compared with runs of this one: resume with that binary on that machine, or give --force to continue anyway (compare.json records which invocation trained each run)",
+				out, strings.Join(diff, ", "))
+		}
+	}
+	d, err := loadRun(c, cfg.Base, cfg.Data, out, prev != nil)
 	if err != nil {
 		return err
 	}
@@ -243,7 +270,7 @@ func runCompare(c *cli.Context, cfg bench.CompareConfig, out string, prev *bench
 	fmt.Fprintf(logOr(log), "compare: %s on %s (%d training images), %d epochs, seeds %v, methods %s, baselines %v, targets %v\n",
 		cfg.Base.Model, cfg.Base.Dataset, d.Train.N, cfg.Base.Epochs, cfg.Seeds, methodNames(cfg.Methods), cfg.Baselines, cfg.Targets)
 	opts := bench.CompareOptions{Log: log, Previous: prev,
-		Provenance: provenance.Collect(cfg.Base.Device, os.Args, start),
+		Provenance: prov,
 		Save:       func(r *bench.CompareResult) error { return bench.SaveCompare(r, out) },
 		OnStep:     signalAfterSteps}
 	if bar != nil {
@@ -255,13 +282,19 @@ func runCompare(c *cli.Context, cfg bench.CompareConfig, out string, prev *bench
 	}
 	if err != nil {
 		if res != nil {
-			done := 0
-			for _, r := range res.Runs {
-				if r.Done {
-					done++
+			// Say what compare.json holds, which is what a resume keeps
+			// (a failed write leaves the one before it).
+			if saved, rerr := bench.ReadCompare(out); rerr == nil {
+				done := 0
+				for _, r := range saved.Runs {
+					if r.Done {
+						done++
+					}
 				}
+				fmt.Fprintf(c.App.ErrWriter, "sgds: partial result in %s/compare.json (%d of %d runs finished); continue with: sgds compare --resume %s\n", out, done, len(saved.Runs), out)
+			} else {
+				fmt.Fprintf(c.App.ErrWriter, "sgds: no readable partial result in %s: %v\n", out, rerr)
 			}
-			fmt.Fprintf(c.App.ErrWriter, "sgds: partial result in %s (%d of %d runs finished); continue with: sgds compare --resume %s\n", out, done, len(res.Runs), out)
 		}
 		return err
 	}
@@ -383,6 +416,9 @@ func parseBudgets(s string) ([]float64, error) {
 
 // parseSeeds parses a comma-separated list of distinct seeds.
 func parseSeeds(s string) ([]uint64, error) {
+	if n := strings.Count(s, ",") + 1; n > bench.MaxSeeds {
+		return nil, fmt.Errorf("--seeds: %d seeds, at most %d", n, bench.MaxSeeds)
+	}
 	var out []uint64
 	seen := map[uint64]bool{}
 	for _, f := range strings.Split(s, ",") {

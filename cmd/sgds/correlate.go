@@ -14,7 +14,8 @@ func correlateCommand() *cli.Command {
 	flags := append(commonFlags(), subsetFlag(),
 		intFlag("samples", 2000, "score `N` training samples after training, in [10, the training samples]"),
 		intFlag("timing-steps", 20, fmt.Sprintf("time the cost of the norms over `N` batches, in [1, %d]", bench.MaxTimingSteps)),
-		stringFlag("out", "runs/correlate", "write correlate.json and the plots into folder `DIR`"),
+		stringFlag("out", "runs/correlate", "write correlate.json and the plots into folder `DIR` (a folder holding results needs --force)"),
+		forceFlag(),
 	)
 	return &cli.Command{
 		Name:  "correlate",

@@ -9,6 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"github.com/urfave/cli/v2/altsrc"
 
+	"github.com/sgds/sgds/bench"
 	"github.com/sgds/sgds/engine"
 	"github.com/sgds/sgds/run"
 )
@@ -365,6 +366,9 @@ func checkTarget(v float64) error {
 func parseTargets(s string) ([]float64, error) {
 	if strings.TrimSpace(s) == "" {
 		return nil, nil
+	}
+	if n := strings.Count(s, ",") + 1; n > bench.MaxTargets {
+		return nil, fmt.Errorf("%d accuracy targets, at most %d", n, bench.MaxTargets)
 	}
 	var out []float64
 	for _, f := range strings.Split(s, ",") {

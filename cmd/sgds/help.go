@@ -1,7 +1,11 @@
 package main
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -10,6 +14,7 @@ import (
 	"github.com/urfave/cli/v2/altsrc"
 	"gopkg.in/yaml.v3"
 
+	"github.com/sgds/sgds/bench"
 	"github.com/sgds/sgds/internal/safefile"
 	runpkg "github.com/sgds/sgds/run"
 )
@@ -148,11 +153,28 @@ func applyConfig(c *cli.Context, cmd *cli.Command) error {
 		return fmt.Errorf("--config: %w", err)
 	}
 	var root yaml.Node
-	if err := yaml.Unmarshal(b, &root); err != nil {
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	if err := dec.Decode(&root); errors.Is(err, io.EOF) {
+		return fail("empty file")
+	} else if err != nil {
+		if strings.Contains(err.Error(), "anchor") {
+			return fail("%v: YAML aliases (*name) are not supported; write the value itself", err)
+		}
 		return fail("not YAML or JSON: %v", err)
 	}
 	if len(root.Content) == 0 {
 		return fail("empty file")
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		line := extra.Line
+		if err != nil {
+			return fail("after the first YAML document: %v (a --config file holds one document)", err)
+		}
+		return fail("line %d: a second YAML document; a --config file holds one (remove the --- and what follows, or split the file)", line)
+	}
+	if err := strictYAML(&root); err != nil {
+		return fail("%v", err)
 	}
 	doc := root.Content[0]
 	if doc.Kind != yaml.MappingNode {
@@ -242,6 +264,35 @@ func applyConfig(c *cli.Context, cmd *cli.Command) error {
 	return nil
 }
 
+// strictYAML refuses what YAML allows but a --config file must not
+// hold, where n or any node below it has it: a key given twice (YAML
+// parsers keep the last value silently) and an alias (*name), which sgds
+// does not expand.
+func strictYAML(n *yaml.Node) error {
+	if n.Kind == yaml.AliasNode {
+		return fmt.Errorf("line %d: YAML aliases (*%s) are not supported; write the value itself", n.Line, n.Value)
+	}
+	if n.Kind == yaml.MappingNode {
+		first := map[string]int{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			if k.Kind == yaml.AliasNode {
+				return strictYAML(k)
+			}
+			if line, dup := first[k.Value]; dup {
+				return fmt.Errorf("line %d: key %q given twice (first on line %d)", k.Line, k.Value, line)
+			}
+			first[k.Value] = k.Line
+		}
+	}
+	for _, c := range n.Content {
+		if err := strictYAML(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // setting is one key of a --config file and the flag it sets.
 type setting struct {
 	key, flag string
@@ -253,8 +304,15 @@ type setting struct {
 // for a result file (a "config" mapping: summary.json, patterns.json,
 // correlate.json), the run configuration it records.
 func configSettings(c *cli.Context, doc *yaml.Node) ([]setting, error) {
+	kind := resultKind(doc)
+	switch kind {
+	case "compare.json":
+		return nil, errors.New("a compare.json (a comparison), which --config does not read: continue it with sgds compare --resume DIR, redraw it with sgds plot DIR; --config reads YAML of flags, a summary.json, correlate.json or patterns.json")
+	case "tune.json":
+		return nil, errors.New("a tune.json (a tuning run), which --config does not read: give it to sgds compare --tuned FILE; --config reads YAML of flags, a summary.json, correlate.json or patterns.json")
+	}
 	cfg := mapValue(doc, "config")
-	if cfg == nil || cfg.Kind != yaml.MappingNode {
+	if kind == "" || cfg == nil || cfg.Kind != yaml.MappingNode {
 		var out []setting
 		for i := 0; i+1 < len(doc.Content); i += 2 {
 			k := doc.Content[i].Value
@@ -315,6 +373,63 @@ func configSettings(c *cli.Context, doc *yaml.Node) ([]setting, error) {
 		out = append(out, setting{key: "target_acc", flag: "target-acc", node: t, optional: true})
 	}
 	return out, nil
+}
+
+// resultKinds are the result files sgds writes, each told by a key of
+// its own; a document is one of them when it has that key, a "config"
+// and no key the file does not have (a YAML file of flags with a
+// "config:" key is read as flags, so that its other keys are checked).
+var resultKinds = []struct {
+	name, key string
+	typ       reflect.Type
+}{
+	{"compare.json", "runs", reflect.TypeOf(bench.CompareResult{})},
+	{"tune.json", "trials", reflect.TypeOf(bench.TuneResult{})},
+	{"summary.json", "epochs_done", reflect.TypeOf(runpkg.Summary{})},
+	{"correlate.json", "grad_norm", reflect.TypeOf(bench.CorrelateResult{})},
+	{"patterns.json", "stay", reflect.TypeOf(bench.PatternsResult{})},
+}
+
+// resultKind names the kind of result file doc is, or "" for a document
+// of flags.
+func resultKind(doc *yaml.Node) string {
+	keys := map[string]bool{}
+	for i := 0; i+1 < len(doc.Content); i += 2 {
+		keys[doc.Content[i].Value] = true
+	}
+	for _, k := range resultKinds {
+		if !keys[k.key] || !keys["config"] {
+			continue
+		}
+		fields := map[string]bool{}
+		jsonFields(k.typ, fields)
+		all := true
+		for key := range keys {
+			all = all && fields[key]
+		}
+		if all {
+			return k.name
+		}
+	}
+	return ""
+}
+
+// jsonFields adds the JSON keys of struct type t to fields, those of its
+// embedded structs included.
+func jsonFields(t reflect.Type, fields map[string]bool) {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch {
+		case name == "-":
+		case name == "" && f.Anonymous && f.Type.Kind() == reflect.Struct:
+			jsonFields(f.Type, fields)
+		case name == "":
+			fields[f.Name] = true
+		default:
+			fields[name] = true
+		}
+	}
 }
 
 // mapValue returns the value of key in mapping m, or nil.

@@ -112,7 +112,74 @@ func newApp() *cli.App {
 	for _, cmd := range app.Commands {
 		setupCommand(cmd)
 	}
+	app.Before = func(c *cli.Context) error {
+		warnUnknownVariables(c.App.ErrWriter, c.App, os.Environ())
+		return nil
+	}
 	return app
+}
+
+// otherVariables are the SGDS_* variables sgds reads that are not a
+// flag's.
+var otherVariables = []string{"SGDS_MEMORY_BUDGET", "SGDS_KERNELS", "SGDS_CUDA_DEVICE", "SGDS_CUDA_DRIVER",
+	"SGDS_TEST_SIGNAL_AFTER_STEPS", "SGDS_LOCK_DIR"}
+
+// warnUnknownVariables warns on w about every SGDS_* variable of env that
+// sgds does not read — neither a flag's (of any command) nor one of
+// otherVariables — naming the closest known one: a misspelt variable is
+// never silently ignored.
+func warnUnknownVariables(w io.Writer, app *cli.App, env []string) {
+	known := map[string]bool{}
+	for _, v := range otherVariables {
+		known[v] = true
+	}
+	for _, cmd := range app.Commands {
+		for _, f := range cmd.Flags {
+			if ev, ok := f.(interface{ GetEnvVars() []string }); ok {
+				for _, v := range ev.GetEnvVars() {
+					known[v] = true
+				}
+			}
+		}
+	}
+	for _, kv := range env {
+		name, _, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(name, "SGDS_") || known[name] {
+			continue
+		}
+		best, dist := "", 4
+		for k := range known {
+			if d := editDistance(name, k); d < dist || d == dist && k < best {
+				best, dist = k, d
+			}
+		}
+		hint := ""
+		if best != "" {
+			hint = fmt.Sprintf(" (did you mean %s?)", best)
+		}
+		fmt.Fprintf(w, "sgds: warning: %s is not a variable sgds reads; it is ignored%s\n", name, hint)
+	}
+}
+
+// editDistance is the Levenshtein distance of a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }
 
 // commandNames lists the visible commands of app.

@@ -11,7 +11,7 @@ import (
 )
 
 func patternsCommand() *cli.Command {
-	flags := append(commonFlags(), subsetFlag(), stringFlag("out", "runs/patterns", "write patterns.json and the plots into folder `DIR`"))
+	flags := append(commonFlags(), subsetFlag(), stringFlag("out", "runs/patterns", "write patterns.json and the plots into folder `DIR` (a folder holding results needs --force)"), forceFlag())
 	for i, f := range flags {
 		if f.Names()[0] == "epochs" {
 			flags[i] = intFlag("epochs", 5, fmt.Sprintf("train for `N` epochs with each order, in [2, %d]", MaxEpochs))

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"math"
-	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -11,6 +13,8 @@ import (
 	"gonum.org/v1/plot/vg"
 
 	"github.com/sgds/sgds/bench"
+	"github.com/sgds/sgds/internal/atomicfile"
+	"github.com/sgds/sgds/run"
 )
 
 // catPlot is the help category of plot's own flags.
@@ -53,14 +57,29 @@ func plotCommand() *cli.Command {
 			out := dir
 			if c.IsSet("out") {
 				out = c.String("out")
-				if err := os.MkdirAll(out, 0o755); err != nil {
-					return err
-				}
 			}
-			if err := bench.PlotCompareWith(res, out, opts); err != nil {
+			// plot writes only its own outputs (compare.md and the plots;
+			// into another --out also a copy of compare.json), under that
+			// folder's lock, never the compare.json it read, and stops on a
+			// signal.
+			f, err := run.OpenFolder(out, notes)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			if err := bench.PlotCompareWith(c.Context, res, out, opts); err != nil {
+				if errors.Is(err, context.Canceled) {
+					return fmt.Errorf("%w: plot stopped; compare.json is untouched, some plots may be of the earlier drawing (run sgds plot %s again)", err, dir)
+				}
 				return fmt.Errorf("plot %s: %w", dir, err)
 			}
-			if err := bench.SaveCompare(res, out); err != nil {
+			write := func() error {
+				return atomicfile.Write(filepath.Join(out, "compare.md"), []byte(bench.CompareMarkdown(res)))
+			}
+			if out != dir {
+				write = func() error { return bench.SaveCompare(res, out) }
+			}
+			if err := write(); err != nil {
 				return err
 			}
 			fmt.Fprint(c.App.Writer, bench.CompareMarkdown(res))

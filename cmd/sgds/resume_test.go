@@ -2,12 +2,10 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -50,19 +48,14 @@ func TestKillAndResume(t *testing.T) {
 		t.Fatalf("reference run: exit %d\n%s", code, out)
 	}
 	want := metricsCore(t, ref)
-	for _, sig := range []syscall.Signal{syscall.SIGKILL, syscall.SIGINT} {
-		t.Run(sig.String(), func(t *testing.T) {
+	// 6,400 samples, batch 64: 100 steps an epoch; the signal comes after
+	// step 150, in the middle of epoch 2 (SGDS_TEST_SIGNAL_AFTER_STEPS).
+	for _, sig := range []string{"KILL", "INT"} {
+		t.Run(sig, func(t *testing.T) {
 			dir := t.TempDir()
-			cmd := sgdsCommand(context.Background(), nil, append(args, "--out", dir)...)
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			waitForFile(t, filepath.Join(dir, "checkpoint.bin"), time.Minute)
-			time.Sleep(300 * time.Millisecond) // into epoch 2
-			cmd.Process.Signal(sig)
-			err := cmd.Wait()
-			if err == nil {
-				t.Fatal("the run finished before the signal reached it")
+			r := runBounded(t, time.Minute, []string{"SGDS_TEST_SIGNAL_AFTER_STEPS=150:" + sig}, append(args, "--out", dir)...)
+			if r.code == 0 {
+				t.Fatalf("the run was not stopped at step 150:\n%s", r.out)
 			}
 			got := metricsCore(t, dir)
 			if len(got) == 0 || got[0] != want[0] {

@@ -12,6 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"github.com/urfave/cli/v2/altsrc"
 
+	"github.com/sgds/sgds/bench"
 	"github.com/sgds/sgds/engine"
 	"github.com/sgds/sgds/run"
 )
@@ -166,14 +167,14 @@ func trainCommand() *cli.Command {
 	flags := append(commonFlags(), samplerFlags(func(*run.Descriptor) bool { return true })...)
 	flags = append(flags, uintFlag("order-seed", 0, "another data order `N` from the same initial weights (0: the order of --seed); runs that differ only in it measure how far the order alone moves the result"))
 	flags = append(flags,
-		withDefaultText(stringFlag("out", "", "write metrics.jsonl, summary.json and checkpoint.bin into folder `DIR` (locked while the run writes; a folder holding a checkpoint needs --resume or --force)"),
+		withDefaultText(stringFlag("out", "", "write metrics.jsonl, summary.json and checkpoint.bin into folder `DIR` (locked while the run writes; a folder holding results needs --resume or --force)"),
 			"runs/<dataset>-<model>-<sampler>-seed<seed>"),
-		boolFlag("force", "start a new run in an --out folder that holds one, deleting its checkpoint and results"),
+		boolFlag("force", "start a new run in an --out folder that holds results (a run, or another command's), deleting them"),
 		&altsrc.GenericFlag{GenericFlag: &cli.GenericFlag{Name: "target-acc", Value: &floatValue{flag: "target-acc"}, EnvVars: env("target-acc"), DefaultText: "off",
 			Usage: "record the first epoch, training seconds and samples seen at which accuracy (validation if --val, else test) reaches `ACC`, in (0, 1]"}},
 		subsetFlag(),
 		intFlag("eval-every", 0, "evaluate every `N` samples seen, at least --batch: the grid of time to target and of evals.jsonl (0: the largest multiple of the batch that is at most a sixth of the training set)"),
-		withDefaultText(stringFlag("resume", "", "continue the run in folder `DIR` from its checkpoint.bin, with its settings; --epochs may raise its epochs, and only --data, --quiet and --config may be given besides"),
+		withDefaultText(stringFlag("resume", "", "continue the run in folder `DIR` from its checkpoint.bin, with its settings; --epochs may raise its epochs, --device may move it to another backend (recorded in summary.json), and only --data, --quiet and --config may be given besides"),
 			"none: start a new run"),
 	)
 	return &cli.Command{
@@ -230,6 +231,9 @@ func jobFrom(c *cli.Context) (run.Job, string, error) {
 // resumeOverrides are the flags given with --resume.
 func resumeOverrides(c *cli.Context) run.Overrides {
 	ov := run.Overrides{Data: c.String("data")}
+	if c.IsSet("device") {
+		ov.Device = c.String("device")
+	}
 	ov.SetEpochs, ov.Epochs = c.IsSet("epochs"), c.Int("epochs")
 	for _, f := range c.Command.Flags {
 		if name := f.Names()[0]; c.IsSet(name) {
@@ -266,14 +270,14 @@ func printResult(w io.Writer, s run.Summary, targets []float64, out string) {
 	}
 }
 
-// openRun reads the flags of a run with the given sampler, prepares the
-// --out folder and loads the data from the --data flag.
+// openRun reads the flags of a run with the given sampler, claims the
+// --out folder (loadRun) and loads the data from the --data flag.
 func openRun(c *cli.Context, samplerName string) (run.Config, *run.Data, error) {
 	cfg, err := runConfigFrom(c, samplerName)
 	if err != nil {
 		return cfg, nil, err
 	}
-	d, err := loadRun(cfg, c.String("data"), c.String("out"))
+	d, err := loadRun(c, cfg, c.String("data"), c.String("out"), false)
 	if err == nil && c.Context.Err() != nil {
 		err = fmt.Errorf("interrupted while loading the data: %w; nothing was written to %s", c.Context.Err(), c.String("out"))
 	}
@@ -284,13 +288,46 @@ func openRun(c *cli.Context, samplerName string) (run.Config, *run.Data, error) 
 // removed).
 var notes io.Writer = os.Stderr
 
-// loadRun locks out (see openOut), then loads the data set with cfg's
-// validation split and subset, and checks the batch against it.
-func loadRun(cfg run.Config, dataDir, out string) (*run.Data, error) {
-	if _, err := run.OpenFolder(out, notes); err != nil { // held until the process ends
+// outputs are the files each experiment command writes besides
+// run.ResultNames (glob patterns): its plots.
+var outputs = map[string][]string{
+	"compare":   bench.CompareFiles,
+	"correlate": {"loss_by_gradnorm_rank.png", "loss_vs_gradnorm.png"},
+	"patterns":  {"patterns_*.png"},
+	"tune":      {"tune.json", "tune.md"},
+}
+
+// resumeLine is the command line that continues the results of command
+// cmd in out, or "" when cmd cannot continue.
+func resumeLine(cmd, out string) string {
+	switch cmd {
+	case "compare", "tune":
+		return "sgds " + cmd + " --resume " + out
+	}
+	return ""
+}
+
+// loadRun locks out (run.OpenFolder, held until the process ends) and,
+// unless resuming, claims it for a new run of c's command (a folder
+// holding results is refused without --force: run.Folder.Claim), then
+// loads the data set with cfg's validation split and subset, and checks
+// the batch against it.
+func loadRun(c *cli.Context, cfg run.Config, dataDir, out string, resuming bool) (*run.Data, error) {
+	f, err := run.OpenFolder(out, notes)
+	if err != nil {
 		return nil, err
 	}
+	if !resuming {
+		if err := f.Claim(c.Bool("force"), outputs[c.Command.Name], resumeLine(c.Command.Name, out), notes); err != nil {
+			return nil, err
+		}
+	}
 	return run.LoadFor(cfg, dataDir)
+}
+
+// forceFlag is --force of the experiment commands.
+func forceFlag() cli.Flag {
+	return boolFlag("force", "start over in an --out folder that holds results, deleting them (without it such a folder is refused)")
 }
 
 // report ends an experiment command: unless err is set, it prints the

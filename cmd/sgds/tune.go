@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -35,7 +36,9 @@ func tuneCommand() *cli.Command {
 		stringFlag("momenta", floats(bench.DefaultMomenta), "comma-separated momenta to try"),
 		withDefaultText(stringFlag("schedules", "", "comma-separated learning-rate schedules `LIST` to try (of "+strings.Join(engine.Schedules, ", ")+"), the same for every method"), "none: each method's own --schedule"),
 		&cli.StringSliceFlag{Name: "method", EnvVars: env("method"), Usage: "a method to tune (repeatable), as in compare (its lr and momentum are replaced by the grid's); default uniform and sgds"},
-		stringFlag("out", "runs/tune", "output folder for tune.json and tune.md"),
+		stringFlag("out", "runs/tune", "output folder for tune.json and tune.md (a folder holding results needs --resume or --force)"),
+		forceFlag(),
+		stringFlag("resume", "", "continue the interrupted tuning run in this folder (its tune.json): its trials are kept, the others trained"),
 	)
 	return &cli.Command{
 		Name:  "tune",
@@ -43,65 +46,43 @@ func tuneCommand() *cli.Command {
 		Flags: flags,
 		Action: func(c *cli.Context) error {
 			start := time.Now()
-			base, err := runConfigFrom(c, "sgds")
-			if err != nil {
-				return err
-			}
-			seeds, err := parseSeeds(c.String("seeds"))
-			if err != nil {
-				return err
-			}
-			lrs, err := parseFloats("lrs", c.String("lrs"))
-			if err != nil {
-				return err
-			}
-			momenta, err := parseFloats("momenta", c.String("momenta"))
-			if err != nil {
-				return err
-			}
-			specs := c.StringSlice("method")
-			if len(specs) == 0 {
-				specs = []string{"uniform", "sgds"}
-			}
-			var ms []run.Method
-			for _, spec := range specs {
-				m, err := run.ParseMethod(spec, base, nil)
-				if err != nil {
-					return fmt.Errorf("--method: %w", err)
+			var prev *bench.TuneResult
+			var cfg bench.TuneConfig
+			out := c.String("out")
+			if dir := c.String("resume"); dir != "" {
+				for _, name := range c.LocalFlagNames() {
+					if !slices.Contains(resumeTuneFlags, name) && c.IsSet(name) {
+						return fmt.Errorf("--resume continues the tuning run recorded in %s/tune.json; --%s cannot be changed", dir, name)
+					}
 				}
-				if err := steadyState(m, base); err != nil {
+				var err error
+				if prev, err = bench.ReadTunePartial(filepath.Join(dir, "tune.json")); err != nil {
+					return fmt.Errorf("--resume: %w", err)
+				}
+				cfg, out = prev.Config, dir
+				if c.IsSet("data") {
+					cfg.Data = c.String("data")
+				}
+			} else {
+				var err error
+				if cfg, err = tuneConfigFrom(c); err != nil {
 					return err
 				}
-				ms = append(ms, m)
 			}
-			base.Sampling = run.Sampling{}
-			cfg := bench.TuneConfig{Base: base, Methods: ms, LRs: lrs, Momenta: momenta, Seeds: seeds}
-			if l := c.String("schedules"); l != "" {
-				for _, sc := range strings.Split(l, ",") {
-					sc = strings.TrimSpace(sc)
-					if err := (engine.LRSchedule{Kind: sc}).Validate(); err != nil {
-						return fmt.Errorf("--schedules: %w", err)
+			d, err := loadRun(c, cfg.Base, cfg.Data, out, prev != nil)
+			if err != nil {
+				return err
+			}
+			res, err := bench.TuneFrom(c.Context, cfg, d, provenance.Collect(cfg.Base.Device, os.Args, start), logTo(c, c.App.ErrWriter),
+				func(r *bench.TuneResult) error { return bench.WriteTune(r, out) }, prev)
+			if err != nil {
+				if res != nil {
+					// Say what tune.json holds, which is what a resume keeps.
+					if saved, rerr := bench.ReadTunePartial(filepath.Join(out, "tune.json")); rerr == nil {
+						total := len(cfg.Methods) * len(cfg.LRs) * len(cfg.Momenta) * len(cfg.Seeds)
+						fmt.Fprintf(c.App.ErrWriter, "sgds: partial result in %s/tune.json (%d of %d trials); continue with: sgds tune --resume %s\n", out, len(saved.Trials), total, out)
 					}
-					if sc == "constant" {
-						sc = ""
-					}
-					if slices.Contains(cfg.Schedules, sc) {
-						return fmt.Errorf("--schedules: %s is listed twice", scheduleLabel(sc))
-					}
-					cfg.Schedules = append(cfg.Schedules, sc)
 				}
-			}
-			if err := cfg.Validate(); err != nil {
-				return err
-			}
-			out := c.String("out")
-			d, err := loadRun(base, c.String("data"), out)
-			if err != nil {
-				return err
-			}
-			res, err := bench.Tune(c.Context, cfg, d, provenance.Collect(base.Device, os.Args, start), logTo(c, c.App.ErrWriter),
-				func(r *bench.TuneResult) error { return bench.WriteTune(r, out) })
-			if err != nil {
 				return err
 			}
 			fmt.Fprint(c.App.Writer, bench.TuneMarkdown(res))
@@ -114,6 +95,63 @@ func tuneCommand() *cli.Command {
 	}
 }
 
+// resumeTuneFlags may be given with tune --resume; every other setting
+// comes from the tuning run's tune.json.
+var resumeTuneFlags = []string{"resume", "quiet", "data"}
+
+// tuneConfigFrom reads the flags of a new tuning run.
+func tuneConfigFrom(c *cli.Context) (bench.TuneConfig, error) {
+	base, err := runConfigFrom(c, "sgds")
+	if err != nil {
+		return bench.TuneConfig{}, err
+	}
+	seeds, err := parseSeeds(c.String("seeds"))
+	if err != nil {
+		return bench.TuneConfig{}, err
+	}
+	lrs, err := parseFloats("lrs", c.String("lrs"))
+	if err != nil {
+		return bench.TuneConfig{}, err
+	}
+	momenta, err := parseFloats("momenta", c.String("momenta"))
+	if err != nil {
+		return bench.TuneConfig{}, err
+	}
+	specs := c.StringSlice("method")
+	if len(specs) == 0 {
+		specs = []string{"uniform", "sgds"}
+	}
+	var ms []run.Method
+	for _, spec := range specs {
+		m, err := run.ParseMethod(spec, base, nil)
+		if err != nil {
+			return bench.TuneConfig{}, fmt.Errorf("--method: %w", err)
+		}
+		if err := steadyState(m, base); err != nil {
+			return bench.TuneConfig{}, err
+		}
+		ms = append(ms, m)
+	}
+	base.Sampling = run.Sampling{}
+	cfg := bench.TuneConfig{Base: base, Methods: ms, LRs: lrs, Momenta: momenta, Seeds: seeds, Data: c.String("data")}
+	if l := c.String("schedules"); l != "" {
+		for _, sc := range strings.Split(l, ",") {
+			sc = strings.TrimSpace(sc)
+			if err := (engine.LRSchedule{Kind: sc}).Validate(); err != nil {
+				return cfg, fmt.Errorf("--schedules: %w", err)
+			}
+			if sc == "constant" {
+				sc = ""
+			}
+			if slices.Contains(cfg.Schedules, sc) {
+				return cfg, fmt.Errorf("--schedules: %s is listed twice", scheduleLabel(sc))
+			}
+			cfg.Schedules = append(cfg.Schedules, sc)
+		}
+	}
+	return cfg, cfg.Validate()
+}
+
 func floats(xs []float64) string {
 	s := make([]string, len(xs))
 	for i, x := range xs {
@@ -122,8 +160,14 @@ func floats(xs []float64) string {
 	return strings.Join(s, ",")
 }
 
+// maxGrid bounds the values of --lrs and of --momenta.
+const maxGrid = 1000
+
 // parseFloats parses the comma-separated decimal numbers of flag name.
 func parseFloats(name, s string) ([]float64, error) {
+	if n := strings.Count(s, ",") + 1; n > maxGrid {
+		return nil, fmt.Errorf("--%s: %d values, at most %d", name, n, maxGrid)
+	}
 	var out []float64
 	for _, f := range strings.Split(s, ",") {
 		v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)

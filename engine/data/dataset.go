@@ -165,8 +165,8 @@ var ErrMissingData = errors.New("data set not found")
 
 // Locate returns the folder holding the named data set's files. An explicit
 // dir wins; otherwise MNIST is looked for in data/mnist of the working
-// directory or any parent (where build.sh puts it), then in the Go module
-// cache; Fashion-MNIST in data/fashion-mnist, then FashionDir. The Custom
+// directory or any parent (where build.sh puts it), then of the folder of
+// the executable or any parent, then in the Go module cache; Fashion-MNIST in data/fashion-mnist, then FashionDir. The Custom
 // data set needs dir.
 func Locate(name, dir string) (string, error) {
 	spec, err := Lookup(name)
@@ -187,13 +187,28 @@ func Locate(name, dir string) (string, error) {
 		return dir, nil
 	}
 	var candidates []string
-	if wd, err := os.Getwd(); err == nil {
-		for d := wd; ; d = filepath.Dir(d) {
-			candidates = append(candidates, filepath.Join(d, "data", name))
+	seen := map[string]bool{}
+	upwards := func(from string) {
+		for d := from; ; d = filepath.Dir(d) {
+			if c := filepath.Join(d, "data", name); !seen[c] {
+				seen[c] = true
+				candidates = append(candidates, c)
+			}
 			if filepath.Dir(d) == d {
 				break
 			}
 		}
+	}
+	if wd, err := os.Getwd(); err == nil {
+		upwards(wd)
+	}
+	// Beside the binary: bin/sgds run from another folder finds the
+	// repository's data/ that build.sh filled.
+	if exe, err := os.Executable(); err == nil {
+		if real, err := filepath.EvalSymlinks(exe); err == nil {
+			exe = real
+		}
+		upwards(filepath.Dir(exe))
 	}
 	switch name {
 	case "mnist":
@@ -208,7 +223,7 @@ func Locate(name, dir string) (string, error) {
 			return c, nil
 		}
 	}
-	return "", fmt.Errorf("%w: %s: %s", ErrMissingData, name, spec.Missing)
+	return "", fmt.Errorf("%w: %s: %s (searched %s)", ErrMissingData, name, spec.Missing, strings.Join(candidates, ", "))
 }
 
 // modCache returns the Go module cache folder without running the go tool.

@@ -86,8 +86,13 @@ func WriteJSONLines[T any](path string, rows []T) error {
 // PrepareDir creates dir (and parents) and checks that it is a writable
 // folder, so that a run fails before training rather than after.
 func PrepareDir(dir string) error {
-	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
+	st, err := os.Stat(dir)
+	if err == nil && !st.IsDir() {
 		return fmt.Errorf("output folder %s exists and is not a directory", dir)
+	}
+	if lst, lerr := os.Lstat(dir); err != nil && lerr == nil && lst.Mode()&os.ModeSymlink != 0 {
+		target, _ := os.Readlink(dir)
+		return fmt.Errorf("output folder %s is a symbolic link to %s, which does not exist: create %s, or remove the link", dir, target, target)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("output folder %s: %w", dir, err)

@@ -3,6 +3,7 @@ package atomicfile
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -125,5 +126,19 @@ func TestRemoveStale(t *testing.T) {
 	}
 	if removed, _ := RemoveStale(dir, "checkpoint.bin"); len(removed) != 0 {
 		t.Fatalf("Write left %v", removed)
+	}
+}
+
+// TestPrepareDirDanglingLink: an output folder that is a symbolic link
+// to nothing is named as such (not "mkdir: file exists").
+func TestPrepareDirDanglingLink(t *testing.T) {
+	dir := t.TempDir()
+	link := filepath.Join(dir, "out")
+	if err := os.Symlink(filepath.Join(dir, "gone"), link); err != nil {
+		t.Skip(err)
+	}
+	err := PrepareDir(link)
+	if err == nil || !strings.Contains(err.Error(), "is a symbolic link to "+filepath.Join(dir, "gone")+", which does not exist") {
+		t.Fatalf("PrepareDir of a dangling link: %v", err)
 	}
 }

@@ -7,6 +7,7 @@ package provenance
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -100,4 +101,30 @@ func cpuModel() string {
 		}
 	}
 	return runtime.GOARCH
+}
+
+// Differences lists what sets the binary or the machine of b apart from
+// those of a, as "field a → b": what a continued result must share with
+// its start for its runs to be comparable (the command line and the
+// start time aside).
+func Differences(a, b Provenance) []string {
+	var out []string
+	add := func(field string, x, y any) {
+		if x != y {
+			out = append(out, fmt.Sprintf("%s %v → %v", field, x, y))
+		}
+	}
+	add("version", a.Version, b.Version)
+	add("commit", a.Commit, b.Commit)
+	add("modified", a.Modified, b.Modified)
+	add("go_version", a.GoVersion, b.GoVersion)
+	add("goos", a.GOOS, b.GOOS)
+	add("goarch", a.GOARCH, b.GOARCH)
+	add("kernels", a.Kernels, b.Kernels)
+	add("backend", a.Backend, b.Backend)
+	add("cpu", a.CPU, b.CPU)
+	add("cpus", a.CPUs, b.CPUs)
+	add("gomaxprocs", a.MaxProcs, b.MaxProcs)
+	add("gpu", a.GPU, b.GPU)
+	return out
 }

@@ -263,6 +263,9 @@ type CompareResult struct {
 	Shards  []ShardProvenance `json:"shards,omitempty"`
 	Runs    []*RunResult      `json:"runs"`
 	Summary []*MethodSummary  `json:"summary"` // over the finished runs
+	// BudgetSummary is the final accuracy of every method at every budget
+	// (compare --budgets; SummariseBudgets), over the finished runs.
+	BudgetSummary []BudgetRow `json:"budget_summary,omitempty"`
 }
 
 // Run returns the run of method on seed, or nil.
@@ -736,6 +739,7 @@ type SeedRatio struct {
 
 // Summarise fills Summary (over the finished runs) and Complete.
 func (res *CompareResult) Summarise() {
+	defer func() { res.BudgetSummary = res.SummariseBudgets() }()
 	c := res.Config
 	res.Complete = true
 	for i, r := range res.Runs {

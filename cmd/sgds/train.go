@@ -1,125 +1,17 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/urfave/cli/v2"
 	"github.com/urfave/cli/v2/altsrc"
 
-	"github.com/sgds/sgds/bench"
 	"github.com/sgds/sgds/engine"
 	"github.com/sgds/sgds/run"
 )
-
-// samplerFlags are --sampler, the settings of every sampler whose
-// descriptor keep accepts (run.Methods: their flags, defaults and help) and
-// --val.
-func samplerFlags(keep func(d *run.Descriptor) bool) []cli.Flag {
-	flags := []cli.Flag{stringFlag("sampler", "uniform", "sample order `NAME`: "+strings.Join(run.Samplers(), ", ")+
-		" (sgds methods describes each); a sampler reads only its own settings, listed below by sampler (e.g. --drop for sgds, --kakurenbo-hide for kakurenbo)")}
-	for i := range run.Methods {
-		d := &run.Methods[i]
-		if keep(d) {
-			flags = append(flags, settingFlags(d)...)
-		}
-	}
-	return append(flags, intFlag("val", 0, "hold out the last `N` training images as a validation set; targets then use validation accuracy (0: no validation set)"))
-}
-
-// settingFlags are the flags of d's settings, with d's defaults.
-func settingFlags(d *run.Descriptor) []cli.Flag {
-	var def run.Sampling
-	d.Reset(&def)
-	var flags []cli.Flag
-	for i := range d.Settings {
-		st := &d.Settings[i]
-		usage := d.Name + ": " + st.Usage
-		switch st.Kind {
-		case run.KindFloat:
-			flags = append(flags, floatFlag(st.Flag, st.Get(&def).(float64), usage))
-		case run.KindInt:
-			flags = append(flags, intFlag(st.Flag, st.Get(&def).(int), usage))
-		case run.KindBool:
-			if st.Get(&def).(bool) {
-				flags = append(flags, boolFlagOn(st.Flag, usage))
-			} else {
-				flags = append(flags, boolFlag(st.Flag, usage))
-			}
-		case run.KindChoice:
-			flags = append(flags, stringFlag(st.Flag, st.Get(&def).(string), usage))
-		}
-	}
-	return flags
-}
-
-// isSGDS keeps the sgds sampler's settings (compare and tune: the base
-// schedule of their sgds methods).
-func isSGDS(d *run.Descriptor) bool { return d.Name == "sgds" }
-
-// flagsSet returns, as --name, those of names set on the command line, in
-// an SGDS_* variable or by --config.
-func flagsSet(c *cli.Context, names []string) []string {
-	var set []string
-	for _, k := range names {
-		if c.IsSet(k) {
-			set = append(set, "--"+k)
-		}
-	}
-	return set
-}
-
-// settingValue is the value of setting st's flag.
-func settingValue(c *cli.Context, st *run.Setting) any {
-	switch st.Kind {
-	case run.KindFloat:
-		return c.Float64(st.Flag)
-	case run.KindInt:
-		return c.Int(st.Flag)
-	case run.KindBool:
-		return c.Bool(st.Flag)
-	}
-	return c.String(st.Flag)
-}
-
-// samplingFrom reads sampler name's settings from their flags (those not
-// given keep their defaults) and refuses the flags of another sampler's
-// settings that were given.
-func samplingFrom(c *cli.Context, name string) (run.Sampling, error) {
-	s := run.Sampling{Sampler: name}
-	has := map[string]bool{}
-	for _, n := range c.Command.Flags {
-		has[n.Names()[0]] = true
-	}
-	for i := range run.Methods {
-		d := &run.Methods[i]
-		var names []string
-		for _, st := range d.Settings {
-			if has[st.Flag] {
-				names = append(names, st.Flag)
-			}
-		}
-		if d.Name != name {
-			if set := flagsSet(c, names); len(set) > 0 {
-				return s, fmt.Errorf("%s: only the %s sampler reads %s, this run uses --sampler %s (add --sampler %s, or leave %s out)",
-					strings.Join(set, ", "), d.Name, map[bool]string{true: "them", false: "it"}[len(set) > 1], name, d.Name, strings.Join(set, ", "))
-			}
-			continue
-		}
-		d.Reset(&s)
-		for j := range d.Settings {
-			if st := &d.Settings[j]; has[st.Flag] {
-				st.Set(&s, settingValue(c, st))
-			}
-		}
-	}
-	return s, nil
-}
 
 // runConfigFrom reads the flags of a training run, validates them
 // (run.Config.Validate, which bounds --epochs and the memory the batch
@@ -268,85 +160,6 @@ func printResult(w io.Writer, s run.Summary, targets []float64, out string) {
 			fmt.Fprintf(w, "target %.4f not reached\n", targets[0])
 		}
 	}
-}
-
-// openRun reads the flags of a run with the given sampler, claims the
-// --out folder (loadRun) and loads the data from the --data flag.
-func openRun(c *cli.Context, samplerName string) (run.Config, *run.Data, error) {
-	cfg, err := runConfigFrom(c, samplerName)
-	if err != nil {
-		return cfg, nil, err
-	}
-	d, err := loadRun(c, cfg, c.String("data"), c.String("out"), false)
-	if err == nil && c.Context.Err() != nil {
-		err = fmt.Errorf("interrupted while loading the data: %w; nothing was written to %s", c.Context.Err(), c.String("out"))
-	}
-	return cfg, d, err
-}
-
-// notes receives what sgds says about the output folder (stale files
-// removed).
-var notes io.Writer = os.Stderr
-
-// outputs are the files each experiment command writes besides
-// run.ResultNames (glob patterns): its plots.
-var outputs = map[string][]string{
-	"compare":   bench.CompareFiles,
-	"correlate": {"loss_by_gradnorm_rank.png", "loss_vs_gradnorm.png"},
-	"patterns":  {"patterns_*.png"},
-	"tune":      {"tune.json", "tune.md"},
-}
-
-// resumeLine is the command line that continues the results of command
-// cmd in out, or "" when cmd cannot continue.
-func resumeLine(cmd, out string) string {
-	switch cmd {
-	case "compare", "tune":
-		return "sgds " + cmd + " --resume " + out
-	}
-	return ""
-}
-
-// loadRun locks out (run.OpenFolder, held until the process ends) and,
-// unless resuming, claims it for a new run of c's command (a folder
-// holding results is refused without --force: run.Folder.Claim), then
-// loads the data set with cfg's validation split and subset, and checks
-// the batch against it.
-func loadRun(c *cli.Context, cfg run.Config, dataDir, out string, resuming bool) (*run.Data, error) {
-	f, err := run.OpenFolder(out, notes)
-	if err != nil {
-		return nil, err
-	}
-	if !resuming {
-		if err := f.Claim(c.Bool("force"), outputs[c.Command.Name], resumeLine(c.Command.Name, out), notes); err != nil {
-			return nil, err
-		}
-	}
-	return run.LoadFor(cfg, dataDir)
-}
-
-// forceFlag is --force of the experiment commands.
-func forceFlag() cli.Flag {
-	return boolFlag("force", "start over in an --out folder that holds results, deleting them (without it such a folder is refused)")
-}
-
-// report ends an experiment command: unless err is set, it prints the
-// table of res, writes res into the --out folder with write and names the
-// files written. An interrupted experiment says that nothing was written.
-func report[R any](c *cli.Context, res R, err error, write func(R, string) error, table func(R) string, files ...string) error {
-	out := c.String("out")
-	if err != nil {
-		if errors.Is(err, context.Canceled) {
-			return fmt.Errorf("%w; nothing was written to %s (sgds %s writes its results when it finishes)", err, out, c.Command.Name)
-		}
-		return err
-	}
-	fmt.Fprint(c.App.Writer, table(res))
-	if err := write(res, out); err != nil {
-		return err
-	}
-	fmt.Fprintf(c.App.Writer, "wrote %s in %s\n", strings.Join(files, ", "), out)
-	return nil
 }
 
 // epochHooks draws a progress bar (on a terminal, without --quiet) and

@@ -140,3 +140,19 @@ func TestCustomDataResume(t *testing.T) {
 		})
 	}
 }
+
+// TestOwnDataWithoutIdx: a folder of the user's own IDX files read as
+// MNIST (--data without --dataset idx) is refused with the hint to add
+// --dataset idx, not as corrupt data alone.
+func TestOwnDataWithoutIdx(t *testing.T) {
+	dir := t.TempDir()
+	datatest.WriteMNISTCut(t, dir, datatest.Cut{Train: 300, Test: 100, Pool: 2, Label: datatest.Digits(10)})
+	c := Config{Dataset: "mnist", Model: "mlp", Device: "cpu", Sampling: Sampling{Sampler: "uniform"}, Epochs: 1, Batch: 64, LR: 0.01}
+	if _, err := LoadData(c, dir); err == nil || !strings.Contains(err.Error(), "add --dataset idx") {
+		t.Fatalf("14×14 images read as MNIST: %v", err)
+	}
+	c.Dataset = "idx"
+	if _, err := LoadData(c, dir); err != nil {
+		t.Fatalf("the same folder with --dataset idx: %v", err)
+	}
+}

@@ -2,6 +2,7 @@ package run
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/sgds/sgds/engine"
@@ -21,6 +22,11 @@ type Data struct {
 func LoadData(c Config, dir string) (*Data, error) {
 	train, test, err := data.LoadWith(c.Dataset, dir, data.Options{Val: c.Val, Subset: c.Subset})
 	if err != nil {
+		if dir != "" && c.Dataset != data.Custom && (errors.Is(err, data.ErrCorruptData) || errors.Is(err, data.ErrUnsupported)) {
+			// Files of another shape or classes read as the named set:
+			// most likely the user's own data without --dataset idx.
+			return nil, fmt.Errorf("%w (--data %s was read as %s; if it holds your own data set, add --dataset idx)", err, dir, c.Dataset)
+		}
 		return nil, err
 	}
 	d := &Data{Train: train, Test: test}

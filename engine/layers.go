@@ -95,3 +95,25 @@ func Layers(m ModelSpec) ([]Layer, error) {
 	last.ReLU = false
 	return ls, nil
 }
+
+// BatchBytesPerSample estimates the bytes a training step of model m holds
+// per sample of its batch: the gathered input and, per layer, the outputs,
+// their gradients and (for pooling) the argmax indices, as float32 or
+// int32 (6.2 KiB for the MLP, 100 KiB for the CNN). A batch of B needs
+// B·BatchBytesPerSample(m), to be checked with limits.Check before the Net
+// is built.
+func BatchBytesPerSample(m ModelSpec) int64 {
+	values := int64(m.InputSize()) + 4 // input; label, weight, loss, score
+	ls, err := Layers(m)
+	if err != nil {
+		return 4 * values * 4 // unreachable for a known model
+	}
+	for _, l := range ls {
+		if l.Conv {
+			values += 3*int64(l.Cout*l.OH*l.OW) + 2*int64(l.OutSize())
+		} else {
+			values += 3 * int64(l.Out)
+		}
+	}
+	return 4 * values
+}

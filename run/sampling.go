@@ -8,8 +8,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/sgds/sgds/engine"
 	"github.com/sgds/sgds/sampler"
+	"github.com/sgds/sgds/training"
 )
 
 // Sampling is the sample order of a run and its settings: the sampler's
@@ -108,7 +108,7 @@ type Descriptor struct {
 	check func(c Config) error
 	// order builds the sample order over n samples; seed drives its
 	// shuffles, draw the sampler's own random choices.
-	order func(c Config, n int, seed, draw uint64) (engine.Order, error)
+	order func(c Config, n int, seed, draw uint64) (training.Order, error)
 }
 
 // Samplers lists the names of Methods, in order.

@@ -1,9 +1,11 @@
-package engine
+package training
 
 import (
 	"context"
 	"encoding/binary"
 	"fmt"
+
+	"github.com/sgds/sgds/engine"
 
 	"github.com/sgds/sgds/sampler"
 )
@@ -62,7 +64,7 @@ type SelectiveOrder struct {
 func (o *SelectiveOrder) Selector() *sampler.SelectiveBackprop { return o.sel }
 
 // RunEpoch runs an epoch of Selective-Backprop (EpochRunner).
-func (o *SelectiveOrder) RunEpoch(ctx context.Context, t *Trainer, epoch int, batch *Batch) error {
+func (o *SelectiveOrder) RunEpoch(ctx context.Context, t *Trainer, epoch int, batch *engine.Batch) error {
 	return t.runSelective(ctx, epoch, batch, o)
 }
 
@@ -119,7 +121,7 @@ type KFOrder struct {
 func (o *KFOrder) Sampler() *sampler.KF { return o.sel }
 
 // RunEpoch runs an epoch of KF importance sampling (EpochRunner).
-func (o *KFOrder) RunEpoch(ctx context.Context, t *Trainer, epoch int, batch *Batch) error {
+func (o *KFOrder) RunEpoch(ctx context.Context, t *Trainer, epoch int, batch *engine.Batch) error {
 	return t.runKF(ctx, epoch, batch, o)
 }
 

@@ -1,4 +1,4 @@
-package engine
+package training
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/sgds/sgds/engine"
 
 	"github.com/sgds/sgds/engine/data"
 	"github.com/sgds/sgds/sampler"
@@ -150,7 +152,7 @@ func DefaultEvalEvery(n, B int) int {
 // t's Net with batch, through the trainer's steps, grid and accounting.
 type EpochRunner interface {
 	Order
-	RunEpoch(ctx context.Context, t *Trainer, epoch int, batch *Batch) error
+	RunEpoch(ctx context.Context, t *Trainer, epoch int, batch *engine.Batch) error
 }
 
 // StatsReporter is implemented by orders that report kept-set statistics.
@@ -195,7 +197,7 @@ var ErrDiverged = errors.New("training diverged")
 // were after the epoch before), and Run returns an AbandonedError; a
 // checkpoint then resumes from the end of the previous epoch.
 type Trainer struct {
-	Net   Net
+	Net   engine.Net
 	Train *data.Set
 	Test  *data.Set
 	Val   *data.Set // optional; targets use it when present
@@ -236,7 +238,7 @@ type Trainer struct {
 	// spent reach it, inside an epoch if need be (that epoch is recorded
 	// as it stands); epochs then go on past Epochs until it is spent.
 	// ForwardCost is the cost of a forward-only sample in units
-	// (engine.ForwardCost when 0).
+	// (ForwardCost when 0).
 	Budget      float64
 	ForwardCost float64
 
@@ -249,7 +251,7 @@ type Trainer struct {
 	seen    int64   // cumulative samples (backward passes)
 	fwd     int64   // cumulative samples through a forward pass
 	broken  error   // an abandoned epoch could not be rolled back: Run refuses
-	batch   *Batch
+	batch   *engine.Batch
 	partial *PartialEpoch // an interrupted epoch to finish first
 	bound   bool          // the training set was handed to the Net
 	lr      float64       // the rate last set by the schedule (0: none yet)
@@ -406,7 +408,7 @@ func (t *Trainer) Run(ctx context.Context) error {
 	}
 	B := t.Net.BatchSize()
 	if t.batch == nil {
-		t.batch = NewBatch(B, p)
+		t.batch = engine.NewBatch(B, p)
 	}
 	batch := t.batch
 	for epoch := t.done + 1; t.more(epoch); epoch++ {
@@ -432,7 +434,7 @@ func (t *Trainer) more(epoch int) bool {
 }
 
 // runEpoch trains, evaluates and reports one epoch.
-func (t *Trainer) runEpoch(ctx context.Context, epoch int, batch *Batch) error {
+func (t *Trainer) runEpoch(ctx context.Context, epoch int, batch *engine.Batch) error {
 	if r, ok := t.Order.(EpochRunner); ok {
 		return r.RunEpoch(ctx, t, epoch, batch)
 	}
@@ -512,7 +514,7 @@ func (t *Trainer) runEpoch(ctx context.Context, epoch int, batch *Batch) error {
 			}
 			lossSum += float64(l)
 		}
-		scores, err := PickScore(st, t.Score)
+		scores, err := engine.PickScore(st, t.Score)
 		if err != nil {
 			return err
 		}

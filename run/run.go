@@ -6,6 +6,7 @@ import (
 
 	"github.com/sgds/sgds/engine"
 	"github.com/sgds/sgds/engine/data"
+	"github.com/sgds/sgds/sampler"
 	"github.com/sgds/sgds/training"
 )
 
@@ -61,7 +62,7 @@ func orderStream(o uint64) uint64 {
 // and the weights are independent streams of the same seed; the peers' own
 // draws (selections, importance draws) use a stream apart from the
 // shuffles of their candidates.
-func NewOrder(c Config, n int) (training.Order, error) {
+func NewOrder(c Config, n int) (sampler.Order, error) {
 	d, err := Lookup(c.Sampler)
 	if err != nil {
 		return nil, fmt.Errorf("--sampler: %w", err)

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/sgds/sgds/sampler"
-	"github.com/sgds/sgds/training"
 )
 
 // Sampling is the sample order of a run and its settings: the sampler's
@@ -108,7 +107,7 @@ type Descriptor struct {
 	check func(c Config) error
 	// order builds the sample order over n samples; seed drives its
 	// shuffles, draw the sampler's own random choices.
-	order func(c Config, n int, seed, draw uint64) (training.Order, error)
+	order func(c Config, n int, seed, draw uint64) (sampler.Order, error)
 }
 
 // Samplers lists the names of Methods, in order.

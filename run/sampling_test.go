@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/sgds/sgds/sampler"
-	"github.com/sgds/sgds/training"
 )
 
 // TestDescriptorsConsistent: every flag, key and JSON path names one
@@ -225,7 +224,7 @@ func TestScratchMethod(t *testing.T) {
 	saved := Methods
 	t.Cleanup(func() { Methods = saved })
 	Methods = append(slices.Clone(saved), Descriptor{Name: "scratch", Summary: "the data set in its stored order (a test method)",
-		order: func(c Config, n int, _, _ uint64) (training.Order, error) { return sampler.NewSequential(n) }})
+		order: func(c Config, n int, _, _ uint64) (sampler.Order, error) { return sampler.NewSequential(n) }})
 	if !slices.Contains(Samplers(), "scratch") {
 		t.Fatalf("Samplers() = %v", Samplers())
 	}

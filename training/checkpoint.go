@@ -21,13 +21,6 @@ import (
 // or mismatched checkpoint.
 var ErrBadCheckpoint = errors.New("bad checkpoint")
 
-// Stateful orders can save and restore their state (scores, kept set,
-// generator) so that a resumed run draws the same samples.
-type Stateful interface {
-	State() ([]byte, error)
-	Restore([]byte) error
-}
-
 // PartialEpoch is the state of an epoch interrupted between two steps.
 type PartialEpoch struct {
 	Epoch   int          `json:"epoch"`
@@ -294,7 +287,7 @@ func (t *Trainer) Snapshot(model string, config json.RawMessage, partial *Partia
 		Params:   params,
 		Velocity: velocity,
 	}
-	if s, ok := t.Order.(Stateful); ok {
+	if s, ok := t.Order.(sampler.Stateful); ok {
 		st, err := s.State()
 		if err != nil {
 			return nil, err
@@ -320,7 +313,7 @@ func (t *Trainer) Restore(c *Checkpoint) error {
 	if err := t.Net.SetVelocity(c.Velocity); err != nil {
 		return fmt.Errorf("%w: %w", ErrBadCheckpoint, err)
 	}
-	if s, ok := t.Order.(Stateful); ok {
+	if s, ok := t.Order.(sampler.Stateful); ok {
 		if err := s.Restore(c.OrderState); err != nil {
 			return fmt.Errorf("%w: order state: %w", ErrBadCheckpoint, err)
 		}

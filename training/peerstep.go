@@ -48,7 +48,7 @@ func (t *Trainer) saveStart() (*epochStart, error) {
 	if s.velocity, err = t.Net.Velocity(); err != nil {
 		return nil, err
 	}
-	if st, ok := t.Order.(Stateful); ok {
+	if st, ok := t.Order.(sampler.Stateful); ok {
 		if s.order, err = st.State(); err != nil {
 			return nil, err
 		}
@@ -63,7 +63,7 @@ func (t *Trainer) abandon(epoch int, method string, s *epochStart, cause error) 
 	if err == nil {
 		err = t.Net.SetVelocity(s.velocity)
 	}
-	if st, ok := t.Order.(Stateful); ok && err == nil {
+	if st, ok := t.Order.(sampler.Stateful); ok && err == nil {
 		err = st.Restore(s.order)
 	}
 	if err != nil {
@@ -182,7 +182,7 @@ func (t *Trainer) startPeer(epoch int, method string, batch *engine.Batch) (*pee
 		return nil, plan, fmt.Errorf("epoch %d: %w", epoch, err)
 	}
 	e := &peerEpoch{t: t, saved: saved, epoch: epoch, method: method, batch: batch, every: int64(t.GridStep()), trainedK: make([]bool, t.Train.N)}
-	if sr, ok := t.Order.(StatsReporter); ok {
+	if sr, ok := t.Order.(sampler.StatsReporter); ok {
 		st := sr.Stats()
 		e.stats = &st
 	}

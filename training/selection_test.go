@@ -264,7 +264,7 @@ func sameHistory(t *testing.T, what string, a, b []training.EpochMetrics) {
 func TestPeersOffModeIsUniform(t *testing.T) {
 	train, test := subset(t, 256)
 	const seed = 4
-	run := func(o training.Order) []training.EpochMetrics {
+	run := func(o sampler.Order) []training.EpochMetrics {
 		tr := &training.Trainer{Net: newNet(t, "mlp", 0.05, 64), Train: train, Test: test, Order: o, Epochs: 2}
 		if err := tr.Run(context.Background()); err != nil {
 			t.Fatal(err)
@@ -279,7 +279,7 @@ func TestPeersOffModeIsUniform(t *testing.T) {
 	c2, _ := sampler.NewShuffled(train.N, seed)
 	kf, _ := sampler.NewKF(sampler.KFConfig{Presample: 1, Threshold: 1e9, Momentum: 0.9}, 1)
 	kfo, _ := training.NewKFOrder(c2, kf)
-	for name, o := range map[string]training.Order{"selective-backprop β=0": sb, "kf-is off": kfo} {
+	for name, o := range map[string]sampler.Order{"selective-backprop β=0": sb, "kf-is off": kfo} {
 		h := run(o)
 		sameHistory(t, name, uniform, h)
 		if last := h[1]; last.ForwardSamples != 2*last.BackwardSamples || last.BackwardSamples != 2*256 {
@@ -413,15 +413,15 @@ func TestKakurenboResumesInsideEpoch(t *testing.T) {
 }
 
 // peerOrders returns a Selective-Backprop and a KF order over n samples.
-func peerOrders(t *testing.T, n int) map[string]func() training.Order {
-	return map[string]func() training.Order{
-		"selective-backprop": func() training.Order {
+func peerOrders(t *testing.T, n int) map[string]func() sampler.Order {
+	return map[string]func() sampler.Order{
+		"selective-backprop": func() sampler.Order {
 			c, _ := sampler.NewShuffled(n, 2)
 			s, _ := sampler.NewSelectiveBackprop(1, 100, 3)
 			o, _ := training.NewSelectiveOrder(c, s)
 			return o
 		},
-		"kf-is": func() training.Order {
+		"kf-is": func() sampler.Order {
 			c, _ := sampler.NewShuffled(n, 2)
 			k, _ := sampler.NewKF(sampler.KFConfig{Presample: 2, Threshold: 1.05, Momentum: 0.5}, 3)
 			o, _ := training.NewKFOrder(c, k)
@@ -529,7 +529,7 @@ func countEpoch(evals []training.GridEval, epoch int) int {
 func TestPeerStateRejectsOthers(t *testing.T) {
 	orders := peerOrders(t, 10)
 	sb, kf := orders["selective-backprop"]().(*training.SelectiveOrder), orders["kf-is"]()
-	st, err := kf.(training.Stateful).State()
+	st, err := kf.(sampler.Stateful).State()
 	if err != nil {
 		t.Fatal(err)
 	}

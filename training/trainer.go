@@ -14,20 +14,6 @@ import (
 	"github.com/sgds/sgds/sampler"
 )
 
-// Order chooses, epoch by epoch, which samples are visited and with which
-// cost weights, and learns from the per-sample scores of every step. The
-// sampler package implements it (Sequential, Shuffled, Schedule).
-type Order interface {
-	// Plan returns the dataset indices of epoch e (1-based) in visiting
-	// order, and optional per-position cost weights (nil means 1/B).
-	Plan(epoch int) (sampler.Plan, error)
-	// Record stores the scores of one step at their dataset indices; an
-	// index the order does not know is an error.
-	Record(indices []int, scores []float32) error
-	// EndEpoch lets the order update itself after epoch e.
-	EndEpoch(epoch int) error
-}
-
 // Progress receives training progress; the command line draws a bar.
 type Progress interface {
 	StartEpoch(epoch, samples int)
@@ -151,13 +137,8 @@ func DefaultEvalEvery(n, B int) int {
 // on some of them (SelectiveOrder, KFOrder). RunEpoch trains epoch on
 // t's Net with batch, through the trainer's steps, grid and accounting.
 type EpochRunner interface {
-	Order
+	sampler.Order
 	RunEpoch(ctx context.Context, t *Trainer, epoch int, batch *engine.Batch) error
-}
-
-// StatsReporter is implemented by orders that report kept-set statistics.
-type StatsReporter interface {
-	Stats() sampler.Stats
 }
 
 // ErrDiverged reports a NaN or infinite loss.
@@ -201,7 +182,7 @@ type Trainer struct {
 	Train *data.Set
 	Test  *data.Set
 	Val   *data.Set // optional; targets use it when present
-	Order Order
+	Order sampler.Order
 	// Score names the per-sample score recorded into the Order: "loss"
 	// (default), "lastlayer" or "gradnorm" (the Net must compute norms).
 	Score string
@@ -463,7 +444,7 @@ func (t *Trainer) runEpoch(ctx context.Context, epoch int, batch *engine.Batch) 
 		if plan, err = t.Order.Plan(epoch); err != nil {
 			return fmt.Errorf("epoch %d: %w", epoch, err)
 		}
-		if sr, ok := t.Order.(StatsReporter); ok {
+		if sr, ok := t.Order.(sampler.StatsReporter); ok {
 			st := sr.Stats()
 			stats = &st
 		}

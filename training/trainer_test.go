@@ -255,7 +255,7 @@ func TestGridSameForEveryOrder(t *testing.T) {
 	full, _ := sampler.NewShuffled(train.N, 1)
 	rs2, _ := sampler.NewRS2(train.N, 0.37, 1)
 	var grids [][]int64
-	for _, o := range []training.Order{full, rs2} {
+	for _, o := range []sampler.Order{full, rs2} {
 		tr := &training.Trainer{Net: newNet(t, "mlp", 0.01, 64), Train: train, Val: val, Test: test, Order: o, Epochs: 2, EvalEvery: 100}
 		if err := tr.Run(context.Background()); err != nil {
 			t.Fatal(err)

@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/sgds/sgds/engine"
 	"github.com/sgds/sgds/run"
+	"github.com/sgds/sgds/training"
 )
 
 // BudgetName is the name of method name run at budget b: "uniform-b0.3".
@@ -166,7 +166,7 @@ func BudgetMarkdown(res *CompareResult) string {
 	}
 	fmt.Fprintf(&b, "\n## Accuracy at equal budgets\n\nEach budget F is a run of its own that ends once it has spent F × %d epochs × %d samples "+
 		"(samples trained on, plus forward-only samples at %.2f of one), each method's learning-rate schedule spanning that budget. "+
-		"Final test accuracy, mean [95%% t interval cut to [0, 1]] over %d seeds.\n\n", c.Base.Epochs, res.TrainSamples, engine.ForwardCost, len(c.Seeds))
+		"Final test accuracy, mean [95%% t interval cut to [0, 1]] over %d seeds.\n\n", c.Base.Epochs, res.TrainSamples, training.ForwardCost, len(c.Seeds))
 	if n := len(c.Seeds); n < 3 {
 		fmt.Fprintf(&b, "**n = %d: intervals are indicative only.**\n\n", n)
 	}

@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sgds/sgds/engine"
 	"github.com/sgds/sgds/run"
+	"github.com/sgds/sgds/training"
 )
 
 // TestBudgetSummary: methods expanded per budget are summarised per
@@ -23,7 +23,7 @@ func TestBudgetSummary(t *testing.T) {
 	for si, seed := range res.Config.Seeds {
 		for _, m := range ms {
 			res.Runs = append(res.Runs, &RunResult{Method: m.Name, Seed: seed, Done: true,
-				Epochs: []engine.EpochMetrics{{Epoch: 1, TestAcc: acc[m.Name][si], TrainSeconds: 1}}})
+				Epochs: []training.EpochMetrics{{Epoch: 1, TestAcc: acc[m.Name][si], TrainSeconds: 1}}})
 		}
 	}
 	rows := res.SummariseBudgets()
@@ -55,12 +55,12 @@ func TestBudgetSummary(t *testing.T) {
 // falls back counts from the point after which it stays above; on the
 // first-crossing clock from the touch.
 func TestClock(t *testing.T) {
-	var evals []engine.GridEval
+	var evals []training.GridEval
 	for i, a := range []float64{0.91, 0.85, 0.92, 0.93} {
 		a := a
-		evals = append(evals, engine.GridEval{GridSamples: int64(10 * (i + 1)), SamplesSeen: int64(10 * (i + 1)), Epoch: 1, TestAcc: &a})
+		evals = append(evals, training.GridEval{GridSamples: int64(10 * (i + 1)), SamplesSeen: int64(10 * (i + 1)), Epoch: 1, TestAcc: &a})
 	}
-	r := &RunResult{Evals: evals, Targets: []engine.TargetHit{{Target: 0.9, Epoch: 1, GridSamples: 10, SamplesSeen: 10}}}
+	r := &RunResult{Evals: evals, Targets: []training.TargetHit{{Target: 0.9, Epoch: 1, GridSamples: 10, SamplesSeen: 10}}}
 	if h, ok := r.hit(0.9, "first"); !ok || h.GridSamples != 10 {
 		t.Errorf("first crossing: %+v", h)
 	}

@@ -12,9 +12,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/sgds/sgds/engine"
 	"github.com/sgds/sgds/internal/provenance"
 	"github.com/sgds/sgds/run"
+	"github.com/sgds/sgds/training"
 )
 
 // The compare experiment (docs/METHOD.md §3 and §7): every method trains
@@ -72,7 +72,7 @@ type CompareConfig struct {
 	Data string `json:"data,omitempty"`
 	// Clock is when a run counts as having reached a target: "stays" at
 	// the grid point after which it never falls below it again
-	// (engine.StaysAbove), "first" (or "", in files from before there was
+	// (training.StaysAbove), "first" (or "", in files from before there was
 	// a choice) at its first crossing.
 	Clock string `json:"clock,omitempty"`
 	// Budgets, when set, are the budgets every method ran at (each method
@@ -169,19 +169,19 @@ type RunResult struct {
 	Session int `json:"session,omitempty"`
 	// Targets are the time-to-target records, one per target: the first
 	// grid point reaching it. StaysAbove are the grid points from which
-	// the run stays at or above each target (engine.StaysAbove).
-	Targets    []engine.TargetHit `json:"targets"`
-	StaysAbove []engine.TargetHit `json:"stays_above,omitempty"`
+	// the run stays at or above each target (training.StaysAbove).
+	Targets    []training.TargetHit `json:"targets"`
+	StaysAbove []training.TargetHit `json:"stays_above,omitempty"`
 	// TestAcc (and ValAcc, with a validation split) per epoch, from Epochs.
-	TestAcc []float64             `json:"test_acc"`
-	ValAcc  []float64             `json:"val_acc,omitempty"`
-	Epochs  []engine.EpochMetrics `json:"epochs"`
-	Evals   []engine.GridEval     `json:"evals"`
+	TestAcc []float64               `json:"test_acc"`
+	ValAcc  []float64               `json:"val_acc,omitempty"`
+	Epochs  []training.EpochMetrics `json:"epochs"`
+	Evals   []training.GridEval     `json:"evals"`
 }
 
-func (r *RunResult) last() (engine.EpochMetrics, bool) {
+func (r *RunResult) last() (training.EpochMetrics, bool) {
 	if len(r.Epochs) == 0 {
-		return engine.EpochMetrics{}, false
+		return training.EpochMetrics{}, false
 	}
 	return r.Epochs[len(r.Epochs)-1], true
 }
@@ -224,12 +224,12 @@ func (r *RunResult) costPerSample() float64 {
 // hit returns the run's record of target on the clock: the first
 // crossing, or the point from which it stays above (computed from the
 // evaluations when the file predates the record).
-func (r *RunResult) hit(target float64, clock string) (engine.TargetHit, bool) {
+func (r *RunResult) hit(target float64, clock string) (training.TargetHit, bool) {
 	hits := r.Targets
 	if clock == "stays" {
 		hits = r.StaysAbove
 		if len(hits) == 0 {
-			hits = engine.StaysAbove(r.Evals, []float64{target})
+			hits = training.StaysAbove(r.Evals, []float64{target})
 		}
 	}
 	for _, h := range hits {
@@ -237,7 +237,7 @@ func (r *RunResult) hit(target float64, clock string) (engine.TargetHit, bool) {
 			return h, h.Reached()
 		}
 	}
-	return engine.TargetHit{Target: target}, false
+	return training.TargetHit{Target: target}, false
 }
 
 // CompareResult is compare.json.
@@ -332,7 +332,7 @@ func Compare(ctx context.Context, c CompareConfig, d *run.Data, o CompareOptions
 		c.Baselines = []string{c.Methods[0].Name}
 	}
 	if c.Base.EvalEvery == 0 {
-		c.Base.EvalEvery = engine.DefaultEvalEvery(d.Train.N, c.Base.Batch)
+		c.Base.EvalEvery = training.DefaultEvalEvery(d.Train.N, c.Base.Batch)
 	}
 	c.Base.Sampling = run.Sampling{}
 	if err := c.Validate(); err != nil {
@@ -459,7 +459,7 @@ func (s *compareState) seed(ctx context.Context, k int) error {
 		run *RunResult
 		rc  run.Config
 		h   run.Hooks
-		ck  *engine.Checkpoint // the run after its last epoch; nil before the first
+		ck  *training.Checkpoint // the run after its last epoch; nil before the first
 	}
 	var runs []*active
 	for i, m := range s.c.Methods {
@@ -479,7 +479,7 @@ func (s *compareState) seed(ctx context.Context, k int) error {
 		runs = append(runs, &active{i: i, run: r, rc: rc, h: h})
 	}
 	// build makes the trainer of run a at its last epoch.
-	build := func(a *active) (*engine.Trainer, error) {
+	build := func(a *active) (*training.Trainer, error) {
 		t, err := run.NewTrainer(a.rc, s.d, nil, a.h)
 		if err != nil {
 			return nil, fmt.Errorf("method %s, seed %d: %w", s.c.Methods[a.i].Name, seed, err)
@@ -493,7 +493,7 @@ func (s *compareState) seed(ctx context.Context, k int) error {
 		return t, nil
 	}
 	E := s.c.Base.Epochs
-	for epoch := 1; epoch <= engine.MaxBudgetEpochs; epoch++ {
+	for epoch := 1; epoch <= training.MaxBudgetEpochs; epoch++ {
 		active := 0
 		for j := range runs {
 			a := runs[(j+epoch-1)%len(runs)]
@@ -510,7 +510,7 @@ func (s *compareState) seed(ctx context.Context, k int) error {
 			start := time.Now()
 			err = t.Run(ctx)
 			wall := time.Since(start).Seconds()
-			diverged := errors.Is(err, engine.ErrDiverged)
+			diverged := errors.Is(err, training.ErrDiverged)
 			if err != nil && !diverged {
 				t.Net.Close()
 				return fmt.Errorf("seed %d, method %s: %w", seed, name, err)
@@ -533,7 +533,7 @@ func (s *compareState) seed(ctx context.Context, k int) error {
 			r.Epochs = history
 			r.Evals = evals
 			r.Targets = hits
-			r.StaysAbove = engine.StaysAbove(r.Evals, s.c.Targets)
+			r.StaysAbove = training.StaysAbove(r.Evals, s.c.Targets)
 			r.TestAcc, r.ValAcc = nil, nil
 			for _, e := range r.Epochs {
 				r.TestAcc = append(r.TestAcc, e.TestAcc)
@@ -626,7 +626,7 @@ type MethodSummary struct {
 	// the median over its epochs (see RunResult.costPerSample).
 	CostPerSample Interval `json:"cost_per_sample_seconds"`
 	// ForwardSamples and BackwardSamples are the run's samples through a
-	// forward pass and through a backward pass (engine.EpochMetrics).
+	// forward pass and through a backward pass (training.EpochMetrics).
 	ForwardSamples  Interval `json:"forward_samples"`
 	BackwardSamples Interval `json:"backward_samples"`
 	// EpochFraction is the last epoch's samples over the training set: 1

@@ -12,8 +12,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/sgds/sgds/engine"
 	"github.com/sgds/sgds/run"
+	"github.com/sgds/sgds/training"
 )
 
 func mustMethods(t *testing.T, base run.Config, specs ...string) []run.Method {
@@ -55,7 +55,7 @@ func TestCompareEndToEnd(t *testing.T) {
 	if runs := 2 * 4; len(res.Runs) != runs || saves != runs*3+2 || events != runs*3 || !res.Complete || res.TargetOn != "val" {
 		t.Fatalf("%d runs, %d saves, %d progress events, complete %v, targets on %s", len(res.Runs), saves, events, res.Complete, res.TargetOn)
 	}
-	if g := res.Config.Base.EvalEvery; g != engine.DefaultEvalEvery(1280, 64) || g != 192 {
+	if g := res.Config.Base.EvalEvery; g != training.DefaultEvalEvery(1280, 64) || g != 192 {
 		t.Fatalf("grid every %d", g)
 	}
 	for _, r := range res.Runs {
@@ -170,14 +170,14 @@ func TestCompareResume(t *testing.T) {
 // 2 s; b trains 20 s in all).
 func handResult() *CompareResult {
 	base := smallRun()
-	hit := func(secs float64, grid int64) engine.TargetHit {
-		return engine.TargetHit{Target: 0.9, Epoch: 1, GridSamples: grid, SamplesSeen: grid, TrainSeconds: secs}
+	hit := func(secs float64, grid int64) training.TargetHit {
+		return training.TargetHit{Target: 0.9, Epoch: 1, GridSamples: grid, SamplesSeen: grid, TrainSeconds: secs}
 	}
-	runOf := func(name string, seed uint64, total float64, seen int64, h engine.TargetHit) *RunResult {
-		return &RunResult{Method: name, Seed: seed, Done: true, Targets: []engine.TargetHit{h},
-			Epochs: []engine.EpochMetrics{{Epoch: 1, TrainSeconds: total, SamplesSeen: seen, EpochSamples: int(seen), TestAcc: 0.9}}}
+	runOf := func(name string, seed uint64, total float64, seen int64, h training.TargetHit) *RunResult {
+		return &RunResult{Method: name, Seed: seed, Done: true, Targets: []training.TargetHit{h},
+			Epochs: []training.EpochMetrics{{Epoch: 1, TrainSeconds: total, SamplesSeen: seen, EpochSamples: int(seen), TestAcc: 0.9}}}
 	}
-	none := engine.TargetHit{Target: 0.9}
+	none := training.TargetHit{Target: 0.9}
 	res := &CompareResult{TrainSamples: 1000, Config: CompareConfig{Base: base, Seeds: []uint64{1, 2, 3, 4}, Targets: []float64{0.9},
 		Methods: []run.Method{{Name: "b", Sampling: run.Sampling{Sampler: "uniform"}, LR: 0.01, Batch: 64}, {Name: "m", Sampling: run.Sampling{Sampler: "uniform"}, LR: 0.01, Batch: 64}}, Baselines: []string{"b"}}}
 	res.Runs = []*RunResult{
@@ -282,9 +282,9 @@ func TestReadCompareRejects(t *testing.T) {
 func TestWorstDip(t *testing.T) {
 	acc := func(v float64) *float64 { return &v }
 	mk := func(method string, seed uint64, final float64, grid map[int64]float64) *RunResult {
-		r := &RunResult{Method: method, Seed: seed, Done: true, Epochs: []engine.EpochMetrics{{Epoch: 1, TestAcc: final}}}
+		r := &RunResult{Method: method, Seed: seed, Done: true, Epochs: []training.EpochMetrics{{Epoch: 1, TestAcc: final}}}
 		for _, g := range slices.Sorted(maps.Keys(grid)) {
-			r.Evals = append(r.Evals, engine.GridEval{GridSamples: g, TestAcc: acc(grid[g])})
+			r.Evals = append(r.Evals, training.GridEval{GridSamples: g, TestAcc: acc(grid[g])})
 		}
 		return r
 	}

@@ -11,11 +11,11 @@ import (
 
 	"gonum.org/v1/plot/vg"
 
-	"github.com/sgds/sgds/engine"
 	"github.com/sgds/sgds/internal/atomicfile"
 	"github.com/sgds/sgds/internal/limits"
 	"github.com/sgds/sgds/internal/safefile"
 	"github.com/sgds/sgds/run"
+	"github.com/sgds/sgds/training"
 )
 
 // CompareFiles are the files WriteCompare writes: the result, its tables,
@@ -92,7 +92,7 @@ func ReadCompare(dir string) (*CompareResult, error) {
 		if r == nil || r.Method != m.Name || r.Seed != s {
 			return nil, fmt.Errorf("%s: run %d is not method %s on seed %d", path, i, m.Name, s)
 		}
-		if r.Done && r.Diverged == "" && m.Budget > 0 && (len(r.Epochs) == 0 || len(r.Epochs) > engine.MaxBudgetEpochs) {
+		if r.Done && r.Diverged == "" && m.Budget > 0 && (len(r.Epochs) == 0 || len(r.Epochs) > training.MaxBudgetEpochs) {
 			return nil, fmt.Errorf("%s: run %s seed %d is done after %d epochs", path, r.Method, r.Seed, len(r.Epochs))
 		}
 		if r.Done && r.Diverged == "" && m.Budget == 0 && len(r.Epochs) != res.Config.Base.Epochs {
@@ -418,11 +418,11 @@ var (
 
 func init() {
 	f, i, n := wideFloat, int(wideInt), int64(wideInt)
-	wideEpoch = jsonWidth(engine.EpochMetrics{Epoch: i, TrainLoss: f, TestAcc: f, TestLoss: f, ValAcc: &f, ValLoss: &f, TrainSeconds: f,
+	wideEpoch = jsonWidth(training.EpochMetrics{Epoch: i, TrainLoss: f, TestAcc: f, TestLoss: f, ValAcc: &f, ValLoss: &f, TrainSeconds: f,
 		SamplesSeen: n, ForwardSamples: n, BackwardSamples: n, EpochSamples: i, EvalSeconds: f, Kept: &i, Distinct: &i}, 4)
-	wideEval = jsonWidth(engine.GridEval{GridSamples: n, SamplesSeen: n, Epoch: i, TrainSeconds: f, ForwardSamples: n, BackwardSamples: n,
+	wideEval = jsonWidth(training.GridEval{GridSamples: n, SamplesSeen: n, Epoch: i, TrainSeconds: f, ForwardSamples: n, BackwardSamples: n,
 		ValAcc: &f, ValLoss: &f, TestAcc: &f, TestLoss: &f, EvalSeconds: f}, 4)
-	wideHit = jsonWidth(engine.TargetHit{Target: f, Epoch: i, GridSamples: n, SamplesSeen: n, TrainSeconds: f}, 4)
+	wideHit = jsonWidth(training.TargetHit{Target: f, Epoch: i, GridSamples: n, SamplesSeen: n, TrainSeconds: f}, 4)
 	wideFloatEntry = jsonWidth(f, 4)
 	wideRun = jsonWidth(RunResult{Method: strings.Repeat("m", 64), Seed: 1<<64 - 1, Diverged: strings.Repeat("d", 1000)}, 2)
 	iv := Interval{Mean: f, Lo: f, Hi: f, SD: f, N: i}

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sgds/sgds/engine"
 	"github.com/sgds/sgds/run"
+	"github.com/sgds/sgds/training"
 )
 
 // valueRange is the range a column's values and interval ends must lie in;
@@ -104,20 +104,20 @@ func syntheticCompare(n int, rng *rand.Rand) *CompareResult {
 				kept := keep(e)
 				for g := seen/grid + 1; int64(g)*grid <= seen+int64(kept); g++ {
 					acc := final * float64(int64(g)*grid) / float64(total)
-					r.Evals = append(r.Evals, engine.GridEval{GridSamples: int64(g) * grid, SamplesSeen: int64(g) * grid, Epoch: e,
+					r.Evals = append(r.Evals, training.GridEval{GridSamples: int64(g) * grid, SamplesSeen: int64(g) * grid, Epoch: e,
 						TrainSeconds: secs + scale*1e-3*float64(int64(g)*grid-seen), TestAcc: &acc, EvalSeconds: 0.01 * scale})
 				}
 				secs += scale * 1e-3 * float64(kept) * (1 + rng.Float64())
 				seen += int64(kept)
 				acc := final * float64(seen) / float64(total)
-				r.Epochs = append(r.Epochs, engine.EpochMetrics{Epoch: e, TestAcc: acc, TrainSeconds: secs, SamplesSeen: seen,
+				r.Epochs = append(r.Epochs, training.EpochMetrics{Epoch: e, TestAcc: acc, TrainSeconds: secs, SamplesSeen: seen,
 					ForwardSamples: 2 * seen, BackwardSamples: seen, EpochSamples: kept})
 			}
 			for _, tg := range c.Targets {
-				h := engine.TargetHit{Target: tg}
+				h := training.TargetHit{Target: tg}
 				for _, ev := range r.Evals {
 					if ev.Acc() >= tg {
-						h = engine.TargetHit{Target: tg, Epoch: ev.Epoch, GridSamples: ev.GridSamples, SamplesSeen: ev.SamplesSeen, TrainSeconds: ev.TrainSeconds}
+						h = training.TargetHit{Target: tg, Epoch: ev.Epoch, GridSamples: ev.GridSamples, SamplesSeen: ev.SamplesSeen, TrainSeconds: ev.TrainSeconds}
 						break
 					}
 				}
@@ -314,15 +314,15 @@ func TestGeoMeanCI(t *testing.T) {
 // TestTimeSplit checks cost per sample (the median over epochs) and time
 // to target = samples to target × cost per sample, with its speedup.
 func TestTimeSplit(t *testing.T) {
-	ep := func(e int, secs float64, seen int64) engine.EpochMetrics {
-		return engine.EpochMetrics{Epoch: e, TrainSeconds: secs, SamplesSeen: seen, EpochSamples: 100, TestAcc: 0.9}
+	ep := func(e int, secs float64, seen int64) training.EpochMetrics {
+		return training.EpochMetrics{Epoch: e, TrainSeconds: secs, SamplesSeen: seen, EpochSamples: 100, TestAcc: 0.9}
 	}
 	// Epoch costs 1, 5 (a slow machine) and 2 ms per sample: median 2 ms.
-	m := &RunResult{Method: "m", Seed: 1, Done: true, Epochs: []engine.EpochMetrics{ep(1, 0.1, 100), ep(2, 0.6, 200), ep(3, 0.8, 300)},
-		Targets: []engine.TargetHit{{Target: 0.9, Epoch: 2, GridSamples: 150, SamplesSeen: 150, TrainSeconds: 0.5}}}
+	m := &RunResult{Method: "m", Seed: 1, Done: true, Epochs: []training.EpochMetrics{ep(1, 0.1, 100), ep(2, 0.6, 200), ep(3, 0.8, 300)},
+		Targets: []training.TargetHit{{Target: 0.9, Epoch: 2, GridSamples: 150, SamplesSeen: 150, TrainSeconds: 0.5}}}
 	// The baseline: 4 ms per sample in every epoch, target at 300 samples.
-	b := &RunResult{Method: "b", Seed: 1, Done: true, Epochs: []engine.EpochMetrics{ep(1, 0.4, 100), ep(2, 0.8, 200), ep(3, 1.2, 300)},
-		Targets: []engine.TargetHit{{Target: 0.9, Epoch: 3, GridSamples: 300, SamplesSeen: 300, TrainSeconds: 1.2}}}
+	b := &RunResult{Method: "b", Seed: 1, Done: true, Epochs: []training.EpochMetrics{ep(1, 0.4, 100), ep(2, 0.8, 200), ep(3, 1.2, 300)},
+		Targets: []training.TargetHit{{Target: 0.9, Epoch: 3, GridSamples: 300, SamplesSeen: 300, TrainSeconds: 1.2}}}
 	if c := m.costPerSample(); math.Abs(c-0.002) > 1e-12 {
 		t.Fatalf("cost per sample %v, want the median 0.002", c)
 	}

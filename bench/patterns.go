@@ -12,11 +12,11 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 
-	"github.com/sgds/sgds/engine"
 	"github.com/sgds/sgds/internal/atomicfile"
 	"github.com/sgds/sgds/internal/limits"
 	"github.com/sgds/sgds/internal/provenance"
 	"github.com/sgds/sgds/run"
+	"github.com/sgds/sgds/training"
 )
 
 // Bins is the number of loss bins (deciles) of the patterns experiment.
@@ -142,7 +142,7 @@ func Patterns(ctx context.Context, c run.Config, d *run.Data, log io.Writer) (*P
 				}
 				seen[epoch-1] += len(idx)
 			},
-			OnEpoch: func(_ *engine.Trainer, e engine.EpochMetrics) error {
+			OnEpoch: func(_ *training.Trainer, e training.EpochMetrics) error {
 				fmt.Fprintf(log, "shuffle %-3s %s\n", shuffle, run.EpochLine(e, c.Epochs))
 				return nil
 			},

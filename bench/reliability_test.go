@@ -12,6 +12,7 @@ import (
 
 	"github.com/sgds/sgds/engine"
 	"github.com/sgds/sgds/run"
+	"github.com/sgds/sgds/training"
 )
 
 // filledCompare is a comparison of cfg over trainN samples as its
@@ -28,19 +29,19 @@ func filledCompare(cfg CompareConfig, trainN int) *CompareResult {
 			for e := 1; e <= cfg.Base.Epochs; e++ {
 				for ; grid <= seen+int64(trainN); grid += int64(cfg.Base.EvalEvery) {
 					acc, loss := rng.Float64(), rng.Float64()*3
-					r.Evals = append(r.Evals, engine.GridEval{GridSamples: grid, SamplesSeen: grid + 63, Epoch: e, TrainSeconds: 1234.5678901234567 * rng.Float64(),
+					r.Evals = append(r.Evals, training.GridEval{GridSamples: grid, SamplesSeen: grid + 63, Epoch: e, TrainSeconds: 1234.5678901234567 * rng.Float64(),
 						ForwardSamples: grid * 3, BackwardSamples: grid, ValAcc: &acc, ValLoss: &loss, EvalSeconds: rng.Float64()})
 				}
 				seen += int64(trainN)
 				acc, vacc, kept := rng.Float64(), rng.Float64(), trainN
-				r.Epochs = append(r.Epochs, engine.EpochMetrics{Epoch: e, TrainLoss: rng.Float64(), TestAcc: acc, TestLoss: rng.Float64(), ValAcc: &vacc, ValLoss: &vacc,
+				r.Epochs = append(r.Epochs, training.EpochMetrics{Epoch: e, TrainLoss: rng.Float64(), TestAcc: acc, TestLoss: rng.Float64(), ValAcc: &vacc, ValLoss: &vacc,
 					TrainSeconds: 1234.5678901234567 * rng.Float64(), SamplesSeen: seen, ForwardSamples: seen * 3, BackwardSamples: seen, EpochSamples: trainN,
 					EvalSeconds: rng.Float64(), Kept: &kept, Distinct: &kept})
 				r.TestAcc, r.ValAcc = append(r.TestAcc, acc), append(r.ValAcc, vacc)
 			}
 			grid = 0
 			for _, tg := range cfg.Targets {
-				r.Targets = append(r.Targets, engine.TargetHit{Target: tg, Epoch: 3, GridSamples: 123456789, SamplesSeen: 123456799, TrainSeconds: 12.345678901234567})
+				r.Targets = append(r.Targets, training.TargetHit{Target: tg, Epoch: 3, GridSamples: 123456789, SamplesSeen: 123456799, TrainSeconds: 12.345678901234567})
 			}
 			res.Runs = append(res.Runs, r)
 		}

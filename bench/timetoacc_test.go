@@ -4,9 +4,9 @@ import (
 	"context"
 	"testing"
 
-	"github.com/sgds/sgds/engine"
 	_ "github.com/sgds/sgds/engine/cpu"
 	"github.com/sgds/sgds/run"
+	"github.com/sgds/sgds/training"
 )
 
 // ttaTarget is the validation accuracy of the short real-data budget: the
@@ -27,7 +27,7 @@ var ttaMethods = []string{"uniform", "rs2:frac=0.3", "sgds"}
 // training seconds and grid samples at the first grid point reaching it.
 func timeToTargets(b *testing.B, d *run.Data, seed uint64) (secs, samples []float64) {
 	base := run.Config{Dataset: "mnist", Model: "mlp", Device: "cpu", Epochs: 1, Batch: 64, LR: 0.01, Momentum: 0.5, Seed: seed, Val: d.Val.N}
-	var ts []*engine.Trainer
+	var ts []*training.Trainer
 	for _, spec := range ttaMethods {
 		m, err := run.ParseMethod(spec, base, nil)
 		if err != nil {

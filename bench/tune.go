@@ -9,12 +9,12 @@ import (
 	"path/filepath"
 	"slices"
 
-	"github.com/sgds/sgds/engine"
 	"github.com/sgds/sgds/internal/atomicfile"
 	"github.com/sgds/sgds/internal/limits"
 	"github.com/sgds/sgds/internal/provenance"
 	"github.com/sgds/sgds/internal/safefile"
 	"github.com/sgds/sgds/run"
+	"github.com/sgds/sgds/training"
 )
 
 // Tuning picks each method's learning rate and momentum from a small grid
@@ -35,7 +35,7 @@ type TuneConfig struct {
 	Methods []run.Method `json:"methods"`
 	LRs     []float64    `json:"lrs"`
 	Momenta []float64    `json:"momenta"`
-	// Schedules are the learning-rate schedules tried (engine.Schedules);
+	// Schedules are the learning-rate schedules tried (training.Schedules);
 	// empty: each method's own.
 	Schedules []string `json:"schedules,omitempty"`
 	Seeds     []uint64 `json:"seeds"`
@@ -219,7 +219,7 @@ func tuneTrial(ctx context.Context, res *TuneResult, kept []TuneTrial, m run.Met
 	err = t.Run(ctx)
 	t.Net.Close()
 	switch {
-	case errors.Is(err, engine.ErrDiverged):
+	case errors.Is(err, training.ErrDiverged):
 		tr.Diverged = err.Error()
 	case err != nil:
 		return err

@@ -1,9 +1,9 @@
 // Package engine holds what every backend shares: model specs (model.go),
 // the Backend and Net interfaces and the backend registry (backend.go), the
 // one reading of a model's layer topology (layers.go), batch gathering
-// (gather.go), the evaluation accumulator (evaluate.go), the Trainer that
-// runs epochs over an index order chosen by the sampler (trainer.go), and
-// checkpoints (checkpoint.go).
+// (gather.go) and the evaluation accumulator (evaluate.go): the contract a
+// backend implements. It imports neither the sampler nor the cuda package;
+// the training loop over it is package training.
 package engine
 
 import (
@@ -13,7 +13,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/sgds/sgds/cuda"
 	"github.com/sgds/sgds/engine/data"
 )
 
@@ -154,10 +153,10 @@ type Backend interface {
 // ErrClosed is returned by a Net's methods after Close, on every backend.
 var ErrClosed = errors.New("net is closed")
 
-// ErrNotCompiled reports a backend that this build does not contain. It is
-// the cuda package's sentinel: a build without the cuda tag has no GPU
-// backend to offer.
-var ErrNotCompiled = cuda.ErrNotCompiled
+// ErrNotCompiled reports a backend that this build does not contain: a
+// build without the cuda tag has no GPU backend to offer. The GPU backend's
+// Available wraps it beside the cuda package's own sentinel.
+var ErrNotCompiled = errors.New("cuda: not compiled into this build (rebuild with -tags cuda, i.e. make cuda)")
 
 // Availability is implemented by backends that may be registered but unable
 // to run here (the GPU backend in a build without the cuda tag, or on a

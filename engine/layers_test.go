@@ -12,10 +12,10 @@ func TestLayersOfTheBuiltInModels(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []Layer{
-		{Conv: true, Param: 0, Cin: 1, H: 28, W: 28, Cout: 10, KH: 5, KW: 5, OH: 24, OW: 24, PH: 12, PW: 12, ReLU: true},
-		{Conv: true, Param: 2, Cin: 10, H: 12, W: 12, Cout: 20, KH: 5, KW: 5, OH: 8, OW: 8, PH: 4, PW: 4, ReLU: true},
-		{Param: 4, In: 320, Out: 50, ReLU: true},
-		{Param: 6, In: 50, Out: 10},
+		{Kind: ConvPool, Param: 0, Cin: 1, H: 28, W: 28, Cout: 10, KH: 5, KW: 5, OH: 24, OW: 24, PH: 12, PW: 12, ReLU: true},
+		{Kind: ConvPool, Param: 2, Cin: 10, H: 12, W: 12, Cout: 20, KH: 5, KW: 5, OH: 8, OW: 8, PH: 4, PW: 4, ReLU: true},
+		{Kind: Dense, Param: 4, In: 320, Out: 50, ReLU: true},
+		{Kind: Dense, Param: 6, In: 50, Out: 10},
 	}
 	if len(ls) != len(want) {
 		t.Fatalf("%d layers, want %d", len(ls), len(want))
@@ -50,4 +50,16 @@ func TestLayersRejectsBadSpecs(t *testing.T) {
 			t.Errorf("%s: got %v, want an error naming the model", name, err)
 		}
 	}
+}
+
+func TestLayerKinds(t *testing.T) {
+	if Dense.String() != "dense" || ConvPool.String() != "conv+pool" || Kind(0).String() != "Kind(0)" {
+		t.Errorf("kind names %q, %q, %q", Dense, ConvPool, Kind(0))
+	}
+	defer func() {
+		if err, ok := recover().(error); !ok || !strings.Contains(err.Error(), "unknown kind Kind(0)") {
+			t.Errorf("OutSize of a layer without a kind: recovered %v, want an unknown-kind error", err)
+		}
+	}()
+	_ = Layer{Out: 3}.OutSize()
 }

@@ -80,12 +80,12 @@ func TestModelForSizes(t *testing.T) {
 			t.Fatalf("%s: Layers: %v", c.name, err)
 		}
 		dense := ls[len(c.convs)]
-		if len(ls) != len(c.convs)+2 || dense.Conv || dense.In != c.fc1[0] || dense.Out != c.fc1[1] || ls[len(ls)-1].Out != c.k {
+		if len(ls) != len(c.convs)+2 || dense.Kind != engine.Dense || dense.In != c.fc1[0] || dense.Out != c.fc1[1] || ls[len(ls)-1].Out != c.k {
 			t.Fatalf("%s: layers %+v", c.name, ls)
 		}
 		for i, cv := range c.convs {
 			l := ls[i]
-			if got := [4]int{l.OH, l.OW, l.PH, l.PW}; !l.Conv || got != cv {
+			if got := [4]int{l.OH, l.OW, l.PH, l.PW}; l.Kind != engine.ConvPool || got != cv {
 				t.Errorf("%s: conv %d is %+v, want OH, OW, PH, PW = %v", c.name, i+1, l, cv)
 			}
 		}

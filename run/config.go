@@ -7,6 +7,7 @@ import (
 	"github.com/sgds/sgds/engine"
 	"github.com/sgds/sgds/engine/data"
 	"github.com/sgds/sgds/internal/limits"
+	"github.com/sgds/sgds/training"
 )
 
 // Config is the configuration of one training run. Its JSON form is the
@@ -23,12 +24,12 @@ type Config struct {
 	Momentum float64 `json:"momentum"`
 	Seed     uint64  `json:"seed"`
 	// LRSchedule and Warmup are the learning-rate schedule over the run's
-	// budget (engine.LRSchedule; "" is constant); LR is its peak.
+	// budget (training.LRSchedule; "" is constant); LR is its peak.
 	LRSchedule string  `json:"lr_schedule,omitempty"`
 	Warmup     float64 `json:"warmup,omitempty"`
 	// Budget > 0 ends the run once it has spent Budget·Epochs·N units
-	// (engine.Spent: samples trained on, plus forward-only samples at
-	// engine.ForwardCost); the schedule spans that budget and the sampler
+	// (training.Spent: samples trained on, plus forward-only samples at
+	// training.ForwardCost); the schedule spans that budget and the sampler
 	// plans PlannedEpochs. 0: Epochs epochs, the schedule over Epochs·N.
 	Budget float64 `json:"budget,omitempty"`
 	// OrderSeed ≠ 0 draws the sample order (and a sampler's own random
@@ -45,7 +46,7 @@ type Config struct {
 	// (quick runs, tests); 0 evaluates on the whole test set.
 	TestSubset int `json:"test_subset,omitempty"`
 	// EvalEvery is the step of the evaluation grid in samples
-	// (engine.Trainer.EvalEvery): 0 for the default (the largest multiple
+	// (training.Trainer.EvalEvery): 0 for the default (the largest multiple
 	// of the batch that is at most a sixth of the training set), else at
 	// least the batch size.
 	EvalEvery int `json:"eval_every,omitempty"`
@@ -67,7 +68,7 @@ func (c Config) PlannedEpochs() int {
 	return max(1, int(math.Ceil(c.Budget*float64(c.Epochs)-1e-9)))
 }
 
-// Units is the budget in units (engine.Spent) of c on n training samples:
+// Units is the budget in units (training.Spent) of c on n training samples:
 // Budget·Epochs·n, or Epochs·n without a budget (the schedule's horizon).
 func (c Config) Units(n int) float64 {
 	f := c.Budget
@@ -79,13 +80,13 @@ func (c Config) Units(n int) float64 {
 
 // Complete reports whether a run of c on n samples with this history is
 // over: Epochs done, or its budget spent.
-func (c Config) Complete(history []engine.EpochMetrics, n int) bool {
+func (c Config) Complete(history []training.EpochMetrics, n int) bool {
 	if len(history) == 0 {
 		return false
 	}
 	last := history[len(history)-1]
 	if c.Budget > 0 {
-		return engine.Spent(last.SamplesSeen, last.ForwardSamples, engine.ForwardCost) >= c.Units(n)
+		return training.Spent(last.SamplesSeen, last.ForwardSamples, training.ForwardCost) >= c.Units(n)
 	}
 	return last.Epoch >= c.Epochs
 }
@@ -136,10 +137,10 @@ func (c Config) Validate() error {
 	if _, err := engine.PickScore(engine.StepStats{GradNorms: []float32{}}, c.Score); err != nil {
 		return fmt.Errorf("--score: %w", err)
 	}
-	if err := (engine.LRSchedule{Kind: c.LRSchedule}).Validate(); err != nil {
+	if err := (training.LRSchedule{Kind: c.LRSchedule}).Validate(); err != nil {
 		return fmt.Errorf("--schedule: %w", err)
 	}
-	if err := (engine.LRSchedule{Warmup: c.Warmup}).Validate(); err != nil {
+	if err := (training.LRSchedule{Warmup: c.Warmup}).Validate(); err != nil {
 		return fmt.Errorf("--warmup: %w", err)
 	}
 	if !(c.Budget >= 0 && c.Budget <= MaxBudget) {

@@ -11,6 +11,7 @@ import (
 	"github.com/sgds/sgds/engine"
 	"github.com/sgds/sgds/engine/data"
 	"github.com/sgds/sgds/engine/data/datatest"
+	"github.com/sgds/sgds/training"
 )
 
 // customConfig is a small uniform run on the custom data set.
@@ -93,15 +94,15 @@ func TestCustomDataResume(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			path := filepath.Join(t.TempDir(), engine.CheckpointFile)
-			if err := engine.SaveCheckpoint(path, ck); err != nil {
+			path := filepath.Join(t.TempDir(), training.CheckpointFile)
+			if err := training.SaveCheckpoint(path, ck); err != nil {
 				t.Fatal(err)
 			}
-			back, err := engine.LoadCheckpoint(path)
+			back, err := training.LoadCheckpoint(path)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := back.CheckRun(engine.CheckpointRun{Epochs: 2, Batch: c.Batch, TrainN: d.Train.N}); err != nil {
+			if err := back.CheckRun(training.CheckpointRun{Epochs: 2, Batch: c.Batch, TrainN: d.Train.N}); err != nil {
 				t.Fatal(err)
 			}
 			c.Epochs = 2
@@ -133,7 +134,7 @@ func TestCustomDataResume(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer wrong.Net.Close()
-			if err := wrong.Restore(back); !errors.Is(err, engine.ErrBadCheckpoint) || !strings.Contains(err.Error(), model+":1x20x24:3") ||
+			if err := wrong.Restore(back); !errors.Is(err, training.ErrBadCheckpoint) || !strings.Contains(err.Error(), model+":1x20x24:3") ||
 				!strings.Contains(err.Error(), model+":1x24x20:3") {
 				t.Fatalf("restoring 20x24 into 24x20: err = %v", err)
 			}

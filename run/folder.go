@@ -10,9 +10,9 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/sgds/sgds/engine"
 	"github.com/sgds/sgds/internal/atomicfile"
 	"github.com/sgds/sgds/internal/lock"
+	"github.com/sgds/sgds/training"
 )
 
 // Folder is an output folder this process holds: created when missing,
@@ -27,7 +27,7 @@ type Folder struct {
 
 // StaleNames are the files sgds writes atomically into an output folder;
 // their temporary files are removed when a folder is opened.
-var StaleNames = []string{engine.CheckpointFile, "metrics.jsonl", "summary.json", "evals.jsonl",
+var StaleNames = []string{training.CheckpointFile, "metrics.jsonl", "summary.json", "evals.jsonl",
 	"compare.json", "compare.md", "correlate.json", "patterns.json", "tune.json", "tune.md"}
 
 var (

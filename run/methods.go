@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/sgds/sgds/engine"
+	"github.com/sgds/sgds/training"
 )
 
 // Method is one named way of training in a comparison: a sampler and every
@@ -309,7 +309,7 @@ func (m *Method) setCommon(key, v string) error {
 		m.Batch = int(n)
 		return err
 	case "schedule":
-		if err := (engine.LRSchedule{Kind: v}).Validate(); err != nil {
+		if err := (training.LRSchedule{Kind: v}).Validate(); err != nil {
 			return fmt.Errorf("schedule=%s: %w", v, err)
 		}
 		m.LRSchedule = v

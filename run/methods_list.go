@@ -6,6 +6,7 @@ import (
 
 	"github.com/sgds/sgds/engine"
 	"github.com/sgds/sgds/sampler"
+	"github.com/sgds/sgds/training"
 )
 
 // Methods describes every sampling method sgds runs (docs/METHOD.md §3
@@ -14,9 +15,9 @@ import (
 // Sampling for its settings.
 var Methods = []Descriptor{
 	{Name: "uniform", Summary: "a fresh shuffle per epoch, without replacement (plain SGD)",
-		order: func(c Config, n int, seed, _ uint64) (engine.Order, error) { return sampler.NewShuffled(n, seed) }},
+		order: func(c Config, n int, seed, _ uint64) (sampler.Order, error) { return sampler.NewShuffled(n, seed) }},
 	{Name: "uniform-replace", Summary: "N uniform draws with replacement per epoch",
-		order: func(c Config, n int, seed, _ uint64) (engine.Order, error) {
+		order: func(c Config, n int, seed, _ uint64) (sampler.Order, error) {
 			return sampler.NewWithReplacement(n, seed)
 		}},
 	{Name: "rs2", Summary: "RS2: a fresh uniform random subset of a fraction of the data per epoch, without replacement (Okanovic et al., 2024)",
@@ -27,11 +28,11 @@ var Methods = []Descriptor{
 		},
 		present: func(s *Sampling) bool { return s.Frac != 0 },
 		clear:   func(s *Sampling) { s.Frac = 0 },
-		order: func(c Config, n int, seed, _ uint64) (engine.Order, error) {
+		order: func(c Config, n int, seed, _ uint64) (sampler.Order, error) {
 			return sampler.NewRS2(n, c.Frac, seed)
 		}},
 	{Name: "sequential", Summary: "the data set in its stored order, every epoch",
-		order: func(c Config, n int, _, _ uint64) (engine.Order, error) { return sampler.NewSequential(n) }},
+		order: func(c Config, n int, _, _ uint64) (sampler.Order, error) { return sampler.NewSequential(n) }},
 	sgdsMethod,
 	{Name: "infobatch", Summary: "InfoBatch: skip below-mean-loss samples with probability r, rescale the kept ones, full data at the end (Qin et al., 2024)",
 		Settings: []Setting{
@@ -50,7 +51,7 @@ var Methods = []Descriptor{
 		clear: func(s *Sampling) { s.InfoBatch = nil },
 		bind:  func(c *Config) { c.InfoBatch.BatchSize, c.InfoBatch.Epochs = c.Batch, c.Epochs },
 		check: func(c Config) error { return c.InfoBatch.Validate() },
-		order: func(c Config, n int, seed, _ uint64) (engine.Order, error) {
+		order: func(c Config, n int, seed, _ uint64) (sampler.Order, error) {
 			return sampler.NewInfoBatch(n, *c.InfoBatch, seed)
 		}},
 	{Name: "selective-backprop", Summary: "Selective-Backprop: forward every candidate, backpropagate sample i with probability CDF(L_i)^β (Jiang et al., 2019)",
@@ -69,7 +70,7 @@ var Methods = []Descriptor{
 		},
 		clear: func(s *Sampling) { s.Selective = nil },
 		check: func(c Config) error { return c.Selective.Validate() },
-		order: func(c Config, n int, seed, draw uint64) (engine.Order, error) {
+		order: func(c Config, n int, seed, draw uint64) (sampler.Order, error) {
 			cands, err := sampler.NewShuffled(n, seed)
 			if err != nil {
 				return nil, err
@@ -78,7 +79,7 @@ var Methods = []Descriptor{
 			if err != nil {
 				return nil, err
 			}
-			return engine.NewSelectiveOrder(cands, sel)
+			return training.NewSelectiveOrder(cands, sel)
 		}},
 	{Name: "kf-is", Summary: "Katharopoulos–Fleuret: presample k·B, draw B by the last-layer gradient-norm bound, switched on by the variance reduction τ (ICML 2018)",
 		Settings: []Setting{
@@ -99,7 +100,7 @@ var Methods = []Descriptor{
 		},
 		clear: func(s *Sampling) { s.KF = nil },
 		check: func(c Config) error { return c.KF.Validate() },
-		order: func(c Config, n int, seed, draw uint64) (engine.Order, error) {
+		order: func(c Config, n int, seed, draw uint64) (sampler.Order, error) {
 			cands, err := sampler.NewShuffled(n, seed)
 			if err != nil {
 				return nil, err
@@ -108,7 +109,7 @@ var Methods = []Descriptor{
 			if err != nil {
 				return nil, err
 			}
-			return engine.NewKFOrder(cands, kf)
+			return training.NewKFOrder(cands, kf)
 		}},
 	{Name: "kakurenbo", Summary: "KAKURENBO: hide up to a fraction of the confidently learned lowest-loss samples per epoch, refresh them by forward passes (Nguyen et al., 2023)",
 		Settings: []Setting{
@@ -127,7 +128,7 @@ var Methods = []Descriptor{
 		clear: func(s *Sampling) { s.Kakurenbo = nil },
 		bind:  func(c *Config) { c.Kakurenbo.BatchSize = c.Batch },
 		check: func(c Config) error { return c.Kakurenbo.Validate() },
-		order: func(c Config, n int, seed, _ uint64) (engine.Order, error) {
+		order: func(c Config, n int, seed, _ uint64) (sampler.Order, error) {
 			return sampler.NewKakurenbo(n, *c.Kakurenbo, seed)
 		}},
 }
@@ -193,7 +194,7 @@ var sgdsMethod = Descriptor{Name: "sgds",
 		}
 		return nil
 	},
-	order: func(c Config, n int, seed, _ uint64) (engine.Order, error) {
+	order: func(c Config, n int, seed, _ uint64) (sampler.Order, error) {
 		sc := *c.Schedule
 		sc.Epochs = c.Epochs
 		return sampler.NewSchedule(n, sc, seed)

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/sgds/sgds/engine"
+	"github.com/sgds/sgds/training"
 )
 
 // peerBenchMethods are the methods BenchmarkPeerStep times beside a plain
@@ -41,7 +41,7 @@ func BenchmarkPeerStep(b *testing.B) {
 		if _, d.Test, err = d.Test.Split(100); err != nil {
 			b.Fatal(err)
 		}
-		newTrainer := func(tb testing.TB, spec string) *engine.Trainer {
+		newTrainer := func(tb testing.TB, spec string) *training.Trainer {
 			m, err := ParseMethod(spec, base, nil)
 			if err != nil {
 				tb.Fatal(err)
@@ -55,7 +55,7 @@ func BenchmarkPeerStep(b *testing.B) {
 		}
 		// epochs trains n more epochs and returns their training seconds,
 		// forward and backward samples.
-		epochs := func(tb testing.TB, t *engine.Trainer, n int) (secs float64, fwd, bwd int64) {
+		epochs := func(tb testing.TB, t *training.Trainer, n int) (secs float64, fwd, bwd int64) {
 			var s0 float64
 			var f0, b0 int64
 			if h := t.History; len(h) > 0 {

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sgds/sgds/engine"
 	"github.com/sgds/sgds/sampler"
+	"github.com/sgds/sgds/training"
 )
 
 func peerConfig(s string) Config {
@@ -208,21 +208,21 @@ func TestNewOrderPeers(t *testing.T) {
 	}
 	c = peerConfig("kakurenbo")
 	o, err = NewOrder(c, 100)
-	if _, ok := o.(engine.Refresher); err != nil || !ok || o.(*sampler.Kakurenbo).Config() != sampler.DefaultKakurenboConfig() {
+	if _, ok := o.(training.Refresher); err != nil || !ok || o.(*sampler.Kakurenbo).Config() != sampler.DefaultKakurenboConfig() {
 		t.Fatalf("kakurenbo: %T %v", o, err)
 	}
 	c = peerConfig("selective-backprop")
 	c.Selective = &sampler.SelectiveBackpropConfig{Beta: 0.5, Window: 7}
 	o, err = NewOrder(c, 100)
-	if sb, ok := o.(*engine.SelectiveOrder); err != nil || !ok || sb.Selector().Beta() != 0.5 || sb.Selector().Window() != 7 {
+	if sb, ok := o.(*training.SelectiveOrder); err != nil || !ok || sb.Selector().Beta() != 0.5 || sb.Selector().Window() != 7 {
 		t.Fatalf("selective-backprop: %T %v", o, err)
 	}
-	if _, ok := o.(*engine.SelectiveOrder).Candidates.(*sampler.Shuffled); !ok {
+	if _, ok := o.(*training.SelectiveOrder).Candidates.(*sampler.Shuffled); !ok {
 		t.Fatal("selective-backprop's candidates are not a shuffle")
 	}
 	c = peerConfig("kf-is")
 	o, err = NewOrder(c, 100)
-	if kf, ok := o.(*engine.KFOrder); err != nil || !ok || kf.Sampler().Config() != sampler.DefaultKFConfig() {
+	if kf, ok := o.(*training.KFOrder); err != nil || !ok || kf.Sampler().Config() != sampler.DefaultKFConfig() {
 		t.Fatalf("kf-is: %T %v", o, err)
 	}
 	for _, s := range []string{"infobatch", "selective-backprop", "kf-is", "kakurenbo"} {

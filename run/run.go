@@ -7,6 +7,8 @@ import (
 
 	"github.com/sgds/sgds/engine"
 	"github.com/sgds/sgds/engine/data"
+	"github.com/sgds/sgds/sampler"
+	"github.com/sgds/sgds/training"
 )
 
 // Data is a loaded data set with an optional validation split.
@@ -66,7 +68,7 @@ func orderStream(o uint64) uint64 {
 // and the weights are independent streams of the same seed; the peers' own
 // draws (selections, importance draws) use a stream apart from the
 // shuffles of their candidates.
-func NewOrder(c Config, n int) (engine.Order, error) {
+func NewOrder(c Config, n int) (sampler.Order, error) {
 	d, err := Lookup(c.Sampler)
 	if err != nil {
 		return nil, fmt.Errorf("--sampler: %w", err)
@@ -106,8 +108,8 @@ func newNet(c Config, m engine.ModelSpec, init []engine.Param) (engine.Net, erro
 
 // Hooks are optional callbacks of a training run.
 type Hooks struct {
-	Progress engine.Progress
-	OnEpoch  func(t *engine.Trainer, m engine.EpochMetrics) error
+	Progress training.Progress
+	OnEpoch  func(t *training.Trainer, m training.EpochMetrics) error
 	OnStep   func(epoch int, indices []int, losses []float32)
 	Targets  []float64
 }
@@ -115,7 +117,7 @@ type Hooks struct {
 // NewTrainer validates c, builds its Net sized for d (NewNetFor: from
 // init, or from c.Seed when init is nil) and its Order, and returns a
 // Trainer over d with the hooks; the caller must Close the trainer's Net.
-func NewTrainer(c Config, d *Data, init []engine.Param, h Hooks) (*engine.Trainer, error) {
+func NewTrainer(c Config, d *Data, init []engine.Param, h Hooks) (*training.Trainer, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
@@ -128,14 +130,14 @@ func NewTrainer(c Config, d *Data, init []engine.Param, h Hooks) (*engine.Traine
 		net.Close()
 		return nil, err
 	}
-	t := &engine.Trainer{Net: net, Train: d.Train, Test: d.Test, Val: d.Val, Order: order,
+	t := &training.Trainer{Net: net, Train: d.Train, Test: d.Test, Val: d.Val, Order: order,
 		Score: c.Score, Epochs: c.Epochs, EvalEvery: c.EvalEvery, Targets: h.Targets, Progress: h.Progress, OnStep: h.OnStep,
-		LR: c.LR, Schedule: engine.LRSchedule{Kind: c.LRSchedule, Warmup: c.Warmup}, Horizon: c.Units(d.Train.N)}
+		LR: c.LR, Schedule: training.LRSchedule{Kind: c.LRSchedule, Warmup: c.Warmup}, Horizon: c.Units(d.Train.N)}
 	if c.Budget > 0 {
-		t.Budget, t.Epochs = c.Units(d.Train.N), engine.MaxBudgetEpochs
+		t.Budget, t.Epochs = c.Units(d.Train.N), training.MaxBudgetEpochs
 	}
 	if h.OnEpoch != nil {
-		t.OnEpoch = func(m engine.EpochMetrics) error { return h.OnEpoch(t, m) }
+		t.OnEpoch = func(m training.EpochMetrics) error { return h.OnEpoch(t, m) }
 	}
 	return t, nil
 }
@@ -143,7 +145,7 @@ func NewTrainer(c Config, d *Data, init []engine.Param, h Hooks) (*engine.Traine
 // Train builds a trainer for c and trains for c.Epochs on d. It returns the
 // trainer (with its History and target Hits) and the Net, which the caller
 // must Close.
-func Train(ctx context.Context, c Config, d *Data, init []engine.Param, h Hooks) (*engine.Trainer, engine.Net, error) {
+func Train(ctx context.Context, c Config, d *Data, init []engine.Param, h Hooks) (*training.Trainer, engine.Net, error) {
 	t, err := NewTrainer(c, d, init, h)
 	if err != nil {
 		return nil, nil, err
@@ -156,7 +158,7 @@ func Train(ctx context.Context, c Config, d *Data, init []engine.Param, h Hooks)
 }
 
 // EpochLine is the one-line report of an epoch of a run of epochs epochs.
-func EpochLine(e engine.EpochMetrics, epochs int) string {
+func EpochLine(e training.EpochMetrics, epochs int) string {
 	s := fmt.Sprintf("epoch %2d/%d  train_loss %.4f  test_acc %.4f", e.Epoch, epochs, e.TrainLoss, e.TestAcc)
 	if e.ValAcc != nil {
 		s += fmt.Sprintf("  val_acc %.4f", *e.ValAcc)

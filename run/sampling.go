@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/sgds/sgds/engine"
 	"github.com/sgds/sgds/sampler"
 )
 
@@ -108,7 +107,7 @@ type Descriptor struct {
 	check func(c Config) error
 	// order builds the sample order over n samples; seed drives its
 	// shuffles, draw the sampler's own random choices.
-	order func(c Config, n int, seed, draw uint64) (engine.Order, error)
+	order func(c Config, n int, seed, draw uint64) (sampler.Order, error)
 }
 
 // Samplers lists the names of Methods, in order.

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sgds/sgds/engine"
 	"github.com/sgds/sgds/sampler"
 )
 
@@ -225,7 +224,7 @@ func TestScratchMethod(t *testing.T) {
 	saved := Methods
 	t.Cleanup(func() { Methods = saved })
 	Methods = append(slices.Clone(saved), Descriptor{Name: "scratch", Summary: "the data set in its stored order (a test method)",
-		order: func(c Config, n int, _, _ uint64) (engine.Order, error) { return sampler.NewSequential(n) }})
+		order: func(c Config, n int, _, _ uint64) (sampler.Order, error) { return sampler.NewSequential(n) }})
 	if !slices.Contains(Samplers(), "scratch") {
 		t.Fatalf("Samplers() = %v", Samplers())
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/sgds/sgds/engine"
 	"github.com/sgds/sgds/internal/atomicfile"
 	"github.com/sgds/sgds/internal/provenance"
+	"github.com/sgds/sgds/training"
 )
 
 // Job is a training run as its checkpoint records it: the configuration,
@@ -52,17 +53,17 @@ type Summary struct {
 	GridStep int `json:"grid_step"`
 	// TimeToTarget is when the first target was first reached on the grid
 	// ({target, reached: false} when it was not); null without a target.
-	TimeToTarget *engine.TargetHit `json:"time_to_target"`
+	TimeToTarget *training.TargetHit `json:"time_to_target"`
 	// DeviceSwitches are the run's resumes on another backend (Job).
 	DeviceSwitches []string              `json:"device_switches,omitempty"`
 	Provenance     provenance.Provenance `json:"provenance"`
 }
 
 // ResultFiles are the files a training run writes into its folder.
-var ResultFiles = []string{engine.CheckpointFile, "metrics.jsonl", "summary.json", "evals.jsonl"}
+var ResultFiles = []string{training.CheckpointFile, "metrics.jsonl", "summary.json", "evals.jsonl"}
 
 // fill updates the summary from a run's history and target hits.
-func (s *Summary) fill(history []engine.EpochMetrics, hits []engine.TargetHit, targets []float64) {
+func (s *Summary) fill(history []training.EpochMetrics, hits []training.TargetHit, targets []float64) {
 	s.BestTestAcc = 0
 	for _, e := range history {
 		s.BestTestAcc = math.Max(s.BestTestAcc, e.TestAcc)
@@ -75,7 +76,7 @@ func (s *Summary) fill(history []engine.EpochMetrics, hits []engine.TargetHit, t
 	s.TrainSeconds, s.SamplesSeen = e.TrainSeconds, e.SamplesSeen
 	s.TimeToTarget = nil
 	if len(targets) > 0 {
-		s.TimeToTarget = &engine.TargetHit{Target: targets[0]} // not reached
+		s.TimeToTarget = &training.TargetHit{Target: targets[0]} // not reached
 		for _, h := range hits {
 			if h.Target == targets[0] {
 				h := h
@@ -127,8 +128,8 @@ type Outcome struct {
 // its checkpoint, metrics.jsonl, evals.jsonl and summary.json. A folder
 // that holds results (a run's, or another command's: Folder.Claim) is
 // refused unless o.Force, which deletes them first. An interruption (ctx) saves the epoch in
-// progress and returns an error wrapping *engine.InterruptedError; a
-// method that cannot save a partial epoch returns *engine.AbandonedError
+// progress and returns an error wrapping *training.InterruptedError; a
+// method that cannot save a partial epoch returns *training.AbandonedError
 // with the previous epoch's checkpoint kept.
 func Start(ctx context.Context, job Job, dir string, o Options) (*Outcome, error) {
 	o.defaults()
@@ -186,7 +187,7 @@ func Resume(ctx context.Context, dir string, ov Overrides, o Options) (*Outcome,
 		return nil, fmt.Errorf("--resume: %w", err)
 	}
 	defer f.Close()
-	ck, err := engine.LoadCheckpoint(f.Path(engine.CheckpointFile))
+	ck, err := training.LoadCheckpoint(f.Path(training.CheckpointFile))
 	if err != nil {
 		return nil, fmt.Errorf("--resume: %w", err)
 	}
@@ -235,19 +236,19 @@ func Resume(ctx context.Context, dir string, ov Overrides, o Options) (*Outcome,
 
 // JobOf reads the job a checkpoint records and checks it against the
 // checkpoint's parameters and history.
-func JobOf(ck *engine.Checkpoint) (Job, error) {
+func JobOf(ck *training.Checkpoint) (Job, error) {
 	var job Job
 	if err := json.Unmarshal(ck.Meta.Config, &job); err != nil {
-		return job, fmt.Errorf("%w: configuration: %v", engine.ErrBadCheckpoint, err)
+		return job, fmt.Errorf("%w: configuration: %v", training.ErrBadCheckpoint, err)
 	}
 	if job.Run.Model != engine.BaseModel(ck.Meta.Model) {
-		return job, fmt.Errorf("%w: configuration names model %s, parameters are of %s", engine.ErrBadCheckpoint, job.Run.Model, ck.Meta.Model)
+		return job, fmt.Errorf("%w: configuration names model %s, parameters are of %s", training.ErrBadCheckpoint, job.Run.Model, ck.Meta.Model)
 	}
-	if err := ck.CheckRun(engine.CheckpointRun{Epochs: job.Run.Epochs, Batch: job.Run.Batch}); err != nil {
+	if err := ck.CheckRun(training.CheckpointRun{Epochs: job.Run.Epochs, Batch: job.Run.Batch}); err != nil {
 		return job, err
 	}
 	if job.Run.Epochs > MaxEpochs {
-		return job, fmt.Errorf("%w: configuration has %d epochs, more than %d", engine.ErrBadCheckpoint, job.Run.Epochs, MaxEpochs)
+		return job, fmt.Errorf("%w: configuration has %d epochs, more than %d", training.ErrBadCheckpoint, job.Run.Epochs, MaxEpochs)
 	}
 	return job, nil
 }
@@ -317,7 +318,7 @@ func (j Job) Conflicts(dir string, ov Overrides) []string {
 }
 
 // train runs job in the held folder f, from ck when resuming.
-func train(ctx context.Context, job Job, f *Folder, ck *engine.Checkpoint, o Options) (*Outcome, error) {
+func train(ctx context.Context, job Job, f *Folder, ck *training.Checkpoint, o Options) (*Outcome, error) {
 	cfg, out := job.Run, f.Dir
 	d, err := LoadFor(cfg, job.Data)
 	if err != nil {
@@ -354,7 +355,7 @@ func train(ctx context.Context, job Job, f *Folder, ck *engine.Checkpoint, o Opt
 	if len(job.Targets) > 0 {
 		sum.TargetAcc = &job.Targets[0]
 	}
-	ckPath := f.Path(engine.CheckpointFile)
+	ckPath := f.Path(training.CheckpointFile)
 	var hooks Hooks
 	if o.Hooks != nil {
 		hooks = o.Hooks(cfg.PlannedEpochs())
@@ -363,12 +364,12 @@ func train(ctx context.Context, job Job, f *Folder, ck *engine.Checkpoint, o Opt
 	report := hooks.OnEpoch
 	// The epoch's files are written before it is reported, so that a
 	// reader that stops the run at a line (a closed pipe) finds them.
-	hooks.OnEpoch = func(t *engine.Trainer, e engine.EpochMetrics) error {
+	hooks.OnEpoch = func(t *training.Trainer, e training.EpochMetrics) error {
 		ck, err := t.Snapshot(t.Net.Spec().Name, configJSON, nil)
 		if err != nil {
 			return err
 		}
-		if err := engine.SaveCheckpoint(ckPath, ck); err != nil {
+		if err := training.SaveCheckpoint(ckPath, ck); err != nil {
 			return err
 		}
 		if err := atomicfile.WriteJSONLines(f.Path("metrics.jsonl"), t.History); err != nil {
@@ -405,11 +406,11 @@ func train(ctx context.Context, job Job, f *Folder, ck *engine.Checkpoint, o Opt
 	fmt.Fprintf(o.Log, "training %s on %s (%d samples, test %d) on %s with the %s sampler: %d epochs, batch %d, lr %g, momentum %g, seed %d\n",
 		cfg.Model, cfg.Dataset, d.Train.N, d.Test.N, cfg.Device, cfg.Sampler, cfg.Epochs, cfg.Batch, cfg.LR, cfg.Momentum, cfg.Seed)
 	if err := t.Run(ctx); err != nil {
-		var ie *engine.InterruptedError
+		var ie *training.InterruptedError
 		if errors.As(err, &ie) {
 			ck, serr := t.Snapshot(t.Net.Spec().Name, configJSON, &ie.Partial)
 			if serr == nil {
-				serr = engine.SaveCheckpoint(ckPath, ck)
+				serr = training.SaveCheckpoint(ckPath, ck)
 			}
 			if serr != nil {
 				return nil, fmt.Errorf("%w; saving the checkpoint failed: %v (the checkpoint of epoch %d is intact)", err, serr, t.Done())
@@ -418,7 +419,7 @@ func train(ctx context.Context, job Job, f *Folder, ck *engine.Checkpoint, o Opt
 		}
 		// selective-backprop and kf-is roll an interrupted epoch back to
 		// its start, whose checkpoint OnEpoch wrote.
-		var ab *engine.AbandonedError
+		var ab *training.AbandonedError
 		if errors.As(err, &ab) {
 			if ab.Epoch > 1 {
 				return nil, fmt.Errorf("%w; checkpoint of epoch %d kept; continue with sgds train --resume %s", err, ab.Epoch-1, out)

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sgds/sgds/engine"
 	"github.com/sgds/sgds/internal/lock"
+	"github.com/sgds/sgds/training"
 )
 
 // quickJob is a small run on real MNIST: the MLP on 640 training images,
@@ -83,11 +83,11 @@ func TestStartStopResume(t *testing.T) {
 		}}
 	}}
 	_, err = Start(ctx, job, parted, o)
-	var ie *engine.InterruptedError
+	var ie *training.InterruptedError
 	if !errors.As(err, &ie) || ie.Partial.Epoch != 2 || !strings.Contains(err.Error(), "--resume "+parted) {
 		t.Fatalf("interrupted run: %v", err)
 	}
-	ck, err := engine.LoadCheckpoint(filepath.Join(parted, engine.CheckpointFile))
+	ck, err := training.LoadCheckpoint(filepath.Join(parted, training.CheckpointFile))
 	if err != nil || ck.Meta.Partial == nil || len(ck.Meta.History) != 1 {
 		t.Fatalf("checkpoint after the stop: %v %+v", err, ck)
 	}
@@ -196,11 +196,11 @@ func TestResumeChecks(t *testing.T) {
 	if _, err := Resume(context.Background(), dir, ov, Options{}); err == nil || !strings.Contains(err.Error(), "--kakurenbo-hide 0.5") {
 		t.Errorf("resume with conflicts: %v", err)
 	}
-	ck := filepath.Join(dir, engine.CheckpointFile)
+	ck := filepath.Join(dir, training.CheckpointFile)
 	b, _ := os.ReadFile(ck)
 	b[len(b)/2] ^= 0xff
 	os.WriteFile(ck, b, 0o644)
-	if _, err := Resume(context.Background(), dir, Overrides{}, Options{}); !errors.Is(err, engine.ErrBadCheckpoint) {
+	if _, err := Resume(context.Background(), dir, Overrides{}, Options{}); !errors.Is(err, training.ErrBadCheckpoint) {
 		t.Errorf("corrupt checkpoint: %v", err)
 	}
 	if _, err := Resume(context.Background(), filepath.Join(dir, "none"), Overrides{}, Options{}); err == nil {

@@ -10,8 +10,8 @@ import (
 // fraction of the data per epoch (Okanovic et al., ICLR 2024).
 
 var (
-	_ Order = (*WithReplacement)(nil)
-	_ Order = (*RS2)(nil)
+	_ full = (*WithReplacement)(nil)
+	_ full = (*RS2)(nil)
 )
 
 // WithReplacement draws N dataset indices per epoch uniformly with

@@ -6,7 +6,7 @@ import (
 	"math"
 )
 
-var _ Order = (*InfoBatch)(nil)
+var _ full = (*InfoBatch)(nil)
 
 // InfoBatchConfig holds the knobs of [InfoBatch]. Its JSON form holds the
 // knobs a user sets (r, anneal); BatchSize and Epochs come from the run.

@@ -7,7 +7,7 @@ import (
 	"slices"
 )
 
-var _ Order = (*Kakurenbo)(nil)
+var _ full = (*Kakurenbo)(nil)
 
 // KakurenboConfig holds the knobs of [Kakurenbo]. Its JSON form holds the
 // knobs a user sets (hide, tau); BatchSize comes from the run.

@@ -76,14 +76,22 @@ type Stats struct {
 	Uniform   bool // steady-state plan fell back to uniform: no score recorded, or zero sum
 }
 
-// Order is what the trainer asks for each epoch. Epochs are 1-based; Plan is
-// called once at the start of each epoch, Record after every step, EndEpoch
-// at the end of each epoch.
+// Order is what the trainer asks for each epoch: the one order contract
+// of sgds, which every order of this package and the training package's
+// peer orders implement, and which the trainer (package training) drives.
+// Epochs are 1-based; Plan is called once at the start of each epoch,
+// Record after every step, EndEpoch at the end of each epoch.
 //
 // Plans are owned by the caller: an order does not keep or reuse the
 // returned slices.
+//
+// An order may also save its state ([Stateful]) and report the statistics
+// of its last plan ([StatsReporter]); every order of this package does
+// both, and has a KeptSize.
 type Order interface {
-	// Plan returns the work of an epoch.
+	// Plan returns the work of an epoch: the dataset indices of epoch
+	// (1-based) in visiting order, and optional per-position cost weights
+	// (nil means 1/B).
 	Plan(epoch int) (Plan, error)
 	// Record stores per-sample scores (losses) of a step: scores[k] is the
 	// score of dataset index indices[k]. It does not allocate. It returns
@@ -91,21 +99,37 @@ type Order interface {
 	// slices differ in length or an index is outside [0, N); the scores
 	// themselves are checked by Plan and EndEpoch ([ErrBadScore]).
 	Record(indices []int, scores []float32) error
-	// EndEpoch closes an epoch.
+	// EndEpoch closes an epoch: the order may update itself after it.
 	EndEpoch(epoch int) error
-	// State saves the order; Restore resumes a saved order.
+}
+
+// Stateful orders can save and restore their state (scores, kept set,
+// generator) so that a resumed run draws the same samples: State saves the
+// order; Restore resumes a saved order.
+type Stateful interface {
 	State() ([]byte, error)
 	Restore(data []byte) error
-	// KeptSize is the number of samples the next plan draws from.
-	KeptSize() int
-	// Stats describes the last plan.
+}
+
+// StatsReporter is implemented by orders that report kept-set statistics:
+// Stats describes the last plan.
+type StatsReporter interface {
 	Stats() Stats
 }
 
+// full is what every order of this package implements.
+type full interface {
+	Order
+	Stateful
+	StatsReporter
+	// KeptSize is the number of samples the next plan draws from.
+	KeptSize() int
+}
+
 var (
-	_ Order = (*Sequential)(nil)
-	_ Order = (*Shuffled)(nil)
-	_ Order = (*Schedule)(nil)
+	_ full = (*Sequential)(nil)
+	_ full = (*Shuffled)(nil)
+	_ full = (*Schedule)(nil)
 )
 
 // checkLen reports an invalid data set size.

@@ -11,10 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sgds/sgds/engine"
 	"github.com/sgds/sgds/internal/lock"
 	"github.com/sgds/sgds/internal/testfs"
 	"github.com/sgds/sgds/run"
+	"github.com/sgds/sgds/training"
 )
 
 // maxBadInputRSS bounds the peak resident memory of the binary on any bad
@@ -48,7 +48,7 @@ func trainArgs(extra ...string) []string {
 // --config files, --resume misuse and crafted checkpoints, special files
 // where files are read, and the experiments' own flags.
 func moreBadInputs() []badCase {
-	ckDir := func(mutate func(ck *engine.Checkpoint, rc *run.Job)) func(t *testing.T, dir string) {
+	ckDir := func(mutate func(ck *training.Checkpoint, rc *run.Job)) func(t *testing.T, dir string) {
 		return func(t *testing.T, dir string) { craftCheckpoint(t, filepath.Join(dir, "run"), mutate) }
 	}
 	writeFile := func(name, content string) func(t *testing.T, dir string) {
@@ -148,31 +148,31 @@ func moreBadInputs() []badCase {
 		{name: "resume epochs below done", args: []string{"train", "--resume", "{dir}/run", "--epochs", "0"}, setup: ckDirAt("run"), want: "--epochs 0"},
 		{name: "resume epochs absurd", args: []string{"train", "--resume", "{dir}/run", "--epochs", "1000000"}, setup: ckDirAt("run"), want: "--epochs 1000000"},
 		{name: "resume with force", args: []string{"train", "--resume", "{dir}/run", "--force"}, setup: ckDirAt("run"), want: "--force"},
-		{name: "checkpoint batch 1e7", args: []string{"train", "--resume", "{dir}/run"}, setup: ckDir(func(_ *engine.Checkpoint, rc *run.Job) { rc.Run.Batch = 10_000_000 }), want: "batch 10000000"},
-		{name: "checkpoint epochs 0", args: []string{"train", "--resume", "{dir}/run"}, setup: ckDir(func(_ *engine.Checkpoint, rc *run.Job) { rc.Run.Epochs = 0 }), want: "0 epochs"},
-		{name: "checkpoint epoch 1e6", args: []string{"train", "--resume", "{dir}/run"}, setup: ckDir(func(_ *engine.Checkpoint, rc *run.Job) { rc.Run.Epochs = 1_000_000 }), want: "1000000 epochs"},
-		{name: "checkpoint history beyond config", args: []string{"train", "--resume", "{dir}/run"}, setup: ckDir(func(ck *engine.Checkpoint, rc *run.Job) {
+		{name: "checkpoint batch 1e7", args: []string{"train", "--resume", "{dir}/run"}, setup: ckDir(func(_ *training.Checkpoint, rc *run.Job) { rc.Run.Batch = 10_000_000 }), want: "batch 10000000"},
+		{name: "checkpoint epochs 0", args: []string{"train", "--resume", "{dir}/run"}, setup: ckDir(func(_ *training.Checkpoint, rc *run.Job) { rc.Run.Epochs = 0 }), want: "0 epochs"},
+		{name: "checkpoint epoch 1e6", args: []string{"train", "--resume", "{dir}/run"}, setup: ckDir(func(_ *training.Checkpoint, rc *run.Job) { rc.Run.Epochs = 1_000_000 }), want: "1000000 epochs"},
+		{name: "checkpoint history beyond config", args: []string{"train", "--resume", "{dir}/run"}, setup: ckDir(func(ck *training.Checkpoint, rc *run.Job) {
 			ck.Meta.History = append(ck.Meta.History, ck.Meta.History[0])
 			h := &ck.Meta.History[1]
 			h.Epoch, h.SamplesSeen = 2, 2*h.SamplesSeen
 		}), want: "reaches epoch 2"},
-		{name: "checkpoint NaN parameter", args: []string{"train", "--resume", "{dir}/run", "--epochs", "2"}, setup: ckDir(func(ck *engine.Checkpoint, _ *run.Job) {
+		{name: "checkpoint NaN parameter", args: []string{"train", "--resume", "{dir}/run", "--epochs", "2"}, setup: ckDir(func(ck *training.Checkpoint, _ *run.Job) {
 			ck.Params[0].Data[3] = float32(math.NaN())
 		}), want: "parameters"},
-		{name: "checkpoint Inf momentum", args: []string{"train", "--resume", "{dir}/run", "--epochs", "2"}, setup: ckDir(func(ck *engine.Checkpoint, _ *run.Job) {
+		{name: "checkpoint Inf momentum", args: []string{"train", "--resume", "{dir}/run", "--epochs", "2"}, setup: ckDir(func(ck *training.Checkpoint, _ *run.Job) {
 			ck.Velocity[1].Data[0] = float32(math.Inf(1))
 		}), want: "momentum"},
 		{name: "checkpoint version 1", args: []string{"train", "--resume", "{dir}/run"}, setup: func(t *testing.T, dir string) {
 			craftCheckpoint(t, filepath.Join(dir, "run"), nil)
-			p := filepath.Join(dir, "run", engine.CheckpointFile)
+			p := filepath.Join(dir, "run", training.CheckpointFile)
 			b, _ := os.ReadFile(p)
 			binary.LittleEndian.PutUint32(b[8:], 1)
 			os.WriteFile(p, b, 0o644)
 		}, want: "older sgds"},
-		{name: "checkpoint is a FIFO", args: []string{"train", "--resume", "{dir}/run"}, setup: fifo("run/" + engine.CheckpointFile), want: "named pipe"},
+		{name: "checkpoint is a FIFO", args: []string{"train", "--resume", "{dir}/run"}, setup: fifo("run/" + training.CheckpointFile), want: "named pipe"},
 		{name: "checkpoint links to /dev/zero", args: []string{"train", "--resume", "{dir}/run"}, setup: func(t *testing.T, dir string) {
 			os.MkdirAll(filepath.Join(dir, "run"), 0o755)
-			os.Symlink("/dev/zero", filepath.Join(dir, "run", engine.CheckpointFile))
+			os.Symlink("/dev/zero", filepath.Join(dir, "run", training.CheckpointFile))
 		}, want: "/dev/zero"},
 		{name: "checkpoint data folder holds a FIFO", args: []string{"train", "--resume", "{dir}/run", "--epochs", "2", "--data", "{dir}/data"}, setup: func(t *testing.T, dir string) {
 			craftCheckpoint(t, filepath.Join(dir, "run"), nil)
@@ -222,7 +222,7 @@ var goodCheckpoint []byte
 // craftCheckpoint writes into dir a checkpoint of a real finished run,
 // changed by mutate (its checksum recomputed), so that only the changed
 // field is wrong.
-func craftCheckpoint(t *testing.T, dir string, mutate func(ck *engine.Checkpoint, rc *run.Job)) {
+func craftCheckpoint(t *testing.T, dir string, mutate func(ck *training.Checkpoint, rc *run.Job)) {
 	t.Helper()
 	if goodCheckpoint == nil {
 		src := t.TempDir()
@@ -230,13 +230,13 @@ func craftCheckpoint(t *testing.T, dir string, mutate func(ck *engine.Checkpoint
 		if r.code != 0 {
 			t.Fatalf("reference run: exit %d\n%s", r.code, r.out)
 		}
-		b, err := os.ReadFile(filepath.Join(src, engine.CheckpointFile))
+		b, err := os.ReadFile(filepath.Join(src, training.CheckpointFile))
 		if err != nil {
 			t.Fatal(err)
 		}
 		goodCheckpoint = b
 	}
-	ck, err := engine.UnmarshalCheckpoint(goodCheckpoint)
+	ck, err := training.UnmarshalCheckpoint(goodCheckpoint)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,7 +257,7 @@ func craftCheckpoint(t *testing.T, dir string, mutate func(ck *engine.Checkpoint
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, engine.CheckpointFile), b, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, training.CheckpointFile), b, 0o644); err != nil {
 		t.Fatal(err)
 	}
 }

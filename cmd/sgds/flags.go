@@ -12,6 +12,7 @@ import (
 	"github.com/sgds/sgds/bench"
 	"github.com/sgds/sgds/engine"
 	"github.com/sgds/sgds/run"
+	"github.com/sgds/sgds/training"
 )
 
 // env names the SGDS_* variable of a flag: --target-acc ↔ SGDS_TARGET_ACC.
@@ -346,7 +347,7 @@ func commonFlags() []cli.Flag {
 		stringFlag("schedule", "constant", "learning-rate schedule `NAME` over the run's budget (its position is the share of the budget spent, not of the epochs): "+
 			"constant, step (÷10 at 50% and 75%), cosine, linear (to 0: the budget-aware baseline) or onecycle; --lr is its peak"),
 		floatFlag("warmup", 0, "rise linearly from 0 to --lr over this `SHARE` of the budget first, in [0, 1) (0: no warm-up)"),
-		floatFlag("budget", 0, fmt.Sprintf("end the run once it has spent `F` × epochs × training samples of compute: samples trained on, plus forward-only samples at %.2f each (F in (0, %d]; 0: no budget, train --epochs epochs)", engine.ForwardCost, run.MaxBudget)),
+		floatFlag("budget", 0, fmt.Sprintf("end the run once it has spent `F` × epochs × training samples of compute: samples trained on, plus forward-only samples at %.2f each (F in (0, %d]; 0: no budget, train --epochs epochs)", training.ForwardCost, run.MaxBudget)),
 		uintFlag("seed", 1, "seed `N` of the weights and of every random draw (any integer ≥ 0; 0 is a seed like any other)"),
 		stringFlag("device", "cpu", deviceUsage()),
 		intFlag("test-subset", 0, "evaluate on the first `N` test images only, for quick runs (0: the whole test set)"),

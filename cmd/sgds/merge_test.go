@@ -7,13 +7,13 @@ import (
 	"testing"
 
 	"github.com/sgds/sgds/bench"
-	"github.com/sgds/sgds/engine"
+	"github.com/sgds/sgds/training"
 )
 
 // noTime is a run's epochs without the fields that measure time.
 func noTime(t *testing.T, r *bench.RunResult) string {
 	t.Helper()
-	var out []engine.EpochMetrics
+	var out []training.EpochMetrics
 	for _, e := range r.Epochs {
 		e.TrainSeconds, e.EvalSeconds = 0, 0
 		out = append(out, e)

@@ -20,6 +20,7 @@ import (
 	"github.com/sgds/sgds/engine/data"
 	"github.com/sgds/sgds/engine/data/datatest"
 	"github.com/sgds/sgds/run"
+	"github.com/sgds/sgds/training"
 )
 
 // The tests of the rules of README's "Nothing is lost" (issue 23): one
@@ -69,7 +70,7 @@ func TestPipeClosedKeepsPrintedEpochs(t *testing.T) {
 	if n := strings.Count(string(b), "\n"); n < last {
 		t.Errorf("metrics.jsonl holds %d epochs, %d were printed", n, last)
 	}
-	ck, err := engine.LoadCheckpoint(filepath.Join(out, engine.CheckpointFile))
+	ck, err := training.LoadCheckpoint(filepath.Join(out, training.CheckpointFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -523,12 +524,12 @@ func TestDataBesideTheBinary(t *testing.T) {
 // editJob rewrites the job recorded in the checkpoint of the run in dir.
 func editJob(t *testing.T, dir string, edit func(*run.Job)) {
 	t.Helper()
-	path := filepath.Join(dir, engine.CheckpointFile)
+	path := filepath.Join(dir, training.CheckpointFile)
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ck, err := engine.UnmarshalCheckpoint(raw)
+	ck, err := training.UnmarshalCheckpoint(raw)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sgds/sgds/engine"
 	"github.com/sgds/sgds/run"
+	"github.com/sgds/sgds/training"
 )
 
 // metricsCore reads metrics.jsonl without its timing fields.
@@ -109,7 +109,7 @@ func TestBadCheckpoints(t *testing.T) {
 	t.Run("another model", func(t *testing.T) {
 		// A valid checkpoint (checksum and all) of the MLP that claims to be
 		// of the CNN: its parameters do not fit the CNN.
-		ck, err := engine.UnmarshalCheckpoint(raw)
+		ck, err := training.UnmarshalCheckpoint(raw)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -118,7 +118,7 @@ func TestBadCheckpoints(t *testing.T) {
 		rc.Run.Model, ck.Meta.Model = "cnn", "cnn"
 		ck.Meta.Config, _ = json.Marshal(rc)
 		dir := t.TempDir()
-		if err := engine.SaveCheckpoint(filepath.Join(dir, "checkpoint.bin"), ck); err != nil {
+		if err := training.SaveCheckpoint(filepath.Join(dir, "checkpoint.bin"), ck); err != nil {
 			t.Fatal(err)
 		}
 		code, out := runSGDS(t, "train", "--resume", dir)

@@ -9,8 +9,8 @@ import (
 	"github.com/urfave/cli/v2"
 	"github.com/urfave/cli/v2/altsrc"
 
-	"github.com/sgds/sgds/engine"
 	"github.com/sgds/sgds/run"
+	"github.com/sgds/sgds/training"
 )
 
 // runConfigFrom reads the flags of a training run, validates them
@@ -166,7 +166,7 @@ func printResult(w io.Writer, s run.Summary, targets []float64, out string) {
 // prints one line per epoch of a run of epochs epochs to w.
 func epochHooks(c *cli.Context, w io.Writer, epochs int) run.Hooks {
 	p := newProgress(c.Bool("quiet"), epochs)
-	h := run.Hooks{OnEpoch: func(_ *engine.Trainer, e engine.EpochMetrics) error {
+	h := run.Hooks{OnEpoch: func(_ *training.Trainer, e training.EpochMetrics) error {
 		p.clear()
 		_, err := fmt.Fprintln(w, run.EpochLine(e, epochs))
 		return err

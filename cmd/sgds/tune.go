@@ -12,9 +12,9 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/sgds/sgds/bench"
-	"github.com/sgds/sgds/engine"
 	"github.com/sgds/sgds/internal/provenance"
 	"github.com/sgds/sgds/run"
+	"github.com/sgds/sgds/training"
 )
 
 func tuneCommand() *cli.Command {
@@ -34,7 +34,7 @@ func tuneCommand() *cli.Command {
 		stringFlag("seeds", "1", "comma-separated seeds; a setting's score is its mean validation accuracy over them"),
 		stringFlag("lrs", floats(bench.DefaultLRs), "comma-separated learning rates to try"),
 		stringFlag("momenta", floats(bench.DefaultMomenta), "comma-separated momenta to try"),
-		withDefaultText(stringFlag("schedules", "", "comma-separated learning-rate schedules `LIST` to try (of "+strings.Join(engine.Schedules, ", ")+"), the same for every method"), "none: each method's own --schedule"),
+		withDefaultText(stringFlag("schedules", "", "comma-separated learning-rate schedules `LIST` to try (of "+strings.Join(training.Schedules, ", ")+"), the same for every method"), "none: each method's own --schedule"),
 		&cli.StringSliceFlag{Name: "method", EnvVars: env("method"), Usage: "a method to tune (repeatable), as in compare (its lr and momentum are replaced by the grid's); default uniform and sgds"},
 		stringFlag("out", "runs/tune", "output folder for tune.json and tune.md (a folder holding results needs --resume or --force)"),
 		forceFlag(),
@@ -137,7 +137,7 @@ func tuneConfigFrom(c *cli.Context) (bench.TuneConfig, error) {
 	if l := c.String("schedules"); l != "" {
 		for _, sc := range strings.Split(l, ",") {
 			sc = strings.TrimSpace(sc)
-			if err := (engine.LRSchedule{Kind: sc}).Validate(); err != nil {
+			if err := (training.LRSchedule{Kind: sc}).Validate(); err != nil {
 				return cfg, fmt.Errorf("--schedules: %w", err)
 			}
 			if sc == "constant" {

@@ -59,17 +59,20 @@ func newStages(n *Net, ls []engine.Layer) ([]stage, []item) {
 		} else {
 			s.h, s.d = make([]float32, size), make([]float32, size)
 		}
-		if l.Conv {
+		switch l.Kind {
+		case engine.ConvPool:
 			s.arg = make([]int32, size)
 			for f := 0; f < l.Cout; f += convBlock {
 				items = append(items, item{itemConv, i, f, min(f+convBlock, l.Cout)})
 			}
-		} else {
+		case engine.Dense:
 			s.dw = make([]float32, size)
+		default:
+			panic(engine.UnknownKind(l))
 		}
 	}
 	for i, l := range ls {
-		if l.Conv {
+		if l.Kind != engine.Dense {
 			continue
 		}
 		rows := min(l.In, (max(1, denseBlock/l.Out)+7)/8*8)
@@ -101,11 +104,14 @@ func (n *Net) rows(r0, r1 int) {
 		in := rowsOf(n.input(l), s.InSize(), r0, r1)
 		h := rowsOf(s.h, s.OutSize(), r0, r1)
 		w, b := n.w[s.Param], n.w[s.Param+1]
-		if s.Conv {
+		switch s.Kind {
+		case engine.ConvPool:
 			kernels.ConvPoolReLU(h, rowsOf(s.arg, s.OutSize(), r0, r1), in, w, b, k, s.Cin, s.H, s.W, s.Cout, s.KH, s.KW)
-		} else {
+		case engine.Dense:
 			kernels.Gemm(h, s.Out, false, in, s.In, false, w, s.Out, false, k, s.Out, s.In)
 			kernels.AddBiasReLU(h, s.Out, b, k, s.Out, s.ReLU)
+		default:
+			panic(engine.UnknownKind(s.Layer))
 		}
 	}
 	n.lossRows(r0, r1)
@@ -116,10 +122,13 @@ func (n *Net) rows(r0, r1 int) {
 		s, p := &n.stages[l], &n.stages[l-1]
 		d := rowsOf(s.d, s.OutSize(), r0, r1)
 		dp := rowsOf(p.d, p.OutSize(), r0, r1)
-		if s.Conv {
+		switch s.Kind {
+		case engine.ConvPool:
 			kernels.ConvPoolInputGrad(dp, d, rowsOf(s.arg, s.OutSize(), r0, r1), n.w[s.Param], k, s.Cin, s.H, s.W, s.Cout, s.KH, s.KW, s.PH*s.PW)
-		} else {
+		case engine.Dense:
 			kernels.Gemm(dp, s.In, false, d, s.Out, false, n.w[s.Param], s.Out, true, k, s.In, s.Out) // δ·Wᵀ
+		default:
+			panic(engine.UnknownKind(s.Layer))
 		}
 		if p.ReLU {
 			kernels.ReLUMask(dp, dp, rowsOf(p.h, p.OutSize(), r0, r1))
@@ -128,14 +137,14 @@ func (n *Net) rows(r0, r1 int) {
 	if n.norms {
 		sq := n.sq[r0:r1]
 		for l := range n.stages {
-			if s := &n.stages[l]; !s.Conv {
+			if s := &n.stages[l]; s.Kind == engine.Dense {
 				kernels.AddDenseGradNormSq(sq, rowsOf(n.input(l), s.In, r0, r1), rowsOf(s.d, s.Out, r0, r1), k, s.In, s.Out, true)
 			}
 		}
 	}
 	if n.rw != nil {
 		for l := range n.stages {
-			if s := &n.stages[l]; !s.Conv {
+			if s := &n.stages[l]; s.Kind == engine.Dense {
 				kernels.ScaleRows(rowsOf(s.dw, s.Out, r0, r1), rowsOf(s.d, s.Out, r0, r1), n.rw[r0:r1], k, s.Out)
 			}
 		}
@@ -144,7 +153,7 @@ func (n *Net) rows(r0, r1 int) {
 
 // normsInPhase2 reports whether some per-sample norms come from phase 2
 // (the conv layers').
-func (n *Net) normsInPhase2() bool { return n.stages[0].Conv }
+func (n *Net) normsInPhase2() bool { return n.stages[0].Kind == engine.ConvPool }
 
 // paramItem is phase 2 for one work item: the gradient of its block of
 // parameters (a sum over the batch in row order) and, when the pass
@@ -176,7 +185,7 @@ func (n *Net) paramItem(i int) {
 		n.sgd(s.Param, it.lo*Out, it.hi*Out)
 	case itemDenseBias:
 		for l := range n.stages {
-			if s := &n.stages[l]; !s.Conv {
+			if s := &n.stages[l]; s.Kind == engine.Dense {
 				kernels.ColumnSums(n.g[s.Param+1], false, s.dw, s.Out, B, s.Out)
 				n.sgd(s.Param+1, 0, s.Out)
 			}

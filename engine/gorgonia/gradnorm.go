@@ -30,9 +30,13 @@ func newNormState(m engine.ModelSpec, batch int) (*normState, error) {
 	s := &normState{layers: ls, batch: batch, sq: make([]float32, batch), out: make([]float32, batch),
 		last: make([]float32, batch), loss: make([]float32, batch), patches: make([][]float32, len(ls))}
 	for i, l := range ls {
-		if l.Conv {
+		switch l.Kind {
+		case engine.ConvPool:
 			s.patches[i] = make([]float32, batch*l.Positions()*l.PatchSize())
 			s.scratch = growScratch(s.scratch, kernels.ConvNormScratchLen(l.Positions(), l.PatchSize(), l.Cout))
+		case engine.Dense:
+		default:
+			return nil, engine.UnknownKind(l)
 		}
 	}
 	return s, nil
@@ -59,11 +63,14 @@ func (s *normState) compute(gr *graph, weights []float32, N int) ([]float32, err
 	for l, ly := range s.layers {
 		a := gr.layerInput(l)
 		d := gr.dzVal[l].Data().([]float32)
-		if ly.Conv {
+		switch ly.Kind {
+		case engine.ConvPool:
 			kernels.Im2Col(s.patches[l], a, B, ly.Cin, ly.H, ly.W, ly.KH, ly.KW)
 			kernels.AddConvGradNormSq(s.sq, s.patches[l], d, B, ly.Positions(), ly.PatchSize(), ly.Cout, true, s.scratch)
-		} else {
+		case engine.Dense:
 			kernels.AddDenseGradNormSq(s.sq, a, d, B, ly.In, ly.Out, true)
+		default:
+			return nil, engine.UnknownKind(ly)
 		}
 	}
 	for i := 0; i < N; i++ {

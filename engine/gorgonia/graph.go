@@ -163,14 +163,15 @@ func (gr *graph) layers(ls []engine.Layer) error {
 	for _, l := range ls {
 		w, b := gr.params[l.Param], gr.params[l.Param+1]
 		var err error
-		if l.Conv {
+		switch l.Kind {
+		case engine.ConvPool:
 			if a, err = gr.conv(a, w, b); err != nil {
 				return err
 			}
 			if a, err = G.MaxPool2D(a, tensor.Shape{2, 2}, []int{0, 0}, []int{2, 2}); err != nil {
 				return err
 			}
-		} else {
+		case engine.Dense:
 			if a.Dims() != 2 {
 				if a, err = G.Reshape(a, tensor.Shape{gr.batch, l.In}); err != nil {
 					return err
@@ -179,6 +180,8 @@ func (gr *graph) layers(ls []engine.Layer) error {
 			if a, err = gr.dense(a, w, b); err != nil {
 				return err
 			}
+		default:
+			return engine.UnknownKind(l)
 		}
 		if l.ReLU {
 			if a, err = G.Rectify(a); err != nil {

@@ -1,6 +1,7 @@
 package gpu
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -26,17 +27,33 @@ func (Backend) New(m engine.ModelSpec, init []engine.Param, cfg engine.Config) (
 }
 
 // Available implements engine.Availability: nil when the driver sees a
-// device; an error wrapping cuda.ErrNotCompiled in a build without the cuda
-// tag (unless the host driver is selected), or cuda.ErrNoDevice.
+// device; an error wrapping cuda.ErrNotCompiled and engine.ErrNotCompiled
+// in a build without the cuda tag (unless the host driver is selected), or
+// cuda.ErrNoDevice.
 func (Backend) Available() error {
 	if err := envDriver(); err != nil {
-		return err
+		return notCompiled(err)
 	}
 	if _, err := cuda.Devices(); err != nil {
-		return fmt.Errorf("gpu: %w", err)
+		return notCompiled(fmt.Errorf("gpu: %w", err))
 	}
 	return nil
 }
+
+// notCompiled makes an error that wraps cuda.ErrNotCompiled wrap
+// engine.ErrNotCompiled too, with the same message; other errors pass.
+func notCompiled(err error) error {
+	if errors.Is(err, cuda.ErrNotCompiled) && !errors.Is(err, engine.ErrNotCompiled) {
+		return notCompiledError{err}
+	}
+	return err
+}
+
+// notCompiledError is an error of a build without the cuda tag.
+type notCompiledError struct{ err error }
+
+func (e notCompiledError) Error() string   { return e.err.Error() }
+func (e notCompiledError) Unwrap() []error { return []error{e.err, engine.ErrNotCompiled} }
 
 var (
 	envOnce sync.Once

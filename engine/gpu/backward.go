@@ -47,10 +47,13 @@ func (n *Net) backward(p *pass, norms bool) error {
 			in = p.h[li-1]
 		}
 		var err error
-		if n.layers[li].Conv {
+		switch l := n.layers[li]; l.Kind {
+		case engine.ConvPool:
 			err = n.backwardConv(p, li, in, norms)
-		} else {
+		case engine.Dense:
 			err = n.backwardDense(p, li, in, norms)
+		default:
+			err = engine.UnknownKind(l.Layer)
 		}
 		if err != nil {
 			return err
@@ -85,7 +88,7 @@ func (n *Net) backwardDense(p *pass, li int, in *cuda.Float32s, norms bool) erro
 	// dense layer's ReLU, or into the previous conv's pooled-output
 	// gradient.
 	dst, epi, aux := p.dout[li-1], device.EpiNone, (*cuda.Float32s)(nil)
-	if !n.layers[li-1].Conv {
+	if n.layers[li-1].Kind == engine.Dense {
 		dst, epi, aux = p.dz[li-1], device.EpiReLUMask, p.h[li-1]
 	}
 	return lib.Sgemm(s, device.NT, dst, dz, l.weight, B, l.In, l.Out, epi, nil, aux)
@@ -127,7 +130,7 @@ func (n *Net) backwardConv(p *pass, li int, in *cuda.Float32s, norms bool) error
 	if li == 0 {
 		return nil
 	}
-	if !n.layers[li-1].Conv {
+	if n.layers[li-1].Kind != engine.ConvPool {
 		return errors.New("gpu: a convolution after a dense layer")
 	}
 	// dP_i (T×K) = dz_iᵀ · W, dz_i stored (Cout×T), W (Cout×K); fold the

@@ -132,8 +132,12 @@ func (n *Net) newPass(B int, backward bool) (*pass, error) {
 		var patches, z *cuda.Float32s
 		var arg *cuda.Int32s
 		T, K := l.Positions(), l.PatchSize()
-		if l.Conv {
+		switch l.Kind {
+		case engine.ConvPool:
 			patches, z, arg = alloc[float32](a, B*T*K), alloc[float32](a, B*l.Cout*T), alloc[int32](a, B*l.OutSize())
+		case engine.Dense:
+		default:
+			return nil, joinFree(engine.UnknownKind(l.Layer), a.free())
 		}
 		p.patches, p.z, p.arg = append(p.patches, patches), append(p.z, z), append(p.arg, arg)
 		p.h = append(p.h, alloc[float32](a, B*l.OutSize()))
@@ -158,17 +162,20 @@ func (n *Net) allocBackward(p *pass) {
 	for li, l := range n.layers {
 		var dz, dout, g, s, dp *cuda.Float32s
 		k := 1
-		if l.Conv {
+		switch l.Kind {
+		case engine.ConvPool:
 			T, K := l.Positions(), l.PatchSize()
 			dz, dout, g, s = alloc[float32](a, B*l.Cout*T), alloc[float32](a, B*l.OutSize()), alloc[float32](a, B*l.Cout*K), alloc[float32](a, B*l.Cout)
 			if li > 0 {
 				dp = alloc[float32](a, B*T*K)
 			}
-		} else {
+		case engine.Dense:
 			dz = alloc[float32](a, B*l.Out)
 			if k = n.lib.SgemmTNSplits(l.In, l.Out, B); k > 1 {
 				work = max(work, k*l.In*l.Out)
 			}
+		default:
+			panic(engine.UnknownKind(l.Layer)) // newPass refused it
 		}
 		p.dz, p.dout, p.g, p.s, p.dp = append(p.dz, dz), append(p.dout, dout), append(p.g, g), append(p.s, s), append(p.dp, dp)
 		p.splits = append(p.splits, k)

@@ -1,6 +1,7 @@
 package gpu
 
 import (
+	"github.com/sgds/sgds/engine"
 	"github.com/sgds/sgds/kernels/device"
 )
 
@@ -11,7 +12,8 @@ func (n *Net) forward(p *pass) error {
 	in := p.x
 	for li := range n.layers {
 		l := &n.layers[li]
-		if l.Conv {
+		switch l.Kind {
+		case engine.ConvPool:
 			T, K := l.Positions(), l.PatchSize()
 			if err := lib.Im2Col(s, p.patches[li], in, B, l.Cin, l.H, l.W, l.KH, l.KW); err != nil {
 				return err
@@ -24,7 +26,7 @@ func (n *Net) forward(p *pass) error {
 			if err := lib.MaxPool2(s, p.h[li], p.arg[li], p.z[li], B, l.Cout, l.OH, l.OW, true); err != nil {
 				return err
 			}
-		} else {
+		case engine.Dense:
 			epi := device.EpiBiasCol
 			if l.ReLU {
 				epi = device.EpiBiasColReLU
@@ -32,6 +34,8 @@ func (n *Net) forward(p *pass) error {
 			if err := lib.Sgemm(s, device.NN, p.h[li], in, l.weight, B, l.Out, l.In, epi, l.bias, nil); err != nil {
 				return err
 			}
+		default:
+			return engine.UnknownKind(l.Layer)
 		}
 		in = p.h[li]
 	}

@@ -1,4 +1,4 @@
-package engine_test
+package training_test
 
 import (
 	"context"
@@ -7,23 +7,24 @@ import (
 
 	"github.com/sgds/sgds/engine"
 	"github.com/sgds/sgds/sampler"
+	"github.com/sgds/sgds/training"
 )
 
 // TestScheduleFactor checks every schedule's rate at known positions.
 func TestScheduleFactor(t *testing.T) {
 	cases := []struct {
-		s    engine.LRSchedule
+		s    training.LRSchedule
 		u    []float64
 		want []float64
 	}{
-		{engine.LRSchedule{}, []float64{0, 0.5, 1}, []float64{1, 1, 1}},
-		{engine.LRSchedule{Kind: "constant", Warmup: 0.1}, []float64{0, 0.05, 0.1, 1}, []float64{0, 0.5, 1, 1}},
-		{engine.LRSchedule{Kind: "step"}, []float64{0, 0.49, 0.5, 0.74, 0.75, 1}, []float64{1, 1, 0.1, 0.1, 0.01, 0.01}},
-		{engine.LRSchedule{Kind: "cosine"}, []float64{0, 0.5, 1}, []float64{1, 0.5, 0}},
-		{engine.LRSchedule{Kind: "linear"}, []float64{0, 0.25, 1, 1.5, -1}, []float64{1, 0.75, 0, 0, 1}},
-		{engine.LRSchedule{Kind: "linear", Warmup: 0.2}, []float64{0.1, 0.2, 0.6, 1}, []float64{0.5, 1, 0.5, 0}},
-		{engine.LRSchedule{Kind: "onecycle"}, []float64{0, 0.3, 0.65, 1}, []float64{1.0 / 25, 1, 0.5, 0}},
-		{engine.LRSchedule{Kind: "cosine", Warmup: 0.5}, []float64{0.25, 0.75}, []float64{0.5, 0.5}},
+		{training.LRSchedule{}, []float64{0, 0.5, 1}, []float64{1, 1, 1}},
+		{training.LRSchedule{Kind: "constant", Warmup: 0.1}, []float64{0, 0.05, 0.1, 1}, []float64{0, 0.5, 1, 1}},
+		{training.LRSchedule{Kind: "step"}, []float64{0, 0.49, 0.5, 0.74, 0.75, 1}, []float64{1, 1, 0.1, 0.1, 0.01, 0.01}},
+		{training.LRSchedule{Kind: "cosine"}, []float64{0, 0.5, 1}, []float64{1, 0.5, 0}},
+		{training.LRSchedule{Kind: "linear"}, []float64{0, 0.25, 1, 1.5, -1}, []float64{1, 0.75, 0, 0, 1}},
+		{training.LRSchedule{Kind: "linear", Warmup: 0.2}, []float64{0.1, 0.2, 0.6, 1}, []float64{0.5, 1, 0.5, 0}},
+		{training.LRSchedule{Kind: "onecycle"}, []float64{0, 0.3, 0.65, 1}, []float64{1.0 / 25, 1, 0.5, 0}},
+		{training.LRSchedule{Kind: "cosine", Warmup: 0.5}, []float64{0.25, 0.75}, []float64{0.5, 0.5}},
 	}
 	for _, c := range cases {
 		if err := c.s.Validate(); err != nil {
@@ -35,7 +36,7 @@ func TestScheduleFactor(t *testing.T) {
 			}
 		}
 	}
-	for _, bad := range []engine.LRSchedule{{Kind: "exp"}, {Warmup: 1}, {Warmup: -0.1}, {Warmup: math.NaN()}} {
+	for _, bad := range []training.LRSchedule{{Kind: "exp"}, {Warmup: 1}, {Warmup: -0.1}, {Warmup: math.NaN()}} {
 		if bad.Validate() == nil {
 			t.Errorf("%+v accepted", bad)
 		}
@@ -61,15 +62,15 @@ func (n *lrNet) Step(b *engine.Batch) (engine.StepStats, error) {
 // mid-schedule and resumed sets the same rates and ends at the same point.
 func TestTrainerScheduleAndBudget(t *testing.T) {
 	train, test := subset(t, 256) // 4 batches of 64
-	run := func(ctx context.Context, tr *engine.Trainer) error { return tr.Run(ctx) }
-	newTrainer := func() (*engine.Trainer, *lrNet) {
+	run := func(ctx context.Context, tr *training.Trainer) error { return tr.Run(ctx) }
+	newTrainer := func() (*training.Trainer, *lrNet) {
 		n := &lrNet{Net: newNet(t, "mlp", 0.1, 64), lr: 0.1}
 		order, err := sampler.NewShuffled(train.N, 3)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return &engine.Trainer{Net: n, Train: train, Test: test, Order: order, Epochs: 100, EvalEvery: 256,
-			LR: 0.1, Schedule: engine.LRSchedule{Kind: "linear"}, Horizon: 640, Budget: 640}, n
+		return &training.Trainer{Net: n, Train: train, Test: test, Order: order, Epochs: 100, EvalEvery: 256,
+			LR: 0.1, Schedule: training.LRSchedule{Kind: "linear"}, Horizon: 640, Budget: 640}, n
 	}
 	tr, n := newTrainer()
 	if err := run(context.Background(), tr); err != nil {
@@ -92,7 +93,7 @@ func TestTrainerScheduleAndBudget(t *testing.T) {
 			cancel()
 		}
 	}
-	ie, ok := run(ctx, tr2).(*engine.InterruptedError)
+	ie, ok := run(ctx, tr2).(*training.InterruptedError)
 	if !ok || ie.Partial.Epoch != 2 {
 		t.Fatalf("not interrupted inside epoch 2: %v", ie)
 	}
@@ -125,12 +126,12 @@ func TestTrainerScheduleAndBudget(t *testing.T) {
 // the point after which it stays at or above it.
 func TestStaysAbove(t *testing.T) {
 	acc := []float64{0.5, 0.91, 0.88, 0.92, 0.95, 0.93}
-	var evals []engine.GridEval
+	var evals []training.GridEval
 	for i, a := range acc {
 		a := a
-		evals = append(evals, engine.GridEval{GridSamples: int64(100 * (i + 1)), SamplesSeen: int64(100 * (i + 1)), Epoch: 1, TestAcc: &a})
+		evals = append(evals, training.GridEval{GridSamples: int64(100 * (i + 1)), SamplesSeen: int64(100 * (i + 1)), Epoch: 1, TestAcc: &a})
 	}
-	got := engine.StaysAbove(evals, []float64{0.9, 0.94, 0.5, 0.99})
+	got := training.StaysAbove(evals, []float64{0.9, 0.94, 0.5, 0.99})
 	want := []int64{400, 0, 100, 0}
 	for i, h := range got {
 		if h.GridSamples != want[i] || h.Reached() != (want[i] > 0) {

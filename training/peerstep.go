@@ -1,4 +1,4 @@
-package engine
+package training
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"math"
 	"slices"
 	"time"
+
+	"github.com/sgds/sgds/engine"
 
 	"github.com/sgds/sgds/sampler"
 )
@@ -30,7 +32,7 @@ func (e *AbandonedError) Unwrap() error { return e.Err }
 
 // epochStart is what rolls back an abandoned epoch.
 type epochStart struct {
-	params, velocity []Param
+	params, velocity []engine.Param
 	order            []byte
 	evals, hits      int // lengths of Evals and Hits
 }
@@ -46,7 +48,7 @@ func (t *Trainer) saveStart() (*epochStart, error) {
 	if s.velocity, err = t.Net.Velocity(); err != nil {
 		return nil, err
 	}
-	if st, ok := t.Order.(Stateful); ok {
+	if st, ok := t.Order.(sampler.Stateful); ok {
 		if s.order, err = st.State(); err != nil {
 			return nil, err
 		}
@@ -61,7 +63,7 @@ func (t *Trainer) abandon(epoch int, method string, s *epochStart, cause error) 
 	if err == nil {
 		err = t.Net.SetVelocity(s.velocity)
 	}
-	if st, ok := t.Order.(Stateful); ok && err == nil {
+	if st, ok := t.Order.(sampler.Stateful); ok && err == nil {
 		err = st.Restore(s.order)
 	}
 	if err != nil {
@@ -109,7 +111,7 @@ func (t *Trainer) checkHidden(plan sampler.Plan, hidden []int) ([]int, error) {
 
 // refresh scores the hidden samples of a Refresher with forward passes in
 // batches of B and records their scores, before EndEpoch.
-func (t *Trainer) refresh(epoch int, batch *Batch, hidden []int) error {
+func (t *Trainer) refresh(epoch int, batch *engine.Batch, hidden []int) error {
 	B := len(batch.Labels)
 	for pos := 0; pos < len(hidden); pos += B {
 		idx := hidden[pos:min(pos+B, len(hidden))]
@@ -123,7 +125,7 @@ func (t *Trainer) refresh(epoch int, batch *Batch, hidden []int) error {
 		if err := finite(epoch, "the refresh of hidden samples", idx, st.Losses); err != nil {
 			return err
 		}
-		scores, err := PickScore(st, t.Score)
+		scores, err := engine.PickScore(st, t.Score)
 		if err != nil {
 			return err
 		}
@@ -151,7 +153,7 @@ type peerEpoch struct {
 	epoch    int
 	method   string
 	saved    *epochStart // what an abandoned epoch rolls back to
-	batch    *Batch
+	batch    *engine.Batch
 	start    time.Time
 	evalTime time.Duration
 	every    int64
@@ -166,7 +168,7 @@ type peerEpoch struct {
 
 // startPeer saves the state an abandoned epoch rolls back to (saveStart)
 // and plans the epoch.
-func (t *Trainer) startPeer(epoch int, method string, batch *Batch) (*peerEpoch, sampler.Plan, error) {
+func (t *Trainer) startPeer(epoch int, method string, batch *engine.Batch) (*peerEpoch, sampler.Plan, error) {
 	saved, err := t.saveStart()
 	if err != nil {
 		return nil, sampler.Plan{}, fmt.Errorf("epoch %d: %w", epoch, err)
@@ -180,7 +182,7 @@ func (t *Trainer) startPeer(epoch int, method string, batch *Batch) (*peerEpoch,
 		return nil, plan, fmt.Errorf("epoch %d: %w", epoch, err)
 	}
 	e := &peerEpoch{t: t, saved: saved, epoch: epoch, method: method, batch: batch, every: int64(t.GridStep()), trainedK: make([]bool, t.Train.N)}
-	if sr, ok := t.Order.(StatsReporter); ok {
+	if sr, ok := t.Order.(sampler.StatsReporter); ok {
 		st := sr.Stats()
 		e.stats = &st
 	}
@@ -205,29 +207,29 @@ func (e *peerEpoch) trained() float64 { return (time.Since(e.start) - e.evalTime
 
 // forward runs Net.Forward on the candidates idx, adds their losses to the
 // train loss and records their scores by dataset index.
-func (e *peerEpoch) forward(idx []int) (StepStats, error) {
+func (e *peerEpoch) forward(idx []int) (engine.StepStats, error) {
 	t := e.t
 	if err := e.batch.Gather(t.Train, idx, nil); err != nil {
-		return StepStats{}, fmt.Errorf("epoch %d, candidates: %w", e.epoch, err)
+		return engine.StepStats{}, fmt.Errorf("epoch %d, candidates: %w", e.epoch, err)
 	}
 	st, err := t.Net.Forward(e.batch)
 	if err != nil {
-		return StepStats{}, fmt.Errorf("epoch %d, forward pass of candidates: %w", e.epoch, err)
+		return engine.StepStats{}, fmt.Errorf("epoch %d, forward pass of candidates: %w", e.epoch, err)
 	}
 	if err := finite(e.epoch, "a forward pass of candidates", idx, st.Losses); err != nil {
-		return StepStats{}, err
+		return engine.StepStats{}, err
 	}
 	for _, l := range st.Losses {
 		e.lossSum += float64(l)
 	}
 	e.lossN += len(idx)
 	e.fwd += int64(len(idx))
-	scores, err := PickScore(st, t.Score)
+	scores, err := engine.PickScore(st, t.Score)
 	if err != nil {
-		return StepStats{}, err
+		return engine.StepStats{}, err
 	}
 	if err := t.Order.Record(idx, scores); err != nil {
-		return StepStats{}, fmt.Errorf("epoch %d: %w", e.epoch, err)
+		return engine.StepStats{}, fmt.Errorf("epoch %d: %w", e.epoch, err)
 	}
 	return st, nil
 }
@@ -247,7 +249,7 @@ func (e *peerEpoch) step(idx []int, w []float64) error {
 	if err := finite(e.epoch, fmt.Sprintf("step %d", e.steps), idx, st.Losses); err != nil {
 		return err
 	}
-	scores, err := PickScore(st, t.Score)
+	scores, err := engine.PickScore(st, t.Score)
 	if err != nil {
 		return err
 	}
@@ -295,7 +297,7 @@ func (e *peerEpoch) finish() error {
 }
 
 // runSelective runs an epoch of Selective-Backprop (see SelectiveOrder).
-func (t *Trainer) runSelective(ctx context.Context, epoch int, batch *Batch, o *SelectiveOrder) error {
+func (t *Trainer) runSelective(ctx context.Context, epoch int, batch *engine.Batch, o *SelectiveOrder) error {
 	const method = "selective-backprop"
 	e, plan, err := t.startPeer(epoch, method, batch)
 	if err != nil {
@@ -353,7 +355,7 @@ func (t *Trainer) runSelective(ctx context.Context, epoch int, batch *Batch, o *
 }
 
 // runKF runs an epoch of KF importance sampling (see KFOrder).
-func (t *Trainer) runKF(ctx context.Context, epoch int, batch *Batch, o *KFOrder) error {
+func (t *Trainer) runKF(ctx context.Context, epoch int, batch *engine.Batch, o *KFOrder) error {
 	const method = "kf-is"
 	e, plan, err := t.startPeer(epoch, method, batch)
 	if err != nil {

@@ -1,4 +1,4 @@
-package engine_test
+package training_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"github.com/sgds/sgds/engine/data"
 	"github.com/sgds/sgds/engine/enginetest"
 	"github.com/sgds/sgds/sampler"
+	"github.com/sgds/sgds/training"
 )
 
 // subset returns the last n real training images as a small data set.
@@ -74,7 +75,7 @@ func TestTrainerRecordsByDatasetIndex(t *testing.T) {
 	order := &recordingOrder{n: train.N, scores: map[int]float32{}}
 	var stepIdx [][]int
 	var stepLoss [][]float32
-	tr := &engine.Trainer{Net: net, Train: train, Test: test, Order: order, Epochs: 2, Targets: []float64{0.01, 1},
+	tr := &training.Trainer{Net: net, Train: train, Test: test, Order: order, Epochs: 2, Targets: []float64{0.01, 1},
 		OnStep: func(epoch int, idx []int, l []float32) {
 			if epoch == 2 {
 				stepIdx = append(stepIdx, append([]int(nil), idx...))
@@ -112,9 +113,9 @@ func TestTrainerRecordsByDatasetIndex(t *testing.T) {
 // and another in one call: same losses.
 func TestTrainerLockstepEqualsOneRun(t *testing.T) {
 	train, test := subset(t, 256)
-	run := func(stepwise bool) []engine.EpochMetrics {
+	run := func(stepwise bool) []training.EpochMetrics {
 		o, _ := sampler.NewShuffled(train.N, 9)
-		tr := &engine.Trainer{Net: newNet(t, "mlp", 0.01, 64), Train: train, Test: test, Order: o}
+		tr := &training.Trainer{Net: newNet(t, "mlp", 0.01, 64), Train: train, Test: test, Order: o}
 		if stepwise {
 			for e := 1; e <= 3; e++ {
 				tr.Epochs = e
@@ -143,9 +144,9 @@ func TestTrainerLockstepEqualsOneRun(t *testing.T) {
 func TestTrainerDiverges(t *testing.T) {
 	train, test := subset(t, 640)
 	o, _ := sampler.NewSequential(train.N)
-	tr := &engine.Trainer{Net: newNet(t, "mlp", 1e6, 64), Train: train, Test: test, Order: o, Epochs: 3}
+	tr := &training.Trainer{Net: newNet(t, "mlp", 1e6, 64), Train: train, Test: test, Order: o, Epochs: 3}
 	err := tr.Run(context.Background())
-	if !errors.Is(err, engine.ErrDiverged) {
+	if !errors.Is(err, training.ErrDiverged) {
 		t.Fatalf("err = %v, want ErrDiverged", err)
 	}
 	t.Log(err)
@@ -157,7 +158,7 @@ func TestTrainerStopsOnCancel(t *testing.T) {
 	o, _ := sampler.NewSequential(train.N)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	tr := &engine.Trainer{Net: newNet(t, "mlp", 0.01, 64), Train: train, Test: test, Order: o, Epochs: 1}
+	tr := &training.Trainer{Net: newNet(t, "mlp", 0.01, 64), Train: train, Test: test, Order: o, Epochs: 1}
 	if err := tr.Run(ctx); !errors.Is(err, context.Canceled) || len(tr.History) != 0 {
 		t.Fatalf("err = %v, history %d", err, len(tr.History))
 	}
@@ -183,7 +184,7 @@ func (n *stepNet) Evaluate(set *data.Set) (float64, float64, error) {
 
 func TestDefaultEvalEvery(t *testing.T) {
 	for _, c := range []struct{ n, B, want int }{{60000, 64, 9984}, {55000, 64, 9152}, {60000, 128, 9984}, {100, 64, 64}, {6, 1, 1}} {
-		if got := engine.DefaultEvalEvery(c.n, c.B); got != c.want {
+		if got := training.DefaultEvalEvery(c.n, c.B); got != c.want {
 			t.Errorf("DefaultEvalEvery(%d, %d) = %d, want %d", c.n, c.B, got, c.want)
 		}
 	}
@@ -198,7 +199,7 @@ func TestGridFindsTargetBetweenEpochEnds(t *testing.T) {
 	train, test := subset(t, 640)
 	net := &stepNet{Net: newNet(t, "mlp", 0.01, 64), scale: 20}
 	o, _ := sampler.NewShuffled(train.N, 1)
-	tr := &engine.Trainer{Net: net, Train: train, Test: test, Order: o, Epochs: 2, EvalEvery: 128, Targets: []float64{0.3, 0.75, 1, 1.5}}
+	tr := &training.Trainer{Net: net, Train: train, Test: test, Order: o, Epochs: 2, EvalEvery: 128, Targets: []float64{0.3, 0.75, 1, 1.5}}
 	if err := tr.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +215,7 @@ func TestGridFindsTargetBetweenEpochEnds(t *testing.T) {
 			t.Fatalf("training time decreases at evaluation %d", k)
 		}
 	}
-	want := []engine.TargetHit{
+	want := []training.TargetHit{
 		{Target: 0.3, Epoch: 1, GridSamples: 384, SamplesSeen: 384},
 		{Target: 0.75, Epoch: 2, GridSamples: 1024, SamplesSeen: 1024},
 		{Target: 1, Epoch: 2, GridSamples: 1280, SamplesSeen: 1280},
@@ -254,8 +255,8 @@ func TestGridSameForEveryOrder(t *testing.T) {
 	full, _ := sampler.NewShuffled(train.N, 1)
 	rs2, _ := sampler.NewRS2(train.N, 0.37, 1)
 	var grids [][]int64
-	for _, o := range []engine.Order{full, rs2} {
-		tr := &engine.Trainer{Net: newNet(t, "mlp", 0.01, 64), Train: train, Val: val, Test: test, Order: o, Epochs: 2, EvalEvery: 100}
+	for _, o := range []sampler.Order{full, rs2} {
+		tr := &training.Trainer{Net: newNet(t, "mlp", 0.01, 64), Train: train, Val: val, Test: test, Order: o, Epochs: 2, EvalEvery: 100}
 		if err := tr.Run(context.Background()); err != nil {
 			t.Fatal(err)
 		}
@@ -283,9 +284,9 @@ func TestGridSameForEveryOrder(t *testing.T) {
 // grid (points, samples, accuracies) as an uninterrupted run.
 func TestGridResumes(t *testing.T) {
 	train, test := subset(t, 640)
-	newTrainer := func() *engine.Trainer {
+	newTrainer := func() *training.Trainer {
 		o, _ := sampler.NewShuffled(train.N, 3)
-		return &engine.Trainer{Net: newNet(t, "mlp", 0.01, 64), Train: train, Test: test, Order: o, Epochs: 3, EvalEvery: 192}
+		return &training.Trainer{Net: newNet(t, "mlp", 0.01, 64), Train: train, Test: test, Order: o, Epochs: 3, EvalEvery: 192}
 	}
 	ref := newTrainer()
 	if err := ref.Run(context.Background()); err != nil {
@@ -298,7 +299,7 @@ func TestGridResumes(t *testing.T) {
 			cancel()
 		}
 	}
-	var ie *engine.InterruptedError
+	var ie *training.InterruptedError
 	if err := a.Run(ctx); !errors.As(err, &ie) {
 		t.Fatalf("err = %v, want an interruption", err)
 	}

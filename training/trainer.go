@@ -1,4 +1,4 @@
-package engine
+package training
 
 import (
 	"context"
@@ -8,23 +8,11 @@ import (
 	"math"
 	"time"
 
+	"github.com/sgds/sgds/engine"
+
 	"github.com/sgds/sgds/engine/data"
 	"github.com/sgds/sgds/sampler"
 )
-
-// Order chooses, epoch by epoch, which samples are visited and with which
-// cost weights, and learns from the per-sample scores of every step. The
-// sampler package implements it (Sequential, Shuffled, Schedule).
-type Order interface {
-	// Plan returns the dataset indices of epoch e (1-based) in visiting
-	// order, and optional per-position cost weights (nil means 1/B).
-	Plan(epoch int) (sampler.Plan, error)
-	// Record stores the scores of one step at their dataset indices; an
-	// index the order does not know is an error.
-	Record(indices []int, scores []float32) error
-	// EndEpoch lets the order update itself after epoch e.
-	EndEpoch(epoch int) error
-}
 
 // Progress receives training progress; the command line draws a bar.
 type Progress interface {
@@ -149,13 +137,8 @@ func DefaultEvalEvery(n, B int) int {
 // on some of them (SelectiveOrder, KFOrder). RunEpoch trains epoch on
 // t's Net with batch, through the trainer's steps, grid and accounting.
 type EpochRunner interface {
-	Order
-	RunEpoch(ctx context.Context, t *Trainer, epoch int, batch *Batch) error
-}
-
-// StatsReporter is implemented by orders that report kept-set statistics.
-type StatsReporter interface {
-	Stats() sampler.Stats
+	sampler.Order
+	RunEpoch(ctx context.Context, t *Trainer, epoch int, batch *engine.Batch) error
 }
 
 // ErrDiverged reports a NaN or infinite loss.
@@ -195,11 +178,11 @@ var ErrDiverged = errors.New("training diverged")
 // were after the epoch before), and Run returns an AbandonedError; a
 // checkpoint then resumes from the end of the previous epoch.
 type Trainer struct {
-	Net   Net
+	Net   engine.Net
 	Train *data.Set
 	Test  *data.Set
 	Val   *data.Set // optional; targets use it when present
-	Order Order
+	Order sampler.Order
 	// Score names the per-sample score recorded into the Order: "loss"
 	// (default), "lastlayer" or "gradnorm" (the Net must compute norms).
 	Score string
@@ -236,7 +219,7 @@ type Trainer struct {
 	// spent reach it, inside an epoch if need be (that epoch is recorded
 	// as it stands); epochs then go on past Epochs until it is spent.
 	// ForwardCost is the cost of a forward-only sample in units
-	// (engine.ForwardCost when 0).
+	// (ForwardCost when 0).
 	Budget      float64
 	ForwardCost float64
 
@@ -249,7 +232,7 @@ type Trainer struct {
 	seen    int64   // cumulative samples (backward passes)
 	fwd     int64   // cumulative samples through a forward pass
 	broken  error   // an abandoned epoch could not be rolled back: Run refuses
-	batch   *Batch
+	batch   *engine.Batch
 	partial *PartialEpoch // an interrupted epoch to finish first
 	bound   bool          // the training set was handed to the Net
 	lr      float64       // the rate last set by the schedule (0: none yet)
@@ -406,7 +389,7 @@ func (t *Trainer) Run(ctx context.Context) error {
 	}
 	B := t.Net.BatchSize()
 	if t.batch == nil {
-		t.batch = NewBatch(B, p)
+		t.batch = engine.NewBatch(B, p)
 	}
 	batch := t.batch
 	for epoch := t.done + 1; t.more(epoch); epoch++ {
@@ -432,7 +415,7 @@ func (t *Trainer) more(epoch int) bool {
 }
 
 // runEpoch trains, evaluates and reports one epoch.
-func (t *Trainer) runEpoch(ctx context.Context, epoch int, batch *Batch) error {
+func (t *Trainer) runEpoch(ctx context.Context, epoch int, batch *engine.Batch) error {
 	if r, ok := t.Order.(EpochRunner); ok {
 		return r.RunEpoch(ctx, t, epoch, batch)
 	}
@@ -461,7 +444,7 @@ func (t *Trainer) runEpoch(ctx context.Context, epoch int, batch *Batch) error {
 		if plan, err = t.Order.Plan(epoch); err != nil {
 			return fmt.Errorf("epoch %d: %w", epoch, err)
 		}
-		if sr, ok := t.Order.(StatsReporter); ok {
+		if sr, ok := t.Order.(sampler.StatsReporter); ok {
 			st := sr.Stats()
 			stats = &st
 		}
@@ -512,7 +495,7 @@ func (t *Trainer) runEpoch(ctx context.Context, epoch int, batch *Batch) error {
 			}
 			lossSum += float64(l)
 		}
-		scores, err := PickScore(st, t.Score)
+		scores, err := engine.PickScore(st, t.Score)
 		if err != nil {
 			return err
 		}

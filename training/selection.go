@@ -1,9 +1,11 @@
-package engine
+package training
 
 import (
 	"context"
 	"encoding/binary"
 	"fmt"
+
+	"github.com/sgds/sgds/engine"
 
 	"github.com/sgds/sgds/sampler"
 )
@@ -32,15 +34,17 @@ import (
 // Trainer checks this, and relies on it to resume an interrupted epoch,
 // whose hidden set it recomputes from the plan).
 type Refresher interface {
-	Order
+	sampler.Order
 	Hidden() []int
 }
 
 var (
-	_ Order    = (*SelectiveOrder)(nil)
-	_ Stateful = (*SelectiveOrder)(nil)
-	_ Order    = (*KFOrder)(nil)
-	_ Stateful = (*KFOrder)(nil)
+	_ sampler.Order         = (*SelectiveOrder)(nil)
+	_ sampler.Stateful      = (*SelectiveOrder)(nil)
+	_ sampler.StatsReporter = (*SelectiveOrder)(nil)
+	_ sampler.Order         = (*KFOrder)(nil)
+	_ sampler.Stateful      = (*KFOrder)(nil)
+	_ sampler.StatsReporter = (*KFOrder)(nil)
 )
 
 // SelectiveOrder is Selective-Backprop (Jiang et al., 2019) as an Order.
@@ -62,7 +66,7 @@ type SelectiveOrder struct {
 func (o *SelectiveOrder) Selector() *sampler.SelectiveBackprop { return o.sel }
 
 // RunEpoch runs an epoch of Selective-Backprop (EpochRunner).
-func (o *SelectiveOrder) RunEpoch(ctx context.Context, t *Trainer, epoch int, batch *Batch) error {
+func (o *SelectiveOrder) RunEpoch(ctx context.Context, t *Trainer, epoch int, batch *engine.Batch) error {
 	return t.runSelective(ctx, epoch, batch, o)
 }
 
@@ -71,7 +75,7 @@ func (o *SelectiveOrder) RunEpoch(ctx context.Context, t *Trainer, epoch int, ba
 // score, and every step's, is recorded into it by dataset index. Plan,
 // Record, EndEpoch and Stats are its.
 type candidates struct {
-	Candidates Order
+	Candidates sampler.Order
 }
 
 // Plan returns the candidates of epoch.
@@ -89,7 +93,7 @@ func (o candidates) EndEpoch(epoch int) error { return o.Candidates.EndEpoch(epo
 func (o candidates) Stats() sampler.Stats { return candidateStats(o.Candidates) }
 
 // NewSelectiveOrder returns Selective-Backprop over cands with selector sel.
-func NewSelectiveOrder(cands Order, sel *sampler.SelectiveBackprop) (*SelectiveOrder, error) {
+func NewSelectiveOrder(cands sampler.Order, sel *sampler.SelectiveBackprop) (*SelectiveOrder, error) {
 	p, err := newPeerOrder("selective-backprop", peerSelective, cands, sel, func() (*sampler.SelectiveBackprop, error) {
 		return sampler.NewSelectiveBackprop(0, 1, 0) // replaced by the saved β, W and seed
 	})
@@ -119,12 +123,12 @@ type KFOrder struct {
 func (o *KFOrder) Sampler() *sampler.KF { return o.sel }
 
 // RunEpoch runs an epoch of KF importance sampling (EpochRunner).
-func (o *KFOrder) RunEpoch(ctx context.Context, t *Trainer, epoch int, batch *Batch) error {
+func (o *KFOrder) RunEpoch(ctx context.Context, t *Trainer, epoch int, batch *engine.Batch) error {
 	return t.runKF(ctx, epoch, batch, o)
 }
 
 // NewKFOrder returns KF importance sampling over cands with sampler kf.
-func NewKFOrder(cands Order, kf *sampler.KF) (*KFOrder, error) {
+func NewKFOrder(cands sampler.Order, kf *sampler.KF) (*KFOrder, error) {
 	p, err := newPeerOrder("kf-is", peerKF, cands, kf, func() (*sampler.KF, error) {
 		return sampler.NewKF(sampler.DefaultKFConfig(), 0) // replaced by the saved configuration and seed
 	})
@@ -151,7 +155,7 @@ type peerOrder[S selector] struct {
 
 // newPeerOrder checks that cands and sel are given (name names the method
 // in the error).
-func newPeerOrder[S selector](name string, kind byte, cands Order, sel S, fresh func() (S, error)) (peerOrder[S], error) {
+func newPeerOrder[S selector](name string, kind byte, cands sampler.Order, sel S, fresh func() (S, error)) (peerOrder[S], error) {
 	var none S
 	if cands == nil || sel == none {
 		return peerOrder[S]{}, fmt.Errorf("%s: candidates and selector are required", name)
@@ -177,7 +181,7 @@ func (o *peerOrder[S]) Restore(data []byte) error {
 
 // peerState saves the candidates' order and a selector's state (state)
 // under kind.
-func peerState(kind byte, cands Order, state func() ([]byte, error)) ([]byte, error) {
+func peerState(kind byte, cands sampler.Order, state func() ([]byte, error)) ([]byte, error) {
 	sel, err := state()
 	if err != nil {
 		return nil, err
@@ -188,7 +192,7 @@ func peerState(kind byte, cands Order, state func() ([]byte, error)) ([]byte, er
 // restorePeer restores the candidates' order and a fresh selector (from
 // fresh) from a state saved under kind, and returns the selector; on error
 // the caller keeps its own.
-func restorePeer[S interface{ Restore([]byte) error }](kind byte, data []byte, cands Order, fresh func() (S, error)) (S, error) {
+func restorePeer[S interface{ Restore([]byte) error }](kind byte, data []byte, cands sampler.Order, fresh func() (S, error)) (S, error) {
 	var none S
 	sel, err := fresh()
 	if err != nil {
@@ -200,8 +204,8 @@ func restorePeer[S interface{ Restore([]byte) error }](kind byte, data []byte, c
 	return sel, nil
 }
 
-func candidateStats(o Order) sampler.Stats {
-	if sr, ok := o.(StatsReporter); ok {
+func candidateStats(o sampler.Order) sampler.Stats {
+	if sr, ok := o.(sampler.StatsReporter); ok {
 		return sr.Stats()
 	}
 	return sampler.Stats{}
@@ -219,9 +223,9 @@ const (
 
 var peerNames = map[byte]string{peerSelective: "selective-backprop", peerKF: "kf-is"}
 
-func encodePeerState(kind byte, cands Order, sel []byte) ([]byte, error) {
+func encodePeerState(kind byte, cands sampler.Order, sel []byte) ([]byte, error) {
 	var cs []byte
-	if s, ok := cands.(Stateful); ok {
+	if s, ok := cands.(sampler.Stateful); ok {
 		var err error
 		if cs, err = s.State(); err != nil {
 			return nil, err
@@ -239,7 +243,7 @@ func encodePeerState(kind byte, cands Order, sel []byte) ([]byte, error) {
 // decodePeerState restores the candidates from data and hands the
 // selector's part to restoreSel, which runs first so that a bad selector
 // state leaves the candidates unchanged.
-func decodePeerState(kind byte, data []byte, cands Order, restoreSel func([]byte) error) error {
+func decodePeerState(kind byte, data []byte, cands sampler.Order, restoreSel func([]byte) error) error {
 	name := peerNames[kind]
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w: %s state: %s", sampler.ErrCorruptState, name, fmt.Sprintf(format, args...))
@@ -271,7 +275,7 @@ func decodePeerState(kind byte, data []byte, cands Order, restoreSel func([]byte
 	if err := restoreSel(ss); err != nil {
 		return err
 	}
-	if s, ok := cands.(Stateful); ok {
+	if s, ok := cands.(sampler.Stateful); ok {
 		return s.Restore(cs)
 	} else if len(cs) != 0 {
 		return bad("candidates' state given for an order without one")

@@ -1,4 +1,4 @@
-package engine_test
+package training_test
 
 import (
 	"encoding/binary"
@@ -19,22 +19,23 @@ import (
 	"github.com/sgds/sgds/internal/safefile"
 	"github.com/sgds/sgds/internal/testfs"
 	"github.com/sgds/sgds/sampler"
+	"github.com/sgds/sgds/training"
 )
 
-func sampleCheckpoint() *engine.Checkpoint { return sampleCheckpointOf("mlp") }
+func sampleCheckpoint() *training.Checkpoint { return sampleCheckpointOf("mlp") }
 
-func sampleCheckpointOf(model string) *engine.Checkpoint {
+func sampleCheckpointOf(model string) *training.Checkpoint {
 	m, _ := engine.LookupModel(model)
 	acc, loss := 0.5, 0.7
-	return &engine.Checkpoint{
-		Meta: engine.CheckpointMeta{Model: model, Config: []byte(`{"x":1}`),
-			History: []engine.EpochMetrics{{Epoch: 1, TrainLoss: 0.3, TestAcc: 0.9, ValAcc: &acc, TrainSeconds: 1.5, SamplesSeen: 100, EpochSamples: 100}},
-			Hits:    []engine.TargetHit{{Target: 0.8, Epoch: 1, GridSamples: 100, TrainSeconds: 1.5, SamplesSeen: 100}},
-			Evals: []engine.GridEval{
+	return &training.Checkpoint{
+		Meta: training.CheckpointMeta{Model: model, Config: []byte(`{"x":1}`),
+			History: []training.EpochMetrics{{Epoch: 1, TrainLoss: 0.3, TestAcc: 0.9, ValAcc: &acc, TrainSeconds: 1.5, SamplesSeen: 100, EpochSamples: 100}},
+			Hits:    []training.TargetHit{{Target: 0.8, Epoch: 1, GridSamples: 100, TrainSeconds: 1.5, SamplesSeen: 100}},
+			Evals: []training.GridEval{
 				{GridSamples: 50, SamplesSeen: 50, Epoch: 1, TrainSeconds: 0.7, ValAcc: &acc, ValLoss: &loss},
 				{GridSamples: 100, SamplesSeen: 100, Epoch: 1, TrainSeconds: 1.5, ValAcc: &acc, ValLoss: &loss},
 			},
-			Partial: &engine.PartialEpoch{Epoch: 2, Plan: sampler.Plan{Indices: []int{3, 1, 2}}, Pos: 1, Steps: 1}},
+			Partial: &training.PartialEpoch{Epoch: 2, Plan: sampler.Plan{Indices: []int{3, 1, 2}}, Pos: 1, Steps: 1}},
 		Params:     engine.InitParams(m, 1),
 		Velocity:   engine.InitParams(m, 2),
 		OrderState: []byte{1, 2, 3},
@@ -44,10 +45,10 @@ func sampleCheckpointOf(model string) *engine.Checkpoint {
 func TestCheckpointRoundTrip(t *testing.T) {
 	c := sampleCheckpoint()
 	p := filepath.Join(t.TempDir(), "ck.bin")
-	if err := engine.SaveCheckpoint(p, c); err != nil {
+	if err := training.SaveCheckpoint(p, c); err != nil {
 		t.Fatal(err)
 	}
-	got, err := engine.LoadCheckpoint(p)
+	got, err := training.LoadCheckpoint(p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +73,7 @@ func TestCheckpointCorruption(t *testing.T) {
 		} else {
 			c = c[:r.IntN(len(c))]
 		}
-		if _, err := engine.UnmarshalCheckpoint(c); !errors.Is(err, engine.ErrBadCheckpoint) {
+		if _, err := training.UnmarshalCheckpoint(c); !errors.Is(err, training.ErrBadCheckpoint) {
 			t.Fatalf("variant %d accepted or wrong error: %v", i, err)
 		}
 	}
@@ -88,11 +89,11 @@ func FuzzUnmarshalCheckpoint(f *testing.F) {
 	f.Add([]byte("SGDSCKPT"), true)
 	f.Fuzz(func(t *testing.T, data []byte, fixSum bool) {
 		if fixSum {
-			data = engine.Reseal(data)
+			data = training.Reseal(data)
 		}
-		c, err := engine.UnmarshalCheckpoint(data)
+		c, err := training.UnmarshalCheckpoint(data)
 		if err != nil {
-			if !errors.Is(err, engine.ErrBadCheckpoint) {
+			if !errors.Is(err, training.ErrBadCheckpoint) {
 				t.Fatalf("error %v does not wrap ErrBadCheckpoint", err)
 			}
 			return
@@ -105,13 +106,13 @@ func FuzzUnmarshalCheckpoint(f *testing.F) {
 
 // resealed encodes c (MarshalBinary seals it with a valid checksum) and
 // decodes it again: what a crafted file with a correct checksum gives.
-func resealed(t testing.TB, c *engine.Checkpoint) error {
+func resealed(t testing.TB, c *training.Checkpoint) error {
 	t.Helper()
 	b, err := c.MarshalBinary()
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = engine.UnmarshalCheckpoint(b)
+	_, err = training.UnmarshalCheckpoint(b)
 	return err
 }
 
@@ -120,23 +121,23 @@ func resealed(t testing.TB, c *engine.Checkpoint) error {
 func TestCheckpointNonFinite(t *testing.T) {
 	cases := []struct {
 		name   string
-		mutate func(c *engine.Checkpoint)
+		mutate func(c *training.Checkpoint)
 		want   string
 	}{
-		{"NaN parameter", func(c *engine.Checkpoint) { c.Params[0].Data[5] = float32(math.NaN()) }, "parameters fc1.w[5] is NaN"},
-		{"-Inf parameter", func(c *engine.Checkpoint) { c.Params[3].Data[9] = float32(math.Inf(-1)) }, "parameters fc2.b[9] is -Inf"},
-		{"Inf momentum", func(c *engine.Checkpoint) { c.Velocity[2].Data[0] = float32(math.Inf(1)) }, "momentum fc2.w[0] is +Inf"},
-		{"NaN momentum", func(c *engine.Checkpoint) { c.Velocity[1].Data[255] = float32(math.NaN()) }, "momentum fc1.b[255] is NaN"},
-		{"momentum of another shape", func(c *engine.Checkpoint) { c.Velocity = c.Velocity[:3] }, "momentum do not fit"},
-		{"no momentum", func(c *engine.Checkpoint) { c.Velocity = nil }, "momentum do not fit"},
-		{"unknown model", func(c *engine.Checkpoint) { c.Meta.Model = "resnet" }, "unknown model"},
+		{"NaN parameter", func(c *training.Checkpoint) { c.Params[0].Data[5] = float32(math.NaN()) }, "parameters fc1.w[5] is NaN"},
+		{"-Inf parameter", func(c *training.Checkpoint) { c.Params[3].Data[9] = float32(math.Inf(-1)) }, "parameters fc2.b[9] is -Inf"},
+		{"Inf momentum", func(c *training.Checkpoint) { c.Velocity[2].Data[0] = float32(math.Inf(1)) }, "momentum fc2.w[0] is +Inf"},
+		{"NaN momentum", func(c *training.Checkpoint) { c.Velocity[1].Data[255] = float32(math.NaN()) }, "momentum fc1.b[255] is NaN"},
+		{"momentum of another shape", func(c *training.Checkpoint) { c.Velocity = c.Velocity[:3] }, "momentum do not fit"},
+		{"no momentum", func(c *training.Checkpoint) { c.Velocity = nil }, "momentum do not fit"},
+		{"unknown model", func(c *training.Checkpoint) { c.Meta.Model = "resnet" }, "unknown model"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			ck := sampleCheckpoint()
 			c.mutate(ck)
 			err := resealed(t, ck)
-			if !errors.Is(err, engine.ErrBadCheckpoint) || !strings.Contains(err.Error(), c.want) {
+			if !errors.Is(err, training.ErrBadCheckpoint) || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("err = %v, want ErrBadCheckpoint naming %q", err, c.want)
 			}
 		})
@@ -149,56 +150,56 @@ func TestCheckpointFields(t *testing.T) {
 	neg := -3
 	cases := []struct {
 		name   string
-		mutate func(m *engine.CheckpointMeta)
+		mutate func(m *training.CheckpointMeta)
 		want   string
 	}{
-		{"negative steps", func(m *engine.CheckpointMeta) { m.Partial.Steps = -1 }, "partial.steps"},
-		{"more steps than positions", func(m *engine.CheckpointMeta) { m.Partial.Steps = 2 }, "partial.steps"},
-		{"steps without a position", func(m *engine.CheckpointMeta) { m.Partial.Pos = 0 }, "partial.steps"},
-		{"negative seconds", func(m *engine.CheckpointMeta) { m.Partial.Seconds = -100 }, "partial.seconds is -100"},
-		{"absurd seconds", func(m *engine.CheckpointMeta) { m.Partial.Seconds = 1e300 }, "partial.seconds"},
-		{"loss sum 1e308", func(m *engine.CheckpointMeta) { m.Partial.LossSum = 1e308 }, "partial.loss_sum"},
-		{"negative loss sum", func(m *engine.CheckpointMeta) { m.Partial.LossSum = -1 }, "partial.loss_sum"},
-		{"position past the plan", func(m *engine.CheckpointMeta) { m.Partial.Pos, m.Partial.Steps = 4, 4 }, "partial.pos"},
-		{"negative position", func(m *engine.CheckpointMeta) { m.Partial.Pos = -1 }, "partial.pos"},
-		{"epoch 1,000,000", func(m *engine.CheckpointMeta) { m.Partial.Epoch = 1_000_000 }, "partial.epoch"},
-		{"negative index", func(m *engine.CheckpointMeta) { m.Partial.Plan.Indices[2] = -7 }, "partial.plan.indices[2]"},
-		{"weights of another length", func(m *engine.CheckpointMeta) { m.Partial.Plan.Weights = []float64{1} }, "partial.plan.weights"},
-		{"negative weight", func(m *engine.CheckpointMeta) { m.Partial.Plan.Weights = []float64{1, -1, 1} }, "partial.plan.weights[1]"},
-		{"stats of another epoch", func(m *engine.CheckpointMeta) { m.Partial.Stats = &sampler.Stats{Epoch: 9, Drawn: 3} }, "partial.stats.epoch"},
-		{"stats of another plan", func(m *engine.CheckpointMeta) { m.Partial.Stats = &sampler.Stats{Epoch: 2, Drawn: 30} }, "partial.stats.drawn"},
-		{"history skips an epoch", func(m *engine.CheckpointMeta) { m.History[0].Epoch = 1_000_000 }, "history[0].epoch"},
-		{"seconds going back", func(m *engine.CheckpointMeta) {
+		{"negative steps", func(m *training.CheckpointMeta) { m.Partial.Steps = -1 }, "partial.steps"},
+		{"more steps than positions", func(m *training.CheckpointMeta) { m.Partial.Steps = 2 }, "partial.steps"},
+		{"steps without a position", func(m *training.CheckpointMeta) { m.Partial.Pos = 0 }, "partial.steps"},
+		{"negative seconds", func(m *training.CheckpointMeta) { m.Partial.Seconds = -100 }, "partial.seconds is -100"},
+		{"absurd seconds", func(m *training.CheckpointMeta) { m.Partial.Seconds = 1e300 }, "partial.seconds"},
+		{"loss sum 1e308", func(m *training.CheckpointMeta) { m.Partial.LossSum = 1e308 }, "partial.loss_sum"},
+		{"negative loss sum", func(m *training.CheckpointMeta) { m.Partial.LossSum = -1 }, "partial.loss_sum"},
+		{"position past the plan", func(m *training.CheckpointMeta) { m.Partial.Pos, m.Partial.Steps = 4, 4 }, "partial.pos"},
+		{"negative position", func(m *training.CheckpointMeta) { m.Partial.Pos = -1 }, "partial.pos"},
+		{"epoch 1,000,000", func(m *training.CheckpointMeta) { m.Partial.Epoch = 1_000_000 }, "partial.epoch"},
+		{"negative index", func(m *training.CheckpointMeta) { m.Partial.Plan.Indices[2] = -7 }, "partial.plan.indices[2]"},
+		{"weights of another length", func(m *training.CheckpointMeta) { m.Partial.Plan.Weights = []float64{1} }, "partial.plan.weights"},
+		{"negative weight", func(m *training.CheckpointMeta) { m.Partial.Plan.Weights = []float64{1, -1, 1} }, "partial.plan.weights[1]"},
+		{"stats of another epoch", func(m *training.CheckpointMeta) { m.Partial.Stats = &sampler.Stats{Epoch: 9, Drawn: 3} }, "partial.stats.epoch"},
+		{"stats of another plan", func(m *training.CheckpointMeta) { m.Partial.Stats = &sampler.Stats{Epoch: 2, Drawn: 30} }, "partial.stats.drawn"},
+		{"history skips an epoch", func(m *training.CheckpointMeta) { m.History[0].Epoch = 1_000_000 }, "history[0].epoch"},
+		{"seconds going back", func(m *training.CheckpointMeta) {
 			m.History = append(m.History, m.History[0])
 			m.History[1].Epoch, m.History[1].TrainSeconds, m.History[1].SamplesSeen = 2, 1, 200
 			m.Partial.Epoch = 3
 		}, "history[1].train_seconds"},
-		{"samples not adding up", func(m *engine.CheckpointMeta) { m.History[0].SamplesSeen = 99 }, "history[0].samples_seen"},
-		{"negative training seconds", func(m *engine.CheckpointMeta) { m.History[0].TrainSeconds = -100 }, "history[0].train_seconds"},
-		{"accuracy above 1", func(m *engine.CheckpointMeta) { m.History[0].TestAcc = 1.5 }, "history[0].test_acc"},
-		{"validation accuracy below 0", func(m *engine.CheckpointMeta) { v := -0.1; m.History[0].ValAcc = &v }, "history[0].val_acc"},
-		{"huge loss", func(m *engine.CheckpointMeta) { m.History[0].TrainLoss = 1e300 }, "history[0].train_loss"},
-		{"negative kept", func(m *engine.CheckpointMeta) { m.History[0].Kept = &neg }, "history[0].kept"},
-		{"hit at an epoch not begun", func(m *engine.CheckpointMeta) { m.Hits[0].Epoch = 3 }, "hits[0].epoch"},
-		{"hit in the interrupted epoch without one", func(m *engine.CheckpointMeta) { m.Hits[0].Epoch = 2; m.Partial = nil }, "hits[0].epoch"},
-		{"hit matching no evaluation", func(m *engine.CheckpointMeta) { m.Hits[0].GridSamples = 60 }, "hits[0]"},
-		{"evaluation grid not increasing", func(m *engine.CheckpointMeta) { m.Evals[1].GridSamples = 50 }, "evals[1].grid_samples"},
-		{"evaluation before its grid point", func(m *engine.CheckpointMeta) { m.Evals[0].SamplesSeen = 49 }, "evals[0].samples_seen"},
-		{"evaluation accuracy above 1", func(m *engine.CheckpointMeta) { v := 1.5; m.Evals[0].ValAcc = &v }, "evals[0].val_acc"},
-		{"evaluation loss huge", func(m *engine.CheckpointMeta) { v := 1e300; m.Evals[1].ValLoss = &v }, "evals[1].val_loss"},
-		{"evaluation time negative", func(m *engine.CheckpointMeta) { m.Evals[1].TrainSeconds = -1 }, "evals[1].train_seconds"},
-		{"evaluation without accuracy", func(m *engine.CheckpointMeta) { m.Evals[0].ValAcc = nil }, "evals[0]"},
-		{"evaluation in an epoch not begun", func(m *engine.CheckpointMeta) { m.Evals[1].Epoch = 3 }, "evals[1].epoch"},
-		{"hit target 0", func(m *engine.CheckpointMeta) { m.Hits[0].Target = 0 }, "hits[0].target"},
-		{"hit target twice", func(m *engine.CheckpointMeta) { m.Hits = append(m.Hits, m.Hits[0]) }, "hits[1].target"},
-		{"hit time not the epoch's", func(m *engine.CheckpointMeta) { m.Hits[0].TrainSeconds = -5 }, "hits[0]"},
+		{"samples not adding up", func(m *training.CheckpointMeta) { m.History[0].SamplesSeen = 99 }, "history[0].samples_seen"},
+		{"negative training seconds", func(m *training.CheckpointMeta) { m.History[0].TrainSeconds = -100 }, "history[0].train_seconds"},
+		{"accuracy above 1", func(m *training.CheckpointMeta) { m.History[0].TestAcc = 1.5 }, "history[0].test_acc"},
+		{"validation accuracy below 0", func(m *training.CheckpointMeta) { v := -0.1; m.History[0].ValAcc = &v }, "history[0].val_acc"},
+		{"huge loss", func(m *training.CheckpointMeta) { m.History[0].TrainLoss = 1e300 }, "history[0].train_loss"},
+		{"negative kept", func(m *training.CheckpointMeta) { m.History[0].Kept = &neg }, "history[0].kept"},
+		{"hit at an epoch not begun", func(m *training.CheckpointMeta) { m.Hits[0].Epoch = 3 }, "hits[0].epoch"},
+		{"hit in the interrupted epoch without one", func(m *training.CheckpointMeta) { m.Hits[0].Epoch = 2; m.Partial = nil }, "hits[0].epoch"},
+		{"hit matching no evaluation", func(m *training.CheckpointMeta) { m.Hits[0].GridSamples = 60 }, "hits[0]"},
+		{"evaluation grid not increasing", func(m *training.CheckpointMeta) { m.Evals[1].GridSamples = 50 }, "evals[1].grid_samples"},
+		{"evaluation before its grid point", func(m *training.CheckpointMeta) { m.Evals[0].SamplesSeen = 49 }, "evals[0].samples_seen"},
+		{"evaluation accuracy above 1", func(m *training.CheckpointMeta) { v := 1.5; m.Evals[0].ValAcc = &v }, "evals[0].val_acc"},
+		{"evaluation loss huge", func(m *training.CheckpointMeta) { v := 1e300; m.Evals[1].ValLoss = &v }, "evals[1].val_loss"},
+		{"evaluation time negative", func(m *training.CheckpointMeta) { m.Evals[1].TrainSeconds = -1 }, "evals[1].train_seconds"},
+		{"evaluation without accuracy", func(m *training.CheckpointMeta) { m.Evals[0].ValAcc = nil }, "evals[0]"},
+		{"evaluation in an epoch not begun", func(m *training.CheckpointMeta) { m.Evals[1].Epoch = 3 }, "evals[1].epoch"},
+		{"hit target 0", func(m *training.CheckpointMeta) { m.Hits[0].Target = 0 }, "hits[0].target"},
+		{"hit target twice", func(m *training.CheckpointMeta) { m.Hits = append(m.Hits, m.Hits[0]) }, "hits[1].target"},
+		{"hit time not the epoch's", func(m *training.CheckpointMeta) { m.Hits[0].TrainSeconds = -5 }, "hits[0]"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			ck := sampleCheckpoint()
 			c.mutate(&ck.Meta)
 			err := resealed(t, ck)
-			if !errors.Is(err, engine.ErrBadCheckpoint) || !strings.Contains(err.Error(), c.want) {
+			if !errors.Is(err, training.ErrBadCheckpoint) || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("err = %v, want ErrBadCheckpoint naming %q", err, c.want)
 			}
 		})
@@ -224,42 +225,42 @@ func TestCheckpointOldVersion(t *testing.T) {
 		t.Fatal(err)
 	}
 	binary.LittleEndian.PutUint32(b[8:], 1)
-	p := filepath.Join(t.TempDir(), engine.CheckpointFile)
+	p := filepath.Join(t.TempDir(), training.CheckpointFile)
 	if err := os.WriteFile(p, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err = engine.LoadCheckpoint(p)
-	if !errors.Is(err, engine.ErrBadCheckpoint) || !strings.Contains(err.Error(), "version 1") || !strings.Contains(err.Error(), "older sgds") {
+	_, err = training.LoadCheckpoint(p)
+	if !errors.Is(err, training.ErrBadCheckpoint) || !strings.Contains(err.Error(), "version 1") || !strings.Contains(err.Error(), "older sgds") {
 		t.Fatalf("err = %v", err)
 	}
-	if _, err := engine.UnmarshalCheckpoint(b); !errors.Is(err, engine.ErrBadCheckpoint) || !strings.Contains(err.Error(), "version 1") {
+	if _, err := training.UnmarshalCheckpoint(b); !errors.Is(err, training.ErrBadCheckpoint) || !strings.Contains(err.Error(), "version 1") {
 		t.Fatalf("UnmarshalCheckpoint: %v", err)
 	}
 }
 
 func TestCheckpointRun(t *testing.T) {
 	t.Setenv(limits.EnvBudget, "")
-	ok := engine.CheckpointRun{Epochs: 3, Batch: 1, TrainN: 10}
+	ok := training.CheckpointRun{Epochs: 3, Batch: 1, TrainN: 10}
 	if err := sampleCheckpoint().CheckRun(ok); err != nil {
 		t.Fatal(err)
 	}
 	cases := []struct {
 		name string
-		r    engine.CheckpointRun
+		r    training.CheckpointRun
 		want string
 	}{
-		{"epochs below the history", engine.CheckpointRun{Epochs: 0, Batch: 1}, "0 epochs"},
-		{"interrupted epoch beyond the configured", engine.CheckpointRun{Epochs: 1, Batch: 1}, "partial.epoch is 2, the run is configured for 1"},
-		{"batch 0", engine.CheckpointRun{Epochs: 3, Batch: 0}, "batch 0"},
-		{"batch of 10,000,000", engine.CheckpointRun{Epochs: 3, Batch: 10_000_000}, "batch 10000000"},
-		{"batch of 10^18", engine.CheckpointRun{Epochs: 3, Batch: 1_000_000_000_000_000_000}, "over the memory budget"},
-		{"position not steps × batch", engine.CheckpointRun{Epochs: 3, Batch: 64}, "partial.pos is 1 after 1 steps of batch 64"},
-		{"index beyond the training set", engine.CheckpointRun{Epochs: 3, Batch: 1, TrainN: 3}, "partial.plan.indices[0] is 3"},
+		{"epochs below the history", training.CheckpointRun{Epochs: 0, Batch: 1}, "0 epochs"},
+		{"interrupted epoch beyond the configured", training.CheckpointRun{Epochs: 1, Batch: 1}, "partial.epoch is 2, the run is configured for 1"},
+		{"batch 0", training.CheckpointRun{Epochs: 3, Batch: 0}, "batch 0"},
+		{"batch of 10,000,000", training.CheckpointRun{Epochs: 3, Batch: 10_000_000}, "batch 10000000"},
+		{"batch of 10^18", training.CheckpointRun{Epochs: 3, Batch: 1_000_000_000_000_000_000}, "over the memory budget"},
+		{"position not steps × batch", training.CheckpointRun{Epochs: 3, Batch: 64}, "partial.pos is 1 after 1 steps of batch 64"},
+		{"index beyond the training set", training.CheckpointRun{Epochs: 3, Batch: 1, TrainN: 3}, "partial.plan.indices[0] is 3"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			err := sampleCheckpoint().CheckRun(c.r)
-			if !errors.Is(err, engine.ErrBadCheckpoint) || !strings.Contains(err.Error(), c.want) {
+			if !errors.Is(err, training.ErrBadCheckpoint) || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("err = %v, want ErrBadCheckpoint naming %q", err, c.want)
 			}
 		})
@@ -270,14 +271,14 @@ func TestCheckpointRun(t *testing.T) {
 	for i := range ck.Meta.History {
 		ck.Meta.History[i].Epoch, ck.Meta.History[i].SamplesSeen = i+1, int64(100*(i+1))
 	}
-	if err := ck.CheckRun(engine.CheckpointRun{Epochs: 2, Batch: 64}); err == nil || !strings.Contains(err.Error(), "reaches epoch 3") {
+	if err := ck.CheckRun(training.CheckpointRun{Epochs: 2, Batch: 64}); err == nil || !strings.Contains(err.Error(), "reaches epoch 3") {
 		t.Fatalf("history beyond the configured epochs: err = %v", err)
 	}
-	if err := ck.CheckRun(engine.CheckpointRun{Epochs: 3, Batch: 64}); err != nil {
+	if err := ck.CheckRun(training.CheckpointRun{Epochs: 3, Batch: 64}); err != nil {
 		t.Fatalf("a finished run: %v", err)
 	}
 	t.Setenv(limits.EnvBudget, "1MiB")
-	if err := ck.CheckRun(engine.CheckpointRun{Epochs: 3, Batch: 1000}); !errors.Is(err, limits.ErrOverBudget) {
+	if err := ck.CheckRun(training.CheckpointRun{Epochs: 3, Batch: 1000}); !errors.Is(err, limits.ErrOverBudget) {
 		t.Fatalf("batch 1000 in 1 MiB: err = %v", err)
 	}
 }
@@ -298,9 +299,9 @@ func TestLoadCheckpointSpecialFiles(t *testing.T) {
 	cases = append(cases,
 		special{testfs.Special{Name: "sparse 2 GB", Make: func(p string) error {
 			return testfs.Sparse(p, 2_000_000_000)
-		}, Want: []string{"wrong magic"}}, engine.ErrBadCheckpoint},
+		}, Want: []string{"wrong magic"}}, training.ErrBadCheckpoint},
 		special{testfs.Special{Name: "sparse 2 GB with a valid head", Make: func(p string) error {
-			head := binary.LittleEndian.AppendUint32([]byte("SGDSCKPT"), engine.CheckpointVersion)
+			head := binary.LittleEndian.AppendUint32([]byte("SGDSCKPT"), training.CheckpointVersion)
 			if err := os.WriteFile(p, head, 0o644); err != nil {
 				return err
 			}
@@ -309,16 +310,16 @@ func TestLoadCheckpointSpecialFiles(t *testing.T) {
 	)
 	for _, c := range cases {
 		t.Run(c.Name, func(t *testing.T) {
-			p := filepath.Join(t.TempDir(), engine.CheckpointFile)
+			p := filepath.Join(t.TempDir(), training.CheckpointFile)
 			if err := c.Make(p); err != nil {
 				t.Skip(err)
 			}
 			var err error
 			var n uint64
 			testfs.Within(t, 5*time.Second, func() {
-				n = testfs.Allocated(func() { _, err = engine.LoadCheckpoint(p) })
+				n = testfs.Allocated(func() { _, err = training.LoadCheckpoint(p) })
 			})
-			if !errors.Is(err, c.want) || !errors.Is(err, engine.ErrBadCheckpoint) || !c.Named(err) || !strings.Contains(err.Error(), p) {
+			if !errors.Is(err, c.want) || !errors.Is(err, training.ErrBadCheckpoint) || !c.Named(err) || !strings.Contains(err.Error(), p) {
 				t.Fatalf("err = %v, want ErrBadCheckpoint and %v naming %s and %q", err, c.want, p, c.Want)
 			}
 			if n > 1<<20 {
@@ -349,7 +350,7 @@ func FuzzCheckpointNonFinite(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ck.Meta = engine.CheckpointMeta{}
+		ck.Meta = training.CheckpointMeta{}
 		if err := json.Unmarshal(meta, &ck.Meta); err != nil {
 			t.Fatal(err)
 		}
@@ -387,12 +388,12 @@ func FuzzCheckpointNonFinite(f *testing.F) {
 		flipped := false
 		if flip != 0 { // flip a bit of the encoding and reseal the checksum
 			b[int(flip)%len(b)] ^= byte(1 << (flip >> 29))
-			b = engine.Reseal(b)
+			b = training.Reseal(b)
 			flipped = true
 		}
-		got, err := engine.UnmarshalCheckpoint(b)
+		got, err := training.UnmarshalCheckpoint(b)
 		if err != nil {
-			if !errors.Is(err, engine.ErrBadCheckpoint) {
+			if !errors.Is(err, training.ErrBadCheckpoint) {
 				t.Fatalf("error %v does not wrap ErrBadCheckpoint", err)
 			}
 			if v := float64(p.Data[i]); !flipped && (math.IsNaN(v) || math.IsInf(v, 0)) &&

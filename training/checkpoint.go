@@ -1,4 +1,4 @@
-package engine
+package training
 
 import (
 	"bytes"
@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/sgds/sgds/engine"
+
 	"github.com/sgds/sgds/internal/atomicfile"
 	"github.com/sgds/sgds/internal/limits"
 	"github.com/sgds/sgds/internal/safefile"
@@ -18,13 +20,6 @@ import (
 // ErrBadCheckpoint is wrapped by every error about an unreadable, corrupted
 // or mismatched checkpoint.
 var ErrBadCheckpoint = errors.New("bad checkpoint")
-
-// Stateful orders can save and restore their state (scores, kept set,
-// generator) so that a resumed run draws the same samples.
-type Stateful interface {
-	State() ([]byte, error)
-	Restore([]byte) error
-}
 
 // PartialEpoch is the state of an epoch interrupted between two steps.
 type PartialEpoch struct {
@@ -55,8 +50,8 @@ type CheckpointMeta struct {
 // position inside the interrupted epoch.
 type Checkpoint struct {
 	Meta       CheckpointMeta
-	Params     []Param
-	Velocity   []Param
+	Params     []engine.Param
+	Velocity   []engine.Param
 	OrderState []byte
 }
 
@@ -89,7 +84,7 @@ func (c *Checkpoint) MarshalBinary() ([]byte, error) {
 		return nil, err
 	}
 	writeBytes(&b, meta)
-	for _, ps := range [][]Param{c.Params, c.Velocity} {
+	for _, ps := range [][]engine.Param{c.Params, c.Velocity} {
 		binary.Write(&b, binary.LittleEndian, uint32(len(ps)))
 		for _, p := range ps {
 			writeBytes(&b, []byte(p.Name))
@@ -151,14 +146,14 @@ func (r *ckReader) bytes(what string) []byte {
 	return p
 }
 
-func (r *ckReader) params(what string) []Param {
+func (r *ckReader) params(what string) []engine.Param {
 	n := r.u32(what)
 	if n > 1024 {
 		r.fail("%s: %d tensors", what, n)
 	}
-	var ps []Param
+	var ps []engine.Param
 	for i := 0; i < n && r.err == nil; i++ {
-		p := Param{Name: string(r.bytes(what + " name"))}
+		p := engine.Param{Name: string(r.bytes(what + " name"))}
 		dims := r.u32(what + " rank")
 		if dims > 8 {
 			r.fail("%s %s: rank %d", what, p.Name, dims)
@@ -292,7 +287,7 @@ func (t *Trainer) Snapshot(model string, config json.RawMessage, partial *Partia
 		Params:   params,
 		Velocity: velocity,
 	}
-	if s, ok := t.Order.(Stateful); ok {
+	if s, ok := t.Order.(sampler.Stateful); ok {
 		st, err := s.State()
 		if err != nil {
 			return nil, err
@@ -318,7 +313,7 @@ func (t *Trainer) Restore(c *Checkpoint) error {
 	if err := t.Net.SetVelocity(c.Velocity); err != nil {
 		return fmt.Errorf("%w: %w", ErrBadCheckpoint, err)
 	}
-	if s, ok := t.Order.(Stateful); ok {
+	if s, ok := t.Order.(sampler.Stateful); ok {
 		if err := s.Restore(c.OrderState); err != nil {
 			return fmt.Errorf("%w: order state: %w", ErrBadCheckpoint, err)
 		}
@@ -378,8 +373,8 @@ func checkNumber(field string, x, hi float64) error {
 
 // checkTensors requires ps to be the parameters of model m with finite
 // values; what names them in errors ("parameters", "momentum").
-func checkTensors(what string, m ModelSpec, ps []Param) error {
-	if err := CheckParams(m, ps); err != nil {
+func checkTensors(what string, m engine.ModelSpec, ps []engine.Param) error {
+	if err := engine.CheckParams(m, ps); err != nil {
 		return fmt.Errorf("%w: %s do not fit: %w", ErrBadCheckpoint, what, err)
 	}
 	for _, p := range ps {
@@ -410,7 +405,7 @@ func checkTensors(what string, m ModelSpec, ps []Param) error {
 //
 // UnmarshalCheckpoint and Restore call it.
 func (c *Checkpoint) Validate() error {
-	m, err := LookupModel(c.Meta.Model)
+	m, err := engine.LookupModel(c.Meta.Model)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrBadCheckpoint, err)
 	}
@@ -598,11 +593,11 @@ func (c *Checkpoint) CheckRun(r CheckpointRun) error {
 	if r.Batch < 1 {
 		return ckField("configuration", "has batch %d", r.Batch)
 	}
-	m, err := LookupModel(c.Meta.Model)
+	m, err := engine.LookupModel(c.Meta.Model)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrBadCheckpoint, err)
 	}
-	if err := limits.Check("checkpoint configuration: batch", int64(r.Batch), BatchBytesPerSample(m)); err != nil {
+	if err := limits.Check("checkpoint configuration: batch", int64(r.Batch), engine.BatchBytesPerSample(m)); err != nil {
 		return fmt.Errorf("%w: %w", ErrBadCheckpoint, err)
 	}
 	if p := c.Meta.Partial; p != nil {
@@ -621,26 +616,4 @@ func (c *Checkpoint) CheckRun(r CheckpointRun) error {
 		}
 	}
 	return nil
-}
-
-// BatchBytesPerSample estimates the bytes a training step of model m holds
-// per sample of its batch: the gathered input and, per layer, the outputs,
-// their gradients and (for pooling) the argmax indices, as float32 or
-// int32 (6.2 KiB for the MLP, 100 KiB for the CNN). A batch of B needs
-// B·BatchBytesPerSample(m), to be checked with limits.Check before the Net
-// is built.
-func BatchBytesPerSample(m ModelSpec) int64 {
-	values := int64(m.InputSize()) + 4 // input; label, weight, loss, score
-	ls, err := Layers(m)
-	if err != nil {
-		return 4 * values * 4 // unreachable for a known model
-	}
-	for _, l := range ls {
-		if l.Conv {
-			values += 3*int64(l.Cout*l.OH*l.OW) + 2*int64(l.OutSize())
-		} else {
-			values += 3 * int64(l.Out)
-		}
-	}
-	return 4 * values
 }

@@ -1,4 +1,4 @@
-package engine_test
+package training_test
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"github.com/sgds/sgds/engine"
 	"github.com/sgds/sgds/engine/data"
 	"github.com/sgds/sgds/sampler"
+	"github.com/sgds/sgds/training"
 )
 
 // contentHash maps an image to [0, 1) by its pixels alone, so that a value
@@ -122,12 +123,12 @@ func TestSelectiveBackpropBookkeeping(t *testing.T) {
 	net := &contentNet{Net: newNet(t, "mlp", 0.01, B)}
 	cands := newPermOrder(train.N)
 	sel, _ := sampler.NewSelectiveBackprop(2, 64, 5)
-	o, err := engine.NewSelectiveOrder(cands, sel)
+	o, err := training.NewSelectiveOrder(cands, sel)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var trained [][]int
-	tr := &engine.Trainer{Net: net, Train: train, Test: test, Order: o, Epochs: 1, EvalEvery: B,
+	tr := &training.Trainer{Net: net, Train: train, Test: test, Order: o, Epochs: 1, EvalEvery: B,
 		OnStep: func(_ int, idx []int, l []float32) {
 			trained = append(trained, slices.Clone(idx))
 			for i, k := range idx {
@@ -200,8 +201,8 @@ func TestKFBookkeeping(t *testing.T) {
 	net := &contentNet{Net: newNet(t, "mlp", 0.01, B)}
 	cands := newPermOrder(train.N)
 	kf, _ := sampler.NewKF(cfg, 11)
-	o, _ := engine.NewKFOrder(cands, kf)
-	tr := &engine.Trainer{Net: net, Train: train, Test: test, Order: o, Epochs: 1}
+	o, _ := training.NewKFOrder(cands, kf)
+	tr := &training.Trainer{Net: net, Train: train, Test: test, Order: o, Epochs: 1}
 	if err := tr.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -243,7 +244,7 @@ func TestKFBookkeeping(t *testing.T) {
 
 // sameHistory requires two runs to have the same losses and accuracies
 // epoch by epoch (bit for bit).
-func sameHistory(t *testing.T, what string, a, b []engine.EpochMetrics) {
+func sameHistory(t *testing.T, what string, a, b []training.EpochMetrics) {
 	t.Helper()
 	if len(a) != len(b) {
 		t.Fatalf("%s: %d epochs vs %d", what, len(a), len(b))
@@ -263,8 +264,8 @@ func sameHistory(t *testing.T, what string, a, b []engine.EpochMetrics) {
 func TestPeersOffModeIsUniform(t *testing.T) {
 	train, test := subset(t, 256)
 	const seed = 4
-	run := func(o engine.Order) []engine.EpochMetrics {
-		tr := &engine.Trainer{Net: newNet(t, "mlp", 0.05, 64), Train: train, Test: test, Order: o, Epochs: 2}
+	run := func(o sampler.Order) []training.EpochMetrics {
+		tr := &training.Trainer{Net: newNet(t, "mlp", 0.05, 64), Train: train, Test: test, Order: o, Epochs: 2}
 		if err := tr.Run(context.Background()); err != nil {
 			t.Fatal(err)
 		}
@@ -274,11 +275,11 @@ func TestPeersOffModeIsUniform(t *testing.T) {
 	uniform := run(u)
 	c1, _ := sampler.NewShuffled(train.N, seed)
 	sel, _ := sampler.NewSelectiveBackprop(0, 1024, 1)
-	sb, _ := engine.NewSelectiveOrder(c1, sel)
+	sb, _ := training.NewSelectiveOrder(c1, sel)
 	c2, _ := sampler.NewShuffled(train.N, seed)
 	kf, _ := sampler.NewKF(sampler.KFConfig{Presample: 1, Threshold: 1e9, Momentum: 0.9}, 1)
-	kfo, _ := engine.NewKFOrder(c2, kf)
-	for name, o := range map[string]engine.Order{"selective-backprop β=0": sb, "kf-is off": kfo} {
+	kfo, _ := training.NewKFOrder(c2, kf)
+	for name, o := range map[string]sampler.Order{"selective-backprop β=0": sb, "kf-is off": kfo} {
 		h := run(o)
 		sameHistory(t, name, uniform, h)
 		if last := h[1]; last.ForwardSamples != 2*last.BackwardSamples || last.BackwardSamples != 2*256 {
@@ -294,13 +295,13 @@ func TestPeersOffModeIsUniform(t *testing.T) {
 // whose losses follow their images, all confident; bump makes Forward
 // report a loss for some dataset indices. plans collects each epoch's
 // trained samples.
-func newKakurenbo(t *testing.T, train, test *data.Set, bump map[int]float32, plans map[int][]int) (*engine.Trainer, *sampler.Kakurenbo) {
+func newKakurenbo(t *testing.T, train, test *data.Set, bump map[int]float32, plans map[int][]int) (*training.Trainer, *sampler.Kakurenbo) {
 	o, err := sampler.NewKakurenbo(train.N, sampler.KakurenboConfig{BatchSize: 32, MaxHide: 0.3, Confidence: 0.7}, 3)
 	if err != nil {
 		t.Fatal(err)
 	}
 	net := &contentNet{Net: newNet(t, "mlp", 0.01, 32), bump: bump}
-	tr := &engine.Trainer{Net: net, Train: train, Test: test, Order: o, Epochs: 3,
+	tr := &training.Trainer{Net: net, Train: train, Test: test, Order: o, Epochs: 3,
 		OnStep: func(epoch int, idx []int, _ []float32) { plans[epoch] = append(plans[epoch], idx...) }}
 	return tr, o
 }
@@ -378,7 +379,7 @@ func TestKakurenboResumesInsideEpoch(t *testing.T) {
 			}
 		}
 	}
-	var ie *engine.InterruptedError
+	var ie *training.InterruptedError
 	if err := a.Run(ctx); !errors.As(err, &ie) {
 		t.Fatalf("err = %v, want an interruption", err)
 	}
@@ -412,18 +413,18 @@ func TestKakurenboResumesInsideEpoch(t *testing.T) {
 }
 
 // peerOrders returns a Selective-Backprop and a KF order over n samples.
-func peerOrders(t *testing.T, n int) map[string]func() engine.Order {
-	return map[string]func() engine.Order{
-		"selective-backprop": func() engine.Order {
+func peerOrders(t *testing.T, n int) map[string]func() sampler.Order {
+	return map[string]func() sampler.Order{
+		"selective-backprop": func() sampler.Order {
 			c, _ := sampler.NewShuffled(n, 2)
 			s, _ := sampler.NewSelectiveBackprop(1, 100, 3)
-			o, _ := engine.NewSelectiveOrder(c, s)
+			o, _ := training.NewSelectiveOrder(c, s)
 			return o
 		},
-		"kf-is": func() engine.Order {
+		"kf-is": func() sampler.Order {
 			c, _ := sampler.NewShuffled(n, 2)
 			k, _ := sampler.NewKF(sampler.KFConfig{Presample: 2, Threshold: 1.05, Momentum: 0.5}, 3)
-			o, _ := engine.NewKFOrder(c, k)
+			o, _ := training.NewKFOrder(c, k)
 			return o
 		},
 	}
@@ -435,8 +436,8 @@ func peerOrders(t *testing.T, n int) map[string]func() engine.Order {
 func TestPeersResumeAtEpochEnds(t *testing.T) {
 	train, test := subset(t, 256)
 	for name, newOrder := range peerOrders(t, train.N) {
-		newTrainer := func() *engine.Trainer {
-			return &engine.Trainer{Net: newNet(t, "mlp", 0.05, 32), Train: train, Test: test, Order: newOrder(), Epochs: 3, EvalEvery: 96}
+		newTrainer := func() *training.Trainer {
+			return &training.Trainer{Net: newNet(t, "mlp", 0.05, 32), Train: train, Test: test, Order: newOrder(), Epochs: 3, EvalEvery: 96}
 		}
 		ref := newTrainer()
 		if err := ref.Run(context.Background()); err != nil {
@@ -474,8 +475,8 @@ func TestPeersResumeAtEpochEnds(t *testing.T) {
 func TestPeersAbandonInsideEpoch(t *testing.T) {
 	train, test := subset(t, 256)
 	for name, newOrder := range peerOrders(t, train.N) {
-		newTrainer := func() *engine.Trainer {
-			return &engine.Trainer{Net: newNet(t, "mlp", 0.05, 32), Train: train, Test: test, Order: newOrder(), Epochs: 3, EvalEvery: 32}
+		newTrainer := func() *training.Trainer {
+			return &training.Trainer{Net: newNet(t, "mlp", 0.05, 32), Train: train, Test: test, Order: newOrder(), Epochs: 3, EvalEvery: 32}
 		}
 		ref := newTrainer()
 		if err := ref.Run(context.Background()); err != nil {
@@ -492,8 +493,8 @@ func TestPeersAbandonInsideEpoch(t *testing.T) {
 			}
 		}
 		err := a.Run(ctx)
-		var ab *engine.AbandonedError
-		var ie *engine.InterruptedError
+		var ab *training.AbandonedError
+		var ie *training.InterruptedError
 		if !errors.As(err, &ab) || errors.As(err, &ie) || !errors.Is(err, context.Canceled) || ab.Epoch != 2 {
 			t.Fatalf("%s: err = %v, want an abandoned epoch 2", name, err)
 		}
@@ -513,7 +514,7 @@ func TestPeersAbandonInsideEpoch(t *testing.T) {
 	}
 }
 
-func countEpoch(evals []engine.GridEval, epoch int) int {
+func countEpoch(evals []training.GridEval, epoch int) int {
 	n := 0
 	for _, e := range evals {
 		if e.Epoch == epoch {
@@ -527,8 +528,8 @@ func countEpoch(evals []engine.GridEval, epoch int) int {
 // truncated bytes, and keeps its selector.
 func TestPeerStateRejectsOthers(t *testing.T) {
 	orders := peerOrders(t, 10)
-	sb, kf := orders["selective-backprop"]().(*engine.SelectiveOrder), orders["kf-is"]()
-	st, err := kf.(engine.Stateful).State()
+	sb, kf := orders["selective-backprop"]().(*training.SelectiveOrder), orders["kf-is"]()
+	st, err := kf.(sampler.Stateful).State()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -81,7 +82,7 @@ func (res *CompareResult) baselineGroups() []string {
 	var out []string
 	for _, b := range res.Config.Baselines {
 		for _, m := range res.Config.Methods {
-			if m.Name == b && m.Group != "" && !containsStr(out, m.Group) {
+			if m.Name == b && m.Group != "" && !slices.Contains(out, m.Group) {
 				out = append(out, m.Group)
 			}
 		}
@@ -136,15 +137,6 @@ func (res *CompareResult) SummariseBudgets() []BudgetRow {
 		rows = append(rows, row)
 	}
 	return rows
-}
-
-func containsStr(xs []string, s string) bool {
-	for _, x := range xs {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // BudgetMarkdown is the budget section of compare.md: final test accuracy
@@ -249,7 +241,7 @@ func PlotBudgets(res *CompareResult, dir string, opts PlotOptions) error {
 			}
 			band.Runs = max(band.Runs, cell.FinalTestAcc.N)
 		}
-		if len(band.X) > 0 && (opts.Methods == nil || containsStr(opts.Methods, r.Method)) {
+		if len(band.X) > 0 && (opts.Methods == nil || slices.Contains(opts.Methods, r.Method)) {
 			bands = append(bands, band)
 		}
 	}

@@ -19,13 +19,14 @@ import (
 	"github.com/sgds/sgds/internal/lock"
 )
 
-// runApp runs compare, tune and plot in this process and returns the error
-// and the output.
+// runApp runs the command line in this process (the app the binary runs)
+// and returns the error and the output.
 func runApp(t *testing.T, args ...string) (error, string) {
 	t.Helper()
 	var out bytes.Buffer
-	app := &cli.App{Name: "sgds", DisableSliceFlagSeparator: true, Writer: &out, ErrWriter: &out,
-		Commands: []*cli.Command{compareCommand(), tuneCommand(), plotCommand()}}
+	app := newApp()
+	app.Writer, app.ErrWriter = &out, &out
+	app.ExitErrHandler = func(*cli.Context, error) {}
 	err := app.RunContext(context.Background(), append([]string{"sgds"}, args...))
 	return err, out.String()
 }

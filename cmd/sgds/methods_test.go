@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/sgds/sgds/engine/data/datatest"
 	"github.com/sgds/sgds/run"
-	"github.com/urfave/cli/v2"
 )
 
 // runCLI runs the command line in this process (the app the binary runs)
@@ -21,19 +19,14 @@ import (
 // printed, the error included.
 func runCLI(t *testing.T, args ...string) (int, string) {
 	t.Helper()
-	var out bytes.Buffer
-	app := newApp()
-	app.Writer, app.ErrWriter = &out, &out
-	app.ExitErrHandler = func(*cli.Context, error) {}
-	err := app.RunContext(context.Background(), append([]string{"sgds"}, args...))
-	if err == nil {
-		return 0, out.String()
+	err, out := runApp(t, args...)
+	switch {
+	case err == nil:
+		return 0, out
+	case errors.Is(err, context.Canceled):
+		return 130, out + fmt.Sprintf("sgds: %v\n", err)
 	}
-	fmt.Fprintf(&out, "sgds: %v\n", err)
-	if errors.Is(err, context.Canceled) {
-		return 130, out.String()
-	}
-	return 1, out.String()
+	return 1, out + fmt.Sprintf("sgds: %v\n", err)
 }
 
 // TestReadmeListsTheMethods: the README's table of methods is what sgds

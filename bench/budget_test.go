@@ -89,3 +89,21 @@ func TestMergeRefuses(t *testing.T) {
 		t.Error("Owns")
 	}
 }
+
+// TestMergeTuneRefuses: tuning runs that are not shards, or shards of
+// different tuning runs, are refused.
+func TestMergeTuneRefuses(t *testing.T) {
+	part := func(k, n int, lr float64) *TuneResult {
+		return &TuneResult{Complete: true, Config: TuneConfig{LRs: []float64{lr}, Shard: &Shard{K: k, N: n}}}
+	}
+	for name, parts := range map[string][]*TuneResult{
+		"not a shard": {{Complete: true}},
+		"another run": {part(1, 2, 0.1), part(2, 2, 0.2)},
+		"twice":       {part(1, 2, 0.1), part(1, 2, 0.1)},
+		"missing":     {part(1, 2, 0.1)},
+	} {
+		if _, err := MergeTune(parts); err == nil {
+			t.Errorf("%s: merged", name)
+		}
+	}
+}

@@ -42,6 +42,31 @@ type TuneConfig struct {
 	// Data is the folder of the data set's files ("" for the default
 	// search), for tune --resume.
 	Data string `json:"data,omitempty"`
+	// Shard, when set, is the part of the grid's trials this tuning run
+	// trains (tune --shard K/N: trial i, in grid order, when i mod N = K−1);
+	// MergeTune joins the parts.
+	Shard *Shard `json:"shard,omitempty"`
+}
+
+// grid calls f for every trial of c in grid order (method, schedule, lr,
+// momentum, seed) with its index; f's error stops it.
+func (c TuneConfig) grid(f func(i int, m run.Method, sc string, lr, mom float64, seed uint64) error) error {
+	i := 0
+	for _, m := range c.Methods {
+		for _, sc := range c.schedulesOf(m) {
+			for _, lr := range c.LRs {
+				for _, mom := range c.Momenta {
+					for _, seed := range c.Seeds {
+						if err := f(i, m, sc, lr, mom, seed); err != nil {
+							return err
+						}
+						i++
+					}
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // schedulesOf lists the schedules tried for m ("" is constant).
@@ -87,6 +112,9 @@ type TuneResult struct {
 	Complete bool           `json:"complete"`
 	Trials   []TuneTrial    `json:"trials"`
 	Chosen   []TuneChoice   `json:"chosen"`
+	// Shards are the provenances of the shards a merged tuning run was
+	// joined from (sgds merge).
+	Shards []ShardProvenance `json:"shards,omitempty"`
 }
 
 // Choices returns the chosen settings by method name, as compare --tuned
@@ -107,6 +135,9 @@ const MaxTuneTrials = 100_000
 func (c TuneConfig) Validate() error {
 	if c.Base.Val <= 0 {
 		return errors.New("tune chooses on validation accuracy: --val must be > 0")
+	}
+	if sh := c.Shard; sh != nil && !(sh.N >= 1 && sh.N <= MaxShards && sh.K >= 1 && sh.K <= sh.N) {
+		return fmt.Errorf("--shard %d/%d: want K/N with 1 ≤ K ≤ N ≤ %d", sh.K, sh.N, MaxShards)
 	}
 	if len(c.Methods) == 0 || len(c.LRs) == 0 || len(c.Momenta) == 0 || len(c.Seeds) == 0 {
 		return errors.New("tune needs methods, learning rates, momenta and seeds")
@@ -170,21 +201,20 @@ func TuneFrom(ctx context.Context, c TuneConfig, d *run.Data, prov provenance.Pr
 	base := c.Base
 	base.EvalEvery = run.MaxEvalEvery
 	total := 0
-	for _, m := range c.Methods {
-		total += len(c.schedulesOf(m)) * len(c.LRs) * len(c.Momenta) * len(c.Seeds)
-	}
-	for _, m := range c.Methods {
-		for _, sc := range c.schedulesOf(m) {
-			for _, lr := range c.LRs {
-				for _, mom := range c.Momenta {
-					for _, seed := range c.Seeds {
-						if err := tuneTrial(ctx, res, kept, m, sc, lr, mom, seed, base, vd, total, log, save); err != nil {
-							return res, err
-						}
-					}
-				}
-			}
+	c.grid(func(i int, _ run.Method, _ string, _, _ float64, _ uint64) error {
+		if c.Shard.Owns(i) {
+			total++
 		}
+		return nil
+	})
+	err := c.grid(func(i int, m run.Method, sc string, lr, mom float64, seed uint64) error {
+		if !c.Shard.Owns(i) {
+			return nil
+		}
+		return tuneTrial(ctx, res, kept, m, sc, lr, mom, seed, base, vd, total, log, save)
+	})
+	if err != nil {
+		return res, err
 	}
 	res.Complete = true
 	res.choose()

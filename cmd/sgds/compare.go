@@ -152,11 +152,9 @@ func compareConfigFrom(c *cli.Context) (bench.CompareConfig, error) {
 		return cfg, fmt.Errorf("--clock %s: want one of %s", cfg.Clock, strings.Join(bench.Clocks, ", "))
 	}
 	if s := c.String("shard"); s != "" {
-		var sh bench.Shard
-		if _, err := fmt.Sscanf(s, "%d/%d", &sh.K, &sh.N); err != nil || fmt.Sprintf("%d/%d", sh.K, sh.N) != s {
-			return cfg, fmt.Errorf("--shard %q: want K/N, e.g. 2/8", s)
+		if cfg.Shard, err = parseShard(s); err != nil {
+			return cfg, err
 		}
-		cfg.Shard = &sh
 	}
 	if s := c.String("budgets"); s != "" {
 		if base.Budget > 0 {
@@ -381,6 +379,15 @@ var (
 	defaultTargets = map[string]string{"mnist": "0.98,0.985,0.99", "fashion-mnist": "0.85,0.87,0.88"}
 	quickTargets   = map[string]string{"mnist": "0.95,0.96,0.97", "fashion-mnist": "0.8,0.82,0.84"}
 )
+
+// parseShard parses --shard K/N.
+func parseShard(s string) (*bench.Shard, error) {
+	var sh bench.Shard
+	if _, err := fmt.Sscanf(s, "%d/%d", &sh.K, &sh.N); err != nil || fmt.Sprintf("%d/%d", sh.K, sh.N) != s {
+		return nil, fmt.Errorf("--shard %q: want K/N, e.g. 2/8", s)
+	}
+	return &sh, nil
+}
 
 // ablationSpecs are SGD-S's parts as methods (compare --ablations).
 var ablationSpecs = []string{

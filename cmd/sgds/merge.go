@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -13,7 +15,7 @@ import (
 func mergeCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "merge",
-		Usage:     "join the shards of a comparison (compare --shard K/N, each in its own folder) into the comparison one process would have run",
+		Usage:     "join the shards of a comparison or a tuning run (compare or tune --shard K/N, each in its own folder) into the result one process would have made",
 		ArgsUsage: "SHARD…",
 		Flags: []cli.Flag{
 			withDefaultText(stringFlag("out", "", "output folder `DIR` for the merged compare.json, compare.md and plots (a folder holding a comparison is refused)"), "none: required"),
@@ -30,6 +32,9 @@ func mergeCommand() *cli.Command {
 			out := c.String("out")
 			if out == "" {
 				return fmt.Errorf("--out: name the folder for the merged comparison")
+			}
+			if _, err := os.Stat(filepath.Join(c.Args().First(), "tune.json")); err == nil {
+				return mergeTune(c, out)
 			}
 			var parts []*bench.CompareResult
 			for _, dir := range c.Args().Slice() {
@@ -62,4 +67,34 @@ func mergeCommand() *cli.Command {
 			return nil
 		},
 	}
+}
+
+// mergeTune joins the shards of a tuning run (tune --shard K/N) into out.
+func mergeTune(c *cli.Context, out string) error {
+	var parts []*bench.TuneResult
+	for _, dir := range c.Args().Slice() {
+		p, err := bench.ReadTune(filepath.Join(dir, "tune.json"))
+		if err != nil {
+			return err
+		}
+		parts = append(parts, p)
+	}
+	res, err := bench.MergeTune(parts)
+	if err != nil {
+		return err
+	}
+	f, err := run.OpenFolder(out, notes)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if _, err := os.Stat(filepath.Join(out, "tune.json")); err == nil {
+		return fmt.Errorf("--out %s holds a tuning run already; merge into another folder", out)
+	}
+	if err := bench.WriteTune(res, out); err != nil {
+		return err
+	}
+	fmt.Fprint(c.App.Writer, bench.TuneMarkdown(res))
+	fmt.Fprintf(c.App.Writer, "merged %d tune shards into %s\n", len(parts), out)
+	return nil
 }

@@ -76,3 +76,41 @@ func budgetAccuracy(md string) string {
 	}
 	return md
 }
+
+// TestTuneShardsMerge tunes a small grid in one process and as two
+// shards, merges the shards, and expects the same trials in the same
+// order and the same choices.
+func TestTuneShardsMerge(t *testing.T) {
+	dir := t.TempDir()
+	args := []string{"tune", "--model", "mlp", "--subset", "640", "--val", "200", "--epochs", "2", "--lrs", "0.05,0.1", "--momenta", "0.5",
+		"--schedules", "constant,linear", "--method", "uniform", "--method", "rs2:frac=0.5", "--quiet"}
+	for _, part := range [][]string{{"--out", filepath.Join(dir, "one")}, {"--shard", "1/2", "--out", filepath.Join(dir, "s1")}, {"--shard", "2/2", "--out", filepath.Join(dir, "s2")}} {
+		if code, out := runCLI(t, append(append([]string{}, args...), part...)...); code != 0 {
+			t.Fatalf("%v: exit %d\n%s", part, code, out)
+		}
+	}
+	if code, out := runCLI(t, "merge", "--out", filepath.Join(dir, "m"), filepath.Join(dir, "s1"), filepath.Join(dir, "s2")); code != 0 {
+		t.Fatalf("merge: exit %d\n%s", code, out)
+	}
+	one, err := bench.ReadTune(filepath.Join(dir, "one", "tune.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := bench.ReadTune(filepath.Join(dir, "m", "tune.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(one.Trials) != 8 || len(m.Trials) != 8 || m.Config.Shard != nil || len(m.Shards) != 2 {
+		t.Fatalf("trials %d and %d, shard %v, %d shard provenances", len(one.Trials), len(m.Trials), m.Config.Shard, len(m.Shards))
+	}
+	for i := range one.Trials {
+		a, b := one.Trials[i], m.Trials[i]
+		a.TrainSeconds, b.TrainSeconds = 0, 0
+		if a != b {
+			t.Errorf("trial %d: %+v, merged %+v", i, a, b)
+		}
+	}
+	if len(one.Chosen) != len(m.Chosen) || one.Chosen[0] != m.Chosen[0] || one.Chosen[1] != m.Chosen[1] {
+		t.Errorf("chosen %+v, merged %+v", one.Chosen, m.Chosen)
+	}
+}

@@ -37,6 +37,7 @@ func tuneCommand() *cli.Command {
 		withDefaultText(stringFlag("schedules", "", "comma-separated learning-rate schedules `LIST` to try (of "+strings.Join(training.Schedules, ", ")+"), the same for every method"), "none: each method's own --schedule"),
 		&cli.StringSliceFlag{Name: "method", EnvVars: env("method"), Usage: "a method to tune (repeatable), as in compare (its lr and momentum are replaced by the grid's); default uniform and sgds"},
 		stringFlag("out", "runs/tune", "output folder for tune.json and tune.md (a folder holding results needs --resume or --force)"),
+		withDefaultText(stringFlag("shard", "", "train only part `K/N` of the grid's trials (every N-th from the K-th) into its own --out; sgds merge joins the N folders"), "none: every trial"),
 		forceFlag(),
 		stringFlag("resume", "", "continue the interrupted tuning run in this folder (its tune.json): its trials are kept, the others trained"),
 	)
@@ -134,6 +135,13 @@ func tuneConfigFrom(c *cli.Context) (bench.TuneConfig, error) {
 	}
 	base.Sampling = run.Sampling{}
 	cfg := bench.TuneConfig{Base: base, Methods: ms, LRs: lrs, Momenta: momenta, Seeds: seeds, Data: c.String("data")}
+	if s := c.String("shard"); s != "" {
+		sh, err := parseShard(s)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Shard = sh
+	}
 	if l := c.String("schedules"); l != "" {
 		for _, sc := range strings.Split(l, ",") {
 			sc = strings.TrimSpace(sc)

@@ -51,20 +51,7 @@ func mergeCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			f, err := run.OpenFolder(out, notes)
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			if _, err := bench.ReadCompare(out); err == nil {
-				return fmt.Errorf("--out %s holds a comparison already; merge into another folder", out)
-			}
-			if err := bench.WriteCompare(res, out); err != nil {
-				return err
-			}
-			fmt.Fprint(c.App.Writer, bench.CompareMarkdown(res))
-			fmt.Fprintf(c.App.Writer, "merged %d shards into %s\n", len(parts), out)
-			return nil
+			return writeMerged(c, out, "compare.json", "a comparison", func() error { return bench.WriteCompare(res, out) }, bench.CompareMarkdown(res), len(parts))
 		},
 	}
 }
@@ -83,18 +70,25 @@ func mergeTune(c *cli.Context, out string) error {
 	if err != nil {
 		return err
 	}
+	return writeMerged(c, out, "tune.json", "a tuning run", func() error { return bench.WriteTune(res, out) }, bench.TuneMarkdown(res), len(parts))
+}
+
+// writeMerged holds out, refuses it when it holds a result file of the
+// merged kind already (what), writes the merged result with write and
+// prints its table.
+func writeMerged(c *cli.Context, out, file, what string, write func() error, table string, shards int) error {
 	f, err := run.OpenFolder(out, notes)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	if _, err := os.Stat(filepath.Join(out, "tune.json")); err == nil {
-		return fmt.Errorf("--out %s holds a tuning run already; merge into another folder", out)
+	if _, err := os.Stat(f.Path(file)); err == nil {
+		return fmt.Errorf("--out %s holds %s already; merge into another folder", out, what)
 	}
-	if err := bench.WriteTune(res, out); err != nil {
+	if err := write(); err != nil {
 		return err
 	}
-	fmt.Fprint(c.App.Writer, bench.TuneMarkdown(res))
-	fmt.Fprintf(c.App.Writer, "merged %d tune shards into %s\n", len(parts), out)
+	fmt.Fprint(c.App.Writer, table)
+	fmt.Fprintf(c.App.Writer, "merged %d shards into %s\n", shards, out)
 	return nil
 }
